@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what a fresh clone lacks, and nothing it already has:
+#   - npm packages, exactly as package-lock.json says (dependencies' install scripts are never run, so the
+#     result is the same whether or not this npm allows them; nothing we use needs them);
+#   - the Temporal CLI (its `server start-dev` is a whole Temporal server with SQLite and the Web UI) and
+#     fake-gcs-server, built from the Go module proxy at pinned versions into .local/bin;
+#   - the local certificate authority and the simulator's TLS certificate in .local/certs.
+# Usage: scripts/setup.sh [--quiet]
+set -euo pipefail
+
+TEMPORAL_CLI_VERSION=v1.5.1
+FAKE_GCS_VERSION=v1.55.1
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin_dir="${ENTRA_BACKUP_BIN_DIR:-$root/.local/bin}"
+quiet=false
+[[ "${1:-}" == "--quiet" ]] && quiet=true
+
+say() { $quiet || echo "setup: $*"; }
+fail() { echo "setup: error: $*" >&2; exit 1; }
+
+cd "$root"
+command -v node >/dev/null || fail "Node.js 20 is required (node not found on PATH)"
+command -v npm >/dev/null || fail "npm is required (npm not found on PATH)"
+
+# npm packages: reinstall only when the lock file changed since the last install.
+stamp="node_modules/.entra-backup-lock-hash"
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_hash" ]]; then
+  say "installing npm packages (npm ci --ignore-scripts)"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > "$stamp"
+else
+  say "npm packages up to date"
+fi
+
+build_go_tool() {
+  local name="$1" module="$2" version="$3"
+  local version_file="$bin_dir/$name.version"
+  if [[ -x "$bin_dir/$name" && -f "$version_file" && "$(cat "$version_file")" == "$module@$version" ]]; then
+    say "$name $version already built"
+    return
+  fi
+  command -v go >/dev/null || fail "Go is required to build $name $version from the Go module proxy (go not found on PATH; install Go 1.25 or newer)"
+  echo "setup: building $name $version with 'go install $module@$version' (a cold build takes a few minutes)"
+  mkdir -p "$bin_dir"
+  GOBIN="$bin_dir" GOFLAGS=-mod=mod go install "$module@$version" || fail "building $name failed"
+  echo "$module@$version" > "$version_file"
+}
+
+build_go_tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION"
+build_go_tool fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_VERSION"
+
+if [[ -f simulator/tls/generate.ts ]]; then
+  command -v openssl >/dev/null || fail "openssl is required to create the local certificate authority"
+  say "local certificate authority: $(npx tsx simulator/tls/generate.ts "$root/.local/certs")"
+fi
+say "done"

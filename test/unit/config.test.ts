@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../temporal.config';
+
+describe('temporal.config loadConfig', () => {
+  it('defaults to the local stack', () => {
+    const c = loadConfig({});
+    assert.equal(c.temporal.address, '127.0.0.1:7233');
+    assert.equal(c.temporal.namespace, 'default');
+    assert.equal(c.temporal.tls, undefined);
+    assert.equal(c.storage.apiEndpoint, 'http://127.0.0.1:4443');
+    assert.equal(c.temporal.webUiUrl, 'http://127.0.0.1:8233');
+  });
+
+  it('follows the local ports when they are moved', () => {
+    const c = loadConfig({ LOCAL_TEMPORAL_PORT: '17233', LOCAL_GCS_PORT: '14443', LOCAL_TEMPORAL_UI_PORT: '18233' });
+    assert.equal(c.temporal.address, '127.0.0.1:17233');
+    assert.equal(c.storage.apiEndpoint, 'http://127.0.0.1:14443');
+    assert.equal(c.temporal.webUiUrl, 'http://127.0.0.1:18233');
+  });
+
+  it('targets Temporal Cloud and Google Cloud Storage from the environment', () => {
+    const c = loadConfig({
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'ns.acct',
+      TEMPORAL_API_KEY: 'k',
+      STORAGE_API_ENDPOINT: 'gcs',
+      STORAGE_PROJECT_ID: 'prod',
+    });
+    assert.equal(c.temporal.address, 'ns.acct.tmprl.cloud:7233');
+    assert.equal(c.temporal.apiKey, 'k');
+    assert.equal(c.storage.apiEndpoint, undefined);
+    assert.equal(c.storage.projectId, 'prod');
+  });
+
+  it('turns on mTLS when a client certificate is named', () => {
+    const c = loadConfig({ TEMPORAL_TLS_CERT: '/c.pem', TEMPORAL_TLS_KEY: '/k.pem' });
+    assert.deepEqual(c.temporal.tls, {
+      certPath: '/c.pem',
+      keyPath: '/k.pem',
+      caPath: undefined,
+      serverName: undefined,
+    });
+  });
+
+  it('rejects a malformed number naming the variable', () => {
+    assert.throws(() => loadConfig({ API_PORT: 'eighty' }), /API_PORT must be a non-negative integer/);
+  });
+});

@@ -1,0 +1,23 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { AppConfig } from '../temporal.config';
+import { createActivities, type ActivityDependencies } from '../activities';
+import { createDataConverter } from '../temporal/data-converter';
+
+/** One worker: the product's workflows and activities on the configured task queue. Used by main.ts and tests. */
+export async function createWorker(
+  connection: NativeConnection,
+  config: AppConfig,
+  deps: ActivityDependencies,
+): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities(deps),
+    dataConverter: createDataConverter(),
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    // In-flight activities get this long to finish (or heartbeat their checkpoint) after SIGTERM.
+    shutdownGraceTime: config.worker.shutdownGraceTime,
+  });
+}
