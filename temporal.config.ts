@@ -55,6 +55,27 @@ export interface TemporalConnectionConfig {
   /** Temporal Cloud API key; implies TLS. */
   apiKey?: string;
   webUiUrl: string;
+  /** AES-256-GCM key(s) of the payload codec every client and worker uses. */
+  payloadEncryption: PayloadEncryptionConfig;
+}
+
+export interface PayloadEncryptionConfig {
+  /** Id written next to each encrypted payload, so the key that can read it is known after a rotation. */
+  keyId: string;
+  /** 32 bytes, base64. */
+  key: string;
+  /** Keys that only decrypt (payloads written before a rotation), from `PAYLOAD_DECRYPTION_KEYS`. */
+  previousKeys: { id: string; key: string }[];
+  /** True when the published development key is in use (never in production). */
+  development: boolean;
+}
+
+/** The codec endpoint the Temporal Web UI calls to show decrypted payloads (operators only). */
+export interface CodecEndpointConfig {
+  /** Operator token: sent as `Authorization: Bearer`, or exchanged for a cookie at `/codec/login`. Unset: disabled. */
+  authToken?: string;
+  /** Web UI origins allowed to call it from the browser (CORS, with credentials). */
+  allowedOrigins: string[];
 }
 
 export interface StorageConfig {
@@ -77,10 +98,40 @@ export interface LocalStackConfig {
   gcsPort: number;
 }
 
+export interface EntraAppCredentials {
+  clientId: string;
+  /** Read from the environment by the processes that need it; never put into workflow inputs or logs. */
+  clientSecret?: string;
+}
+
+export interface EntraConfig {
+  /** host[:port] of the identity platform; msal trusts it through `knownAuthorities`. */
+  authorityHost: string;
+  /** Graph version root, e.g. https://graph.microsoft.com/v1.0 */
+  graphBaseUrl: string;
+  /** Resource whose `/.default` scope app-only tokens ask for. */
+  graphResource: string;
+  backupApp: EntraAppCredentials;
+  restoreApp: EntraAppCredentials;
+  /** Where Microsoft's admin-consent flow returns to: the API's callback. */
+  consentRedirectUri: string;
+  /** HMAC key that signs consent `state` values (base64, at least 32 bytes). */
+  consentStateKey: string;
+  /** How long an admin-consent request stays open before it expires (CONSENT_TIMEOUT_SECONDS). */
+  consentTimeoutMs: number;
+}
+
 export interface AppConfig {
   temporal: TemporalConnectionConfig;
+  entra: EntraConfig;
   storage: StorageConfig;
-  api: { host: string; port: number };
+  api: {
+    host: string;
+    port: number;
+    /** How browsers and Microsoft reach the API. */
+    publicUrl: string;
+    codec: CodecEndpointConfig;
+  };
   worker: { maxConcurrentActivities: number; shutdownGraceTime: Duration };
   local: LocalStackConfig;
 }
@@ -105,6 +156,37 @@ function int(env: Env, name: string, fallback: number): number {
   return n;
 }
 
+/**
+ * A published key for the local stack and tests only, so the demo's processes agree without set-up. It protects
+ * nothing; `NODE_ENV=production` refuses to start without `PAYLOAD_ENCRYPTION_KEY`.
+ */
+const developmentPayloadKey = { id: 'development-only', key: 'mJje9i22KH6O23XkVA0UjGOP/+mSO6JK+AXEqF02KtY=' };
+/** Likewise published: the codec endpoint's operator token on the local stack. */
+export const developmentCodecToken = 'development-only-codec-token';
+
+function base64Key(name: string, value: string): string {
+  if (Buffer.from(value, 'base64').length !== 32) throw new Error(`${name} must be 32 bytes in base64`);
+  return value;
+}
+
+function payloadEncryption(env: Env, production: boolean): PayloadEncryptionConfig {
+  const key = optional(env, 'PAYLOAD_ENCRYPTION_KEY');
+  const previousKeys = (optional(env, 'PAYLOAD_DECRYPTION_KEYS') ?? '')
+    .split(',')
+    .filter((entry) => entry.trim() !== '')
+    .map((entry) => {
+      const at = entry.indexOf('=');
+      if (at < 1) throw new Error(`PAYLOAD_DECRYPTION_KEYS entries must read id=base64key, got '${entry}'`);
+      return { id: entry.slice(0, at).trim(), key: base64Key('PAYLOAD_DECRYPTION_KEYS', entry.slice(at + 1).trim()) };
+    });
+  if (key) {
+    const keyId = str(env, 'PAYLOAD_ENCRYPTION_KEY_ID', 'default');
+    return { keyId, key: base64Key('PAYLOAD_ENCRYPTION_KEY', key), previousKeys, development: false };
+  }
+  if (production) throw new Error('PAYLOAD_ENCRYPTION_KEY is required when NODE_ENV=production');
+  return { keyId: developmentPayloadKey.id, key: developmentPayloadKey.key, previousKeys, development: true };
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const local: LocalStackConfig = {
     binDir: str(env, 'ENTRA_BACKUP_BIN_DIR', `${__dirname}/.local/bin`),
@@ -117,6 +199,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const keyPath = optional(env, 'TEMPORAL_TLS_KEY');
   const caPath = optional(env, 'TEMPORAL_TLS_CA');
   const serverName = optional(env, 'TEMPORAL_TLS_SERVER_NAME');
+  const production = env.NODE_ENV === 'production';
+  const webUiUrl = str(env, 'TEMPORAL_WEB_UI_URL', `http://127.0.0.1:${local.temporalUiPort}`);
   const tlsWanted = env.TEMPORAL_TLS === 'true' || certPath || keyPath || caPath;
   return {
     temporal: {
@@ -125,7 +209,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       taskQueue: str(env, 'TEMPORAL_TASK_QUEUE', 'entra-backup'),
       tls: tlsWanted ? { certPath, keyPath, caPath, serverName } : undefined,
       apiKey: optional(env, 'TEMPORAL_API_KEY'),
-      webUiUrl: str(env, 'TEMPORAL_WEB_UI_URL', `http://127.0.0.1:${local.temporalUiPort}`),
+      webUiUrl,
+      payloadEncryption: payloadEncryption(env, production),
     },
     storage: {
       apiEndpoint:
@@ -139,6 +224,34 @@ export function loadConfig(env: Env = process.env): AppConfig {
     api: {
       host: str(env, 'API_HOST', '127.0.0.1'),
       port: int(env, 'API_PORT', 3000),
+      publicUrl: str(env, 'API_PUBLIC_URL', `http://127.0.0.1:${int(env, 'API_PORT', 3000)}`),
+      codec: {
+        authToken: optional(env, 'CODEC_AUTH_TOKEN') ?? (production ? undefined : developmentCodecToken),
+        allowedOrigins: (optional(env, 'CODEC_ALLOWED_ORIGINS') ?? new URL(webUiUrl).origin)
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      },
+    },
+    entra: {
+      authorityHost: str(env, 'ENTRA_AUTHORITY_HOST', 'login.microsoftonline.com'),
+      graphBaseUrl: str(env, 'ENTRA_GRAPH_BASE_URL', 'https://graph.microsoft.com/v1.0'),
+      graphResource: str(env, 'ENTRA_GRAPH_RESOURCE', 'https://graph.microsoft.com'),
+      backupApp: {
+        clientId: str(env, 'ENTRA_BACKUP_APP_CLIENT_ID', ''),
+        clientSecret: optional(env, 'ENTRA_BACKUP_APP_CLIENT_SECRET'),
+      },
+      restoreApp: {
+        clientId: str(env, 'ENTRA_RESTORE_APP_CLIENT_ID', ''),
+        clientSecret: optional(env, 'ENTRA_RESTORE_APP_CLIENT_SECRET'),
+      },
+      consentRedirectUri: str(
+        env,
+        'ENTRA_CONSENT_REDIRECT_URI',
+        `${str(env, 'API_PUBLIC_URL', `http://127.0.0.1:${int(env, 'API_PORT', 3000)}`)}/consent/callback`,
+      ),
+      consentStateKey: str(env, 'CONSENT_STATE_KEY', ''),
+      consentTimeoutMs: int(env, 'CONSENT_TIMEOUT_SECONDS', 3600) * 1000,
     },
     worker: {
       maxConcurrentActivities: int(env, 'WORKER_MAX_CONCURRENT_ACTIVITIES', 50),

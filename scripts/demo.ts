@@ -1,11 +1,18 @@
 /**
- * `npm run demo`: the local stack (Temporal dev server + Web UI, GCS emulator), a worker and the API, in the
- * foreground. Ctrl-C stops the worker and the API; the stack keeps running (and keeps its data) until
+ * `npm run demo`: the local stack (Temporal dev server + Web UI, GCS emulator), the Entra simulator with a demo
+ * customer tenant, a worker and the API, in the foreground, plus a demo reseller, organization, API key and tenant.
+ * Ctrl-C stops the worker, the API and the simulator; the stack keeps running (and keeps its data) until
  * `npm run stack:stop`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../temporal.config';
+import { loadConfig, type AppConfig } from '../temporal.config';
+import { requiredReadPermissions, requiredWritePermissions } from '../catalog';
+import { startSimulator, type Simulator } from '../simulator';
+import { connectClient } from '../temporal/connection';
+import { TemporalAccountsDirectory } from '../accounts/temporal-accounts-directory';
 import { startStack } from '../devstack/local-stack';
 import { ensureBucket } from '../devstack/buckets';
 import { assertPortsFree } from '../devstack/ports';
@@ -13,11 +20,38 @@ import { waitUntil } from '../devstack/processes';
 
 const root = path.resolve(__dirname, '..');
 const children: ChildProcess[] = [];
+let childEnv: NodeJS.ProcessEnv = process.env;
+let sim: Simulator | undefined;
+
+/** Demo identities; the secrets are for the local simulator only. */
+const DEMO = {
+  microsoftTenantId: '7d3f1a52-6c1e-4b7a-9f0e-2b6c8d4e1a01',
+  backupApp: { clientId: 'b4c2a1e0-0d1f-4c6b-8e1a-5a9c7d3e2b10', secret: 'sim-backup-secret~0123456789abcdefghijklmn' },
+  restoreApp: { clientId: 'e7d9c3b1-2f4a-4d8e-9b1c-6c0a8f5e3d20', secret: 'sim-restore-secret~0123456789abcdefghijklm' },
+  resellerId: 'demo-reseller',
+  organizationId: 'demo-contoso',
+};
+
+/** What survives between demo runs: the consent signing key and the demo tenant's id. */
+interface DemoState {
+  consentStateKey: string;
+  tenantId?: string;
+}
+
+function loadDemoState(config: AppConfig): { state: DemoState; save(): void } {
+  const file = path.join(config.local.dataDir, 'demo.json');
+  const state: DemoState = fs.existsSync(file)
+    ? (JSON.parse(fs.readFileSync(file, 'utf8')) as DemoState)
+    : { consentStateKey: randomBytes(32).toString('base64') };
+  const save = () => fs.writeFileSync(file, JSON.stringify(state, null, 2), { mode: 0o600 });
+  save();
+  return { state, save };
+}
 
 function startChild(name: string, script: string): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], {
     cwd: root,
-    env: process.env,
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = (chunk: Buffer) =>
@@ -44,34 +78,120 @@ function shutdown(code: number): void {
   if (shuttingDown) return;
   shuttingDown = true;
   for (const child of children) child.kill('SIGTERM');
-  console.log('\nworker and API stopped; the stack keeps running (npm run stack:stop ends it)');
+  void sim?.close();
+  console.log('\nworker, API and simulator stopped; the stack keeps running (npm run stack:stop ends it)');
   setTimeout(() => process.exit(code), 1500).unref();
 }
 
 async function run(): Promise<void> {
-  const config = loadConfig();
+  const base = loadConfig();
   console.log('starting the local stack…');
-  const stack = await startStack({ ...config.local, namespace: config.temporal.namespace });
-  await ensureBucket(config.storage, config.storage.defaultBucket);
-  await assertPortsFree({ API: config.api.port }, config.api.host);
+  const stack = await startStack({ ...base.local, namespace: base.temporal.namespace });
+  await ensureBucket(base.storage, base.storage.defaultBucket);
+  await assertPortsFree({ API: base.api.port }, base.api.host);
+  const simPort = Number(process.env.SIM_PORT ?? 8443);
+  await assertPortsFree({ 'Entra simulator': simPort });
+  const demo = loadDemoState(base);
+
+  // The simulated Microsoft cloud: our two apps registered with what the catalog needs, one customer tenant whose
+  // admin consent page waits for a person to click Accept or Decline.
+  sim = await startSimulator({ port: simPort });
+  const publicUrl = process.env.API_PUBLIC_URL ?? `http://localhost:${base.api.port}`;
+  const redirectUris = [`${publicUrl}/consent/callback`];
+  sim.control.registerApp({
+    clientId: DEMO.backupApp.clientId,
+    displayName: 'entra-backup Backup app (read-only)',
+    secret: DEMO.backupApp.secret,
+    redirectUris,
+    requiredRoles: requiredReadPermissions(),
+  });
+  sim.control.registerApp({
+    clientId: DEMO.restoreApp.clientId,
+    displayName: 'entra-backup Restore app',
+    secret: DEMO.restoreApp.secret,
+    redirectUris,
+    requiredRoles: requiredWritePermissions(),
+  });
+  sim.control.createTenant({
+    id: DEMO.microsoftTenantId,
+    seed: 42,
+    users: 1000,
+    displayName: 'Contoso Demo',
+    domainPrefix: 'contosodemo',
+    consentMode: 'page',
+  });
+
+  const env: Record<string, string> = {
+    ENTRA_AUTHORITY_HOST: sim.authorityHost,
+    ENTRA_GRAPH_BASE_URL: sim.graphRootUrl,
+    ENTRA_BACKUP_APP_CLIENT_ID: DEMO.backupApp.clientId,
+    ENTRA_BACKUP_APP_CLIENT_SECRET: DEMO.backupApp.secret,
+    ENTRA_RESTORE_APP_CLIENT_ID: DEMO.restoreApp.clientId,
+    ENTRA_RESTORE_APP_CLIENT_SECRET: DEMO.restoreApp.secret,
+    CONSENT_STATE_KEY: demo.state.consentStateKey,
+    API_PUBLIC_URL: publicUrl,
+    NODE_EXTRA_CA_CERTS: sim.caCertPath,
+  };
+  childEnv = { ...process.env, ...env };
+  const config = loadConfig(childEnv);
 
   startChild('worker', 'worker/main.ts');
   startChild('api', 'api/main.ts');
   const apiUrl = `http://${config.api.host}:${config.api.port}`;
   await waitUntil('the API', async () => (await fetch(`${apiUrl}/healthz`)).ok, 60_000);
 
+  // The demo reseller, its organization and a fresh API key (shown once, like the operator command does).
+  const client = await connectClient(config.temporal);
+  const accounts = new TemporalAccountsDirectory(client, { taskQueue: config.temporal.taskQueue });
+  if (!(await accounts.getReseller(DEMO.resellerId))) {
+    await accounts.createReseller({ id: DEMO.resellerId, name: 'Demo MSP' });
+  }
+  if (!(await accounts.getOrganization(DEMO.resellerId, DEMO.organizationId))) {
+    await accounts.createOrganization(DEMO.resellerId, { id: DEMO.organizationId, name: 'Contoso' });
+  }
+  const { apiKey } = await accounts.createApiKey(DEMO.resellerId);
+  await client.connection.close();
+
+  const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+  if (!demo.state.tenantId) {
+    const res = await fetch(`${apiUrl}/tenants`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        organizationId: DEMO.organizationId,
+        directory: DEMO.microsoftTenantId,
+        storage: { bucket: config.storage.defaultBucket, prefix: 'tenants/contoso', region: 'local' },
+        plan: 'backup',
+        backupImmediately: true,
+      }),
+    });
+    if (res.status !== 201) throw new Error(`could not add the demo tenant: ${res.status} ${await res.text()}`);
+    demo.state.tenantId = ((await res.json()) as { tenantId: string }).tenantId;
+    demo.save();
+  }
+  const tenantUrl = `${apiUrl}/tenants/${demo.state.tenantId}`;
+
   console.log(`
 entra-backup demo is running
-  API:             ${apiUrl}   (GET /healthz)
-  Temporal Web UI: ${stack.webUiUrl}
-  Temporal:        ${stack.temporalAddress}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
-  GCS emulator:    ${stack.storageEndpoint}, bucket ${config.storage.defaultBucket}
+  API:               ${apiUrl}   (OpenAPI document: ${apiUrl}/openapi.json)
+  Temporal Web UI:   ${stack.webUiUrl}
+  Temporal:          ${stack.temporalAddress}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
+  GCS emulator:      ${stack.storageEndpoint}, bucket ${config.storage.defaultBucket}
+  Entra simulator:   ${sim.baseUrl} (CA certificate ${sim.caCertPath})
+  Demo reseller:     ${DEMO.resellerId}, organization ${DEMO.organizationId}
+  API key (new):     ${apiKey}
+  Demo tenant:       ${demo.state.tenantId} (Microsoft tenant ${DEMO.microsoftTenantId}, "Contoso Demo", 1,000 users)
 
 Try:
-  curl -s -X POST ${apiUrl}/diagnostics/storage-probes -H 'content-type: application/json' -d '{"holdSeconds": 5}'
-  then open the Temporal Web UI and watch the storage probe workflow complete.
+  export KEY='${apiKey}'
+  curl -s ${tenantUrl} -H "authorization: Bearer $KEY"
+  curl -s -X POST ${tenantUrl}/consent-requests -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"app":"backup"}'
+    → open the consentUrl in a browser (accept the simulator's certificate, or trust its CA), click Accept
+  curl -s ${tenantUrl} -H "authorization: Bearer $KEY"            (status: active, schedule created, first backup run)
+  curl -s -X POST ${tenantUrl}/backups -H "authorization: Bearer $KEY"   (Backup now)
+  Then watch the tenant, schedule and backup workflows in the Temporal Web UI.
 
-Ctrl-C stops the worker and the API.`);
+Ctrl-C stops the worker, the API and the simulator.`);
   process.once('SIGINT', () => shutdown(0));
   process.once('SIGTERM', () => shutdown(0));
 }

@@ -19,7 +19,7 @@ function tlsOptions(c: TemporalConnectionConfig) {
 /** A client for the API and scripts: local dev server, a self-hosted cluster (mTLS) or Temporal Cloud (API key). */
 export async function connectClient(c: TemporalConnectionConfig): Promise<Client> {
   const connection = await Connection.connect({ address: c.address, tls: tlsOptions(c), apiKey: c.apiKey });
-  return new Client({ connection, namespace: c.namespace, dataConverter: createDataConverter() });
+  return new Client({ connection, namespace: c.namespace, dataConverter: createDataConverter(c.payloadEncryption) });
 }
 
 export function connectWorker(c: TemporalConnectionConfig): Promise<NativeConnection> {

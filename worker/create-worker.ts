@@ -15,7 +15,7 @@ export async function createWorker(
     taskQueue: config.temporal.taskQueue,
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities(deps),
-    dataConverter: createDataConverter(),
+    dataConverter: createDataConverter(config.temporal.payloadEncryption),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     // In-flight activities get this long to finish (or heartbeat their checkpoint) after SIGTERM.
     shutdownGraceTime: config.worker.shutdownGraceTime,

@@ -4,19 +4,25 @@
  * running activities get the configured grace time.
  */
 import { loadConfig } from '../temporal.config';
-import { connectWorker } from '../temporal/connection';
+import { connectClient, connectWorker } from '../temporal/connection';
 import { createStorageClient } from '../storage/gcs-client';
 import { createWorker } from './create-worker';
 
 async function run(): Promise<void> {
   const config = loadConfig();
   const connection = await connectWorker(config.temporal);
+  const temporal = await connectClient(config.temporal);
   try {
-    const worker = await createWorker(connection, config, { storage: createStorageClient(config.storage) });
+    const worker = await createWorker(connection, config, {
+      config,
+      storage: createStorageClient(config.storage),
+      temporal,
+    });
     console.log(`worker polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address}`);
     await worker.run();
     console.log('worker stopped');
   } finally {
+    await temporal.connection.close();
     await connection.close();
   }
 }

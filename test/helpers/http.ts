@@ -3,9 +3,9 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 
 /** Serves an Express app on a free loopback port; tests call it over a real socket. */
-export async function listen(app: Express): Promise<{ baseUrl: string; close(): Promise<void> }> {
+export async function listen(app: Express, wantedPort = 0): Promise<{ baseUrl: string; close(): Promise<void> }> {
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(wantedPort, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   return {

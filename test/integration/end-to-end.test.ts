@@ -3,13 +3,14 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
-import { createApp } from '../../api/app';
 import { connectClient } from '../../temporal/connection';
 import { createStorageClient } from '../../storage/gcs-client';
 import { freePort } from '../../devstack/ports';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { listen, waitFor } from '../helpers/http';
+import { bearer, newReseller, startApi } from '../helpers/accounts';
+import { createApp } from '../../api/app';
 
 const temporalCli = path.resolve(__dirname, '../../.local/bin/temporal');
 
@@ -17,13 +18,15 @@ describe('end to end: API → Temporal → worker → storage', () => {
   let stack: TestStack;
   let client: Client;
   let worker: RunningWorker;
-  let api: Awaited<ReturnType<typeof listen>>;
+  let api: Awaited<ReturnType<typeof startApi>>;
+  let auth: Record<string, string>;
 
   before(async () => {
     stack = await sharedTestStack();
     client = await connectClient(stack.config.temporal);
     worker = await startWorker(stack.config);
-    api = await listen(createApp({ config: stack.config, client, storage: createStorageClient(stack.config.storage) }));
+    api = await startApi(stack, client);
+    auth = bearer((await newReseller(api.accounts, 'End-to-end MSP')).apiKey);
   });
 
   after(async () => {
@@ -42,7 +45,7 @@ describe('end to end: API → Temporal → worker → storage', () => {
   it('starts a workflow over HTTP whose activity writes an object the test reads back from the storage server', async () => {
     const started = await fetch(`${api.baseUrl}/diagnostics/storage-probes`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: '{}',
     });
     assert.equal(started.status, 202);
@@ -50,7 +53,7 @@ describe('end to end: API → Temporal → worker → storage', () => {
     assert.equal(started.headers.get('location'), `/diagnostics/storage-probes/${workflowId}`);
 
     const done = await waitFor('the probe to complete', async () => {
-      const res = await fetch(`${api.baseUrl}/diagnostics/storage-probes/${workflowId}`);
+      const res = await fetch(`${api.baseUrl}/diagnostics/storage-probes/${workflowId}`, { headers: auth });
       const body = (await res.json()) as { status: string; result?: { key: string; bucket: string } };
       return body.status === 'completed' ? body : undefined;
     });
@@ -88,7 +91,7 @@ describe('end to end: API → Temporal → worker → storage', () => {
     const before = await countProbes(client);
     const res = await fetch(`${api.baseUrl}/diagnostics/storage-probes`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify({ holdSeconds: 'soon' }),
     });
     assert.equal(res.status, 400);
@@ -101,6 +104,7 @@ describe('end to end: API → Temporal → worker → storage', () => {
   it('answers 404 problem+json for an unknown probe', async () => {
     const res = await fetch(
       `${api.baseUrl}/diagnostics/storage-probes/storage-probe-00000000-0000-0000-0000-000000000000`,
+      { headers: auth },
     );
     assert.equal(res.status, 404);
     assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
@@ -111,7 +115,7 @@ describe('end to end: API → Temporal → worker → storage', () => {
       ...stack.config.storage,
       apiEndpoint: `http://127.0.0.1:${await freePort()}`,
     });
-    const broken = await listen(createApp({ config: stack.config, client, storage: deadStorage }));
+    const broken = await listen(createApp({ ...api.deps, storage: deadStorage }));
     try {
       const res = await fetch(`${broken.baseUrl}/healthz`);
       assert.equal(res.status, 503);

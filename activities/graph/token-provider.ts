@@ -1,0 +1,74 @@
+import { ConfidentialClientApplication } from '@azure/msal-node';
+import type { EntraApp } from '../../tenants/types';
+import type { EntraConfig } from '../../temporal.config';
+import { classifyTokenError } from './auth-failure';
+
+export interface AppToken {
+  accessToken: string;
+  /** Claims we read (not verify: Graph tokens are opaque to clients, graph-behaviour 1.19). */
+  tenantId?: string;
+  roles: string[];
+  expiresOn?: Date;
+}
+
+/**
+ * App-only tokens for one of our two apps in one customer tenant, through the unmodified msal-node. One
+ * ConfidentialClientApplication per (app, directory) so msal's token cache does its job; secrets come from the
+ * worker's configuration and never leave this process.
+ */
+export class TokenProvider {
+  private readonly clients = new Map<string, ConfidentialClientApplication>();
+
+  constructor(private readonly entra: EntraConfig) {}
+
+  private client(app: EntraApp, directory: string): ConfidentialClientApplication {
+    const key = `${app}:${directory.toLowerCase()}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      const creds = app === 'backup' ? this.entra.backupApp : this.entra.restoreApp;
+      if (!creds.clientId || !creds.clientSecret) {
+        throw new Error(`the ${app} app's client id or secret is not configured (ENTRA_${app.toUpperCase()}_APP_CLIENT_*)`);
+      }
+      client = new ConfidentialClientApplication({
+        auth: {
+          clientId: creds.clientId,
+          clientSecret: creds.clientSecret,
+          authority: `https://${this.entra.authorityHost}/${directory}`,
+          // Skips instance discovery, which would go to login.microsoftonline.com (graph-behaviour 1.25).
+          knownAuthorities: [this.entra.authorityHost],
+        },
+      });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  /** `fresh` skips msal's cache: consent checks must see the tenant as it is now, not as an hour-old token saw it. */
+  async acquire(app: EntraApp, directory: string, fresh = false): Promise<AppToken> {
+    let result;
+    try {
+      result = await this.client(app, directory).acquireTokenByClientCredential({
+        scopes: [`${this.entra.graphResource}/.default`],
+        skipCache: fresh,
+      });
+    } catch (err) {
+      throw classifyTokenError(err) ?? err;
+    }
+    if (!result) throw new Error('msal returned no token');
+    const claims = decodeClaims(result.accessToken);
+    return {
+      accessToken: result.accessToken,
+      tenantId: typeof claims.tid === 'string' ? claims.tid : undefined,
+      roles: Array.isArray(claims.roles) ? (claims.roles as string[]) : [],
+      expiresOn: result.expiresOn ?? undefined,
+    };
+  }
+}
+
+function decodeClaims(jwt: string): Record<string, unknown> {
+  try {
+    return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}

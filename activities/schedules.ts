@@ -1,0 +1,80 @@
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+} from '@temporalio/client';
+import type { AppConfig } from '../temporal.config';
+import { backupScheduleId, backupWorkflowIdPrefix, type BackupTarget } from '../tenants/types';
+import { jobKindKey, organizationIdKey, resellerIdKey, tenantIdKey } from '../temporal/search-attributes';
+
+
+/** The daily backup schedule of each tenant, as a real Temporal schedule (visible and controllable in the Web UI). */
+export function createScheduleActivities(temporal: Client, config: AppConfig) {
+  return {
+    /** Idempotent: an existing schedule is kept as it is. Every 24 hours, never two runs at once. */
+    async ensureBackupSchedule(target: BackupTarget): Promise<{ scheduleId: string }> {
+      const scheduleId = backupScheduleId(target.tenantId);
+      try {
+        await temporal.schedule.create({
+          scheduleId,
+          spec: { intervals: [{ every: '24 hours' }] },
+          policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+          action: {
+            type: 'startWorkflow',
+            workflowType: 'tenantBackupWorkflow',
+            workflowId: backupWorkflowIdPrefix(target.tenantId),
+            taskQueue: config.temporal.taskQueue,
+            args: [target],
+            typedSearchAttributes: [
+              { key: tenantIdKey, value: target.tenantId },
+              { key: organizationIdKey, value: target.organizationId },
+              { key: resellerIdKey, value: target.resellerId },
+              { key: jobKindKey, value: 'backup' },
+            ],
+          },
+          typedSearchAttributes: [
+            { key: tenantIdKey, value: target.tenantId },
+            { key: resellerIdKey, value: target.resellerId },
+          ],
+          memo: { note: 'Daily Entra backup' },
+        });
+      } catch (err) {
+        if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      }
+      return { scheduleId };
+    },
+
+    async setBackupSchedulePaused(input: { tenantId: string; paused: boolean; note: string }): Promise<void> {
+      const handle = temporal.schedule.getHandle(backupScheduleId(input.tenantId));
+      try {
+        const { state } = await handle.describe();
+        if (state.paused === input.paused) return;
+        await (input.paused ? handle.pause(input.note) : handle.unpause(input.note));
+      } catch (err) {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      }
+    },
+
+    /**
+     * Backup now: the running backup when there is one, else a run started through the schedule (so it counts as
+     * one of the schedule's runs and obeys its overlap policy).
+     */
+    async triggerBackup(input: { tenantId: string }): Promise<{ workflowId: string; alreadyRunning: boolean }> {
+      const handle = temporal.schedule.getHandle(backupScheduleId(input.tenantId));
+      const running = (await handle.describe()).info.runningActions;
+      if (running.length > 0) return { workflowId: running[0].workflow.workflowId, alreadyRunning: true };
+      const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+      await handle.trigger();
+      for (let i = 0; i < 100; i++) {
+        const info = (await handle.describe()).info;
+        const started = [...info.runningActions.map((a) => a.workflow), ...info.recentActions.map((a) => a.action.workflow)].find(
+          (w) => !before.has(w.workflowId),
+        );
+        if (started) return { workflowId: started.workflowId, alreadyRunning: false };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('the schedule did not start a backup within 10 seconds');
+    },
+  };
+}

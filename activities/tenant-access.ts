@@ -1,0 +1,26 @@
+import type { EntraConfig } from '../temporal.config';
+import { authFailure } from './graph/auth-failure';
+import { classifyGraphError, createGraphClient } from './graph/graph-client';
+import type { TokenProvider } from './graph/token-provider';
+import { requiredRoles } from './consent';
+
+/**
+ * The first step of every backup: can the Backup app still read this tenant? Revoked consent or a lost permission
+ * is reported as a non-retryable AuthFailure, which the tenant turns into "Reauthorization required".
+ */
+export function createTenantAccessActivities(entra: EntraConfig, tokens: TokenProvider) {
+  return {
+    async checkTenantAccess(input: { directory: string }): Promise<{ microsoftTenantId?: string }> {
+      const token = await tokens.acquire('backup', input.directory, true);
+      const missing = requiredRoles('backup').filter((r) => !token.roles.includes(r));
+      if (missing.length > 0) throw authFailure('PermissionMissing', `the Backup app lacks ${missing.join(', ')}`);
+      const graph = createGraphClient(entra, async () => token.accessToken);
+      try {
+        await graph.api('/organization').select(['id']).get();
+      } catch (err) {
+        throw classifyGraphError(err);
+      }
+      return { microsoftTenantId: token.tenantId };
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import type { PathsFragment } from '../types';
+
+export const healthPaths: PathsFragment = {
+  tag: { name: 'operations', description: 'Health and diagnostics of the deployment.' },
+  paths: {
+    '/healthz': {
+      get: {
+        operationId: 'getHealth',
+        summary: 'Temporal and storage both answer',
+        tags: ['operations'],
+        security: [],
+        responses: {
+          '200': { description: 'Healthy', content: { 'application/json': { schema: { type: 'object' } } } },
+          '503': {
+            description: 'Temporal or storage does not answer; `failing` names which',
+            content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+          },
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'getOpenApiDocument',
+        summary: 'This document',
+        tags: ['operations'],
+        responses: {
+          '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } },
+          '401': { $ref: '#/components/responses/Unauthorized' },
+        },
+      },
+    },
+  },
+};

@@ -1,0 +1,17 @@
+import type { PathsFragment } from '../types';
+import { healthPaths } from './health';
+import { diagnosticsPaths } from './diagnostics';
+import { organizationPaths } from './organizations';
+import { tenantPaths } from './tenants';
+import { auditPaths } from './audit';
+import { codecPaths } from './codec';
+
+/** Every fragment of the document, in the order the document lists them. A new area of the API adds its file here. */
+export const pathFragments: PathsFragment[] = [
+  healthPaths,
+  diagnosticsPaths,
+  organizationPaths,
+  tenantPaths,
+  auditPaths,
+  codecPaths,
+];

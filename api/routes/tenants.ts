@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import type { Client } from '@temporalio/client';
+import type { AccountsDirectory } from '../../accounts/types';
+import type { AppConfig } from '../../temporal.config';
+import { jobKindKey, organizationIdKey, resellerIdKey, tenantIdKey } from '../../temporal/search-attributes';
+import {
+  DOMAIN_PATTERN,
+  GUID_PATTERN,
+  tenantWorkflowId,
+  type NewTenantInput,
+  type Plan,
+  type StorageLocation,
+  type TenantRecord,
+} from '../../tenants/types';
+import { backupNowUpdate, changePlanUpdate, requestConsentUpdate, tenantQuery, tenantWorkflow } from '../../workflows';
+import { ownedOrganization, requireReseller, resellerOf } from '../auth';
+import { auditAs } from '../audit/audit-trail';
+import { badRequest } from '../problem';
+import { ownedTenant, tenantUpdate } from './tenant-workflows';
+
+export interface TenantRouteDeps {
+  client: Client;
+  accounts: AccountsDirectory;
+  config: AppConfig;
+}
+
+/** Customer tenants: add, list, show, change plan, request consent, Update now, Backup now. Resellers only. */
+export function tenantRoutes(deps: TenantRouteDeps): Router {
+  const router = Router();
+  router.use('/tenants', requireReseller);
+
+  router.post('/tenants', async (req, res) => {
+    const reseller = resellerOf(res);
+    const body = req.body as {
+      organizationId: string;
+      directory: string;
+      storage: StorageLocation;
+      plan: Plan;
+      backupImmediately?: boolean;
+    };
+    auditAs(res, 'tenant.create', `organization:${body.organizationId}`);
+    if (!GUID_PATTERN.test(body.directory) && !DOMAIN_PATTERN.test(body.directory)) {
+      throw badRequest('body.directory', 'must be a Microsoft tenant id (GUID) or a verified domain name');
+    }
+    const organization = await ownedOrganization(deps.accounts, reseller, body.organizationId).catch(() => {
+      throw badRequest('body.organizationId', `unknown organization '${body.organizationId}'`);
+    });
+    const tenantId = randomUUID();
+    const input: NewTenantInput = {
+      tenantId,
+      resellerId: reseller.resellerId,
+      organizationId: organization.id,
+      directory: body.directory.toLowerCase(),
+      storage: body.storage,
+      plan: body.plan,
+      backupImmediately: body.backupImmediately ?? false,
+      consentTimeoutMs: deps.config.entra.consentTimeoutMs,
+      createdAt: new Date().toISOString(),
+    };
+    const handle = await deps.client.workflow.start(tenantWorkflow, {
+      taskQueue: deps.config.temporal.taskQueue,
+      workflowId: tenantWorkflowId(tenantId),
+      args: [{ tenant: input }],
+      typedSearchAttributes: [
+        { key: tenantIdKey, value: tenantId },
+        { key: organizationIdKey, value: organization.id },
+        { key: resellerIdKey, value: reseller.resellerId },
+        { key: jobKindKey, value: 'tenant' },
+      ],
+    });
+    auditAs(res, 'tenant.create', `tenant:${tenantId}`);
+    res
+      .status(201)
+      .location(`/tenants/${tenantId}`)
+      .json(present(await handle.query(tenantQuery)));
+  });
+
+  router.get('/tenants', async (req, res) => {
+    const reseller = resellerOf(res);
+    const organizationId = typeof req.query.organizationId === 'string' ? req.query.organizationId : undefined;
+    let query = `WorkflowType = 'tenantWorkflow' AND ExecutionStatus = 'Running' AND ResellerId = '${reseller.resellerId}'`;
+    if (organizationId) {
+      await ownedOrganization(deps.accounts, reseller, organizationId);
+      query += ` AND OrganizationId = '${organizationId}'`;
+    }
+    const tenants: ReturnType<typeof present>[] = [];
+    for await (const execution of deps.client.workflow.list({ query })) {
+      const record = await deps.client.workflow.getHandle(execution.workflowId).query(tenantQuery);
+      tenants.push(present(record));
+    }
+    res.json({ tenants });
+  });
+
+  router.get('/tenants/:tenantId', async (req, res) => {
+    const { record } = await ownedTenant(deps.client, resellerOf(res), req.params.tenantId);
+    res.json(present(record));
+  });
+
+  router.put('/tenants/:tenantId/plan', async (req, res) => {
+    const { handle } = await ownedTenant(deps.client, resellerOf(res), req.params.tenantId);
+    const { plan } = req.body as { plan: Plan };
+    auditAs(res, 'tenant.plan.change', `tenant:${req.params.tenantId}`, `to ${plan}`);
+    const record = await tenantUpdate(() => handle.executeUpdate(changePlanUpdate, { args: [{ plan }] }), 'body.plan');
+    res.json(present(record));
+  });
+
+  router.post('/tenants/:tenantId/consent-requests', async (req, res) => {
+    const { handle } = await ownedTenant(deps.client, resellerOf(res), req.params.tenantId);
+    const { app, mode } = req.body as { app: 'backup' | 'restore'; mode?: 'permanent' | 'one-time' };
+    auditAs(res, 'tenant.consent.request', `tenant:${req.params.tenantId}`, `${app} app`);
+    const request = await tenantUpdate(
+      () => handle.executeUpdate(requestConsentUpdate, { args: [{ app, mode }] }),
+      'body',
+    );
+    res.status(201).json(request);
+  });
+
+  // "Update now" on a tenant that shows Reauthorization required: a fresh consent request for the Backup app.
+  router.post('/tenants/:tenantId/reauthorize', async (req, res) => {
+    const { handle } = await ownedTenant(deps.client, resellerOf(res), req.params.tenantId);
+    auditAs(res, 'tenant.reauthorize', `tenant:${req.params.tenantId}`);
+    const request = await tenantUpdate(() => handle.executeUpdate(requestConsentUpdate, { args: [{ app: 'backup' }] }));
+    res.status(201).json(request);
+  });
+
+  router.post('/tenants/:tenantId/backups', async (req, res) => {
+    const { handle } = await ownedTenant(deps.client, resellerOf(res), req.params.tenantId);
+    auditAs(res, 'tenant.backup-now', `tenant:${req.params.tenantId}`);
+    const started = await tenantUpdate(() => handle.executeUpdate(backupNowUpdate));
+    res.status(started.alreadyRunning ? 200 : 202).json(started);
+  });
+
+  return router;
+}
+
+/** The tenant as the API shows it. */
+function present(record: TenantRecord) {
+  return { ...record, reauthorizationRequired: record.status === 'reauthorization-required' };
+}

@@ -1,0 +1,89 @@
+import { GraphContext, badRequest } from './types';
+
+/** Query options Graph recognises; directory endpoints reject them without the `$` (graph-behaviour 4.9). */
+const KNOWN_OPTIONS = [
+  'select',
+  'top',
+  'skip',
+  'filter',
+  'expand',
+  'orderby',
+  'count',
+  'search',
+  'skiptoken',
+  'deltatoken',
+];
+
+export function checkQueryOptions(q: URLSearchParams): void {
+  for (const key of q.keys()) {
+    if (KNOWN_OPTIONS.includes(key.toLowerCase())) throw badRequest(`Unrecognized query argument specified: '${key}'.`);
+  }
+  // graph-behaviour 3.8: https://learn.microsoft.com/en-us/graph/api/user-list?view=graph-rest-1.0
+  if (q.has('$skip')) throw badRequest("'$skip' is not supported by the service.");
+}
+
+export function parseSelect(q: URLSearchParams): string[] | undefined {
+  const raw = q.get('$select');
+  if (raw === null) return undefined;
+  const props = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return props.length ? props : undefined;
+}
+
+/** $top must be 1..max (graph-behaviour 3.6). */
+export function parseTop(q: URLSearchParams, defaultTop: number, maxTop: number): number {
+  const raw = q.get('$top');
+  if (raw === null) return defaultTop;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > maxTop) {
+    throw badRequest(
+      `Invalid page size specified: '${raw}'. Must be between 1 and ${maxTop} inclusive.`,
+      'Request_UnsupportedQuery',
+    );
+  }
+  return n;
+}
+
+/** Skip and delta tokens are opaque to clients: base64url of a small JSON payload. */
+export function encodeToken(payload: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(payload)).toString('base64url');
+}
+
+export function decodeToken<T>(token: string): T | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    return v && typeof v === 'object' ? (v as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** nextLink keeps every other query parameter of the request (graph-behaviour 3.7). */
+export function nextLink(ctx: GraphContext, skiptoken: string): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of ctx.req.query) if (k !== '$skiptoken') params.append(k, v);
+  params.set('$skiptoken', skiptoken);
+  return `${ctx.root}${ctx.req.path}?${params.toString().replace(/%24/g, '$').replace(/%2C/g, ',')}`;
+}
+
+/** Minimal $filter: `prop eq 'value'` (optionally or/and-combined is not supported). */
+export function parseFilter(q: URLSearchParams): ((data: Record<string, unknown>, id: string) => boolean) | undefined {
+  const raw = q.get('$filter');
+  if (raw === null) return undefined;
+  const m = /^\s*([A-Za-z][\w/]*)\s+eq\s+(?:'((?:[^']|'')*)'|(true|false|\d+))\s*$/.exec(raw);
+  const sw = /^\s*startswith\(\s*([A-Za-z]\w*)\s*,\s*'((?:[^']|'')*)'\s*\)\s*$/i.exec(raw);
+  if (m) {
+    const [, prop, str, lit] = m;
+    const want: unknown =
+      str !== undefined ? str.replace(/''/g, "'") : lit === 'true' ? true : lit === 'false' ? false : Number(lit);
+    return (d, id) => (prop === 'id' ? id === want : d[prop] === want);
+  }
+  if (sw) {
+    const [, prop, prefix] = sw;
+    const p = prefix.replace(/''/g, "'").toLowerCase();
+    return (d) => typeof d[prop] === 'string' && (d[prop] as string).toLowerCase().startsWith(p);
+  }
+  throw badRequest(`Unsupported or invalid query filter clause specified: '${raw}'.`, 'Request_UnsupportedQuery');
+}

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type * as MG from '@microsoft/microsoft-graph-types';
+import { StoredObject } from '../store/types';
+import { EntitySet } from './entity-sets';
+import { GraphContext, GraphResponse, badRequest, json, noContent, notFound } from './types';
+import { idFromODataId, pageOf, requireAny } from './collections';
+import { addAppRoleAssignment, assignmentsOf, assignmentsTo } from '../identity/consent';
+import { render } from './render';
+import { contextUrl } from './collections';
+
+const MEMBER_READ_EXTRA = ['GroupMember.Read.All', 'GroupMember.ReadWrite.All'];
+const MEMBER_WRITE_EXTRA = ['GroupMember.ReadWrite.All'];
+
+function relationIds(ctx: GraphContext, owner: StoredObject, rel: 'members' | 'owners'): Set<string> | undefined {
+  return rel === 'members' ? ctx.tenant.members.get(owner.id) : ctx.tenant.owners.get(owner.id);
+}
+
+/** GET {set}/{id}/members|owners[/microsoft.graph.{type}] — directoryObjects with @odata.type (graph-behaviour 3.5). */
+export function listRelation(
+  ctx: GraphContext,
+  set: EntitySet,
+  owner: StoredObject,
+  rel: 'members' | 'owners' | 'transitiveMembers',
+  cast?: string,
+): GraphResponse {
+  requireAny(ctx, rel === 'owners' ? set.read : [...set.read, ...(set.kind === 'group' ? MEMBER_READ_EXTRA : [])]);
+  let ids: Iterable<string> = relationIds(ctx, owner, rel === 'transitiveMembers' ? 'members' : rel) ?? [];
+  if (rel === 'transitiveMembers') ids = transitive(ctx, owner.id);
+  const objs: StoredObject[] = [];
+  let castKind: string | undefined;
+  if (cast) {
+    castKind = cast.replace(/^microsoft\.graph\./, '');
+    if (!['user', 'group', 'servicePrincipal', 'device', 'orgContact', 'application'].includes(castKind)) {
+      throw badRequest(`Casting to '${cast}' is not supported on this relationship.`, 'Request_UnsupportedQuery');
+    }
+  }
+  for (const id of ids) {
+    const o = ctx.tenant.index.get(id);
+    if (o && (!castKind || o.kind === castKind)) objs.push(o);
+  }
+  return pageOf(ctx, objs, {
+    contextName: castKind ? `${castKind}s` : 'directoryObjects',
+    defaultTop: 100,
+    maxTop: 999,
+    paged: set.kind !== 'directoryRole',
+    withType: !castKind,
+  });
+}
+
+function transitive(ctx: GraphContext, groupId: string): Set<string> {
+  const out = new Set<string>();
+  const stack = [groupId];
+  const seen = new Set<string>();
+  while (stack.length) {
+    const g = stack.pop() as string;
+    if (seen.has(g)) continue;
+    seen.add(g);
+    for (const m of ctx.tenant.members.get(g) ?? []) {
+      out.add(m);
+      if (ctx.tenant.index.get(m)?.kind === 'group') stack.push(m);
+    }
+  }
+  return out;
+}
+
+/** POST {set}/{id}/members/$ref (graph-behaviour 9.5-9.7). */
+export function addRef(
+  ctx: GraphContext,
+  set: EntitySet,
+  owner: StoredObject,
+  rel: 'members' | 'owners',
+): GraphResponse {
+  requireAny(ctx, [...set.write, ...(set.kind === 'group' && rel === 'members' ? MEMBER_WRITE_EXTRA : [])]);
+  const body = ctx.req.body as Record<string, unknown> | undefined;
+  const ref = body?.['@odata.id'];
+  if (typeof ref !== 'string') throw badRequest("Missing '@odata.id' in the request body.");
+  const id = idFromODataId(ref);
+  if (!ctx.tenant.get(id)) throw notFound(id);
+  const existing = relationIds(ctx, owner, rel);
+  if (existing?.has(id)) {
+    throw badRequest(
+      `One or more added object references already exist for the following modified properties: '${rel}'.`,
+    );
+  }
+  if (rel === 'members') ctx.tenant.addMember(owner.id, id);
+  else {
+    ctx.tenant.ownerSet(owner.id).add(id);
+    ctx.tenant.touch(owner.id);
+  }
+  return noContent();
+}
+
+/** DELETE {set}/{id}/members/{memberId}/$ref (graph-behaviour 9.9). */
+export function removeRef(
+  ctx: GraphContext,
+  set: EntitySet,
+  owner: StoredObject,
+  rel: 'members' | 'owners',
+  memberId: string,
+): GraphResponse {
+  requireAny(ctx, [...set.write, ...(set.kind === 'group' && rel === 'members' ? MEMBER_WRITE_EXTRA : [])]);
+  const ok =
+    rel === 'members'
+      ? ctx.tenant.removeMember(owner.id, memberId)
+      : (ctx.tenant.owners.get(owner.id)?.delete(memberId) ?? false);
+  if (!ok) throw notFound(memberId);
+  if (rel === 'owners') ctx.tenant.touch(owner.id);
+  return noContent();
+}
+
+const ASSIGN_READ = [
+  'Application.Read.All',
+  'Application.ReadWrite.All',
+  'Directory.Read.All',
+  'Directory.ReadWrite.All',
+  'AppRoleAssignment.ReadWrite.All',
+];
+const ASSIGN_WRITE = ['AppRoleAssignment.ReadWrite.All', 'Directory.ReadWrite.All'];
+
+export function appRoleAssignments(
+  ctx: GraphContext,
+  sp: StoredObject,
+  rel: 'appRoleAssignments' | 'appRoleAssignedTo',
+  assignmentId?: string,
+): GraphResponse {
+  const method = ctx.req.method;
+  const list = rel === 'appRoleAssignments' ? assignmentsOf(ctx.tenant, sp.id) : assignmentsTo(ctx.tenant, sp.id);
+  const contextName = `servicePrincipals('${sp.id}')/${rel}`;
+  if (method === 'GET' && !assignmentId) {
+    requireAny(ctx, ASSIGN_READ);
+    return pageOf(ctx, list, { contextName, defaultTop: 100, maxTop: 999, paged: true });
+  }
+  if (method === 'GET' && assignmentId) {
+    requireAny(ctx, ASSIGN_READ);
+    const a = list.find((x) => x.id === assignmentId);
+    if (!a) throw notFound(assignmentId);
+    return json(200, {
+      '@odata.context': `${contextUrl(ctx, contextName)}/$entity`,
+      ...render(a, undefined, undefined),
+    });
+  }
+  if (method === 'POST' && !assignmentId) {
+    requireAny(ctx, ASSIGN_WRITE);
+    const b = (ctx.req.body ?? {}) as MG.AppRoleAssignment;
+    const principal = ctx.tenant.get(String(b.principalId));
+    const resource = ctx.tenant.get(String(b.resourceId), 'servicePrincipal');
+    if (!principal) throw notFound(String(b.principalId));
+    if (!resource) throw notFound(String(b.resourceId));
+    const roles = (resource.data.appRoles as MG.AppRole[] | undefined) ?? [];
+    const zero = '00000000-0000-0000-0000-000000000000';
+    if (b.appRoleId !== zero && !roles.some((r) => r.id === b.appRoleId)) {
+      throw badRequest('Permission being assigned was not found on application', 'Request_BadRequest');
+    }
+    const a = addAppRoleAssignment(ctx.tenant, principal, resource, String(b.appRoleId), ctx.state.clock.iso());
+    return json(201, {
+      '@odata.context': `${contextUrl(ctx, contextName)}/$entity`,
+      ...render(a, undefined, undefined),
+    });
+  }
+  if (method === 'DELETE' && assignmentId) {
+    requireAny(ctx, ASSIGN_WRITE);
+    const a = list.find((x) => x.id === assignmentId);
+    if (!a) throw notFound(assignmentId);
+    ctx.tenant.remove(a, ctx.state.clock.iso(), true);
+    ctx.tenant.grantVersion++;
+    return noContent();
+  }
+  throw methodNotAllowed();
+}
+
+export const methodNotAllowed = () =>
+  Object.assign(badRequest('Specified HTTP method is not allowed for the request target.'), { status: 405 });
+
+/** addPassword: secretText returned once, never stored in a readable form (graph-behaviour 9.10, 9.11). */
+export function addPassword(ctx: GraphContext, set: EntitySet, app: StoredObject): GraphResponse {
+  requireAny(ctx, set.write);
+  const b = (ctx.req.body ?? {}) as { passwordCredential?: MG.PasswordCredential };
+  const start = b.passwordCredential?.startDateTime ?? ctx.state.clock.iso();
+  const end =
+    b.passwordCredential?.endDateTime ??
+    new Date(Date.parse(start) + 2 * 365 * 86400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const secretText =
+    randomUUID().replace(/-/g, '').slice(0, 8) + '~' + Buffer.from(randomUUID()).toString('base64url').slice(0, 31);
+  const cred: MG.PasswordCredential = {
+    customKeyIdentifier: null,
+    displayName: b.passwordCredential?.displayName ?? null,
+    endDateTime: end,
+    hint: secretText.slice(0, 3),
+    keyId: randomUUID(),
+    startDateTime: start,
+  };
+  const creds = [...((app.data.passwordCredentials as MG.PasswordCredential[] | undefined) ?? []), cred];
+  ctx.tenant.update(app, { passwordCredentials: creds });
+  return json(200, {
+    '@odata.context': `${ctx.root}/$metadata#microsoft.graph.passwordCredential`,
+    ...cred,
+    secretText,
+  });
+}
+
+export function removePassword(ctx: GraphContext, set: EntitySet, app: StoredObject): GraphResponse {
+  requireAny(ctx, set.write);
+  const keyId = (ctx.req.body as { keyId?: string } | undefined)?.keyId;
+  const creds = (app.data.passwordCredentials as MG.PasswordCredential[] | undefined) ?? [];
+  if (!keyId || !creds.some((c) => c.keyId === keyId)) throw notFound(String(keyId));
+  ctx.tenant.update(app, { passwordCredentials: creds.filter((c) => c.keyId !== keyId) });
+  return noContent();
+}

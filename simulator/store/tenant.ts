@@ -1,0 +1,193 @@
+import {
+  EntityKind,
+  Json,
+  MemberChange,
+  SOFT_DELETABLE,
+  StoredObject,
+  Tombstone,
+  TenantSize,
+  ConsentMode,
+} from './types';
+
+/**
+ * The whole state of one simulated tenant. Objects are held once (index + per-kind map share the same record);
+ * relationships are id sets; deletions leave tombstones so delta can report `@removed`.
+ */
+export class TenantStore {
+  seq = 0;
+  readonly objects = new Map<EntityKind, Map<string, StoredObject>>();
+  readonly index = new Map<string, StoredObject>();
+  readonly recycleBin = new Map<string, StoredObject>();
+  readonly tombstones = new Map<string, Tombstone>();
+  /** group / administrativeUnit id -> member ids */
+  readonly members = new Map<string, Set<string>>();
+  /** group / application / servicePrincipal id -> owner ids */
+  readonly owners = new Map<string, Set<string>>();
+  readonly memberLog = new Map<string, MemberChange[]>();
+  readonly singletons = new Map<string, Json>();
+  /** Delta tokens issued before this simulated time answer 410 (control API can expire them on demand). */
+  deltaTokensNotBefore = 0;
+  /** Access tokens issued before this simulated time answer 401 (fault "tokenExpiry"). */
+  accessTokensNotBefore = 0;
+  consentMode: ConsentMode = 'page';
+  /** Bumped whenever app-role assignments change; keys the granted-roles cache. */
+  grantVersion = 0;
+  readonly grantCache = new Map<string, Set<string>>();
+  private listCache = new Map<EntityKind, { version: number; items: StoredObject[] }>();
+  private versions = new Map<EntityKind, number>();
+
+  constructor(
+    readonly id: string,
+    public displayName: string,
+    public defaultDomain: string,
+  ) {}
+
+  get size(): TenantSize {
+    // graph-behaviour 7.2: S = under 50 users, M = 50-500, L = above 500.
+    const users = this.collection('user').size;
+    return users < 50 ? 'S' : users <= 500 ? 'M' : 'L';
+  }
+
+  collection(kind: EntityKind): Map<string, StoredObject> {
+    let m = this.objects.get(kind);
+    if (!m) this.objects.set(kind, (m = new Map()));
+    return m;
+  }
+
+  /** Live objects of a kind in a stable order, cached until the collection gains or loses an object. */
+  list(kind: EntityKind): StoredObject[] {
+    const version = this.versions.get(kind) ?? 0;
+    const cached = this.listCache.get(kind);
+    if (cached && cached.version === version) return cached.items;
+    const items = Array.from(this.collection(kind).values());
+    this.listCache.set(kind, { version, items });
+    return items;
+  }
+
+  private bump(kind: EntityKind): void {
+    this.versions.set(kind, (this.versions.get(kind) ?? 0) + 1);
+  }
+
+  get(id: string, kind?: EntityKind): StoredObject | undefined {
+    const o = this.index.get(id);
+    return o && (!kind || o.kind === kind) ? o : undefined;
+  }
+
+  insert(kind: EntityKind, id: string, data: Json): StoredObject {
+    const obj: StoredObject = { id, kind, data, seq: ++this.seq };
+    this.collection(kind).set(id, obj);
+    this.index.set(id, obj);
+    this.tombstones.delete(id);
+    this.bump(kind);
+    return obj;
+  }
+
+  update(obj: StoredObject, patch: Json): void {
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null || v === undefined) delete obj.data[k];
+      else obj.data[k] = v;
+    }
+    obj.seq = ++this.seq;
+  }
+
+  touch(id: string): void {
+    const o = this.index.get(id);
+    if (o) o.seq = ++this.seq;
+  }
+
+  /** DELETE as Graph does it: soft-deletable kinds go to the recycle bin, others are gone. */
+  remove(obj: StoredObject, at: string, hard = false): void {
+    this.collection(obj.kind).delete(obj.id);
+    this.index.delete(obj.id);
+    this.bump(obj.kind);
+    if (!hard && SOFT_DELETABLE.has(obj.kind)) {
+      obj.deletedDateTime = at;
+      this.recycleBin.set(obj.id, obj);
+      this.tombstones.set(obj.id, { id: obj.id, kind: obj.kind, seq: ++this.seq, reason: 'changed' });
+      // Soft-deleted users keep their memberships (graph-behaviour 5.7); nothing else to do.
+      return;
+    }
+    this.purgeRelations(obj.id);
+    this.tombstones.set(obj.id, { id: obj.id, kind: obj.kind, seq: ++this.seq, reason: 'deleted' });
+  }
+
+  permanentlyDelete(id: string): boolean {
+    const obj = this.recycleBin.get(id);
+    if (!obj) return false;
+    this.recycleBin.delete(id);
+    this.purgeRelations(id);
+    this.tombstones.set(id, { id, kind: obj.kind, seq: ++this.seq, reason: 'deleted' });
+    return true;
+  }
+
+  restore(id: string): StoredObject | undefined {
+    const obj = this.recycleBin.get(id);
+    if (!obj) return undefined;
+    this.recycleBin.delete(id);
+    delete obj.deletedDateTime;
+    obj.seq = ++this.seq;
+    this.collection(obj.kind).set(id, obj);
+    this.index.set(id, obj);
+    this.tombstones.delete(id);
+    this.bump(obj.kind);
+    return obj;
+  }
+
+  private purgeRelations(id: string): void {
+    for (const [gid, set] of this.members) {
+      if (set.delete(id)) this.logMember(gid, id, true);
+    }
+    this.members.delete(id);
+    for (const set of this.owners.values()) set.delete(id);
+    this.owners.delete(id);
+    this.memberLog.delete(id);
+  }
+
+  memberSet(id: string): Set<string> {
+    let s = this.members.get(id);
+    if (!s) this.members.set(id, (s = new Set()));
+    return s;
+  }
+
+  ownerSet(id: string): Set<string> {
+    let s = this.owners.get(id);
+    if (!s) this.owners.set(id, (s = new Set()));
+    return s;
+  }
+
+  addMember(groupId: string, memberId: string, log = true): boolean {
+    const set = this.memberSet(groupId);
+    if (set.has(memberId)) return false;
+    set.add(memberId);
+    if (log) this.logMember(groupId, memberId, false);
+    return true;
+  }
+
+  removeMember(groupId: string, memberId: string): boolean {
+    const set = this.members.get(groupId);
+    if (!set || !set.delete(memberId)) return false;
+    this.logMember(groupId, memberId, true);
+    return true;
+  }
+
+  private logMember(groupId: string, memberId: string, removed: boolean): void {
+    const seq = ++this.seq;
+    let log = this.memberLog.get(groupId);
+    if (!log) this.memberLog.set(groupId, (log = []));
+    log.push({ seq, id: memberId, removed });
+    const g = this.index.get(groupId);
+    if (g) g.seq = seq;
+  }
+
+  /** Finds an object in the directory or the recycle bin. */
+  getAny(id: string): StoredObject | undefined {
+    return this.index.get(id) ?? this.recycleBin.get(id);
+  }
+
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, m] of this.objects) out[k] = m.size;
+    out.deletedItems = this.recycleBin.size;
+    return out;
+  }
+}

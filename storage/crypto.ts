@@ -1,0 +1,56 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+/**
+ * Sealed format: [version 0x01][12-byte random nonce][AES-256-GCM ciphertext][16-byte tag].
+ * The purpose string is authenticated data, so a pack header cannot be passed off as an index or a blob.
+ */
+const VERSION = 0x01;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
+
+export type SealPurpose = 'data-key' | 'blob' | 'pack-header' | 'index' | 'snapshot' | 'forget';
+
+export class IntegrityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IntegrityError';
+  }
+}
+
+export function seal(key: Buffer, purpose: SealPurpose, plaintext: Buffer): Buffer {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(Buffer.from(purpose, 'utf8'));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([Buffer.from([VERSION]), nonce, body, cipher.getAuthTag()]);
+}
+
+export function open(key: Buffer, purpose: SealPurpose, sealed: Buffer, what = purpose as string): Buffer {
+  if (sealed.length < SEAL_OVERHEAD || sealed[0] !== VERSION) {
+    throw new IntegrityError(`${what}: not a sealed object (bad length or version)`);
+  }
+  const nonce = sealed.subarray(1, 1 + NONCE_BYTES);
+  const tag = sealed.subarray(sealed.length - TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(Buffer.from(purpose, 'utf8'));
+  decipher.setAuthTag(tag);
+  try {
+    return Buffer.concat([
+      decipher.update(sealed.subarray(1 + NONCE_BYTES, sealed.length - TAG_BYTES)),
+      decipher.final(),
+    ]);
+  } catch {
+    throw new IntegrityError(`${what}: authentication failed (modified data or wrong key)`);
+  }
+}
+
+/** Compress, then encrypt: ciphertext does not compress, and JSON compresses well. */
+export function sealCompressed(key: Buffer, purpose: SealPurpose, plaintext: Buffer): Buffer {
+  return seal(key, purpose, gzipSync(plaintext));
+}
+
+export function openCompressed(key: Buffer, purpose: SealPurpose, sealed: Buffer, what?: string): Buffer {
+  return gunzipSync(open(key, purpose, sealed, what));
+}

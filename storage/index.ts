@@ -1,0 +1,21 @@
+export { canonicalBytes, canonicalJson, contentId, sha256Hex } from './canonical-json';
+export { IntegrityError } from './crypto';
+export { GcsObjectStore } from './gcs-object-store';
+export { DATA_KEY_FILE, DataKey, MasterKey, WrongMasterKeyError } from './keys';
+export { RepositoryBusyError } from './locks';
+export type { DeletedState, ManifestEntry } from './manifest';
+export { MemoryObjectStore } from './memory-object-store';
+export {
+  ObjectNotFoundError,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutOptions,
+  type PutResult,
+} from './object-store';
+export type { PruneOptions, PruneReport } from './prune';
+export type { CheckReport } from './check';
+export type { RelationshipItem } from './relationships';
+export { BlobNotFoundError, Repository, type RepositoryOptions, type SnapshotInfo } from './repository';
+export type { ChainReport, SnapshotRecord, TypeCoverage } from './snapshot';
+export { SnapshotWriter, type CommitInput, type TypeOutcome } from './snapshot-writer';
+export { TypeWriter, type AddObjectOptions, type TypeResult, type TypeWriteMode } from './type-writer';

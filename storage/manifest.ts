@@ -1,0 +1,152 @@
+import { canonicalJson } from './canonical-json';
+import type { BlobSink, BlobSource } from './blob-io';
+
+export type DeletedState = 'present' | 'softDeleted';
+
+/** One object of a type in one snapshot. */
+export interface ManifestEntry {
+  id: string;
+  displayName: string | null;
+  /** Id of the blob holding the object's canonical JSON. */
+  contentHash: string;
+  state: DeletedState;
+  /** Relationship name → id of its relationship list blob (see relationships.ts). */
+  rels?: Record<string, string>;
+}
+
+/**
+ * Root blob of a type's manifest. A full manifest (base null) lists every entry in chunks. A diff manifest lists only
+ * the entries added or changed since `base` plus the ids removed, so a daily snapshot at 1 % churn writes about 1 %
+ * of a manifest. Chains are cut (a full manifest is written) after MAX_DIFF_DEPTH diffs or once the chain's changes
+ * exceed MAX_CHAIN_CHANGE_RATIO of the entries, which bounds both read cost and what a base keeps alive.
+ */
+export interface ManifestRoot {
+  v: 1;
+  type: string;
+  base: string | null;
+  depth: number;
+  /** Upserts + removals summed over the diff chain since the last full manifest. */
+  chainChanges: number;
+  count: number;
+  chunks: string[];
+  /** A diff's upserts, inline when few (one read per diff instead of two). */
+  entries?: ManifestEntry[];
+  removed: string[];
+}
+
+interface ManifestChunk {
+  v: 1;
+  entries: ManifestEntry[];
+}
+
+export const MANIFEST_CHUNK_ENTRIES = 5000;
+/**
+ * Chain limits. Changes summed over a chain may reach the manifest's own size, so diffs never cost more than twice
+ * the bytes of one full manifest to read, and at 1 % daily churn a full manifest is rewritten every ~2 months rather
+ * than every few weeks (the rewrite, not the diffs, dominates the cost of 30 daily snapshots).
+ */
+export const MAX_DIFF_DEPTH = 60;
+export const MAX_CHAIN_CHANGE_RATIO = 1;
+const INLINE_DIFF_ENTRIES = 1000;
+
+export function sameEntry(a: ManifestEntry, b: ManifestEntry): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function byId(a: ManifestEntry, b: ManifestEntry): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+export async function readManifestRoot(source: BlobSource, rootId: string): Promise<ManifestRoot> {
+  const root = await source.readJson<ManifestRoot>(rootId);
+  if (root.v !== 1 || !Array.isArray(root.chunks)) throw new Error(`manifest ${rootId}: unknown format`);
+  return root;
+}
+
+/** The roots of a manifest chain, from the full manifest to `rootId`. */
+export async function readManifestChain(
+  source: BlobSource,
+  rootId: string,
+): Promise<{ id: string; root: ManifestRoot }[]> {
+  const chain: { id: string; root: ManifestRoot }[] = [];
+  let id: string | null = rootId;
+  while (id) {
+    const root = await readManifestRoot(source, id);
+    chain.unshift({ id, root });
+    id = root.base;
+  }
+  return chain;
+}
+
+/** Every entry of a manifest, resolved through its diff chain. */
+export async function readManifestEntries(source: BlobSource, rootId: string): Promise<Map<string, ManifestEntry>> {
+  const entries = new Map<string, ManifestEntry>();
+  for (const { root } of await readManifestChain(source, rootId)) {
+    for (const id of root.removed) entries.delete(id);
+    for (const entry of root.entries ?? []) entries.set(entry.id, entry);
+    for (const chunkId of root.chunks) {
+      for (const entry of (await source.readJson<ManifestChunk>(chunkId)).entries) entries.set(entry.id, entry);
+    }
+  }
+  return entries;
+}
+
+async function writeChunks(sink: BlobSink, entries: ManifestEntry[]): Promise<string[]> {
+  entries.sort(byId);
+  const chunks: string[] = [];
+  for (let i = 0; i < entries.length; i += MANIFEST_CHUNK_ENTRIES) {
+    const chunk: ManifestChunk = { v: 1, entries: entries.slice(i, i + MANIFEST_CHUNK_ENTRIES) };
+    chunks.push(await sink.saveJson('manifest-chunk', chunk));
+  }
+  return chunks;
+}
+
+export interface ManifestUpdate {
+  type: string;
+  base?: { id: string; root: ManifestRoot };
+  /** The type's complete entry set after this snapshot. */
+  entries: ReadonlyMap<string, ManifestEntry>;
+  /** Ids added or changed relative to `base`. */
+  upserted: ReadonlySet<string>;
+  /** Ids of `base` that are gone. */
+  removed: ReadonlySet<string>;
+}
+
+/** Writes a type's manifest (diff when worthwhile) and returns its root id; an unchanged type reuses its base. */
+export async function writeManifest(sink: BlobSink, update: ManifestUpdate): Promise<string> {
+  const { base, entries, upserted, removed } = update;
+  const changes = upserted.size + removed.size;
+  if (base && changes === 0 && base.root.count === entries.size) return base.id;
+  const chainChanges = (base?.root.chainChanges ?? 0) + changes;
+  const asDiff =
+    base !== undefined &&
+    base.root.depth + 1 <= MAX_DIFF_DEPTH &&
+    chainChanges <= MAX_CHAIN_CHANGE_RATIO * Math.max(entries.size, 1);
+  const diffEntries = asDiff
+    ? [...upserted].map((id) => entries.get(id)).filter((e): e is ManifestEntry => e !== undefined)
+    : [];
+  const inline = diffEntries.length <= INLINE_DIFF_ENTRIES;
+  const root: ManifestRoot = asDiff
+    ? {
+        v: 1,
+        type: update.type,
+        base: base.id,
+        depth: base.root.depth + 1,
+        chainChanges,
+        count: entries.size,
+        chunks: inline ? [] : await writeChunks(sink, diffEntries),
+        ...(inline ? { entries: diffEntries.sort(byId) } : {}),
+        removed: [...removed].sort(),
+      }
+    : {
+        v: 1,
+        type: update.type,
+        base: null,
+        depth: 0,
+        chainChanges: 0,
+        count: entries.size,
+        chunks: await writeChunks(sink, [...entries.values()]),
+        removed: [],
+      };
+  return sink.saveJson('manifest', root);
+}

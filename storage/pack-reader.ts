@@ -1,0 +1,80 @@
+import { sha256Hex } from './canonical-json';
+import { IntegrityError, openCompressed } from './crypto';
+import { openBlob, type BlobLocation, type PackedBlob } from './blob';
+import { packKey } from './pack-writer';
+import type { ObjectStore } from './object-store';
+
+function parseHeader(dataKey: Buffer, packId: string, sealedHeader: Buffer): PackedBlob[] {
+  const json = openCompressed(dataKey, 'pack-header', sealedHeader, `pack ${packId} header`);
+  const header = JSON.parse(json.toString('utf8')) as { v: number; blobs: PackedBlob[] };
+  if (header.v !== 1 || !Array.isArray(header.blobs)) throw new IntegrityError(`pack ${packId}: unknown header format`);
+  return header.blobs;
+}
+
+/** Verifies a whole pack (name = hash of bytes) and returns its header. Used by check and prune's repack. */
+export function parsePack(dataKey: Buffer, packId: string, bytes: Buffer): PackedBlob[] {
+  if (sha256Hex(bytes) !== packId) throw new IntegrityError(`pack ${packId}: bytes do not match the pack's name`);
+  if (bytes.length < 4) throw new IntegrityError(`pack ${packId}: truncated`);
+  const headerLength = bytes.readUInt32BE(bytes.length - 4);
+  if (headerLength > bytes.length - 4) throw new IntegrityError(`pack ${packId}: bad header length`);
+  return parseHeader(dataKey, packId, bytes.subarray(bytes.length - 4 - headerLength, bytes.length - 4));
+}
+
+/** Reads only a pack's header with two ranged reads (for rebuilding an index without downloading packs). */
+export async function readPackHeader(
+  store: ObjectStore,
+  dataKey: Buffer,
+  packId: string,
+  size: number,
+): Promise<PackedBlob[]> {
+  const tail = await store.getRange(packKey(packId), size - 4, size);
+  const headerLength = tail.readUInt32BE(0);
+  const sealed = await store.getRange(packKey(packId), size - 4 - headerLength, size - 4);
+  return parseHeader(dataKey, packId, sealed);
+}
+
+/** Reads one blob with a single ranged read and verifies it. */
+export async function readBlob(store: ObjectStore, dataKey: Buffer, loc: BlobLocation): Promise<Buffer> {
+  const sealed = await store.getRange(packKey(loc.packId), loc.offset, loc.offset + loc.length);
+  if (sealed.length !== loc.length) throw new IntegrityError(`blob ${loc.id}: pack ${loc.packId} is truncated`);
+  return openBlob(dataKey, loc.id, sealed);
+}
+
+/**
+ * Reads many blobs with few requests: locations are grouped by pack, sorted by offset and neighbours closer than
+ * `maxGap` are fetched in one ranged read of at most `maxSpan` bytes (so memory stays bounded).
+ */
+export async function* readBlobs(
+  store: ObjectStore,
+  dataKey: Buffer,
+  locations: Iterable<BlobLocation>,
+  { maxGap = 256 * 1024, maxSpan = 8 * 1024 * 1024 } = {},
+): AsyncIterable<{ location: BlobLocation; plaintext: Buffer }> {
+  const byPack = new Map<string, BlobLocation[]>();
+  for (const loc of locations) {
+    const list = byPack.get(loc.packId) ?? [];
+    list.push(loc);
+    byPack.set(loc.packId, list);
+  }
+  for (const [packId, locs] of byPack) {
+    locs.sort((a, b) => a.offset - b.offset);
+    let i = 0;
+    while (i < locs.length) {
+      const start = locs[i].offset;
+      let end = start + locs[i].length;
+      let j = i + 1;
+      while (j < locs.length && locs[j].offset - end <= maxGap && locs[j].offset + locs[j].length - start <= maxSpan) {
+        end = Math.max(end, locs[j].offset + locs[j].length);
+        j++;
+      }
+      const range = await store.getRange(packKey(packId), start, end);
+      if (range.length !== end - start) throw new IntegrityError(`pack ${packId} is truncated`);
+      for (let k = i; k < j; k++) {
+        const loc = locs[k];
+        const sealed = range.subarray(loc.offset - start, loc.offset - start + loc.length);
+        yield { location: loc, plaintext: openBlob(dataKey, loc.id, sealed) };
+      }
+      i = j;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import type { BlobSink, BlobSource } from './blob-io';
+
+/** One related item as captured: at least its id (e.g. `{"@odata.type":"#microsoft.graph.user","id":"…"}`). */
+export type RelationshipItem = { id: string } & Record<string, unknown>;
+
+/** Lists up to this size are one blob; larger ones are split so one membership change rewrites one small chunk. */
+export const RELATIONSHIP_INLINE_MAX = 1000;
+const CHUNK_MAX = 2048;
+
+interface RelationshipRoot {
+  v: 1;
+  count: number;
+  items?: RelationshipItem[];
+  chunks?: string[];
+}
+
+/**
+ * Chunk boundaries depend on the items' ids only (content-defined, ~1 in 256), not on positions, so adding or
+ * removing one member of a 100,000-member group changes one chunk and the small root, not the whole list.
+ */
+function isBoundary(id: string): boolean {
+  return createHash('sha256').update(id).digest()[0] === 0;
+}
+
+/** Stores a relationship list (sorted by id, so the same set always has the same hash) and returns its id. */
+export async function writeRelationship(sink: BlobSink, items: readonly RelationshipItem[]): Promise<string> {
+  const sorted = [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  if (sorted.length <= RELATIONSHIP_INLINE_MAX) {
+    const root: RelationshipRoot = { v: 1, count: sorted.length, items: sorted };
+    return sink.saveJson('relationship', root);
+  }
+  const chunks: string[] = [];
+  let current: RelationshipItem[] = [];
+  for (const item of sorted) {
+    current.push(item);
+    if (isBoundary(item.id) || current.length >= CHUNK_MAX) {
+      chunks.push(await sink.saveJson('relationship', { v: 1, items: current }));
+      current = [];
+    }
+  }
+  if (current.length > 0) chunks.push(await sink.saveJson('relationship', { v: 1, items: current }));
+  const root: RelationshipRoot = { v: 1, count: sorted.length, chunks };
+  return sink.saveJson('relationship', root);
+}
+
+/** Blob ids a relationship list consists of (root first), for prune's mark phase. */
+export async function relationshipBlobIds(source: BlobSource, rootId: string): Promise<string[]> {
+  const root = await source.readJson<RelationshipRoot>(rootId);
+  return [rootId, ...(root.chunks ?? [])];
+}
+
+export async function readRelationship(source: BlobSource, rootId: string): Promise<RelationshipItem[]> {
+  const root = await source.readJson<RelationshipRoot>(rootId);
+  if (root.items) return root.items;
+  const items: RelationshipItem[] = [];
+  for (const chunkId of root.chunks ?? []) {
+    items.push(...(await source.readJson<{ items: RelationshipItem[] }>(chunkId)).items);
+  }
+  return items;
+}

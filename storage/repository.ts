@@ -1,0 +1,316 @@
+import type { BlobSource } from './blob-io';
+import { readBlob, readBlobs } from './pack-reader';
+import { checkRepository, type CheckReport } from './check';
+import type { RepositoryContext } from './context';
+import { IntegrityError, openCompressed, sealCompressed } from './crypto';
+import { DataKey, loadOrCreateDataKey, MasterKey } from './keys';
+import { DEFAULT_LOCK_STALE_MS, Lock } from './locks';
+import { readManifestEntries, type ManifestEntry } from './manifest';
+import type { ObjectStore } from './object-store';
+import { MasterIndex } from './pack-index';
+import { pendingKey } from './pending';
+import { DEFAULT_PACK_TARGET_SIZE } from './pack-writer';
+import { pruneRepository, type PruneOptions, type PruneReport } from './prune';
+import { readRelationship, type RelationshipItem } from './relationships';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  FORGOTTEN_PREFIX,
+  SNAPSHOT_PREFIX,
+  snapshotKey,
+  verifyChain,
+  type ChainReport,
+  type SnapshotRecord,
+} from './snapshot';
+import { SnapshotWriter, type CommitInput } from './snapshot-writer';
+import { TypeWriter, type TypeWriteMode } from './type-writer';
+
+export interface RepositoryOptions {
+  /** Target pack size in bytes (default 4 MiB). */
+  packTargetSize?: number;
+  /** Clock, for tests of retention and lock staleness. */
+  now?: () => Date;
+  lockStaleMs?: number;
+}
+
+export interface SnapshotInfo {
+  id: string;
+  record: SnapshotRecord;
+}
+
+export class BlobNotFoundError extends Error {
+  constructor(readonly id: string) {
+    super(`Blob ${id} is not in any index`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+/**
+ * A tenant's backup repository on an object store. The layout and formats are described in docs/storage-layout.md.
+ * One handle may serve many readers and writers in one process; it caches the merged index and snapshot records.
+ */
+export class Repository {
+  private readonly records = new Map<string, SnapshotRecord>();
+  private readonly ctx: RepositoryContext;
+
+  private constructor(store: ObjectStore, dataKey: DataKey, index: MasterIndex, options: RepositoryOptions) {
+    const now = options.now ?? (() => new Date());
+    const lockStaleMs = options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS;
+    const blobs: BlobSource = {
+      readJson: async <T>(id: string) => JSON.parse((await this.readBlob(id)).toString('utf8')) as T,
+    };
+    this.ctx = {
+      store,
+      dataKey: dataKey.bytes(),
+      index,
+      blobs,
+      packTargetSize: options.packTargetSize ?? DEFAULT_PACK_TARGET_SIZE,
+      now,
+      lockStaleMs,
+      acquireLock: (kind) => Lock.acquire(store, kind, { now, staleMs: lockStaleMs }),
+    };
+  }
+
+  /**
+   * Opens (creating on first use) the repository at `store`. `masterKey` is the configured 32-byte key, base64 or
+   * parsed; a wrong key fails here with WrongMasterKeyError.
+   */
+  static async open(
+    store: ObjectStore,
+    masterKey: MasterKey | string,
+    options: RepositoryOptions = {},
+  ): Promise<Repository> {
+    const master = typeof masterKey === 'string' ? MasterKey.fromBase64(masterKey) : masterKey;
+    const dataKey = await loadOrCreateDataKey(store, master, options.now?.() ?? new Date());
+    const index = new MasterIndex();
+    await index.refresh(store, dataKey.bytes());
+    return new Repository(store, dataKey, index, options);
+  }
+
+  get store(): ObjectStore {
+    return this.ctx.store;
+  }
+
+  /** Re-reads index files written by other processes (e.g. other activities of the same backup). */
+  async refresh(): Promise<void> {
+    await this.ctx.index.refresh(this.ctx.store, this.ctx.dataKey);
+  }
+
+  // ---- writing -------------------------------------------------------------------------------------------------
+
+  /** Writer for one type of a snapshot (one per backup activity). `base`: the manifest to diff against. */
+  openTypeWriter(type: string, options: { mode: TypeWriteMode; base?: string }): Promise<TypeWriter> {
+    return TypeWriter.open(this.ctx, type, options);
+  }
+
+  /** In-process writer of a whole snapshot: each type diffed against its latest manifest. */
+  async startSnapshot(tenantId: string, startedAt: Date = this.ctx.now()): Promise<SnapshotWriter> {
+    return new SnapshotWriter(this, tenantId, startedAt);
+  }
+
+  /**
+   * Writes the snapshot record, last, after checking that every manifest it names is stored. The record names the
+   * newest existing record as `previous`, extending the hash chain.
+   */
+  async commitSnapshot(input: CommitInput): Promise<SnapshotInfo> {
+    await this.refresh();
+    for (const [type, coverage] of Object.entries(input.types)) {
+      if (coverage.status === 'captured' && !this.ctx.index.has(coverage.manifest)) {
+        throw new Error(`Type ${type}: manifest ${coverage.manifest} is not stored; refusing to commit`);
+      }
+    }
+    const { records } = await this.loadRecords();
+    const chain = verifyChain(records);
+    const record: SnapshotRecord = {
+      v: 1,
+      tenantId: input.tenantId,
+      startedAt: input.startedAt.toISOString(),
+      finishedAt: (input.finishedAt ?? this.ctx.now()).toISOString(),
+      previous: chain.heads[chain.heads.length - 1] ?? null,
+      types: input.types,
+    };
+    const { id, bytes } = encodeSnapshot(this.ctx.dataKey, record);
+    await this.ctx.store.put(snapshotKey(id), bytes, { ifGenerationMatch0: true });
+    this.records.set(id, record);
+    for (const coverage of Object.values(input.types)) {
+      if (coverage.status === 'captured') await this.ctx.store.delete(pendingKey(coverage.manifest));
+    }
+    return { id, record };
+  }
+
+  // ---- reading -------------------------------------------------------------------------------------------------
+
+  /** Every readable snapshot record (forgotten ones too) and the ones that failed to decrypt or verify. */
+  private async loadRecords(): Promise<{ records: Map<string, SnapshotRecord>; unreadable: Map<string, string> }> {
+    const records = new Map<string, SnapshotRecord>();
+    const unreadable = new Map<string, string>();
+    for await (const info of this.ctx.store.list(SNAPSHOT_PREFIX)) {
+      const id = info.key.slice(SNAPSHOT_PREFIX.length);
+      const cached = this.records.get(id);
+      if (cached) {
+        records.set(id, cached);
+        continue;
+      }
+      try {
+        const bytes = await this.ctx.store.get(info.key);
+        if (!bytes) continue;
+        const record = decodeSnapshot(this.ctx.dataKey, id, bytes);
+        this.records.set(id, record);
+        records.set(id, record);
+      } catch (err) {
+        if (!(err instanceof IntegrityError) && !(err instanceof SyntaxError)) throw err;
+        unreadable.set(id, err.message);
+      }
+    }
+    return { records, unreadable };
+  }
+
+  private async forgottenIds(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for await (const info of this.ctx.store.list(FORGOTTEN_PREFIX)) ids.add(info.key.slice(FORGOTTEN_PREFIX.length));
+    return ids;
+  }
+
+  /**
+   * Complete, verified, not forgotten snapshots, oldest first. A backup that never wrote its record does not exist
+   * here; a record that fails to decrypt or verify is left out (verifyChain reports it).
+   */
+  async listSnapshots(): Promise<SnapshotInfo[]> {
+    const [{ records }, forgotten] = await Promise.all([this.loadRecords(), this.forgottenIds()]);
+    return [...records]
+      .filter(([id]) => !forgotten.has(id))
+      .map(([id, record]) => ({ id, record }))
+      .sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt) || a.id.localeCompare(b.id));
+  }
+
+  async getSnapshot(id: string): Promise<SnapshotRecord> {
+    const cached = this.records.get(id);
+    if (cached) return cached;
+    const bytes = await this.ctx.store.get(snapshotKey(id));
+    if (!bytes) throw new Error(`Snapshot ${id} does not exist`);
+    const record = decodeSnapshot(this.ctx.dataKey, id, bytes);
+    this.records.set(id, record);
+    return record;
+  }
+
+  /** Manifest root of the newest kept snapshot that captured `type` (the base for the next backup of it). */
+  async latestManifest(type: string): Promise<string | undefined> {
+    const snapshots = await this.listSnapshots();
+    for (let i = snapshots.length - 1; i >= 0; i--) {
+      const coverage = snapshots[i].record.types[type];
+      if (coverage?.status === 'captured') return coverage.manifest;
+    }
+    return undefined;
+  }
+
+  private async manifestOf(snapshotId: string, type: string): Promise<string | undefined> {
+    const coverage = (await this.getSnapshot(snapshotId)).types[type];
+    return coverage?.status === 'captured' ? coverage.manifest : undefined;
+  }
+
+  /** A type's manifest entries in a snapshot, sorted by object id; empty if the type was skipped. */
+  async listEntries(snapshotId: string, type: string): Promise<ManifestEntry[]> {
+    const manifest = await this.manifestOf(snapshotId, type);
+    if (!manifest) return [];
+    const entries = [...(await readManifestEntries(this.ctx.blobs, manifest)).values()];
+    return entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Plaintext (canonical JSON bytes) of one blob, with one ranged read, verified against its id. */
+  async readBlob(id: string): Promise<Buffer> {
+    let loc = this.ctx.index.get(id);
+    if (!loc) {
+      await this.refresh();
+      loc = this.ctx.index.get(id);
+    }
+    if (!loc) throw new BlobNotFoundError(id);
+    return readBlob(this.ctx.store, this.ctx.dataKey, loc);
+  }
+
+  /** The stored canonical JSON bytes of one object version. */
+  readObjectBytes(contentHash: string): Promise<Buffer> {
+    return this.readBlob(contentHash);
+  }
+
+  async readObject<T = unknown>(contentHash: string): Promise<T> {
+    return JSON.parse((await this.readBlob(contentHash)).toString('utf8')) as T;
+  }
+
+  readRelationship(relationshipHash: string): Promise<RelationshipItem[]> {
+    return readRelationship(this.ctx.blobs, relationshipHash);
+  }
+
+  /**
+   * Every object of a type in a snapshot, read pack by pack with coalesced ranged reads (a few requests per pack,
+   * no pack scanned that holds none of them). Order follows storage, not ids.
+   */
+  async *readType(snapshotId: string, type: string): AsyncIterable<{ entry: ManifestEntry; object: unknown }> {
+    const entries = await this.listEntries(snapshotId, type);
+    const byHash = new Map<string, ManifestEntry[]>();
+    for (const entry of entries) {
+      const list = byHash.get(entry.contentHash) ?? [];
+      list.push(entry);
+      byHash.set(entry.contentHash, list);
+    }
+    const locations = [...byHash.keys()].map((hash) => {
+      const loc = this.ctx.index.get(hash);
+      if (!loc) throw new BlobNotFoundError(hash);
+      return loc;
+    });
+    for await (const { location, plaintext } of readBlobs(this.ctx.store, this.ctx.dataKey, locations)) {
+      const object: unknown = JSON.parse(plaintext.toString('utf8'));
+      for (const entry of byHash.get(location.id) ?? []) yield { entry, object };
+    }
+  }
+
+  // ---- integrity and retention ---------------------------------------------------------------------------------
+
+  /** Verifies every snapshot record and the hash chain linking them. */
+  async verifyChain(): Promise<ChainReport> {
+    const { records, unreadable } = await this.loadRecords();
+    return verifyChain(records, unreadable);
+  }
+
+  /** `restic check`: indexes against packs, every kept snapshot's references, and with readData every blob's hash. */
+  async check(options: { readData?: boolean } = {}): Promise<CheckReport> {
+    await this.refresh();
+    const chain = await this.verifyChain();
+    return checkRepository(this.ctx, await this.listSnapshots(), chain, options.readData ?? true);
+  }
+
+  /**
+   * Marks snapshots as expired. Their records stay (they are links of the hash chain); prune then frees the data
+   * only they referenced.
+   */
+  async forget(snapshotIds: readonly string[], reason = 'retention'): Promise<void> {
+    for (const id of snapshotIds) {
+      await this.getSnapshot(id);
+      const body = Buffer.from(JSON.stringify({ snapshot: id, forgottenAt: this.ctx.now().toISOString(), reason }));
+      await this.ctx.store.put(FORGOTTEN_PREFIX + id, sealCompressed(this.ctx.dataKey, 'forget', body), {
+        ifGenerationMatch0: true,
+      });
+    }
+  }
+
+  /** Reads a forget marker (for audit views). */
+  async forgetReason(snapshotId: string): Promise<{ forgottenAt: string; reason: string } | undefined> {
+    const bytes = await this.ctx.store.get(FORGOTTEN_PREFIX + snapshotId);
+    if (!bytes) return undefined;
+    return JSON.parse(openCompressed(this.ctx.dataKey, 'forget', bytes).toString('utf8')) as {
+      forgottenAt: string;
+      reason: string;
+    };
+  }
+
+  /** Deletes data no kept snapshot references; see prune.ts for the safety rules. */
+  async prune(options: PruneOptions = {}): Promise<PruneReport> {
+    await this.refresh();
+    const kept = await this.listSnapshots();
+    const report = await pruneRepository(this.ctx, kept, options);
+    // Deleted indexes and packs must not linger in this handle's cache.
+    const fresh = new MasterIndex();
+    await fresh.refresh(this.ctx.store, this.ctx.dataKey);
+    this.ctx.index = fresh;
+    return report;
+  }
+}

@@ -1,0 +1,205 @@
+import { canonicalBytes } from './canonical-json';
+import { BlobWriter } from './blob-writer';
+import type { RepositoryContext } from './context';
+import type { Lock } from './locks';
+import { pendingKey } from './pending';
+import {
+  readManifestEntries,
+  readManifestRoot,
+  sameEntry,
+  writeManifest,
+  type DeletedState,
+  type ManifestEntry,
+  type ManifestRoot,
+} from './manifest';
+import { writeRelationship, type RelationshipItem } from './relationships';
+
+/**
+ * 'full': every object of the type is added (a full read); base entries not added again are gone.
+ * 'changes': only changes are given (a delta read); base entries not mentioned carry over unchanged.
+ */
+export type TypeWriteMode = 'full' | 'changes';
+
+export interface AddObjectOptions {
+  state?: DeletedState;
+  /** Relationship name → related items, e.g. { members: [...], owners: [...] }. */
+  relationships?: Record<string, readonly RelationshipItem[]>;
+}
+
+/** What finishing a type returns: small and serialisable, so an activity can hand it to the workflow. */
+export interface TypeResult {
+  type: string;
+  manifest: string;
+  count: number;
+  softDeleted: number;
+  blobsAdded: number;
+  blobsDeduplicated: number;
+  packsWritten: number;
+  bytesWritten: number;
+}
+
+/**
+ * Writes one type of one snapshot: object blobs stream into packs as they are added; the manifest (full or diff
+ * against `base`) and the index are written by `finish`. Entries (~200 bytes each) are kept in memory, object JSON
+ * is not. Calls are serialised, so concurrent `addObject` calls are safe.
+ */
+export class TypeWriter {
+  private readonly entries: Map<string, ManifestEntry>;
+  private readonly upserted = new Set<string>();
+  private readonly removed = new Set<string>();
+  private readonly blobs: BlobWriter;
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly ctx: RepositoryContext,
+    readonly type: string,
+    readonly mode: TypeWriteMode,
+    private readonly base: { id: string; root: ManifestRoot; entries: Map<string, ManifestEntry> } | undefined,
+    private readonly lock: Lock,
+  ) {
+    this.entries = mode === 'changes' && base ? new Map(base.entries) : new Map();
+    this.blobs = new BlobWriter(ctx.store, ctx.dataKey, ctx.index, ctx.packTargetSize, () => lock.refreshIfDue());
+  }
+
+  static async open(
+    ctx: RepositoryContext,
+    type: string,
+    options: { mode: TypeWriteMode; base?: string },
+  ): Promise<TypeWriter> {
+    if (options.mode === 'changes' && !options.base)
+      throw new Error(`Type ${type}: 'changes' mode needs a base manifest`);
+    const lock = await ctx.acquireLock('shared');
+    try {
+      const base = options.base
+        ? {
+            id: options.base,
+            root: await readManifestRoot(ctx.blobs, options.base),
+            entries: await readManifestEntries(ctx.blobs, options.base),
+          }
+        : undefined;
+      return new TypeWriter(ctx, type, options.mode, base, lock);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error(`Type writer for ${this.type} is closed`));
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private put(entry: ManifestEntry): void {
+    const before = this.base?.entries.get(entry.id);
+    this.entries.set(entry.id, entry);
+    this.removed.delete(entry.id);
+    if (before && sameEntry(before, entry)) this.upserted.delete(entry.id);
+    else this.upserted.add(entry.id);
+  }
+
+  /** Stores one object version (deduplicated) and records it; returns its content hash. */
+  addObject(id: string, displayName: string | null, json: unknown, options: AddObjectOptions = {}): Promise<string> {
+    return this.serial(async () => {
+      await this.lock.refreshIfDue();
+      const contentHash = await this.blobs.saveBytes('object', canonicalBytes(json));
+      const entry: ManifestEntry = { id, displayName, contentHash, state: options.state ?? 'present' };
+      if (options.relationships) {
+        const rels: Record<string, string> = {};
+        for (const [name, items] of Object.entries(options.relationships)) {
+          rels[name] = await writeRelationship(this.blobs, items);
+        }
+        entry.rels = rels;
+      }
+      this.put(entry);
+      return contentHash;
+    });
+  }
+
+  /**
+   * Keeps this writer's lock fresh while the caller waits on Graph (call it where the activity heartbeats): prune
+   * treats a writer silent for longer than the lock's stale period as dead.
+   */
+  heartbeat(): Promise<void> {
+    return this.lock.refreshIfDue();
+  }
+
+  /** Records an entry whose blobs are already stored (e.g. carried from an earlier snapshot). */
+  addEntry(entry: ManifestEntry): Promise<void> {
+    return this.serial(async () => {
+      for (const id of [entry.contentHash, ...Object.values(entry.rels ?? {})]) {
+        if (!this.blobs.has(id))
+          throw new Error(`Type ${this.type}: entry ${entry.id} names blob ${id}, which is not stored`);
+      }
+      this.put({ ...entry });
+    });
+  }
+
+  /** Delta said "changed" @removed: the object sits in the recycle bin; its last content is kept. */
+  markSoftDeleted(id: string): Promise<void> {
+    return this.serial(async () => {
+      const current = this.entries.get(id) ?? this.base?.entries.get(id);
+      if (!current) return;
+      this.put({ ...current, state: 'softDeleted' });
+    });
+  }
+
+  /** Delta said "deleted" @removed (or a full read no longer sees it): the object is gone for good. */
+  remove(id: string): Promise<void> {
+    return this.serial(async () => {
+      this.entries.delete(id);
+      this.upserted.delete(id);
+      if (this.base?.entries.has(id)) this.removed.add(id);
+    });
+  }
+
+  /** Writes the remaining pack, the manifest and the index; then the type's part of the snapshot is durable. */
+  finish(): Promise<TypeResult> {
+    return this.serial(async () => {
+      if (this.mode === 'full' && this.base) {
+        for (const id of this.base.entries.keys()) if (!this.entries.has(id)) this.removed.add(id);
+      }
+      const manifest = await writeManifest(this.blobs, {
+        type: this.type,
+        base: this.base,
+        entries: this.entries,
+        upserted: this.upserted,
+        removed: this.removed,
+      });
+      await this.blobs.flush();
+      // Until a snapshot record names this manifest, the pending marker keeps prune from collecting what it uses.
+      await this.ctx.store.put(pendingKey(manifest), Buffer.from(this.ctx.now().toISOString()));
+      this.closed = true;
+      await this.lock.release();
+      let softDeleted = 0;
+      for (const e of this.entries.values()) if (e.state === 'softDeleted') softDeleted++;
+      return {
+        type: this.type,
+        manifest,
+        count: this.entries.size,
+        softDeleted,
+        blobsAdded: this.blobs.stats.blobsAdded,
+        blobsDeduplicated: this.blobs.stats.blobsDeduplicated,
+        packsWritten: this.blobs.packStats.packs,
+        bytesWritten: this.blobs.packStats.bytes,
+      };
+    });
+  }
+
+  /**
+   * Gives up without a manifest. What was stored is still indexed, so a retry deduplicates against it; unreferenced,
+   * it is garbage for prune.
+   */
+  async abort(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tail;
+    try {
+      await this.blobs.flush();
+    } finally {
+      await this.lock.release();
+    }
+  }
+}

@@ -1,0 +1,12 @@
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { searchAttributeNames } from '../temporal.config';
+
+// Typed keys of the custom search attributes the stack registers; safe to import from workflow code.
+export const tenantIdKey = defineSearchAttributeKey(searchAttributeNames.tenantId, 'KEYWORD');
+export const organizationIdKey = defineSearchAttributeKey(searchAttributeNames.organizationId, 'KEYWORD');
+export const resellerIdKey = defineSearchAttributeKey(searchAttributeNames.resellerId, 'KEYWORD');
+export const jobKindKey = defineSearchAttributeKey(searchAttributeNames.jobKind, 'KEYWORD');
+export const jobStatusKey = defineSearchAttributeKey(searchAttributeNames.jobStatus, 'KEYWORD');
+
+/** What each workflow of the product is, as the JobKind search attribute says (System Status filters on it). */
+export type JobKind = 'tenant' | 'backup' | 'reseller-account' | 'export' | 'restore' | 'retention';

@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { loadConfig, type AppConfig } from '../../temporal.config';
+import { requiredReadPermissions, requiredWritePermissions } from '../../catalog';
+import { startSimulator, type Simulator } from '../../simulator';
+import { TemporalAccountsDirectory } from '../../accounts/temporal-accounts-directory';
+import { freePort } from '../../devstack/ports';
+import type { TestStack } from './stack';
+
+export const BACKUP_APP = { clientId: '0f3c1f47-7a57-4e50-9a5c-1c1d3f5b0b01', secret: `backup-${randomBytes(12).toString('hex')}` };
+export const RESTORE_APP = { clientId: '0f3c1f47-7a57-4e50-9a5c-1c1d3f5b0b02', secret: `restore-${randomBytes(12).toString('hex')}` };
+
+export interface TenantFixture {
+  sim: Simulator;
+  config: AppConfig;
+  apiPort: number;
+  accounts: TemporalAccountsDirectory;
+}
+
+/**
+ * The Entra simulator with our two apps registered (holding exactly the permissions the catalog needs), and a
+ * product configuration that points msal and the Graph client at it, its consent redirect at an API port.
+ */
+export async function startTenantFixture(stack: TestStack, client: Client, env: Record<string, string> = {}): Promise<TenantFixture> {
+  const sim = await startSimulator({ seed: 7 });
+  const apiPort = await freePort();
+  const redirectUri = `http://127.0.0.1:${apiPort}/consent/callback`;
+  sim.control.registerApp({
+    clientId: BACKUP_APP.clientId,
+    displayName: 'entra-backup Backup app',
+    secret: BACKUP_APP.secret,
+    redirectUris: [redirectUri],
+    requiredRoles: requiredReadPermissions(),
+  });
+  sim.control.registerApp({
+    clientId: RESTORE_APP.clientId,
+    displayName: 'entra-backup Restore app',
+    secret: RESTORE_APP.secret,
+    redirectUris: [redirectUri],
+    requiredRoles: requiredWritePermissions(),
+  });
+  const config = loadConfig({
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENTRA_'))),
+    ENTRA_BACKUP_BIN_DIR: stack.config.local.binDir,
+    TEMPORAL_ADDRESS: stack.config.temporal.address,
+    TEMPORAL_TASK_QUEUE: stack.config.temporal.taskQueue,
+    STORAGE_API_ENDPOINT: stack.config.storage.apiEndpoint,
+    API_PORT: String(apiPort),
+    ENTRA_AUTHORITY_HOST: sim.authorityHost,
+    ENTRA_GRAPH_BASE_URL: sim.graphRootUrl,
+    ENTRA_BACKUP_APP_CLIENT_ID: BACKUP_APP.clientId,
+    ENTRA_BACKUP_APP_CLIENT_SECRET: BACKUP_APP.secret,
+    ENTRA_RESTORE_APP_CLIENT_ID: RESTORE_APP.clientId,
+    ENTRA_RESTORE_APP_CLIENT_SECRET: RESTORE_APP.secret,
+    CONSENT_STATE_KEY: randomBytes(32).toString('base64'),
+    ...env,
+  });
+  const accounts = new TemporalAccountsDirectory(client, { taskQueue: config.temporal.taskQueue });
+  return { sim, config, apiPort, accounts };
+}
+

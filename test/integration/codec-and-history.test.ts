@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import type { Client } from '@temporalio/client';
+import { DefaultPayloadConverter, type Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { developmentCodecToken } from '../../temporal.config';
+import { connectClient } from '../../temporal/connection';
+import { createEncryptionCodec } from '../../temporal/data-converter';
+import { parseApiKey } from '../../accounts/api-key';
+import {
+  organizationsQuery,
+  resellerAccountWorkflow,
+  resellerAccountWorkflowId,
+} from '../../workflows/reseller-account';
+import { payloadsToJson } from '../../api/codec/payload-json';
+import { sharedTestStack, type TestStack } from '../helpers/stack';
+import { startWorker, type RunningWorker } from '../helpers/running-worker';
+import { waitFor } from '../helpers/http';
+import { bearer, newReseller, startApi, type TestApi } from '../helpers/accounts';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** Every payload of a history, except search attributes (indexed by the server, so never encrypted). */
+function payloadsOf(value: unknown, found: Payload[] = []): Payload[] {
+  if (!value || typeof value !== 'object' || ArrayBuffer.isView(value)) return found;
+  const candidate = value as Payload;
+  if (candidate.metadata && typeof candidate.metadata === 'object' && 'encoding' in candidate.metadata) {
+    found.push(candidate);
+    return found;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    if (key !== 'searchAttributes' && key !== 'indexedFields') payloadsOf(child, found);
+  }
+  return found;
+}
+
+describe('payload encryption: history, codec endpoint', () => {
+  let stack: TestStack;
+  let client: Client;
+  let worker: RunningWorker;
+  let api: TestApi;
+  const converter = new DefaultPayloadConverter();
+
+  before(async () => {
+    stack = await sharedTestStack();
+    client = await connectClient(stack.config.temporal);
+    worker = await startWorker(stack.config);
+    api = await startApi(stack, client);
+  });
+
+  after(async () => {
+    await api?.close();
+    await worker?.stop();
+    await client?.connection.close();
+  });
+
+  it("keeps API key secrets out of the reseller workflow's history, whose payloads are all ciphertext", async () => {
+    const reseller = await newReseller(api.accounts, 'Plaintext Hunters MSP');
+    const organization = await api.accounts.createOrganization(reseller.resellerId, { name: 'Very Recognisable Org' });
+    const orgUser = await api.accounts.createApiKey(reseller.resellerId, organization.id);
+    const rotated = await api.accounts.rotateApiKey(reseller.resellerId, reseller.keyId);
+    assert.equal((await fetch(`${api.baseUrl}/organizations`, { headers: bearer(rotated.apiKey) })).status, 200);
+
+    const history = await client.workflow.getHandle(resellerAccountWorkflowId(reseller.resellerId)).fetchHistory();
+    const raw = Buffer.from(temporal.api.history.v1.History.encode(history).finish());
+    for (const apiKey of [reseller.apiKey, orgUser.apiKey, rotated.apiKey]) {
+      const { secret } = parseApiKey(apiKey)!;
+      assert.ok(!raw.includes(secret), 'an API key secret is in the history');
+      assert.ok(!raw.includes(Buffer.from(secret).toString('base64')), 'an API key secret is in the history (base64)');
+      assert.ok(!raw.includes(apiKey));
+    }
+    assert.ok(!raw.includes('Very Recognisable Org'), 'payloads are not encrypted');
+
+    const payloads = payloadsOf(history);
+    assert.ok(payloads.length >= 8, `found ${payloads.length} payloads`);
+    for (const payload of payloads) {
+      assert.equal(Buffer.from(payload.metadata!.encoding!).toString(), 'binary/encrypted');
+    }
+  });
+
+  it('carries its state across continue-as-new, still findable by ResellerId', async () => {
+    const resellerId = `rsl-can${Date.now().toString(16)}`;
+    const workflowId = resellerAccountWorkflowId(resellerId);
+    const first = await client.workflow.start(resellerAccountWorkflow, {
+      taskQueue: stack.config.temporal.taskQueue,
+      workflowId,
+      args: [
+        {
+          state: {
+            reseller: { id: resellerId, name: 'Short Runs', createdAt: new Date().toISOString() },
+            organizations: [],
+            apiKeys: [],
+          },
+          updatesPerRun: 2,
+        },
+      ],
+    });
+    const { apiKey } = await api.accounts.createApiKey(resellerId);
+    for (const name of ['One', 'Two', 'Three']) await api.accounts.createOrganization(resellerId, { name });
+    const latest = await waitFor('a new run', async () => {
+      const d = await client.workflow.getHandle(workflowId).describe();
+      return d.runId !== first.firstExecutionRunId ? d : undefined;
+    });
+    assert.equal(latest.status.name, 'RUNNING');
+    const organizations = await client.workflow.getHandle(workflowId).query(organizationsQuery);
+    assert.deepEqual(
+      organizations.map((o) => o.name),
+      ['One', 'Two', 'Three'],
+    );
+    assert.equal((await fetch(`${api.baseUrl}/organizations`, { headers: bearer(apiKey) })).status, 200);
+    await waitFor('the running account in the visibility store', async () => {
+      const { count } = await client.workflow.count(
+        `ResellerId = '${resellerId}' AND JobKind = 'reseller-account' AND ExecutionStatus = 'Running'`,
+      );
+      return count === 1 ? true : undefined;
+    });
+  });
+
+  describe('codec endpoint', () => {
+    const codecUrl = () => `${api.baseUrl}/codec`;
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${codecUrl()}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const sample = () => payloadsToJson([converter.toPayload({ organization: 'Visible Only Decoded' })]);
+
+    it('refuses requests without the operator codec token, including reseller API keys', async () => {
+      const { apiKey } = await newReseller(api.accounts, 'Curious MSP');
+      for (const headers of [
+        {} as Record<string, string>,
+        bearer(apiKey),
+        bearer('wrong-token'),
+        { cookie: 'entra_backup_codec=1.forged' },
+      ]) {
+        const res = await post('/decode', sample(), headers);
+        assert.equal(res.status, 401);
+        assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      }
+    });
+
+    it('encodes and decodes for the operator, matching what clients and workers write', async () => {
+      const auth = bearer(developmentCodecToken);
+      const encoded = (await (await post('/encode', sample(), auth)).json()) as any;
+      assert.equal(Buffer.from(encoded.payloads[0].metadata.encoding, 'base64').toString(), 'binary/encrypted');
+      assert.ok(!Buffer.from(encoded.payloads[0].data, 'base64').toString('latin1').includes('Visible Only'));
+      // What the endpoint encrypted, the product's own codec reads (same key), and the endpoint decodes back.
+      const viaProduct = await createEncryptionCodec(stack.config.temporal.payloadEncryption).decode([
+        {
+          metadata: Object.fromEntries(
+            Object.entries(encoded.payloads[0].metadata as Record<string, string>).map(([k, v]) => [
+              k,
+              Buffer.from(v, 'base64'),
+            ]),
+          ),
+          data: Buffer.from(encoded.payloads[0].data, 'base64'),
+        },
+      ]);
+      assert.deepEqual(converter.fromPayload(viaProduct[0]), { organization: 'Visible Only Decoded' });
+      const decoded = (await (
+        await post('/decode', encoded, { ...auth, 'x-namespace': stack.config.temporal.namespace })
+      ).json()) as any;
+      assert.deepEqual(decoded, sample());
+    });
+
+    it('refuses payloads encrypted with another key, and another namespace', async () => {
+      const auth = bearer(developmentCodecToken);
+      const encoded = (await (await post('/encode', sample(), auth)).json()) as any;
+      encoded.payloads[0].metadata['encryption-key-id'] = Buffer.from('retired-key').toString('base64');
+      const res = await post('/decode', encoded, auth);
+      assert.equal(res.status, 400);
+      assert.match(((await res.json()) as any).detail, /retired-key/);
+      assert.equal((await post('/decode', sample(), { ...auth, 'x-namespace': 'someone-else' })).status, 400);
+    });
+
+    it('lets the Web UI in with an HttpOnly session cookie from /codec/login and answers its CORS preflight', async () => {
+      const uiOrigin = new URL(stack.config.temporal.webUiUrl).origin;
+      const preflight = await fetch(`${codecUrl()}/decode`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: uiOrigin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type,x-namespace',
+        },
+      });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), uiOrigin);
+      assert.equal(preflight.headers.get('access-control-allow-credentials'), 'true');
+      assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /X-Namespace/);
+      const stranger = await fetch(`${codecUrl()}/decode`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://evil.example' },
+      });
+      assert.equal(stranger.headers.get('access-control-allow-origin'), null);
+
+      const form = (token: string) =>
+        fetch(`${codecUrl()}/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token }).toString(),
+        });
+      assert.equal((await form('guess')).status, 401);
+      const login = await form(developmentCodecToken);
+      assert.equal(login.status, 200);
+      const setCookie = login.headers.get('set-cookie') ?? '';
+      assert.match(setCookie, /HttpOnly/);
+      assert.match(setCookie, /SameSite=Strict/);
+      assert.ok(!setCookie.includes(developmentCodecToken));
+      const cookie = setCookie.split(';')[0];
+      const encoded = (await (await post('/encode', sample(), bearer(developmentCodecToken))).json()) as any;
+      const res = await post('/decode', encoded, { cookie, origin: uiOrigin });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('access-control-allow-origin'), uiOrigin);
+      assert.deepEqual(await res.json(), sample());
+    });
+  });
+});

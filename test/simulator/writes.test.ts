@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import type * as MG from '@microsoft/microsoft-graph-types';
+import { Simulator } from '../../simulator';
+import { TestApp, graphClient, startWithApps } from './helpers';
+
+describe('simulator: writes and the recycle bin', function () {
+  let sim: Simulator;
+  let restore: TestApp;
+  let tenantId: string;
+  let client: Client;
+
+  before(async () => {
+    ({ sim, restore } = await startWithApps());
+    tenantId = sim.control.createTenant({ users: 40, consentTo: [restore.clientId] }).id;
+    client = graphClient(sim, tenantId, restore);
+  });
+  after(() => sim.close());
+
+  const newUser = (n: string) => ({
+    accountEnabled: true,
+    displayName: `User ${n}`,
+    mailNickname: `user${n}`,
+    userPrincipalName: `user${n}@contoso.example`,
+    passwordProfile: { password: 'P@ssw0rd!123', forceChangePasswordNextSignIn: true },
+  });
+
+  it('creates (201), updates (204) and rejects read-only properties and duplicates', async () => {
+    const u = (await client.api('/users').post(newUser('a'))) as MG.User & { '@odata.context': string };
+    assert.match(u.id as string, /^[0-9a-f-]{36}$/);
+    assert.equal(u['@odata.context'], `${sim.graphRootUrl}/$metadata#users/$entity`);
+    assert.equal((u as unknown as Record<string, unknown>).passwordProfile, undefined);
+    await client.api(`/users/${u.id}`).patch({ jobTitle: 'Tester' });
+    const got = (await client.api(`/users/${u.id}`).select(['jobTitle', 'displayName']).get()) as MG.User;
+    assert.equal(got.jobTitle, 'Tester');
+    assert.equal(got.displayName, 'User a', 'unspecified properties keep their values');
+    await assert.rejects(
+      client.api(`/users/${u.id}`).patch({ createdDateTime: '2020-01-01T00:00:00Z' }),
+      (e: GraphError) => e.statusCode === 400,
+    );
+    await assert.rejects(
+      client.api('/users').post(newUser('a')),
+      (e: GraphError) => e.statusCode === 400 && /userPrincipalName/.test(e.message),
+    );
+    await assert.rejects(
+      client.api('/users').post({ displayName: 'incomplete' }),
+      (e: GraphError) => e.statusCode === 400,
+    );
+  });
+
+  it('adds and removes members through members/$ref', async () => {
+    const g = (await client
+      .api('/groups')
+      .post({ displayName: 'G', mailEnabled: false, mailNickname: 'g', securityEnabled: true })) as MG.Group;
+    const u = (await client.api('/users').post(newUser('m'))) as MG.User;
+    const ref = { '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/${u.id}` };
+    await client.api(`/groups/${g.id}/members/$ref`).post(ref);
+    await assert.rejects(
+      client.api(`/groups/${g.id}/members/$ref`).post(ref),
+      (e: GraphError) => e.statusCode === 400 && /already exist/.test(e.message),
+    );
+    await assert.rejects(
+      client.api(`/groups/${g.id}/members/$ref`).post({
+        '@odata.id': `https://graph.microsoft.com/v1.0/directoryObjects/00000000-0000-4000-8000-000000000001`,
+      }),
+      (e: GraphError) => e.statusCode === 404,
+    );
+    const members = (await client.api(`/groups/${g.id}/members`).get()) as { value: { id: string }[] };
+    assert.deepEqual(
+      members.value.map((m) => m.id),
+      [u.id],
+    );
+    await client.api(`/groups/${g.id}/members/${u.id}/$ref`).delete();
+    assert.equal(((await client.api(`/groups/${g.id}/members`).get()) as { value: unknown[] }).value.length, 0);
+  });
+
+  it('soft-deletes users to deletedItems, restores them and deletes them permanently', async () => {
+    const u = (await client.api('/users').post(newUser('d'))) as MG.User;
+    await client.api(`/users/${u.id}`).delete();
+    await assert.rejects(client.api(`/users/${u.id}`).get(), (e: GraphError) => e.statusCode === 404);
+    const deleted = (await client.api('/directory/deletedItems/microsoft.graph.user').get()) as {
+      '@odata.context': string;
+      value: MG.User[];
+    };
+    assert.equal(deleted['@odata.context'], `${sim.graphRootUrl}/$metadata#users`);
+    const item = deleted.value.find((x) => x.id === u.id) as MG.User & { deletedDateTime: string };
+    assert.match(item.deletedDateTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    await assert.rejects(
+      client.api('/directory/deletedItems').get(),
+      (e: GraphError) => e.statusCode === 400 && e.code === 'Request_UnsupportedQuery',
+    );
+    const restored = (await client.api(`/directory/deletedItems/${u.id}/restore`).post({})) as Record<string, unknown>;
+    assert.equal(restored['@odata.type'], '#microsoft.graph.user');
+    assert.equal(restored['@odata.context'], `${sim.graphRootUrl}/$metadata#directoryObjects/$entity`);
+    await client.api(`/users/${u.id}`).get();
+    await client.api(`/users/${u.id}`).delete();
+    await client.api(`/directory/deletedItems/${u.id}`).delete();
+    await assert.rejects(
+      client.api(`/directory/deletedItems/${u.id}/restore`).post({}),
+      (e: GraphError) => e.statusCode === 404,
+    );
+  });
+
+  it('restoring an application does not restore its service principal', async () => {
+    const app = (await client.api('/applications').post({ displayName: 'Restorable' })) as MG.Application;
+    const sp = (await client.api('/servicePrincipals').post({ appId: app.appId })) as MG.ServicePrincipal;
+    await client.api(`/applications/${app.id}`).delete();
+    const deletedSps = (await client.api('/directory/deletedItems/microsoft.graph.servicePrincipal').get()) as {
+      value: MG.ServicePrincipal[];
+    };
+    assert.ok(
+      deletedSps.value.some((s) => s.id === sp.id),
+      'SP went to the recycle bin with its app',
+    );
+    await client.api(`/directory/deletedItems/${app.id}/restore`).post({});
+    await client.api(`/applications/${app.id}`).get();
+    await assert.rejects(client.api(`/servicePrincipals/${sp.id}`).get(), (e: GraphError) => e.statusCode === 404);
+    await client.api(`/directory/deletedItems/${sp.id}/restore`).post({});
+    await client.api(`/servicePrincipals/${sp.id}`).get();
+  });
+
+  it('returns secretText once from addPassword and never again', async () => {
+    const app = (await client.api('/applications').post({ displayName: 'With secret' })) as MG.Application;
+    const cred = (await client
+      .api(`/applications/${app.id}/addPassword`)
+      .post({ passwordCredential: { displayName: 'backup' } })) as MG.PasswordCredential;
+    assert.ok((cred.secretText as string).length >= 16);
+    assert.equal(cred.hint, (cred.secretText as string).slice(0, 3));
+    const again = (await client.api(`/applications/${app.id}`).get()) as MG.Application;
+    assert.equal(again.passwordCredentials?.length, 1);
+    assert.equal(again.passwordCredentials?.[0].secretText, null);
+    assert.equal(again.passwordCredentials?.[0].hint, cred.hint);
+    await assert.rejects(
+      client.api(`/applications/${app.id}`).patch({ passwordCredentials: [] }),
+      (e: GraphError) => e.statusCode === 400,
+    );
+  });
+
+  it('updates singleton policies with PATCH (204)', async () => {
+    await client.api('/policies/authorizationPolicy').patch({ allowInvitesFrom: 'adminsAndGuestInviters' });
+    const p = (await client.api('/policies/authorizationPolicy').get()) as { allowInvitesFrom: string };
+    assert.equal(p.allowInvitesFrom, 'adminsAndGuestInviters');
+  });
+});

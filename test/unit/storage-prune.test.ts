@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { MasterKey } from '../../storage/keys';
+import { Lock, RepositoryBusyError } from '../../storage/locks';
+import { MemoryObjectStore } from '../../storage/memory-object-store';
+import { PackWriter } from '../../storage/pack-writer';
+import { BlobNotFoundError, Repository } from '../../storage/repository';
+
+const TENANT = 'tenant-1';
+const HOUR = 60 * 60 * 1000;
+
+function user(i: number, day: number): Record<string, unknown> {
+  // Users below 10 change every day; the rest never do.
+  return { id: `u${i}`, displayName: `User ${i}`, version: i < 10 ? day : 0, filler: 'x'.repeat(200 + (i % 50)) };
+}
+
+class Clock {
+  t = Date.parse('2026-03-01T00:00:00Z');
+  now = (): Date => new Date(this.t);
+}
+
+async function daily(repo: Repository, clock: Clock, day: number, n = 200) {
+  const w = await repo.startSnapshot(TENANT, clock.now());
+  for (let i = 0; i < n; i++) await w.addObject('users', `u${i}`, `User ${i}`, user(i, day));
+  const result = await w.commit(clock.now());
+  clock.t += 24 * HOUR;
+  return result;
+}
+
+describe('storage: prune', () => {
+  const master = MasterKey.generate();
+
+  it('deletes exactly the data only forgotten snapshots referenced', async () => {
+    const clock = new Clock();
+    const store = new MemoryObjectStore(clock.now);
+    const repo = await Repository.open(store, master, { packTargetSize: 16 * 1024, now: clock.now });
+    const snaps = [];
+    for (let day = 0; day < 4; day++) snaps.push(await daily(repo, clock, day));
+
+    const hashesOf = async (id: string) => new Set((await repo.listEntries(id, 'users')).map((e) => e.contentHash));
+    const forgotten = [snaps[0].id, snaps[1].id];
+    const keptHashes = new Set([...(await hashesOf(snaps[2].id)), ...(await hashesOf(snaps[3].id))]);
+    const onlyForgotten = new Set(
+      [...(await hashesOf(snaps[0].id)), ...(await hashesOf(snaps[1].id))].filter((h) => !keptHashes.has(h)),
+    );
+    assert.equal(onlyForgotten.size, 20, 'ten users changed on each forgotten day');
+
+    await repo.forget(forgotten);
+    assert.deepEqual(
+      (await repo.listSnapshots()).map((s) => s.id),
+      [snaps[2].id, snaps[3].id],
+    );
+    const bytesBefore = store.bytesUnder('packs/');
+    const report = await repo.prune({ graceMs: 0, repackThreshold: Number.MIN_VALUE });
+    assert.ok(report.bytesFreed > 0);
+    assert.ok(store.bytesUnder('packs/') < bytesBefore);
+
+    const fresh = await Repository.open(store, master, { now: clock.now });
+    for (const h of onlyForgotten) await assert.rejects(fresh.readBlob(h), BlobNotFoundError);
+    for (const h of keptHashes) assert.ok(await fresh.readObject(h));
+    const check = await fresh.check();
+    assert.equal(check.ok, true, check.errors.join('\n'));
+    assert.equal(check.notes.length, 0, check.notes.join('\n'));
+    // Forgotten records stay: they are links of the hash chain.
+    const chain = await fresh.verifyChain();
+    assert.equal(chain.ok, true, chain.problems.join('\n'));
+    assert.equal((await fresh.forgetReason(snaps[0].id))?.reason, 'retention');
+  });
+
+  it('keeps everything younger than the grace period', async () => {
+    const clock = new Clock();
+    const store = new MemoryObjectStore(clock.now);
+    const repo = await Repository.open(store, master, { packTargetSize: 16 * 1024, now: clock.now });
+    const a = await daily(repo, clock, 0);
+    await daily(repo, clock, 1);
+    await repo.forget([a.id]);
+    const before = new Map([...store.objects].filter(([k]) => k.startsWith('packs/')));
+    const report = await repo.prune({ graceMs: 7 * 24 * HOUR });
+    assert.deepEqual(report.deletedPacks, []);
+    assert.deepEqual(report.repackedPacks, []);
+    assert.deepEqual(report.deletedIndexes, []);
+    for (const key of before.keys()) assert.ok(store.objects.has(key), key);
+  });
+
+  it('treats manifests of a backup not yet committed as live', async () => {
+    const clock = new Clock();
+    const store = new MemoryObjectStore(clock.now);
+    const repo = await Repository.open(store, master, { packTargetSize: 16 * 1024, now: clock.now });
+    const first = await daily(repo, clock, 0);
+    // A backup finished its type (manifest stored, deduplicated against the first snapshot) but has no record yet.
+    const tw = await repo.openTypeWriter('users', { mode: 'full' });
+    for (let i = 0; i < 200; i++) await tw.addObject(`u${i}`, `User ${i}`, user(i, 0));
+    const pending = await tw.finish();
+    await repo.forget([first.id]);
+    clock.t += 2 * HOUR;
+    await repo.prune({ graceMs: HOUR * 3, repackThreshold: Number.MIN_VALUE });
+    const committed = await repo.commitSnapshot({
+      tenantId: TENANT,
+      startedAt: clock.now(),
+      types: { users: { status: 'captured', count: 200, softDeleted: 0, manifest: pending.manifest } },
+    });
+    const check = await (await Repository.open(store, master, { now: clock.now })).check();
+    assert.equal(check.ok, true, check.errors.join('\n'));
+    assert.equal((await repo.listEntries(committed.id, 'users')).length, 200);
+  });
+
+  it('does not run while a backup holds the repository, and a backup does not start during prune', async () => {
+    const clock = new Clock();
+    const store = new MemoryObjectStore(clock.now);
+    const repo = await Repository.open(store, master, { now: clock.now });
+    const tw = await repo.openTypeWriter('users', { mode: 'full' });
+    await assert.rejects(repo.prune({ graceMs: 0 }), RepositoryBusyError);
+    await tw.finish();
+    await repo.prune({ graceMs: 0 });
+    // A lock left by a dead process goes stale and stops blocking.
+    const dead = await repo.openTypeWriter('users', { mode: 'full' });
+    clock.t += 2 * HOUR;
+    await repo.prune({ graceMs: 0 });
+    void dead;
+
+    const pruning = await Lock.acquire(store, 'exclusive', { now: clock.now });
+    await assert.rejects(repo.openTypeWriter('users', { mode: 'full' }), RepositoryBusyError);
+    await pruning.release();
+    await (await repo.openTypeWriter('users', { mode: 'full' })).finish();
+  });
+
+  it('removes old packs that no index lists (a crashed backup) but not young ones', async () => {
+    const clock = new Clock();
+    const store = new MemoryObjectStore(clock.now);
+    const repo = await Repository.open(store, master, { now: clock.now });
+    await daily(repo, clock, 0, 20);
+    const keyBytes = Buffer.alloc(32); // contents are never decrypted here; only the pack's presence matters
+    const orphan = await new PackWriter(store, keyBytes).add('a'.repeat(64), 'object', Buffer.from('{}'));
+    const crashed = await new PackWriter(store, keyBytes, 1).add('b'.repeat(64), 'object', Buffer.from('{}'));
+    assert.equal(orphan, undefined);
+    assert.ok(crashed);
+    const young = await repo.prune({ graceMs: HOUR });
+    assert.deepEqual(young.deletedOrphanPacks, []);
+    clock.t += 2 * HOUR;
+    const old = await repo.prune({ graceMs: HOUR });
+    assert.deepEqual(old.deletedOrphanPacks, [crashed.id]);
+    assert.equal((await repo.check()).ok, true);
+  });
+});

@@ -1,0 +1,38 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { EntraApp, LastBackup, Plan, RestoreConsentMode, TenantRecord } from '../tenants/types';
+
+// The tenant workflow's messages, shared by the workflow, the API and the backup workflow.
+
+export const tenantQuery = defineQuery<TenantRecord>('tenant');
+
+export const changePlanUpdate = defineUpdate<TenantRecord, [{ plan: Plan }]>('changePlan');
+
+export interface ConsentRequest {
+  app: EntraApp;
+  /** Restore app only: keep the consent, or use it for one restore. */
+  mode?: Exclude<RestoreConsentMode, 'none'>;
+}
+export const requestConsentUpdate = defineUpdate<{ consentUrl: string; expiresAt: string }, [ConsentRequest]>(
+  'requestConsent',
+);
+
+/** What Microsoft's redirect said, after the API verified the signed state. */
+export interface ConsentCallback {
+  app: EntraApp;
+  nonce: string;
+  outcome: 'granted' | 'declined';
+  /** `tenant` from the redirect (success only); compared with what our own token says, never trusted alone. */
+  reportedTenantId?: string;
+  error?: string;
+}
+export const consentCallbackUpdate = defineUpdate<{ accepted: true }, [ConsentCallback]>('consentCallback');
+
+export const backupNowUpdate = defineUpdate<{ workflowId: string; alreadyRunning: boolean }>('backupNow');
+
+export interface AuthFailureReport {
+  kind: string;
+  reason: string;
+  backupWorkflowId: string;
+}
+export const authFailedSignal = defineSignal<[AuthFailureReport]>('authFailed');
+export const backupFinishedSignal = defineSignal<[LastBackup]>('backupFinished');
