@@ -50,7 +50,10 @@ export async function checkRepository(
         const header = parsePack(ctx.dataKey, packId, bytes);
         const indexed = ctx.index.packs.get(packId);
         if (!indexed) notes.push(`pack ${packId} is in no index (unfinished backup; prune collects it)`);
-        else if (JSON.stringify(indexed.blobs) !== JSON.stringify(header)) {
+        else if (
+          JSON.stringify(indexed.blobs.map(({ id, kind, offset, length }) => ({ id, kind, offset, length }))) !==
+          JSON.stringify(header)
+        ) {
           errors.push(`pack ${packId}: header and index disagree`);
         }
         for (const blob of header) {

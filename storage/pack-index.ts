@@ -36,7 +36,7 @@ export async function readIndex(store: ObjectStore, dataKey: Buffer, indexId: st
 export interface IndexedPack {
   id: string;
   size: number;
-  blobs: WrittenPack['blobs'];
+  blobs: BlobLocation[];
   /** Index files that list this pack. */
   indexIds: Set<string>;
 }
@@ -75,10 +75,19 @@ export class MasterIndex {
         known.indexIds.add(indexId);
         continue;
       }
-      this.packs.set(pack.id, { ...pack, indexIds: new Set([indexId]) });
-      for (const blob of pack.blobs) {
+      // One object per blob, shared by the pack's list and the lookup map: the index is the largest thing a
+      // long-lived handle holds (about 150 bytes per blob).
+      const blobs: BlobLocation[] = pack.blobs.map((b) => ({
+        id: b.id,
+        kind: b.kind,
+        offset: b.offset,
+        length: b.length,
+        packId: pack.id,
+      }));
+      this.packs.set(pack.id, { id: pack.id, size: pack.size, blobs, indexIds: new Set([indexId]) });
+      for (const blob of blobs) {
         // First copy wins; a duplicate in another pack is garbage for prune to collect.
-        if (!this.byBlob.has(blob.id)) this.byBlob.set(blob.id, { ...blob, packId: pack.id });
+        if (!this.byBlob.has(blob.id)) this.byBlob.set(blob.id, blob);
       }
     }
   }

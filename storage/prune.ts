@@ -110,7 +110,11 @@ export async function pruneRepository(
     // One index replaces all old ones: the packs they list that stay, plus the rewritten packs.
     const remaining = [...index.packs.values()]
       .filter((p) => [...p.indexIds].some((id) => oldIndexes.has(id)) && !toDelete.has(p.id) && !toRepack.has(p.id))
-      .map(({ id, size, blobs }) => ({ id, size, blobs }));
+      .map(({ id, size, blobs }) => ({
+        id,
+        size,
+        blobs: blobs.map((b) => ({ id: b.id, kind: b.kind, offset: b.offset, length: b.length })),
+      }));
     const consolidated = [...remaining, ...newPacks];
     const newIndex = consolidated.length > 0 ? await writeIndex(ctx.store, ctx.dataKey, consolidated) : null;
     for (const id of oldIndexes) if (id !== newIndex) await ctx.store.delete(indexKey(id));
