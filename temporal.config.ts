@@ -187,6 +187,16 @@ function payloadEncryption(env: Env, production: boolean): PayloadEncryptionConf
   return { keyId: developmentPayloadKey.id, key: developmentPayloadKey.key, previousKeys, development: true };
 }
 
+function codecToken(env: Env, production: boolean): string | undefined {
+  const token = optional(env, 'CODEC_AUTH_TOKEN');
+  if (!token) return production ? undefined : developmentCodecToken;
+  // It unlocks every payload of the namespace: it must not be guessable.
+  if (production && (token.length < 32 || token === developmentCodecToken)) {
+    throw new Error('CODEC_AUTH_TOKEN must be at least 32 random characters in production');
+  }
+  return token;
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const local: LocalStackConfig = {
     binDir: str(env, 'ENTRA_BACKUP_BIN_DIR', `${__dirname}/.local/bin`),
@@ -226,7 +236,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       port: int(env, 'API_PORT', 3000),
       publicUrl: str(env, 'API_PUBLIC_URL', `http://127.0.0.1:${int(env, 'API_PORT', 3000)}`),
       codec: {
-        authToken: optional(env, 'CODEC_AUTH_TOKEN') ?? (production ? undefined : developmentCodecToken),
+        authToken: codecToken(env, production),
         allowedOrigins: (optional(env, 'CODEC_ALLOWED_ORIGINS') ?? new URL(webUiUrl).origin)
           .split(',')
           .map((o) => o.trim())

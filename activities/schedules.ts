@@ -1,13 +1,7 @@
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type Client,
-} from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { AppConfig } from '../temporal.config';
 import { backupScheduleId, backupWorkflowIdPrefix, type BackupTarget } from '../tenants/types';
 import { jobKindKey, organizationIdKey, resellerIdKey, tenantIdKey } from '../temporal/search-attributes';
-
 
 /** The daily backup schedule of each tenant, as a real Temporal schedule (visible and controllable in the Web UI). */
 export function createScheduleActivities(temporal: Client, config: AppConfig) {
@@ -68,9 +62,10 @@ export function createScheduleActivities(temporal: Client, config: AppConfig) {
       await handle.trigger();
       for (let i = 0; i < 100; i++) {
         const info = (await handle.describe()).info;
-        const started = [...info.runningActions.map((a) => a.workflow), ...info.recentActions.map((a) => a.action.workflow)].find(
-          (w) => !before.has(w.workflowId),
-        );
+        const started = [
+          ...info.runningActions.map((a) => a.workflow),
+          ...info.recentActions.map((a) => a.action.workflow),
+        ].find((w) => !before.has(w.workflowId));
         if (started) return { workflowId: started.workflowId, alreadyRunning: false };
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -27,7 +27,10 @@ let sim: Simulator | undefined;
 const DEMO = {
   microsoftTenantId: '7d3f1a52-6c1e-4b7a-9f0e-2b6c8d4e1a01',
   backupApp: { clientId: 'b4c2a1e0-0d1f-4c6b-8e1a-5a9c7d3e2b10', secret: 'sim-backup-secret~0123456789abcdefghijklmn' },
-  restoreApp: { clientId: 'e7d9c3b1-2f4a-4d8e-9b1c-6c0a8f5e3d20', secret: 'sim-restore-secret~0123456789abcdefghijklm' },
+  restoreApp: {
+    clientId: 'e7d9c3b1-2f4a-4d8e-9b1c-6c0a8f5e3d20',
+    secret: 'sim-restore-secret~0123456789abcdefghijklm',
+  },
   resellerId: 'demo-reseller',
   organizationId: 'demo-contoso',
 };

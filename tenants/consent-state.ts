@@ -35,7 +35,8 @@ export function verifyConsentState(state: string, key: string, now = Date.now())
   if (!body || !mac || extra !== undefined) return { ok: false, reason: 'malformed state' };
   const expected = createHmac('sha256', keyBytes(key)).update(body).digest();
   const given = Buffer.from(mac, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad signature' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'bad signature' };
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));

@@ -36,7 +36,11 @@ export async function tenantBackupWorkflow(target: BackupTarget): Promise<{ stat
   } catch (err) {
     const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
     if (!failure?.type) throw err;
-    await tenant.signal(authFailedSignal, { kind: failure.type, reason: failure.message, backupWorkflowId: workflowId });
+    await tenant.signal(authFailedSignal, {
+      kind: failure.type,
+      reason: failure.message,
+      backupWorkflowId: workflowId,
+    });
     await tenant.signal(backupFinishedSignal, {
       workflowId,
       status: 'failed',

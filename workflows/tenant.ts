@@ -27,10 +27,11 @@ import {
   type ConsentRequest,
 } from './tenant-messages';
 
-const { prepareConsentRequest, ensureBackupSchedule, setBackupSchedulePaused, triggerBackup } = proxyActivities<Activities>({
-  startToCloseTimeout: workflowTuning.shortActivity.startToCloseTimeout,
-  retry: workflowTuning.shortActivity.retry,
-});
+const { prepareConsentRequest, ensureBackupSchedule, setBackupSchedulePaused, triggerBackup } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: workflowTuning.shortActivity.startToCloseTimeout,
+    retry: workflowTuning.shortActivity.retry,
+  });
 
 // Verification talks to the customer's tenant: auth failures are final, anything else retries a few times.
 const { verifyConsent } = proxyActivities<Activities>({
@@ -87,7 +88,8 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
     },
     {
       validator: ({ plan }) => {
-        if (!PLANS.includes(plan)) throw ApplicationFailure.create({ type: 'InvalidInput', message: `unknown plan '${plan}'` });
+        if (!PLANS.includes(plan))
+          throw ApplicationFailure.create({ type: 'InvalidInput', message: `unknown plan '${plan}'` });
         if (record.plan === 'archiver' && plan !== 'archiver') {
           throw ApplicationFailure.create({
             type: 'PlanDowngradeRefused',
@@ -103,7 +105,13 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
     async ({ app, mode }) => {
       const nonce = uuid4();
       const expiresAt = Date.now() + t.consentTimeoutMs;
-      const { consentUrl } = await prepareConsentRequest({ tenantId: t.tenantId, directory: t.directory, app, nonce, expiresAt });
+      const { consentUrl } = await prepareConsentRequest({
+        tenantId: t.tenantId,
+        directory: t.directory,
+        app,
+        nonce,
+        expiresAt,
+      });
       // A new request replaces an open one for the same app: only the newest link works.
       pending = [...pending.filter((p) => p.app !== app), { app, nonce, expiresAt, mode }];
       const consent = app === 'backup' ? record.backupApp : record.restoreApp;
@@ -117,7 +125,10 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
           throw ApplicationFailure.create({ type: 'InvalidInput', message: `unknown app '${app}'` });
         }
         if (app === 'restore' && mode !== 'permanent' && mode !== 'one-time') {
-          throw ApplicationFailure.create({ type: 'InvalidInput', message: "the Restore app needs mode 'permanent' or 'one-time'" });
+          throw ApplicationFailure.create({
+            type: 'InvalidInput',
+            message: "the Restore app needs mode 'permanent' or 'one-time'",
+          });
         }
       },
     },
@@ -228,7 +239,11 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
       if (callback.app === 'backup') await requireReauthorization(consent.reason);
       return;
     }
-    if (callback.reportedTenantId && verification.microsoftTenantId && callback.reportedTenantId !== verification.microsoftTenantId) {
+    if (
+      callback.reportedTenantId &&
+      verification.microsoftTenantId &&
+      callback.reportedTenantId !== verification.microsoftTenantId
+    ) {
       consent.state = 'declined';
       consent.reason = 'the consent came back for a different Microsoft tenant than this one';
       return;
@@ -283,7 +298,11 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
     record.status = record.status === 'awaiting-consent' ? 'awaiting-consent' : 'reauthorization-required';
     if (record.scheduleId && !record.schedulePaused) {
       // Paused, not failing every day: nothing can succeed until an admin consents again.
-      await setBackupSchedulePaused({ tenantId: t.tenantId, paused: true, note: `reauthorization required: ${reason}` });
+      await setBackupSchedulePaused({
+        tenantId: t.tenantId,
+        paused: true,
+        note: `reauthorization required: ${reason}`,
+      });
       record.schedulePaused = true;
     }
   }

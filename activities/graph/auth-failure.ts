@@ -45,10 +45,16 @@ export function classifyTokenError(err: unknown): ApplicationFailure | undefined
     case '7000229':
     case '700016':
     case '65001':
-      return authFailure('ConsentRevoked', `the app is not authorized in this tenant (AADSTS${code}): an admin must consent again`);
+      return authFailure(
+        'ConsentRevoked',
+        `the app is not authorized in this tenant (AADSTS${code}): an admin must consent again`,
+      );
     case '7000215':
     case '7000222':
-      return authFailure('AppCredentialsInvalid', `the app's client secret was refused (AADSTS${code}): fix the configuration`);
+      return authFailure(
+        'AppCredentialsInvalid',
+        `the app's client secret was refused (AADSTS${code}): fix the configuration`,
+      );
     case '90002':
       return authFailure('TenantNotFound', `the tenant was not found (AADSTS${code})`);
     case '7000112':

@@ -27,7 +27,9 @@ export class TokenProvider {
     if (!client) {
       const creds = app === 'backup' ? this.entra.backupApp : this.entra.restoreApp;
       if (!creds.clientId || !creds.clientSecret) {
-        throw new Error(`the ${app} app's client id or secret is not configured (ENTRA_${app.toUpperCase()}_APP_CLIENT_*)`);
+        throw new Error(
+          `the ${app} app's client id or secret is not configured (ENTRA_${app.toUpperCase()}_APP_CLIENT_*)`,
+        );
       }
       client = new ConfidentialClientApplication({
         auth: {

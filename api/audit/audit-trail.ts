@@ -9,7 +9,10 @@ interface AuditNote {
   detail?: string;
 }
 
-/** Lets a route name what it did, e.g. `auditAs(res, 'tenant.create', `tenant:${id}`)`; otherwise method + route. */
+/**
+ * Lets a route name what it did, e.g. `auditAs(res, 'tenant.create', `tenant:${id}`)`. Without it the action is the
+ * OpenAPI operation's `x-audit-action` (or `METHOD /path`) and the target is the request path.
+ */
 export function auditAs(res: Response, action: string, target?: string, detail?: string): void {
   const note = (res.locals.audit ??= {}) as AuditNote;
   note.action = action;
@@ -31,27 +34,32 @@ const readOnly = new Set(['GET', 'HEAD', 'OPTIONS']);
  * authentication so that unauthenticated attempts are kept (under no reseller). Writing happens after the response;
  * a failed write is logged, never turned into an error for the caller.
  */
-export function auditTrail(
-  audit: AuditLog,
-  options: { onError?: (err: unknown) => void; skip?: (req: Request) => boolean } = {},
-) {
+export interface AuditTrailOptions {
+  onError?: (err: unknown) => void;
+  skip?: (req: Request) => boolean;
+  /** The action when the route names none, e.g. from the OpenAPI operation's `x-audit-action`. */
+  actionOf?: (req: Request) => string | undefined;
+}
+
+export function auditTrail(audit: AuditLog, options: AuditTrailOptions = {}) {
   const onError = options.onError ?? ((err: unknown) => console.error('audit entry not written:', err));
   return (req: Request, res: Response, next: NextFunction): void => {
     if (readOnly.has(req.method) || options.skip?.(req)) return next();
     const at = new Date().toISOString();
     const path = req.path;
-    res.once('finish', () => {
+    const defaultAction = options.actionOf?.(req) ?? `${req.method} ${path}`;
+    // 'close' also fires when the caller hangs up before the answer is sent.
+    res.once('close', () => {
       const principal = res.locals.principal as Principal | undefined;
       const note = (res.locals.audit ?? {}) as AuditNote;
-      const route = (req.route as { path?: string } | undefined)?.path;
       audit
         .record({
           at,
           actor: (res.locals.auditActor as string | undefined) ?? actorOf(principal),
-          action: note.action ?? `${req.method} ${route ?? path}`,
+          action: note.action ?? defaultAction,
           target: note.target ?? path,
           outcome: outcomeOf(res.statusCode),
-          detail: note.detail ?? String(res.statusCode),
+          detail: note.detail ?? (res.writableFinished ? String(res.statusCode) : `${res.statusCode}, caller hung up`),
           resellerId: principal?.resellerId,
         })
         .catch(onError);

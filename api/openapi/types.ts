@@ -25,6 +25,8 @@ export interface OperationObject {
   parameters?: ParameterObject[];
   requestBody?: { required?: boolean; content: Record<string, { schema: JsonSchema }> };
   responses: Record<string, ResponseObject | { $ref: string }>;
+  /** What the audit trail calls this operation, e.g. `organization.create` (default: `METHOD /path`). */
+  'x-audit-action'?: string;
 }
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';

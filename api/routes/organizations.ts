@@ -12,7 +12,6 @@ export function organizationRoutes(deps: { accounts: AccountsDirectory }): Route
 
   router.post('/organizations', requireReseller, async (req, res) => {
     const { resellerId } = resellerOf(res);
-    auditAs(res, 'organization.create', `reseller:${resellerId}`);
     const { name } = req.body as { name: string };
     const organization = await deps.accounts.createOrganization(resellerId, { name });
     auditAs(res, 'organization.create', `organization:${organization.id}`);

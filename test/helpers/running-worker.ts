@@ -13,7 +13,11 @@ export interface RunningWorker {
 export async function startWorker(config: AppConfig): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const temporal = await connectClient(config.temporal);
-  const worker = await createWorker(connection, config, { config, storage: createStorageClient(config.storage), temporal });
+  const worker = await createWorker(connection, config, {
+    config,
+    storage: createStorageClient(config.storage),
+    temporal,
+  });
   const running = worker.run();
   return {
     worker,

@@ -7,8 +7,14 @@ import { TemporalAccountsDirectory } from '../../accounts/temporal-accounts-dire
 import { freePort } from '../../devstack/ports';
 import type { TestStack } from './stack';
 
-export const BACKUP_APP = { clientId: '0f3c1f47-7a57-4e50-9a5c-1c1d3f5b0b01', secret: `backup-${randomBytes(12).toString('hex')}` };
-export const RESTORE_APP = { clientId: '0f3c1f47-7a57-4e50-9a5c-1c1d3f5b0b02', secret: `restore-${randomBytes(12).toString('hex')}` };
+export const BACKUP_APP = {
+  clientId: '0f3c1f47-7a57-4e50-9a5c-1c1d3f5b0b01',
+  secret: `backup-${randomBytes(12).toString('hex')}`,
+};
+export const RESTORE_APP = {
+  clientId: '0f3c1f47-7a57-4e50-9a5c-1c1d3f5b0b02',
+  secret: `restore-${randomBytes(12).toString('hex')}`,
+};
 
 export interface TenantFixture {
   sim: Simulator;
@@ -21,7 +27,11 @@ export interface TenantFixture {
  * The Entra simulator with our two apps registered (holding exactly the permissions the catalog needs), and a
  * product configuration that points msal and the Graph client at it, its consent redirect at an API port.
  */
-export async function startTenantFixture(stack: TestStack, client: Client, env: Record<string, string> = {}): Promise<TenantFixture> {
+export async function startTenantFixture(
+  stack: TestStack,
+  client: Client,
+  env: Record<string, string> = {},
+): Promise<TenantFixture> {
   const sim = await startSimulator({ seed: 7 });
   const apiPort = await freePort();
   const redirectUri = `http://127.0.0.1:${apiPort}/consent/callback`;
@@ -58,4 +68,3 @@ export async function startTenantFixture(stack: TestStack, client: Client, env: 
   const accounts = new TemporalAccountsDirectory(client, { taskQueue: config.temporal.taskQueue });
   return { sim, config, apiPort, accounts };
 }
-

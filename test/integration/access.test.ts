@@ -268,6 +268,7 @@ describe('access: API keys, organizations, audit trail and OpenAPI validation', 
       const forbidden = await entries(reseller.resellerId, (e) => e.actor.startsWith('organization-user:'));
       assert.equal(forbidden[0].outcome, 'refused');
       assert.equal(forbidden[0].detail, '403');
+      assert.equal(forbidden[0].action, 'organization.create');
 
       const res = await call('/audit?limit=50', { key: reseller.apiKey });
       assert.equal(res.status, 200);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import express from 'express';
+import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../temporal/connection';
-import { authenticate } from '../../api/auth';
-import { tenantRoutes } from '../../api/routes/tenants';
-import { consentCallbackRoutes } from '../../api/routes/consent-callback';
-import { problemHandler } from '../../api/problem';
+import { createApp } from '../../api/app';
+import { StorageAuditLog } from '../../api/audit/storage-audit-log';
+import { createStorageClient } from '../../storage/gcs-client';
 import { backupScheduleId, tenantWorkflowId } from '../../tenants/types';
 import { tenantWorkflow } from '../../workflows';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
@@ -29,12 +28,14 @@ describe('tenants, consent and reauthorization (real Temporal, Entra simulator)'
     client = await connectClient(stack.config.temporal);
     fx = await startTenantFixture(stack, client, { CONSENT_TIMEOUT_SECONDS: '600' });
     worker = await startWorker(fx.config);
-    const app = express();
-    app.use(express.json());
-    app.use(consentCallbackRoutes({ client, stateKey: fx.config.entra.consentStateKey }));
-    app.use(authenticate(fx.accounts));
-    app.use(tenantRoutes({ client, accounts: fx.accounts, config: fx.config }));
-    app.use(problemHandler);
+    const storage = createStorageClient(fx.config.storage);
+    const app = createApp({
+      config: fx.config,
+      client,
+      storage,
+      accounts: fx.accounts,
+      audit: new StorageAuditLog(storage, fx.config.storage.defaultBucket),
+    });
     api = await listen(app, fx.apiPort);
 
     const reseller = await fx.accounts.createReseller({ name: 'Northwind MSP' });
@@ -135,7 +136,7 @@ describe('tenants, consent and reauthorization (real Temporal, Entra simulator)'
   it('expires an unanswered consent request, after which its callback is refused', async () => {
     const msTenant = fx.sim.control.createTenant({ users: 5, consentMode: 'accept' });
     // Started directly to give this one tenant a short consent timeout; the API then treats it like any other.
-    const tenantId = `expiry-${Date.now()}`;
+    const tenantId = randomUUID();
     const reseller = (await fx.accounts.authenticate(resellerKey))!;
     await client.workflow.start(tenantWorkflow, {
       taskQueue: fx.config.temporal.taskQueue,
@@ -254,11 +255,33 @@ describe('tenants, consent and reauthorization (real Temporal, Entra simulator)'
     assert.match(((await asOrgUser.json()) as { detail: string }).detail, /only resellers/);
     const asOther = await call('GET', `/tenants/${tenantId}`, undefined, otherResellerKey);
     assert.equal(asOther.status, 404);
-    const otherList = (await (await call('GET', '/tenants', undefined, otherResellerKey)).json()) as { tenants: unknown[] };
+    const otherList = (await (await call('GET', '/tenants', undefined, otherResellerKey)).json()) as {
+      tenants: unknown[];
+    };
     assert.equal(otherList.tenants.length, 0);
     const planAsOther = await call('PUT', `/tenants/${tenantId}/plan`, { plan: 'archiver' }, otherResellerKey);
     assert.equal(planAsOther.status, 404);
     assert.equal((await tenant(tenantId)).plan, 'backup');
+  });
+
+  it('keeps secrets, tokens and consent codes out of the tenant workflow history in plain text', async () => {
+    const msTenant = fx.sim.control.createTenant({ users: 5, consentMode: 'accept' });
+    const { tenantId } = await addTenant(msTenant.id, { backupImmediately: true });
+    const { consentUrl } = await consent(tenantId);
+    await waitFor('active', async () =>
+      (await tenant(tenantId)).lastBackup?.status === 'completed' ? true : undefined,
+    );
+    const state = new URL(consentUrl).searchParams.get('state')!;
+    const histories = [tenantWorkflowId(tenantId), (await tenant(tenantId)).lastBackup.workflowId].map((id) =>
+      client.workflow.getHandle(id).fetchHistory(),
+    );
+    const raw = JSON.stringify(await Promise.all(histories));
+    const forms = (s: string) => [s, Buffer.from(s).toString('base64')];
+    for (const secret of [BACKUP_APP.secret, RESTORE_APP.secret, fx.config.entra.consentStateKey, state, resellerKey]) {
+      for (const form of forms(secret)) assert.equal(raw.includes(form), false, 'a secret is in the history');
+    }
+    assert.equal(raw.includes('adminconsent'), false, 'the consent URL is in the history in plain text');
+    assert.ok(raw.includes(Buffer.from('binary/encrypted').toString('base64')), 'payloads are not encrypted');
   });
 
   it('rejects a bad directory naming the field and creates nothing', async () => {
@@ -266,7 +289,7 @@ describe('tenants, consent and reauthorization (real Temporal, Entra simulator)'
     const res = await call('POST', '/tenants', {
       organizationId,
       directory: 'not a tenant',
-      storage: { bucket: 'b', prefix: 'p', region: 'r' },
+      storage: { bucket: 'tenant-bucket', prefix: 'p', region: 'r' },
       plan: 'backup',
     });
     assert.equal(res.status, 400);

@@ -85,6 +85,10 @@ describe('EncryptionCodec (AES-256-GCM)', () => {
         development: false,
       });
       assert.equal(c.api.codec.authToken, undefined);
+      assert.throws(
+        () => loadConfig({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEY: key, CODEC_AUTH_TOKEN: 'short' }),
+        /CODEC_AUTH_TOKEN must be at least 32/,
+      );
       assert.throws(() => loadConfig({ PAYLOAD_ENCRYPTION_KEY: 'c2hvcnQ=' }), /32 bytes/);
     });
   });

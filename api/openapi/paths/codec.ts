@@ -40,6 +40,7 @@ export const codecPaths: PathsFragment = {
     '/codec/login': {
       post: {
         operationId: 'codecLogin',
+        'x-audit-action': 'codec.login',
         summary: 'Exchange the operator codec token for an HttpOnly session cookie the Web UI sends along',
         tags: ['codec'],
         security: [],

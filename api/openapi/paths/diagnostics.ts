@@ -6,6 +6,7 @@ export const diagnosticsPaths: PathsFragment = {
     '/diagnostics/storage-probes': {
       post: {
         operationId: 'startStorageProbe',
+        'x-audit-action': 'diagnostics.storage-probe.start',
         summary: 'Start a workflow whose activity writes an object to the default bucket and reads it back',
         tags: ['operations'],
         requestBody: {

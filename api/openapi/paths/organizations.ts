@@ -6,6 +6,7 @@ export const organizationPaths: PathsFragment = {
     '/organizations': {
       post: {
         operationId: 'createOrganization',
+        'x-audit-action': 'organization.create',
         summary: 'Create an organization (resellers only)',
         tags: ['organizations'],
         requestBody: {

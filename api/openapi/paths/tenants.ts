@@ -1,12 +1,233 @@
 import type { PathsFragment } from '../types';
 
+const tenantIdParam = {
+  name: 'tenantId',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', format: 'uuid' },
+} as const;
+
+const tenantResponse = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Tenant' } } } };
+const errors = {
+  '400': { $ref: '#/components/responses/BadRequest' },
+  '401': { $ref: '#/components/responses/Unauthorized' },
+  '403': { $ref: '#/components/responses/Forbidden' },
+  '404': { $ref: '#/components/responses/NotFound' },
+};
+const consentRequestResponse = {
+  description: 'Open consentUrl in a browser as a tenant admin; the request expires at expiresAt',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['consentUrl', 'expiresAt'],
+        properties: { consentUrl: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } },
+      },
+    },
+  },
+};
+
 /**
- * Tenants, consent and plans (issue 5): the routes of `api/routes/tenants.ts` and `api/routes/consent.ts` are
- * described here. Every path added below is served in `/openapi.json` and its request is validated before the handler
- * runs; `security: []` on an operation makes it public (e.g. the consent callback Microsoft redirects to).
+ * Tenants, consent and plans: the routes of `api/routes/tenants.ts` and `api/routes/consent-callback.ts`. The consent
+ * callback is public (`security: []`): Microsoft redirects an admin's browser there; its signed `state` is the proof.
  */
 export const tenantPaths: PathsFragment = {
   tag: { name: 'tenants', description: "An organization's Microsoft Entra tenants, their consent and plan." },
-  paths: {},
-  schemas: {},
+  paths: {
+    '/tenants': {
+      post: {
+        operationId: 'createTenant',
+        'x-audit-action': 'tenant.create',
+        summary: 'Add a customer tenant under one of the reseller’s organizations',
+        tags: ['tenants'],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['organizationId', 'directory', 'storage', 'plan'],
+                properties: {
+                  organizationId: { $ref: '#/components/schemas/Id' },
+                  directory: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 253,
+                    description: 'Microsoft tenant id (GUID) or a verified domain',
+                  },
+                  storage: { $ref: '#/components/schemas/StorageLocation' },
+                  plan: { $ref: '#/components/schemas/Plan' },
+                  backupImmediately: { type: 'boolean', default: false },
+                },
+              },
+            },
+          },
+        },
+        responses: { '201': { description: 'Created', ...tenantResponse }, ...errors },
+      },
+      get: {
+        operationId: 'listTenants',
+        summary: 'The reseller’s tenants, optionally of one organization',
+        tags: ['tenants'],
+        parameters: [
+          { name: 'organizationId', in: 'query', required: false, schema: { $ref: '#/components/schemas/Id' } },
+        ],
+        responses: {
+          '200': {
+            description: 'Tenants',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['tenants'],
+                  properties: { tenants: { type: 'array', items: { $ref: '#/components/schemas/Tenant' } } },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+    },
+    '/tenants/{tenantId}': {
+      get: {
+        operationId: 'getTenant',
+        summary: 'A tenant with its consent state, plan and last backup',
+        tags: ['tenants'],
+        parameters: [tenantIdParam],
+        responses: { '200': { description: 'The tenant', ...tenantResponse }, ...errors },
+      },
+    },
+    '/tenants/{tenantId}/plan': {
+      put: {
+        operationId: 'changeTenantPlan',
+        'x-audit-action': 'tenant.plan.change',
+        summary: 'Change the plan; Archiver can never be downgraded (409)',
+        tags: ['tenants'],
+        parameters: [tenantIdParam],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['plan'],
+                properties: { plan: { $ref: '#/components/schemas/Plan' } },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': { description: 'The tenant', ...tenantResponse },
+          '409': { $ref: '#/components/responses/Conflict' },
+          ...errors,
+        },
+      },
+    },
+    '/tenants/{tenantId}/consent-requests': {
+      post: {
+        operationId: 'requestConsent',
+        'x-audit-action': 'tenant.consent.request',
+        summary: 'Microsoft admin-consent URL for the Backup app, or the Restore app (permanent or one restore)',
+        tags: ['tenants'],
+        parameters: [tenantIdParam],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['app'],
+                properties: {
+                  app: { type: 'string', enum: ['backup', 'restore'] },
+                  mode: { type: 'string', enum: ['permanent', 'one-time'] },
+                },
+              },
+            },
+          },
+        },
+        responses: { '201': consentRequestResponse, ...errors },
+      },
+    },
+    '/tenants/{tenantId}/reauthorize': {
+      post: {
+        operationId: 'reauthorizeTenant',
+        'x-audit-action': 'tenant.reauthorize',
+        summary: '"Update now": a fresh Backup app consent request; the schedule resumes once it is verified',
+        tags: ['tenants'],
+        parameters: [tenantIdParam],
+        responses: { '201': consentRequestResponse, ...errors },
+      },
+    },
+    '/tenants/{tenantId}/backups': {
+      post: {
+        operationId: 'backupNow',
+        'x-audit-action': 'tenant.backup-now',
+        summary: 'Backup now: the running backup (200) or a newly started one (202)',
+        tags: ['tenants'],
+        parameters: [tenantIdParam],
+        responses: {
+          '200': { description: 'A backup was already running' },
+          '202': { description: 'Backup started' },
+          '409': { $ref: '#/components/responses/Conflict' },
+          ...errors,
+        },
+      },
+    },
+    '/consent/callback': {
+      get: {
+        operationId: 'consentCallback',
+        'x-audit-action': 'consent.callback',
+        summary: 'Where Microsoft’s admin-consent flow returns; verified by the signed, single-use state',
+        tags: ['tenants'],
+        security: [],
+        parameters: [
+          { name: 'state', in: 'query', required: true, schema: { type: 'string', maxLength: 2048 } },
+          { name: 'admin_consent', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'tenant', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'scope', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'error', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'error_description', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'error_uri', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': { description: 'Consent answer recorded' },
+          '400': { $ref: '#/components/responses/BadRequest' },
+        },
+      },
+    },
+  },
+  schemas: {
+    Plan: { type: 'string', enum: ['backup', 'archiver'] },
+    StorageLocation: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['bucket', 'prefix', 'region'],
+      properties: {
+        bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$' },
+        prefix: { type: 'string', maxLength: 512, pattern: '^[^\\s]*$' },
+        region: { type: 'string', minLength: 1, maxLength: 64 },
+      },
+    },
+    Tenant: {
+      type: 'object',
+      required: ['tenantId', 'organizationId', 'directory', 'plan', 'status', 'backupApp', 'restoreApp'],
+      properties: {
+        tenantId: { type: 'string' },
+        organizationId: { type: 'string' },
+        directory: { type: 'string' },
+        microsoftTenantId: { type: 'string' },
+        plan: { $ref: '#/components/schemas/Plan' },
+        status: { type: 'string', enum: ['awaiting-consent', 'active', 'reauthorization-required'] },
+        reauthorizationRequired: { type: 'boolean' },
+        backupApp: { type: 'object' },
+        restoreApp: { type: 'object' },
+        schedulePaused: { type: 'boolean' },
+        lastBackup: { type: 'object' },
+      },
+    },
+  },
 };
