@@ -34,17 +34,32 @@ else
   say "npm packages up to date"
 fi
 
+# Built servers are kept per version in a machine-wide cache too, so a fresh clone on the same machine (CI) copies
+# them instead of building again.
+cache_dir="${ENTRA_BACKUP_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/entra-backup/bin}"
+
 build_go_tool() {
   local name="$1" module="$2" version="$3"
   local version_file="$bin_dir/$name.version"
+  local cached="$cache_dir/$name-$version"
   if [[ -x "$bin_dir/$name" && -f "$version_file" && "$(cat "$version_file")" == "$module@$version" ]]; then
     say "$name $version already built"
     return
   fi
-  command -v go >/dev/null || fail "Go is required to build $name $version from the Go module proxy (go not found on PATH; install Go 1.25 or newer)"
-  echo "setup: building $name $version with 'go install $module@$version' (a cold build takes a few minutes)"
   mkdir -p "$bin_dir"
-  GOBIN="$bin_dir" GOFLAGS=-mod=mod go install "$module@$version" || fail "building $name failed"
+  if [[ ! -x "$cached" ]]; then
+    command -v go >/dev/null || fail "Go is required to build $name $version from the Go module proxy (go not found on PATH; install Go 1.25 or newer)"
+    echo "setup: building $name $version with 'go install $module@$version' (a cold build takes a few minutes)"
+    local tmp
+    tmp="$(mktemp -d)"
+    GOBIN="$tmp" GOFLAGS=-mod=mod go install "$module@$version" || fail "building $name failed"
+    mkdir -p "$cache_dir"
+    mv "$tmp/$name" "$cached.tmp.$$" && mv "$cached.tmp.$$" "$cached"
+    rm -rf "$tmp"
+  else
+    say "$name $version found in $cache_dir"
+  fi
+  cp "$cached" "$bin_dir/$name"
   echo "$module@$version" > "$version_file"
 }
 
