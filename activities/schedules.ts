@@ -56,9 +56,11 @@ export function createScheduleActivities(temporal: Client, config: AppConfig) {
      */
     async triggerBackup(input: { tenantId: string }): Promise<{ workflowId: string; alreadyRunning: boolean }> {
       const handle = temporal.schedule.getHandle(backupScheduleId(input.tenantId));
-      const running = (await handle.describe()).info.runningActions;
-      if (running.length > 0) return { workflowId: running[0].workflow.workflowId, alreadyRunning: true };
-      const before = new Set((await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId));
+      const { info } = await handle.describe();
+      if (info.runningActions.length > 0) {
+        return { workflowId: info.runningActions[0].workflow.workflowId, alreadyRunning: true };
+      }
+      const before = new Set(info.recentActions.map((a) => a.action.workflow.workflowId));
       await handle.trigger();
       for (let i = 0; i < 100; i++) {
         const info = (await handle.describe()).info;

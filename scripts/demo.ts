@@ -89,7 +89,13 @@ function shutdown(code: number): void {
 async function run(): Promise<void> {
   const base = loadConfig();
   console.log('starting the local stack…');
-  const stack = await startStack({ ...base.local, namespace: base.temporal.namespace });
+  const publicUrl = process.env.API_PUBLIC_URL ?? `http://localhost:${base.api.port}`;
+  // The Web UI decodes encrypted payloads through the API's codec endpoint (operator login: /codec/login).
+  const stack = await startStack({
+    ...base.local,
+    namespace: base.temporal.namespace,
+    codecEndpoint: `${publicUrl}/codec`,
+  });
   await ensureBucket(base.storage, base.storage.defaultBucket);
   await assertPortsFree({ API: base.api.port }, base.api.host);
   const simPort = Number(process.env.SIM_PORT ?? 8443);
@@ -99,7 +105,6 @@ async function run(): Promise<void> {
   // The simulated Microsoft cloud: our two apps registered with what the catalog needs, one customer tenant whose
   // admin consent page waits for a person to click Accept or Decline.
   sim = await startSimulator({ port: simPort });
-  const publicUrl = process.env.API_PUBLIC_URL ?? `http://localhost:${base.api.port}`;
   const redirectUris = [`${publicUrl}/consent/callback`];
   sim.control.registerApp({
     clientId: DEMO.backupApp.clientId,
@@ -192,7 +197,9 @@ Try:
     → open the consentUrl in a browser (accept the simulator's certificate, or trust its CA), click Accept
   curl -s ${tenantUrl} -H "authorization: Bearer $KEY"            (status: active, schedule created, first backup run)
   curl -s -X POST ${tenantUrl}/backups -H "authorization: Bearer $KEY"   (Backup now)
-  Then watch the tenant, schedule and backup workflows in the Temporal Web UI.
+  Then watch the tenant, schedule and backup workflows in the Temporal Web UI. Payloads are encrypted; to read them
+  there, sign in once at ${publicUrl}/codec/login with the operator codec token (CODEC_AUTH_TOKEN; in development
+  '${config.api.codec.authToken ?? ''}') and tick "Include cross-origin credentials" in the UI's codec settings.
 
 Ctrl-C stops the worker, the API and the simulator.`);
   process.once('SIGINT', () => shutdown(0));

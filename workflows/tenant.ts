@@ -13,7 +13,7 @@ import {
 import type { Activities } from '../activities';
 import { workflowTuning } from '../temporal.config';
 import { jobStatusKey } from '../temporal/search-attributes';
-import { PLANS, type EntraApp, type NewTenantInput, type TenantRecord } from '../tenants/types';
+import { PLANS, backupScheduleId, type EntraApp, type NewTenantInput, type TenantRecord } from '../tenants/types';
 import {
   authFailedSignal,
   backupFinishedSignal,
@@ -275,7 +275,7 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
       organizationId: t.organizationId,
       directory: t.directory,
     });
-    record.scheduleId = `tenant-backup:${t.tenantId}`;
+    record.scheduleId = backupScheduleId(t.tenantId);
     if (record.schedulePaused) {
       await setBackupSchedulePaused({ tenantId: t.tenantId, paused: false, note: 'consent granted again' });
       record.schedulePaused = false;
@@ -295,7 +295,8 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
   }
 
   async function requireReauthorization(reason: string): Promise<void> {
-    record.status = record.status === 'awaiting-consent' ? 'awaiting-consent' : 'reauthorization-required';
+    // A tenant never activated is still simply waiting for a (working) consent.
+    if (record.status !== 'awaiting-consent') record.status = 'reauthorization-required';
     if (record.scheduleId && !record.schedulePaused) {
       // Paused, not failing every day: nothing can succeed until an admin consents again.
       await setBackupSchedulePaused({

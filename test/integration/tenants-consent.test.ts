@@ -234,7 +234,6 @@ describe('tenants, consent and reauthorization (real Temporal, Entra simulator)'
     assert.equal(t.status, 'awaiting-consent');
     const bad = await call('POST', `/tenants/${tenantId}/consent-requests`, { app: 'restore' });
     assert.equal(bad.status, 400);
-    void RESTORE_APP;
   });
 
   it('refuses an Archiver downgrade with 409 and keeps the plan', async () => {
