@@ -40,7 +40,8 @@ export const workflowTuning = {
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
       maximumInterval: '5 minutes',
-      maximumAttempts: 0,
+      // Throttling retries come with the server's own delay (nextRetryDelay) and do not use up much of this.
+      maximumAttempts: 25,
       nonRetryableErrorTypes: ['PermissionMissing', 'ConsentRevoked', 'InvalidInput'],
     },
   },
@@ -86,6 +87,19 @@ export interface StorageConfig {
   keyFilename?: string;
   /** Bucket used by the health check and by tenants that name none. */
   defaultBucket: string;
+  /** Wraps every tenant's data key (base64, 32 bytes): STORAGE_MASTER_KEY. */
+  masterKey: string;
+}
+
+export interface BackupConfig {
+  /** Object types captured at once per backup (each its own activity). */
+  typeConcurrency: number;
+  /** Every Nth backup of a delta type reads it in full, catching relationship changes that delta does not report. */
+  fullReadEvery: number;
+  /** Retention of the Backup plan; Archiver keeps everything. */
+  retentionDays: number;
+  /** Seconds between durable checkpoints of a type being captured (what a crashed worker's retry resumes from). */
+  checkpointSeconds: number;
 }
 
 export interface LocalStackConfig {
@@ -134,6 +148,7 @@ export interface AppConfig {
   };
   worker: { maxConcurrentActivities: number; shutdownGraceTime: Duration };
   local: LocalStackConfig;
+  backup: BackupConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -161,6 +176,8 @@ function int(env: Env, name: string, fallback: number): number {
  * nothing; `NODE_ENV=production` refuses to start without `PAYLOAD_ENCRYPTION_KEY`.
  */
 const developmentPayloadKey = { id: 'development-only', key: 'mJje9i22KH6O23XkVA0UjGOP/+mSO6JK+AXEqF02KtY=' };
+/** Likewise published: the storage master key of the local stack. */
+const developmentStorageMasterKey = 'Zm9yLWxvY2FsLWRldmVsb3BtZW50LW9ubHktITEyMzQ=';
 /** Likewise published: the codec endpoint's operator token on the local stack. */
 export const developmentCodecToken = 'development-only-codec-token';
 
@@ -185,6 +202,13 @@ function payloadEncryption(env: Env, production: boolean): PayloadEncryptionConf
   }
   if (production) throw new Error('PAYLOAD_ENCRYPTION_KEY is required when NODE_ENV=production');
   return { keyId: developmentPayloadKey.id, key: developmentPayloadKey.key, previousKeys, development: true };
+}
+
+function storageMasterKey(env: Env, production: boolean): string {
+  const key = optional(env, 'STORAGE_MASTER_KEY');
+  if (key) return base64Key('STORAGE_MASTER_KEY', key);
+  if (production) throw new Error('STORAGE_MASTER_KEY is required when NODE_ENV=production');
+  return developmentStorageMasterKey;
 }
 
 function codecToken(env: Env, production: boolean): string | undefined {
@@ -230,6 +254,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       projectId: str(env, 'STORAGE_PROJECT_ID', 'entra-backup-local'),
       keyFilename: optional(env, 'STORAGE_KEY_FILE'),
       defaultBucket: str(env, 'STORAGE_DEFAULT_BUCKET', 'entra-backup'),
+      masterKey: storageMasterKey(env, production),
     },
     api: {
       host: str(env, 'API_HOST', '127.0.0.1'),
@@ -268,5 +293,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       shutdownGraceTime: str(env, 'WORKER_SHUTDOWN_GRACE', '30 seconds') as Duration,
     },
     local,
+    backup: {
+      typeConcurrency: int(env, 'BACKUP_TYPE_CONCURRENCY', 4),
+      fullReadEvery: int(env, 'BACKUP_FULL_READ_EVERY', 7),
+      retentionDays: int(env, 'BACKUP_RETENTION_DAYS', 365),
+      checkpointSeconds: int(env, 'BACKUP_CHECKPOINT_SECONDS', 15),
+    },
   };
 }

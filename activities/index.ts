@@ -6,6 +6,12 @@ import { createConsentActivities } from './consent';
 import { createScheduleActivities } from './schedules';
 import { createTenantAccessActivities } from './tenant-access';
 import { TokenProvider } from './graph/token-provider';
+import { Repositories } from './backup/repositories';
+import { createCaptureActivities } from './backup/capture-type';
+import { createSnapshotActivities } from './backup/snapshot';
+import { createRetentionActivities } from './backup/retention';
+import { createPlanActivities } from './backup/plan';
+import { createGraphReader } from './backup/tenant-graph-reader';
 
 /** What activities need from the process that hosts them; built once per worker. */
 export interface ActivityDependencies {
@@ -16,12 +22,23 @@ export interface ActivityDependencies {
 }
 
 export function createActivities(deps: ActivityDependencies) {
-  const tokens = new TokenProvider(deps.config.entra);
+  const { config } = deps;
+  const tokens = new TokenProvider(config.entra);
+  const repositories = new Repositories(deps.storage, config.storage.masterKey);
   return {
     ...createStorageProbeActivities(deps.storage),
-    ...createConsentActivities(deps.config.entra, tokens),
-    ...createScheduleActivities(deps.temporal, deps.config),
-    ...createTenantAccessActivities(deps.config.entra, tokens),
+    ...createConsentActivities(config.entra, tokens),
+    ...createScheduleActivities(deps.temporal, config),
+    ...createTenantAccessActivities(config.entra, tokens),
+    ...createPlanActivities(config.backup),
+    ...createCaptureActivities({
+      repositories,
+      graphFor: (directory) => createGraphReader(config.entra, tokens, directory),
+      fullReadEvery: config.backup.fullReadEvery,
+      checkpointEverySeconds: config.backup.checkpointSeconds,
+    }),
+    ...createSnapshotActivities(repositories),
+    ...createRetentionActivities(repositories, deps.temporal, config.backup.retentionDays),
   };
 }
 

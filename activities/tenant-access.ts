@@ -10,17 +10,25 @@ import { requiredRoles } from './consent';
  */
 export function createTenantAccessActivities(entra: EntraConfig, tokens: TokenProvider) {
   return {
-    async checkTenantAccess(input: { directory: string }): Promise<{ microsoftTenantId?: string }> {
+    /**
+     * Refuses (non-retryable) when the tenant refuses the app or the app holds no permission at all; with only some
+     * permissions missing the backup goes on, capturing what it may, and reports the rest as skipped.
+     */
+    async checkTenantAccess(input: {
+      directory: string;
+    }): Promise<{ microsoftTenantId?: string; missingRoles: string[] }> {
       const token = await tokens.acquire('backup', input.directory, true);
       const missing = requiredRoles('backup').filter((r) => !token.roles.includes(r));
-      if (missing.length > 0) throw authFailure('PermissionMissing', `the Backup app lacks ${missing.join(', ')}`);
+      // An app-only token without roles is what revoked admin consent looks like (graph-behaviour 1.18).
+      if (token.roles.length === 0)
+        throw authFailure('PermissionMissing', 'the Backup app holds no permission in this tenant');
       const graph = createGraphClient(entra, async () => token.accessToken);
       try {
         await graph.api('/organization').select(['id']).get();
       } catch (err) {
         throw classifyGraphError(err);
       }
-      return { microsoftTenantId: token.tenantId };
+      return { microsoftTenantId: token.tenantId, missingRoles: missing };
     },
   };
 }

@@ -9,6 +9,7 @@ import { diagnosticsRoutes } from './routes/diagnostics';
 import { organizationRoutes } from './routes/organizations';
 import { auditRoutes } from './routes/audit';
 import { tenantRoutes } from './routes/tenants';
+import { jobRoutes } from './routes/jobs';
 import { consentCallbackRoutes } from './routes/consent-callback';
 import { openApiRoutes } from './routes/openapi';
 import { codecRoutes } from './codec/codec-routes';
@@ -69,6 +70,7 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.use(organizationRoutes({ accounts: deps.accounts }));
   app.use(auditRoutes({ audit: deps.audit }));
   app.use(tenantRoutes({ client: deps.client, accounts: deps.accounts, config: deps.config }));
+  app.use(jobRoutes({ client: deps.client }));
   app.use(consentCallbackRoutes({ client: deps.client, stateKey: deps.config.entra.consentStateKey }));
 
   app.use((req) => {

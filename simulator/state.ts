@@ -4,6 +4,7 @@ import { TenantStore } from './store/tenant';
 import { SimClock } from './util/clock';
 import { ThrottleBudget } from './throttling/budget';
 import { FaultInjector } from './faults/faults';
+import { DeltaRounds } from './graph/delta-rounds';
 
 export interface RequestLogEntry {
   seq: number;
@@ -28,6 +29,8 @@ export class SimState {
   readonly apps = new AppRegistry();
   readonly throttle = new ThrottleBudget();
   readonly faults: FaultInjector;
+  /** Delta rounds being paged (per instance: never shared between simulators in one process). */
+  readonly deltaRounds = new DeltaRounds();
   readonly signingKey: { privateKey: KeyObject; publicKey: KeyObject; kid: string };
   /** The publisher's home tenant id (appOwnerOrganizationId of our multi-tenant apps). */
   readonly publisherTenantId = randomUUID();

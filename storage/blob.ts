@@ -2,7 +2,7 @@ import { sha256Hex } from './canonical-json';
 import { IntegrityError, openCompressed, sealCompressed } from './crypto';
 
 /** What a blob holds; recorded in pack headers and indexes so prune and check know roots from leaves. */
-export type BlobKind = 'object' | 'relationship' | 'manifest' | 'manifest-chunk';
+export type BlobKind = 'object' | 'relationship' | 'manifest' | 'manifest-chunk' | 'checkpoint' | 'sync-state';
 
 /** Where one blob lives: byte range [offset, offset + length) of pack `packId`. */
 export interface PackedBlob {

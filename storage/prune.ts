@@ -66,6 +66,10 @@ export async function pruneRepository(
       else stalePending.push(info.key);
     }
     const { live, missing } = await reachableFrom(view, roots);
+    // Sync states hang off records, not manifests: the next backup of a kept snapshot's type reads them.
+    for (const { record } of kept) {
+      for (const t of Object.values(record.types)) if (t.status === 'captured' && t.syncState) live.add(t.syncState);
+    }
     if (missing.length > 0) {
       throw new Error(
         `Refusing to prune: ${missing.length} referenced blobs are missing (run check), e.g. ${missing[0]}`,

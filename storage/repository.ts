@@ -21,6 +21,7 @@ import {
   verifyChain,
   type ChainReport,
   type SnapshotRecord,
+  type TypeCoverage,
 } from './snapshot';
 import { SnapshotWriter, type CommitInput } from './snapshot-writer';
 import { TypeWriter, type TypeWriteMode } from './type-writer';
@@ -98,8 +99,14 @@ export class Repository {
 
   // ---- writing -------------------------------------------------------------------------------------------------
 
-  /** Writer for one type of a snapshot (one per backup activity). `base`: the manifest to diff against. */
-  openTypeWriter(type: string, options: { mode: TypeWriteMode; base?: string }): Promise<TypeWriter> {
+  /**
+   * Writer for one type of a snapshot (one per backup activity). `base`: the manifest to diff against;
+   * `resumeFrom`: a checkpoint of an earlier attempt of the same writer.
+   */
+  openTypeWriter(
+    type: string,
+    options: { mode: TypeWriteMode; base?: string; resumeFrom?: string },
+  ): Promise<TypeWriter> {
     return TypeWriter.open(this.ctx, type, options);
   }
 
@@ -191,6 +198,21 @@ export class Repository {
     const record = decodeSnapshot(this.ctx.dataKey, id, bytes);
     this.records.set(id, record);
     return record;
+  }
+
+  /** Coverage of `type` in the newest kept snapshot that captured it: its manifest and sync state. */
+  async latestCoverage(type: string): Promise<(TypeCoverage & { status: 'captured' }) | undefined> {
+    const snapshots = await this.listSnapshots();
+    for (let i = snapshots.length - 1; i >= 0; i--) {
+      const coverage = snapshots[i].record.types[type];
+      if (coverage?.status === 'captured') return coverage;
+    }
+    return undefined;
+  }
+
+  /** A small JSON blob (a sync state or checkpoint) by id. */
+  async readJson<T>(id: string): Promise<T> {
+    return JSON.parse((await this.readBlob(id)).toString('utf8')) as T;
   }
 
   /** Manifest root of the newest kept snapshot that captured `type` (the base for the next backup of it). */

@@ -20,7 +20,13 @@ export interface CommitInput {
 
 /** Turns finished type results and skips into the snapshot record's coverage map. */
 export function coverageOf(result: TypeResult): TypeCoverage {
-  return { status: 'captured', count: result.count, softDeleted: result.softDeleted, manifest: result.manifest };
+  return {
+    status: 'captured',
+    count: result.count,
+    softDeleted: result.softDeleted,
+    manifest: result.manifest,
+    ...(result.syncState ? { syncState: result.syncState } : {}),
+  };
 }
 
 /**

@@ -18,6 +18,10 @@ export type TypeCoverage =
       softDeleted: number;
       /** Root blob id of the type's manifest. */
       manifest: string;
+      /** How Graph was read: a full read, or only the changes since the previous snapshot (delta). */
+      readMode?: 'full' | 'delta';
+      /** Blob holding where the next backup continues reading Graph (the delta link); kept with the record. */
+      syncState?: string;
     }
   | { status: 'skipped'; count: 0; reason: SkipReason; detail?: string };
 

@@ -26,6 +26,20 @@ export interface AddObjectOptions {
   relationships?: Record<string, readonly RelationshipItem[]>;
 }
 
+/**
+ * An unfinished type's writer state, stored as one blob after its packs and index: a capture activity that crashed
+ * resumes from it (and from the Graph page link it heartbeated with it) instead of starting the type over.
+ */
+interface TypeCheckpoint {
+  v: 1;
+  type: string;
+  mode: TypeWriteMode;
+  base: string | null;
+  /** Entries recorded by this writer (in 'changes' mode only those that differ from the base). */
+  entries: ManifestEntry[];
+  removed: string[];
+}
+
 /** What finishing a type returns: small and serialisable, so an activity can hand it to the workflow. */
 export interface TypeResult {
   type: string;
@@ -36,6 +50,8 @@ export interface TypeResult {
   blobsDeduplicated: number;
   packsWritten: number;
   bytesWritten: number;
+  /** Blob id of the sync state given with `setSyncState`, if any. */
+  syncState?: string;
 }
 
 /**
@@ -50,6 +66,7 @@ export class TypeWriter {
   private readonly blobs: BlobWriter;
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private syncState: unknown;
 
   private constructor(
     private readonly ctx: RepositoryContext,
@@ -65,7 +82,7 @@ export class TypeWriter {
   static async open(
     ctx: RepositoryContext,
     type: string,
-    options: { mode: TypeWriteMode; base?: string },
+    options: { mode: TypeWriteMode; base?: string; resumeFrom?: string },
   ): Promise<TypeWriter> {
     if (options.mode === 'changes' && !options.base)
       throw new Error(`Type ${type}: 'changes' mode needs a base manifest`);
@@ -78,7 +95,9 @@ export class TypeWriter {
             entries: await readManifestEntries(ctx.blobs, options.base),
           }
         : undefined;
-      return new TypeWriter(ctx, type, options.mode, base, lock);
+      const writer = new TypeWriter(ctx, type, options.mode, base, lock);
+      if (options.resumeFrom) await writer.restore(options.resumeFrom);
+      return writer;
     } catch (err) {
       await lock.release();
       throw err;
@@ -155,6 +174,47 @@ export class TypeWriter {
     });
   }
 
+  /**
+   * Makes everything added so far durable (packs, index) and stores this writer's state as one blob; returns its id.
+   * Cheap enough to call every few pages; the id goes into the activity's heartbeat next to the Graph page link.
+   */
+  checkpoint(): Promise<string> {
+    return this.serial(async () => {
+      await this.blobs.flush();
+      const ids = this.mode === 'full' ? [...this.entries.keys()] : [...this.upserted];
+      const state: TypeCheckpoint = {
+        v: 1,
+        type: this.type,
+        mode: this.mode,
+        base: this.base?.id ?? null,
+        entries: ids.map((id) => this.entries.get(id)!),
+        removed: [...this.removed],
+      };
+      const id = await this.blobs.saveJson('checkpoint', state);
+      await this.blobs.flush();
+      return id;
+    });
+  }
+
+  private async restore(checkpointId: string): Promise<void> {
+    const state = await this.ctx.blobs.readJson<TypeCheckpoint>(checkpointId);
+    if (
+      state.v !== 1 ||
+      state.type !== this.type ||
+      state.mode !== this.mode ||
+      state.base !== (this.base?.id ?? null)
+    ) {
+      throw new Error(`Type ${this.type}: checkpoint ${checkpointId} belongs to another writer`);
+    }
+    for (const entry of state.entries) await this.addEntry(entry);
+    for (const id of state.removed) await this.remove(id);
+  }
+
+  /** Where the next backup of this type continues reading (e.g. a Graph delta link); stored by `finish`. */
+  setSyncState(state: unknown): void {
+    this.syncState = state;
+  }
+
   /** Writes the remaining pack, the manifest and the index; then the type's part of the snapshot is durable. */
   finish(): Promise<TypeResult> {
     return this.serial(async () => {
@@ -168,6 +228,8 @@ export class TypeWriter {
         upserted: this.upserted,
         removed: this.removed,
       });
+      const syncState =
+        this.syncState === undefined ? undefined : await this.blobs.saveJson('sync-state', this.syncState);
       await this.blobs.flush();
       // Until a snapshot record names this manifest, the pending marker keeps prune from collecting what it uses.
       await this.ctx.store.put(pendingKey(manifest), Buffer.from(this.ctx.now().toISOString()));
@@ -184,6 +246,7 @@ export class TypeWriter {
         blobsDeduplicated: this.blobs.stats.blobsDeduplicated,
         packsWritten: this.blobs.packStats.packs,
         bytesWritten: this.blobs.packStats.bytes,
+        ...(syncState ? { syncState } : {}),
       };
     });
   }

@@ -43,9 +43,13 @@ export type RestoreConsentMode = 'none' | 'permanent' | 'one-time';
 
 export interface LastBackup {
   workflowId: string;
+  /** incomplete: a snapshot was written, but some types were skipped (its coverage report says which and why). */
   status: 'running' | 'completed' | 'failed' | 'incomplete';
   at: string;
   detail?: string;
+  snapshotId?: string;
+  objects?: number;
+  skippedTypes?: string[];
 }
 
 export interface TenantRecord {
@@ -82,12 +86,13 @@ export interface NewTenantInput {
   createdAt: string;
 }
 
-/** What a backup run needs to know of its tenant: ids only, never credentials. */
+/** What a backup run needs to know of its tenant: ids and where its backups go, never credentials. */
 export interface BackupTarget {
   tenantId: string;
   resellerId: string;
   organizationId: string;
   directory: string;
+  storage: StorageLocation;
 }
 
 export const tenantWorkflowId = (tenantId: string) => `tenant:${tenantId}`;

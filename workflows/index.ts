@@ -4,3 +4,4 @@ export * from './reseller-account';
 export * from './tenant';
 export * from './tenant-backup';
 export * from './tenant-messages';
+export * from './retention';

@@ -1,18 +1,62 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  ParentClosePolicy,
+  defineQuery,
   getExternalWorkflowHandle,
   proxyActivities,
+  setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { listObjectTypes } from '../catalog';
 import { workflowTuning } from '../temporal.config';
 import { jobStatusKey } from '../temporal/search-attributes';
 import { tenantWorkflowId, type BackupTarget } from '../tenants/types';
-import { authFailedSignal, backupFinishedSignal } from './tenant-messages';
+import { authFailedSignal, backupFinishedSignal, permissionsMissingSignal } from './tenant-messages';
+import { retentionWorkflow } from './retention';
 
-const { checkTenantAccess } = proxyActivities<Activities>({
+type TypeCapture = Awaited<ReturnType<Activities['captureType']>>;
+
+export type BackupStatus =
+  'checking-access' | 'capturing' | 'committing' | 'completed' | 'incomplete' | 'reauthorization-required';
+
+/** What the System Status view shows of a running or finished backup. */
+export interface BackupProgress {
+  tenantId: string;
+  status: BackupStatus;
+  startedAt: string;
+  typesTotal: number;
+  typesDone: number;
+  running: string[];
+  objectsRead: number;
+  requests: number;
+  resourceUnits: number;
+  throttled: number;
+  throttleWaitMs: number;
+  skipped: { type: string; reason: string; detail?: string }[];
+  snapshotId?: string;
+}
+
+export const backupProgressQuery = defineQuery<BackupProgress>('backupProgress');
+
+export interface BackupOptions {
+  /** Shorter heartbeat timeouts let tests see a killed worker's activity retried quickly. */
+  heartbeatTimeoutMs?: number;
+  /** Packs younger than this survive the retention run that follows the backup (default 24 h). */
+  retentionGraceMs?: number;
+}
+
+export interface BackupResult {
+  status: BackupStatus;
+  snapshotId?: string;
+  objects: number;
+  skippedTypes: string[];
+}
+
+const { checkTenantAccess, planBackup, commitSnapshot } = proxyActivities<Activities>({
   startToCloseTimeout: workflowTuning.shortActivity.startToCloseTimeout,
   retry: {
     ...workflowTuning.shortActivity.retry,
@@ -20,19 +64,40 @@ const { checkTenantAccess } = proxyActivities<Activities>({
   },
 });
 
-export type BackupRunStatus = 'completed' | 'reauthorization-required';
-
 /**
- * One backup run of one tenant, started by the daily schedule or Backup now. For now it checks that the Backup app
- * can still read the tenant and reports the outcome to the tenant; capturing objects is the backup engine's issue.
- * A refused token turns the tenant to "Reauthorization required" instead of failing every day.
+ * One backup of one tenant, started by the daily schedule or Backup now: every catalog type captured by its own
+ * activity (a few at a time), then the snapshot record written last with the coverage report. History holds counts
+ * and storage ids only, so it grows with object types, never with objects. A refused token turns the tenant to
+ * "Reauthorization required" instead of failing every day.
  */
-export async function tenantBackupWorkflow(target: BackupTarget): Promise<{ status: BackupRunStatus }> {
+export async function tenantBackupWorkflow(target: BackupTarget, options: BackupOptions = {}): Promise<BackupResult> {
   const tenant = getExternalWorkflowHandle(tenantWorkflowId(target.tenantId));
   const { workflowId } = workflowInfo();
-  upsertSearchAttributes([{ key: jobStatusKey, value: 'running' }]);
+  const types = listObjectTypes().map((t) => t.key);
+  const progress: BackupProgress = {
+    tenantId: target.tenantId,
+    status: 'checking-access',
+    startedAt: new Date().toISOString(),
+    typesTotal: types.length,
+    typesDone: 0,
+    running: [],
+    objectsRead: 0,
+    requests: 0,
+    resourceUnits: 0,
+    throttled: 0,
+    throttleWaitMs: 0,
+    skipped: [],
+  };
+  setHandler(backupProgressQuery, () => progress);
+  const publish = (status: BackupStatus) => {
+    progress.status = status;
+    upsertSearchAttributes([{ key: jobStatusKey, value: status }]);
+  };
+  publish('checking-access');
+
+  let access;
   try {
-    await checkTenantAccess({ directory: target.directory });
+    access = await checkTenantAccess({ directory: target.directory });
   } catch (err) {
     const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
     if (!failure?.type) throw err;
@@ -47,10 +112,77 @@ export async function tenantBackupWorkflow(target: BackupTarget): Promise<{ stat
       at: new Date().toISOString(),
       detail: failure.message,
     });
-    upsertSearchAttributes([{ key: jobStatusKey, value: 'reauthorization-required' }]);
-    return { status: 'reauthorization-required' };
+    publish('reauthorization-required');
+    return { status: 'reauthorization-required', objects: 0, skippedTypes: types };
   }
-  await tenant.signal(backupFinishedSignal, { workflowId, status: 'completed', at: new Date().toISOString() });
-  upsertSearchAttributes([{ key: jobStatusKey, value: 'completed' }]);
-  return { status: 'completed' };
+  if (access.missingRoles.length > 0) {
+    await tenant.signal(permissionsMissingSignal, { missingRoles: access.missingRoles, backupWorkflowId: workflowId });
+  }
+
+  const plan = await planBackup();
+  const { captureType } = proxyActivities<Activities>({
+    startToCloseTimeout: workflowTuning.pagingActivity.startToCloseTimeout,
+    heartbeatTimeout: options.heartbeatTimeoutMs ?? workflowTuning.pagingActivity.heartbeatTimeout,
+    retry: workflowTuning.pagingActivity.retry,
+  });
+
+  publish('capturing');
+  const captures: TypeCapture[] = [];
+  const failed: { type: string; detail: string }[] = [];
+  const queue = [...types];
+  const worker = async () => {
+    for (let type = queue.shift(); type; type = queue.shift()) {
+      progress.running.push(type);
+      try {
+        const capture = await captureType({ job: target, type });
+        captures.push(capture);
+        progress.requests += capture.graph.requests;
+        progress.resourceUnits += capture.graph.resourceUnits;
+        progress.throttled += capture.graph.throttled;
+        progress.throttleWaitMs += capture.graph.throttleWaitMs;
+        if (capture.status === 'captured') progress.objectsRead += capture.objectsRead;
+        else progress.skipped.push({ type, reason: capture.reason, detail: capture.detail });
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        // Retries are exhausted or the failure is final: the snapshot says this type is missing, and why.
+        const detail = err.cause?.message ?? err.message;
+        failed.push({ type, detail });
+        progress.skipped.push({ type, reason: 'graph-error', detail });
+      } finally {
+        progress.running = progress.running.filter((t) => t !== type);
+        progress.typesDone++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, plan.typeConcurrency) }, worker));
+
+  publish('committing');
+  const committed = await commitSnapshot({ target, startedAt: progress.startedAt, captures, failed });
+  progress.snapshotId = committed.snapshotId;
+  const status: BackupStatus = committed.skippedTypes.length === 0 ? 'completed' : 'incomplete';
+  await tenant.signal(backupFinishedSignal, {
+    workflowId,
+    status,
+    at: new Date().toISOString(),
+    snapshotId: committed.snapshotId,
+    objects: committed.objects,
+    skippedTypes: committed.skippedTypes,
+    detail: status === 'incomplete' ? `skipped: ${committed.skippedTypes.join(', ')}` : undefined,
+  });
+
+  // Retention runs on its own (it may wait for other backups' locks); this backup does not wait for it.
+  await startChild(retentionWorkflow, {
+    workflowId: `retention:${target.tenantId}:${workflowId}`,
+    args: [
+      {
+        tenantId: target.tenantId,
+        resellerId: target.resellerId,
+        storage: target.storage,
+        graceMs: options.retentionGraceMs,
+      },
+    ],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+  });
+  publish(status);
+  return { status, snapshotId: committed.snapshotId, objects: committed.objects, skippedTypes: committed.skippedTypes };
 }

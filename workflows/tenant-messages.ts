@@ -36,3 +36,7 @@ export interface AuthFailureReport {
 }
 export const authFailedSignal = defineSignal<[AuthFailureReport]>('authFailed');
 export const backupFinishedSignal = defineSignal<[LastBackup]>('backupFinished');
+
+/** The Backup app can read the tenant but lacks some permissions: backups go on, partial, until an admin consents. */
+export const permissionsMissingSignal =
+  defineSignal<[{ missingRoles: string[]; backupWorkflowId: string }]>('permissionsMissing');

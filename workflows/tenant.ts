@@ -17,6 +17,7 @@ import { PLANS, backupScheduleId, type EntraApp, type NewTenantInput, type Tenan
 import {
   authFailedSignal,
   backupFinishedSignal,
+  permissionsMissingSignal,
   backupNowUpdate,
   changePlanUpdate,
   consentCallbackUpdate,
@@ -181,6 +182,12 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
   setHandler(backupFinishedSignal, (last) => {
     record.lastBackup = last;
   });
+  setHandler(permissionsMissingSignal, ({ missingRoles }) => {
+    // Not paused: what the app may read is still backed up; the snapshot's coverage report names what is not.
+    record.backupApp.missingRoles = missingRoles;
+    record.backupApp.reason = `consent lacks ${missingRoles.join(', ')}: partial backups until an admin consents again`;
+    if (record.status === 'active') record.status = 'reauthorization-required';
+  });
 
   let shownStatus = '';
   const publishStatus = () => {
@@ -274,6 +281,7 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
       resellerId: t.resellerId,
       organizationId: t.organizationId,
       directory: t.directory,
+      storage: t.storage,
     });
     record.scheduleId = backupScheduleId(t.tenantId);
     if (record.schedulePaused) {

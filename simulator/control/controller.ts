@@ -201,9 +201,14 @@ export class SimulatorControl {
     this.tenant(tenantId).accessTokensNotBefore = this.state.clock.now() + 1;
   }
 
-  /** Moves simulated time forward (access tokens expire after 1 h, delta tokens after 7 days). */
+  /**
+   * Moves simulated time forward (access tokens expire after 1 h, delta tokens after 7 days, recycle-bin items are
+   * permanently deleted 30 days after their deletion — graph-behaviour 8.4).
+   */
   advanceClock(ms: number): { now: string } {
     this.state.clock.advance(ms);
+    const now = this.state.clock.now();
+    for (const t of this.state.tenants.values()) t.purgeExpired(now);
     return { now: this.state.clock.iso() };
   }
 

@@ -5,6 +5,7 @@ import { render } from './render';
 import { GraphContext, GraphResponse, badRequest, json, noContent, notFound, forbidden } from './types';
 import { decodeToken, encodeToken, nextLink, parseFilter, parseSelect, parseTop } from './query';
 import { findServicePrincipalByAppId } from '../identity/consent';
+import { applyExpand, parseExpand } from './expand';
 
 export function requireAny(ctx: GraphContext, roles: string[]): void {
   if (!roles.some((r) => ctx.roles.has(r))) throw forbidden();
@@ -37,6 +38,7 @@ export function pageOf(
     if (!t || typeof t.o !== 'number') throw badRequest('The specified page token value has expired or is invalid.');
     offset = t.o;
   }
+  const expand = opts.set ? parseExpand(ctx, opts.set.kind) : undefined;
   let source = items;
   if (filter) source = items.filter((o) => filter(o.data, o.id));
   const slice = source.slice(offset, offset + top);
@@ -46,7 +48,10 @@ export function pageOf(
     body['@odata.count'] = source.length;
   }
   if (offset + top < source.length) body['@odata.nextLink'] = nextLink(ctx, encodeToken({ o: offset + top }));
-  body.value = slice.map((o) => render(o, opts.set, select, { withType: opts.withType }));
+  body.value = slice.map((o) => {
+    const out = render(o, opts.set, select, { withType: opts.withType });
+    return expand ? applyExpand(ctx, o, out, expand) : out;
+  });
   return json(200, body);
 }
 
@@ -74,9 +79,11 @@ export function getItem(ctx: GraphContext, set: EntitySet, id: string): GraphRes
   requireAny(ctx, set.read);
   const obj = getFromSet(ctx, set, id);
   const select = parseSelect(ctx.req.query);
+  const expand = parseExpand(ctx, set.kind);
+  const out = render(obj, set, select, { withType: set.kind === 'namedLocation' });
   return json(200, {
     '@odata.context': contextUrl(ctx, set.contextName, select) + '/$entity',
-    ...render(obj, set, select, { withType: set.kind === 'namedLocation' }),
+    ...(expand ? applyExpand(ctx, obj, out, expand) : out),
   });
 }
 

@@ -18,6 +18,7 @@ const RESTORE_ROLES: Partial<Record<EntityKind, string[]>> = {
  */
 export function deletedItems(ctx: GraphContext, rest: string[]): GraphResponse {
   const { method } = ctx.req;
+  ctx.tenant.purgeExpired(ctx.state.clock.now());
   if (rest.length === 0) {
     // 8.1/8.2: the cast is required; HTTP status unverified, 400 chosen.
     throw badRequest(

@@ -12,6 +12,8 @@ import {
   removeRef,
 } from './relations';
 import { deletedItems } from './deleted-items';
+import { scopedRoleMembers } from './scoped-role-members';
+import { federatedIdentityCredentials } from './federated-credentials';
 import { delta } from './delta';
 
 const SETS_BY_LENGTH = [...ENTITY_SETS].sort((a, b) => b.path.split('/').length - a.path.split('/').length);
@@ -68,6 +70,12 @@ export function dispatch(ctx: GraphContext): GraphResponse {
 
 function relation(ctx: GraphContext, set: EntitySet, id: string, rest: string[]): GraphResponse {
   const { method } = ctx.req;
+  if (set.kind === 'application' && rest[0] === 'federatedIdentityCredentials' && rest.length <= 2) {
+    return federatedIdentityCredentials(ctx, set, id, rest[1]);
+  }
+  if (set.kind === 'administrativeUnit' && rest[0] === 'scopedRoleMembers' && rest.length <= 2) {
+    return scopedRoleMembers(ctx, set, id, rest[1]);
+  }
   requireAny(ctx, [
     ...set.read,
     ...set.write,

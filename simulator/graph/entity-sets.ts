@@ -303,4 +303,6 @@ export const KIND_TYPE: Record<EntityKind, string> = {
   appRoleAssignment: '#microsoft.graph.appRoleAssignment',
   domain: '#microsoft.graph.domain',
   organization: '#microsoft.graph.organization',
+  scopedRoleMembership: '#microsoft.graph.scopedRoleMembership',
+  federatedIdentityCredential: '#microsoft.graph.federatedIdentityCredential',
 };

@@ -16,12 +16,16 @@ interface Principal {
   roles: Set<string>;
 }
 
+/** Numbers each HTTP request, so throttling can tell a later request from one inside the same $batch. */
+let httpRequests = 0;
+
 /** Throttling + routing of one request (also used for each request inside a $batch, graph-behaviour 6.6). */
 function admitAndDispatch(
   state: SimState,
   principal: Principal,
   req: GraphRequest,
   root: string,
+  httpRequest: number,
   batchId?: string,
 ): GraphResponse {
   const seg = splitPath(req.path);
@@ -35,15 +39,23 @@ function admitAndDispatch(
     write,
     method: req.method,
     url,
+    httpRequest,
   });
   let res: GraphResponse;
   if (!decision.allowed) {
     // graph-behaviour 4.11, 7.8, 7.10: https://learn.microsoft.com/en-us/graph/throttling-limits
+    const size = principal.tenant.size === 'L' ? 'large' : principal.tenant.size === 'M' ? 'medium' : 'small';
+    const identifier =
+      decision.quota === 'Tenant'
+        ? `${principal.tenant.id} under category:throttle.aad.ags.tenant`
+        : decision.quota === 'Application' || decision.quota === 'Global'
+          ? `${principal.appId} under category:throttle.aad.ags.app`
+          : `${principal.appId}+${principal.tenant.id} under category:throttle.aad.ags.appId.${size}`;
     res = errorResponse(
       new GraphError(
         429,
         'TooManyRequests',
-        `Too many requests from Identifier:${principal.appId}+${principal.tenant.id} under category:throttle.aad.ags.appId.${principal.tenant.size === 'L' ? 'large' : principal.tenant.size === 'M' ? 'medium' : 'small'}. Please try again later.`,
+        `Too many requests from Identifier:${identifier}. Please try again later.`,
       ),
       req.headers['client-request-id'],
     );
@@ -90,6 +102,7 @@ function batch(
   principal: Principal,
   body: unknown,
   root: string,
+  httpRequest: number,
   headers: GraphRequest['headers'],
 ): GraphResponse {
   const requests = (body as { requests?: unknown } | undefined)?.requests;
@@ -159,6 +172,7 @@ function batch(
           body: innerBody,
         },
         root,
+        httpRequest,
         r.id,
       );
     }
@@ -212,6 +226,7 @@ export function graphRouter(state: SimState): Router {
     const headers: GraphRequest['headers'] = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
     const graphReq: GraphRequest = { method: req.method, path, query: url.searchParams, headers, body: req.body };
+    const httpRequest = ++httpRequests;
     let principal: Principal;
     try {
       principal = authenticate(state, req.headers.authorization);
@@ -277,7 +292,7 @@ export function graphRouter(state: SimState): Router {
     let out: GraphResponse;
     try {
       if (path === '/$batch' && req.method === 'POST') {
-        out = batch(state, principal, req.body, root, headers);
+        out = batch(state, principal, req.body, root, httpRequest, headers);
         state.log({
           kind: 'graph',
           tenantId: principal.tenant.id,
@@ -287,7 +302,7 @@ export function graphRouter(state: SimState): Router {
           status: out.status,
         });
       } else {
-        out = admitAndDispatch(state, principal, graphReq, root);
+        out = admitAndDispatch(state, principal, graphReq, root, httpRequest);
       }
     } catch (err) {
       if (!(err instanceof GraphError)) throw err;

@@ -498,5 +498,27 @@ export function generateTenant(opts: GenerateTenantOptions): TenantStore {
       },
     ],
   });
+  // Scoped role members of the administrative units: drawn from their own generator so that adding them left every
+  // object generated above unchanged for a given seed.
+  const scoped = new Random(opts.seed * 31 + 7);
+  const roles = t.list('directoryRole');
+  if (roles.length && userIds.length) {
+    for (const au of t.list('administrativeUnit')) {
+      const uid = userIds[scoped.int(0, userIds.length)];
+      const user = t.get(uid);
+      const mid = scoped.uuid();
+      put<MG.ScopedRoleMembership>(t, 'scopedRoleMembership', mid, {
+        id: mid,
+        roleId: roles[scoped.int(0, roles.length)].id,
+        administrativeUnitId: au.id,
+        roleMemberInfo: {
+          id: uid,
+          displayName: (user?.data.displayName as string | undefined) ?? null,
+          userPrincipalName: (user?.data.userPrincipalName as string | undefined) ?? null,
+        } as MG.Identity,
+      });
+    }
+  }
+
   return t;
 }

@@ -9,6 +9,14 @@ import {
   ConsentMode,
 } from './types';
 
+export const RECYCLE_BIN_RETENTION_MS = 30 * 86400_000;
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 /**
  * The whole state of one simulated tenant. Objects are held once (index + per-kind map share the same record);
  * relationships are id sets; deletions leave tombstones so delta can report `@removed`.
@@ -24,6 +32,8 @@ export class TenantStore {
   /** group / application / servicePrincipal id -> owner ids */
   readonly owners = new Map<string, Set<string>>();
   readonly memberLog = new Map<string, MemberChange[]>();
+  /** application id -> its federated identity credentials (a relationship, not part of the application's data) */
+  readonly federatedIdentityCredentials = new Map<string, StoredObject[]>();
   readonly singletons = new Map<string, Json>();
   /** Delta tokens issued before this simulated time answer 410 (control API can expire them on demand). */
   deltaTokensNotBefore = 0;
@@ -74,7 +84,8 @@ export class TenantStore {
   }
 
   insert(kind: EntityKind, id: string, data: Json): StoredObject {
-    const obj: StoredObject = { id, kind, data, seq: ++this.seq };
+    const seq = ++this.seq;
+    const obj: StoredObject = { id, kind, data, seq, baseSeq: seq };
     this.collection(kind).set(id, obj);
     this.index.set(id, obj);
     this.tombstones.delete(id);
@@ -83,16 +94,22 @@ export class TenantStore {
   }
 
   update(obj: StoredObject, patch: Json): void {
+    const seq = ++this.seq;
     for (const [k, v] of Object.entries(patch)) {
+      const before = obj.data[k];
       if (v === null || v === undefined) delete obj.data[k];
       else obj.data[k] = v;
+      if (!sameValue(before, obj.data[k])) (obj.propSeq ??= {})[k] = seq;
     }
-    obj.seq = ++this.seq;
+    obj.seq = seq;
   }
 
-  touch(id: string): void {
+  /** Records a change of a relationship held outside `data` (default `owners`). */
+  touch(id: string, relationship = 'owners'): void {
     const o = this.index.get(id);
-    if (o) o.seq = ++this.seq;
+    if (!o) return;
+    o.seq = ++this.seq;
+    (o.propSeq ??= {})[relationship] = o.seq;
   }
 
   /** DELETE as Graph does it: soft-deletable kinds go to the recycle bin, others are gone. */
@@ -107,7 +124,7 @@ export class TenantStore {
       // Soft-deleted users keep their memberships (graph-behaviour 5.7); nothing else to do.
       return;
     }
-    this.purgeRelations(obj.id);
+    this.purgeRelations(obj.id, obj.kind);
     this.tombstones.set(obj.id, { id: obj.id, kind: obj.kind, seq: ++this.seq, reason: 'deleted' });
   }
 
@@ -115,9 +132,22 @@ export class TenantStore {
     const obj = this.recycleBin.get(id);
     if (!obj) return false;
     this.recycleBin.delete(id);
-    this.purgeRelations(id);
+    this.purgeRelations(id, obj.kind);
     this.tombstones.set(id, { id, kind: obj.kind, seq: ++this.seq, reason: 'deleted' });
     return true;
+  }
+
+  /**
+   * Recycle-bin retention (graph-behaviour 8.4: "After 30 days, the items are permanently deleted",
+   * https://learn.microsoft.com/en-us/graph/api/resources/directory?view=graph-rest-1.0). Returns the purged ids.
+   */
+  purgeExpired(nowMs: number, retentionMs = RECYCLE_BIN_RETENTION_MS): string[] {
+    const purged: string[] = [];
+    for (const [id, obj] of this.recycleBin) {
+      const at = obj.deletedDateTime ? Date.parse(obj.deletedDateTime) : NaN;
+      if (Number.isFinite(at) && nowMs - at >= retentionMs && this.permanentlyDelete(id)) purged.push(id);
+    }
+    return purged;
   }
 
   restore(id: string): StoredObject | undefined {
@@ -126,6 +156,7 @@ export class TenantStore {
     this.recycleBin.delete(id);
     delete obj.deletedDateTime;
     obj.seq = ++this.seq;
+    obj.baseSeq = obj.seq;
     this.collection(obj.kind).set(id, obj);
     this.index.set(id, obj);
     this.tombstones.delete(id);
@@ -133,14 +164,15 @@ export class TenantStore {
     return obj;
   }
 
-  private purgeRelations(id: string): void {
+  private purgeRelations(id: string, kind: EntityKind): void {
     for (const [gid, set] of this.members) {
-      if (set.delete(id)) this.logMember(gid, id, true);
+      if (set.delete(id)) this.logMember(gid, id, true, kind);
     }
     this.members.delete(id);
     for (const set of this.owners.values()) set.delete(id);
     this.owners.delete(id);
     this.memberLog.delete(id);
+    this.federatedIdentityCredentials.delete(id);
   }
 
   memberSet(id: string): Set<string> {
@@ -170,11 +202,11 @@ export class TenantStore {
     return true;
   }
 
-  private logMember(groupId: string, memberId: string, removed: boolean): void {
+  private logMember(groupId: string, memberId: string, removed: boolean, kind?: EntityKind): void {
     const seq = ++this.seq;
     let log = this.memberLog.get(groupId);
     if (!log) this.memberLog.set(groupId, (log = []));
-    log.push({ seq, id: memberId, removed });
+    log.push({ seq, id: memberId, removed, kind: kind ?? this.getAny(memberId)?.kind });
     const g = this.index.get(groupId);
     if (g) g.seq = seq;
   }

@@ -14,7 +14,9 @@ export type EntityKind =
   | 'unifiedRoleAssignment'
   | 'appRoleAssignment'
   | 'domain'
-  | 'organization';
+  | 'organization'
+  | 'scopedRoleMembership'
+  | 'federatedIdentityCredential';
 
 /** Kinds that go to the recycle bin on DELETE (graph-behaviour 8.8, current pages: security groups too). */
 export const SOFT_DELETABLE: ReadonlySet<EntityKind> = new Set([
@@ -35,8 +37,15 @@ export interface StoredObject {
   id: string;
   kind: EntityKind;
   data: Json;
-  /** Change sequence of the last create/update/restore; delta compares against it. */
+  /** Change sequence of the last create/update/restore/relationship change; delta compares against it. */
   seq: number;
+  /** Sequence of the create or the last restore: the whole object counts as changed (delta, $select or not). */
+  baseSeq?: number;
+  /**
+   * Sequence of the last change per property (and per relationship: `owners`), set only for properties changed after
+   * creation; lets a `$select`-scoped delta ignore changes to unselected properties (graph-behaviour 5.5).
+   */
+  propSeq?: Record<string, number>;
   deletedDateTime?: string;
 }
 
@@ -51,6 +60,8 @@ export interface MemberChange {
   seq: number;
   id: string;
   removed: boolean;
+  /** Kind of the member when the change was logged (it may be gone by the time delta reports it). */
+  kind?: EntityKind;
 }
 
 export type TenantSize = 'S' | 'M' | 'L';

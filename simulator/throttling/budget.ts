@@ -9,14 +9,37 @@ export interface ThrottleConfig {
   /** Write window (Microsoft: 2 min 30 s) and writes per window per app+tenant (Microsoft: 3,000). */
   writeWindowMs: number;
   writeLimit: number;
+  /**
+   * Per application across all tenants (Microsoft: 150,000 RU per 20 s; 35,000 writes per 5 min). Application- and
+   * global-scope values are read from the global config only (a per-tenant override does not change them).
+   */
+  appResourceUnitLimit: number;
+  appResourceUnitWindowMs: number;
+  appWriteLimit: number;
+  appWriteWindowMs: number;
+  /** Per tenant across all applications (Microsoft: 18,000 writes per 5 min). Per-tenant overrides apply. */
+  tenantWriteLimit: number;
+  tenantWriteWindowMs: number;
+  /** Global limit per application across all tenants, any request (Microsoft: 130,000 requests per 10 s). */
+  globalRequestLimit: number;
+  globalWindowMs: number;
 }
 
+/** https://learn.microsoft.com/en-us/graph/throttling-limits (graph-behaviour 7.2, 7.3, 7.11). */
 export const DEFAULT_THROTTLE: ThrottleConfig = {
   enabled: true,
   windowMs: 10_000,
   limits: { S: 3500, M: 5000, L: 8000 },
   writeWindowMs: 150_000,
   writeLimit: 3000,
+  appResourceUnitLimit: 150_000,
+  appResourceUnitWindowMs: 20_000,
+  appWriteLimit: 35_000,
+  appWriteWindowMs: 300_000,
+  tenantWriteLimit: 18_000,
+  tenantWriteWindowMs: 300_000,
+  globalRequestLimit: 130_000,
+  globalWindowMs: 10_000,
 };
 
 export interface EarlyRetry {
@@ -39,6 +62,24 @@ export interface UsageCounters {
   earlyRetries: number;
 }
 
+/** One fixed window of a counter. */
+class Window {
+  start = 0;
+  used = 0;
+  roll(now: number, windowMs: number): void {
+    if (now - this.start >= windowMs) {
+      this.start = now;
+      this.used = 0;
+    }
+  }
+}
+
+interface AppState {
+  requests: Window;
+  resourceUnits: Window;
+  writes: Window;
+}
+
 interface BucketState {
   usage: UsageCounters;
   ruWindowStart: number;
@@ -46,24 +87,45 @@ interface BucketState {
   writeWindowStart: number;
   writesUsed: number;
   retryAfterUntil: number;
+  /** The HTTP request whose answer carried that Retry-After (a $batch's inner requests share their batch's). */
+  retryAfterGivenIn: number;
+  /** When that 429 was answered, and to which request. */
+  retryAfterGivenAt: number;
+  retryAfterGivenTo: string;
 }
+
+/**
+ * Another request that arrives this soon after a 429 was answered was already on its way: the client could not
+ * have known of the Retry-After when it sent it, so it is not counted as an early retry (choice; a round trip to
+ * Graph takes longer than this). The throttled request itself sent again is early however soon it comes.
+ */
+export const IN_FLIGHT_GRACE_MS = 50;
 
 export interface ThrottleDecision {
   allowed: boolean;
   retryAfterSeconds?: number;
-  information?: 'ResourceUnitLimitExceeded' | 'WriteLimitExceeded';
+  information?: 'ResourceUnitLimitExceeded' | 'WriteLimitExceeded' | 'RequestLimitExceeded';
+  /** `<Scope>/<Limit>/<ApplicationId>/<TenantId>`, Scope Tenant_Application | Tenant | Application (7.8). */
   scope?: string;
+  /** The quota that was hit, for the error message. */
+  quota?: 'Tenant_Application' | 'Tenant' | 'Application' | 'Global';
   /** Fraction of the RU limit used, for x-ms-throttle-limit-percentage (only sent above 0.8). */
   limitFraction: number;
   /** The request came before the Retry-After this app+tenant was last given. */
   early: boolean;
 }
 
-/** Per app+tenant fixed-window budget (Microsoft describes a token bucket; a fixed window gives the same limits). */
+/**
+ * Fixed-window budgets (Microsoft describes a token bucket; a fixed window gives the same limits): per app+tenant
+ * (resource units, writes), per tenant (writes, all apps), per application across tenants (resource units, writes)
+ * and the global per-application request limit. A throttled request consumes nothing.
+ */
 export class ThrottleBudget {
   config: ThrottleConfig = structuredClone(DEFAULT_THROTTLE);
   readonly tenantOverrides = new Map<string, Partial<ThrottleConfig>>();
   private buckets = new Map<string, BucketState>();
+  private appStates = new Map<string, AppState>();
+  private tenantWrites = new Map<string, Window>();
   readonly earlyRetries: EarlyRetry[] = [];
 
   configFor(tenantId: string): ThrottleConfig {
@@ -82,6 +144,9 @@ export class ThrottleBudget {
         writeWindowStart: now,
         writesUsed: 0,
         retryAfterUntil: 0,
+        retryAfterGivenIn: -1,
+        retryAfterGivenAt: 0,
+        retryAfterGivenTo: '',
       };
       this.buckets.set(key, b);
     }
@@ -89,13 +154,29 @@ export class ThrottleBudget {
   }
 
   check(
-    req: { tenantId: string; appId: string; size: TenantSize; ru: number; write: boolean; method: string; url: string },
+    req: {
+      tenantId: string;
+      appId: string;
+      size: TenantSize;
+      ru: number;
+      write: boolean;
+      method: string;
+      url: string;
+      /**
+       * The HTTP request this one arrived in. Requests inside the same $batch as the one that got a 429 were sent
+       * before the client could know of its Retry-After, so they are not early retries.
+       */
+      httpRequest?: number;
+    },
     now = Date.now(),
   ): ThrottleDecision {
     const cfg = this.configFor(req.tenantId);
     const b = this.bucket(req.tenantId, req.appId, now);
     b.usage.requests++;
-    const early = now < b.retryAfterUntil;
+    const early =
+      now < b.retryAfterUntil &&
+      (req.url === b.retryAfterGivenTo || now - b.retryAfterGivenAt >= IN_FLIGHT_GRACE_MS) &&
+      (req.httpRequest === undefined || req.httpRequest !== b.retryAfterGivenIn);
     if (early) {
       b.usage.earlyRetries++;
       this.earlyRetries.push({
@@ -118,25 +199,83 @@ export class ThrottleBudget {
     }
     const limit = cfg.limits[req.size];
     const scopeLimit = req.write ? 'Write' : 'Read';
+    const g = this.config;
+    let app = this.appStates.get(req.appId);
+    if (!app)
+      this.appStates.set(
+        req.appId,
+        (app = { requests: new Window(), resourceUnits: new Window(), writes: new Window() }),
+      );
+    app.requests.roll(now, g.globalWindowMs);
+    app.resourceUnits.roll(now, g.appResourceUnitWindowMs);
+    app.writes.roll(now, g.appWriteWindowMs);
+    let tw = this.tenantWrites.get(req.tenantId);
+    if (!tw) this.tenantWrites.set(req.tenantId, (tw = new Window()));
+    tw.roll(now, cfg.tenantWriteWindowMs);
     if (cfg.enabled) {
-      let until = 0;
-      let information: ThrottleDecision['information'];
-      if (b.ruUsed + req.ru > limit) {
-        until = b.ruWindowStart + cfg.windowMs;
-        information = 'ResourceUnitLimitExceeded';
+      // "Any request can be evaluated against multiple limits ... The first limit to be reached triggers throttling
+      // behavior." https://learn.microsoft.com/en-us/graph/throttling-limits
+      type Hit = { until: number; information: NonNullable<ThrottleDecision['information']>; scope: string };
+      const ids = `${req.appId}/${req.tenantId}`;
+      let hit: Hit | undefined;
+      let quota: ThrottleDecision['quota'];
+      if (app.requests.used + 1 > g.globalRequestLimit) {
+        // 7.11: the global per-app request limit; its scope string is not documented (Application/ReadWrite chosen).
+        hit = {
+          until: app.requests.start + g.globalWindowMs,
+          information: 'RequestLimitExceeded',
+          scope: `Application/ReadWrite/${ids}`,
+        };
+        quota = 'Global';
+      } else if (b.ruUsed + req.ru > limit) {
+        hit = {
+          until: b.ruWindowStart + cfg.windowMs,
+          information: 'ResourceUnitLimitExceeded',
+          scope: `Tenant_Application/${scopeLimit}/${ids}`,
+        };
+        quota = 'Tenant_Application';
       } else if (req.write && b.writesUsed + 1 > cfg.writeLimit) {
-        until = b.writeWindowStart + cfg.writeWindowMs;
-        information = 'WriteLimitExceeded';
+        hit = {
+          until: b.writeWindowStart + cfg.writeWindowMs,
+          information: 'WriteLimitExceeded',
+          scope: `Tenant_Application/Write/${ids}`,
+        };
+        quota = 'Tenant_Application';
+      } else if (req.write && tw.used + 1 > cfg.tenantWriteLimit) {
+        hit = {
+          until: tw.start + cfg.tenantWriteWindowMs,
+          information: 'WriteLimitExceeded',
+          scope: `Tenant/Write/${ids}`,
+        };
+        quota = 'Tenant';
+      } else if (req.write && app.writes.used + 1 > g.appWriteLimit) {
+        hit = {
+          until: app.writes.start + g.appWriteWindowMs,
+          information: 'WriteLimitExceeded',
+          scope: `Application/Write/${ids}`,
+        };
+        quota = 'Application';
+      } else if (app.resourceUnits.used + req.ru > g.appResourceUnitLimit) {
+        hit = {
+          until: app.resourceUnits.start + g.appResourceUnitWindowMs,
+          information: 'ResourceUnitLimitExceeded',
+          scope: `Application/${scopeLimit}/${ids}`,
+        };
+        quota = 'Application';
       }
-      if (information) {
+      if (hit) {
         b.usage.throttled++;
-        const waitMs = Math.max(until - now, 1);
+        const waitMs = Math.max(hit.until - now, 1);
         b.retryAfterUntil = now + waitMs;
+        b.retryAfterGivenIn = req.httpRequest ?? -1;
+        b.retryAfterGivenAt = now;
+        b.retryAfterGivenTo = req.url;
         return {
           allowed: false,
           retryAfterSeconds: Math.ceil(waitMs) / 1000,
-          information,
-          scope: `Tenant_Application/${scopeLimit}/${req.appId}/${req.tenantId}`,
+          information: hit.information,
+          scope: hit.scope,
+          quota,
           limitFraction: (b.ruUsed + req.ru) / limit,
           early,
         };
@@ -144,9 +283,13 @@ export class ThrottleBudget {
     }
     b.ruUsed += req.ru;
     b.usage.resourceUnits += req.ru;
+    app.requests.used++;
+    app.resourceUnits.used += req.ru;
     if (req.write) {
       b.writesUsed++;
       b.usage.writes++;
+      app.writes.used++;
+      tw.used++;
     }
     return { allowed: true, limitFraction: b.ruUsed / limit, early };
   }
@@ -161,6 +304,8 @@ export class ThrottleBudget {
 
   reset(): void {
     this.buckets.clear();
+    this.appStates.clear();
+    this.tenantWrites.clear();
     this.earlyRetries.length = 0;
   }
 }

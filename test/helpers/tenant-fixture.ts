@@ -21,6 +21,8 @@ export interface TenantFixture {
   config: AppConfig;
   apiPort: number;
   accounts: TemporalAccountsDirectory;
+  /** The environment `config` was loaded from: hand it to a worker in another process. */
+  env: Record<string, string>;
 }
 
 /**
@@ -49,12 +51,11 @@ export async function startTenantFixture(
     redirectUris: [redirectUri],
     requiredRoles: requiredWritePermissions(),
   });
-  const config = loadConfig({
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENTRA_'))),
+  const productEnv: Record<string, string> = {
     ENTRA_BACKUP_BIN_DIR: stack.config.local.binDir,
     TEMPORAL_ADDRESS: stack.config.temporal.address,
     TEMPORAL_TASK_QUEUE: stack.config.temporal.taskQueue,
-    STORAGE_API_ENDPOINT: stack.config.storage.apiEndpoint,
+    STORAGE_API_ENDPOINT: stack.config.storage.apiEndpoint ?? 'gcs',
     API_PORT: String(apiPort),
     ENTRA_AUTHORITY_HOST: sim.authorityHost,
     ENTRA_GRAPH_BASE_URL: sim.graphRootUrl,
@@ -64,7 +65,11 @@ export async function startTenantFixture(
     ENTRA_RESTORE_APP_CLIENT_SECRET: RESTORE_APP.secret,
     CONSENT_STATE_KEY: randomBytes(32).toString('base64'),
     ...env,
+  };
+  const config = loadConfig({
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENTRA_'))),
+    ...productEnv,
   });
   const accounts = new TemporalAccountsDirectory(client, { taskQueue: config.temporal.taskQueue });
-  return { sim, config, apiPort, accounts };
+  return { sim, config, apiPort, accounts, env: productEnv };
 }

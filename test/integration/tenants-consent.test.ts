@@ -64,7 +64,7 @@ describe('tenants, consent and reauthorization (real Temporal, Entra simulator)'
     const res = await call('POST', '/tenants', {
       organizationId,
       directory,
-      storage: { bucket: stack.config.storage.defaultBucket, prefix: 'tenants/x', region: 'local' },
+      storage: { bucket: stack.config.storage.defaultBucket, prefix: `tenants/${directory}`, region: 'local' },
       plan: 'backup',
       backupImmediately: false,
       ...extra,
@@ -116,7 +116,8 @@ describe('tenants, consent and reauthorization (real Temporal, Entra simulator)'
     );
     assert.equal(schedule.policies.overlap, 'SKIP');
     const backup = await client.workflow.getHandle(active.lastBackup.workflowId).result();
-    assert.deepEqual(backup, { status: 'completed' });
+    assert.equal(backup.status, 'completed');
+    assert.ok(backup.snapshotId, 'the first backup wrote a snapshot');
   });
 
   it('records a declined consent and leaves the tenant waiting', async () => {

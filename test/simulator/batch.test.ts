@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { BatchRequestContent, BatchResponseContent, Client } from '@microsoft/microsoft-graph-client';
 import { Simulator } from '../../simulator';
-import { TestApp, graphClient, graphFetch, startWithApps, token } from './helpers';
+import { TestApp, graphFetch, startTenant, token } from './helpers';
 
 describe('simulator: $batch', function () {
   let sim: Simulator;
@@ -9,11 +9,7 @@ describe('simulator: $batch', function () {
   let tenantId: string;
   let client: Client;
 
-  before(async () => {
-    ({ sim, restore } = await startWithApps());
-    tenantId = sim.control.createTenant({ users: 60, consentTo: [restore.clientId] }).id;
-    client = graphClient(sim, tenantId, restore);
-  });
+  before(async () => ({ sim, restore, tenantId, client } = await startTenant({ users: 60, app: 'restore' })));
   after(() => sim.close());
 
   it('runs requests with per-request statuses and fails dependents of a failed request with 424', async () => {

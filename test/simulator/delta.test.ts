@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Client, GraphError } from '@microsoft/microsoft-graph-client';
 import { Simulator } from '../../simulator';
-import { TestApp, graphClient, startWithApps, token } from './helpers';
+import { TestApp, startTenant, token } from './helpers';
 
 type Item = Record<string, unknown> & { id: string };
 interface DeltaPage {
@@ -30,11 +30,7 @@ describe('simulator: delta query', function () {
   let tenantId: string;
   let client: Client;
 
-  before(async () => {
-    ({ sim, backup } = await startWithApps());
-    tenantId = sim.control.createTenant({ users: 450, consentTo: [backup.clientId] }).id;
-    client = graphClient(sim, tenantId, backup);
-  });
+  before(async () => ({ sim, backup, tenantId, client } = await startTenant({ users: 450, app: 'backup' })));
   after(() => sim.close());
 
   it('users: full round, then changes with @removed changed (soft) and deleted (hard)', async () => {

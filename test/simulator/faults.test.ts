@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Client, GraphError } from '@microsoft/microsoft-graph-client';
 import { Simulator } from '../../simulator';
-import { TestApp, graphClient, graphFetch, startWithApps, token } from './helpers';
+import { TestApp, graphFetch, startTenant, token } from './helpers';
 
 describe('simulator: faults', function () {
   let sim: Simulator;
@@ -9,11 +9,7 @@ describe('simulator: faults', function () {
   let tenantId: string;
   let client: Client;
 
-  before(async () => {
-    ({ sim, backup } = await startWithApps());
-    tenantId = sim.control.createTenant({ users: 20, consentTo: [backup.clientId] }).id;
-    client = graphClient(sim, tenantId, backup);
-  });
+  before(async () => ({ sim, backup, tenantId, client } = await startTenant({ users: 20, app: 'backup' })));
   after(() => sim.close());
   afterEach(() => {
     sim.control.clearFaults();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PageIterator, GraphError, Client } from '@microsoft/microsoft-graph-client';
 import type * as MG from '@microsoft/microsoft-graph-types';
 import { Simulator } from '../../simulator';
-import { TestApp, graphClient, graphFetch, startWithApps, token } from './helpers';
+import { TestApp, graphFetch, startTenant, token } from './helpers';
 
 interface Page<T> {
   '@odata.context'?: string;
@@ -26,11 +26,7 @@ describe('simulator: Graph reads, paging and permissions', function () {
   let tenantId: string;
   let client: Client;
 
-  before(async () => {
-    ({ sim, backup } = await startWithApps());
-    tenantId = sim.control.createTenant({ users: 2500, consentTo: [backup.clientId] }).id;
-    client = graphClient(sim, tenantId, backup);
-  });
+  before(async () => ({ sim, backup, tenantId, client } = await startTenant({ users: 2500, app: 'backup' })));
   after(() => sim.close());
 
   it('pages /users with $top=999 through PageIterator and absolute https nextLinks', async () => {

@@ -29,6 +29,26 @@ export async function startWithApps(): Promise<{ sim: Simulator; backup: TestApp
   };
 }
 
+export interface SimTenant {
+  sim: Simulator;
+  backup: TestApp;
+  restore: TestApp;
+  tenantId: string;
+  /** graph-client for `app` in the tenant. */
+  client: Client;
+}
+
+/**
+ * The setup every simulator suite shares: a simulator with the Backup and Restore apps, one seeded tenant of `users`
+ * users that consented to `app`, and the unmodified graph-client for that app. Use in `before`, close in `after`.
+ */
+export async function startTenant(opts: { users: number; app: 'backup' | 'restore' }): Promise<SimTenant> {
+  const { sim, backup, restore } = await startWithApps();
+  const app = opts.app === 'backup' ? backup : restore;
+  const tenantId = sim.control.createTenant({ users: opts.users, consentTo: [app.clientId] }).id;
+  return { sim, backup, restore, tenantId, client: graphClient(sim, tenantId, app) };
+}
+
 export function msalApp(sim: Simulator, tenantId: string, app: TestApp): ConfidentialClientApplication {
   return new ConfidentialClientApplication({
     auth: {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import { Simulator } from '../../simulator';
-import { GRAPH_SCOPE, REDIRECT, TestApp, graphFetch, startWithApps, token } from './helpers';
+import { GRAPH_SCOPE, REDIRECT, TestApp, graphFetch, startTenant, token } from './helpers';
 
 function claims(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
@@ -18,10 +18,7 @@ describe('simulator: identity platform', function () {
   let restore: TestApp;
   let tenantId: string;
 
-  before(async () => {
-    ({ sim, backup, restore } = await startWithApps());
-    tenantId = sim.control.createTenant({ users: 30, consentTo: [backup.clientId] }).id;
-  });
+  before(async () => ({ sim, backup, restore, tenantId } = await startTenant({ users: 30, app: 'backup' })));
   after(() => sim.close());
 
   it('issues an RS256 app token with tid, appid, roles and idtyp=app through msal-node', async () => {

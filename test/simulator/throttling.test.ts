@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Client, GraphError, RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
 import { Simulator } from '../../simulator';
-import { TestApp, graphClient, graphFetch, startWithApps, token } from './helpers';
+import { TestApp, graphClient, graphFetch, startTenant, token } from './helpers';
 
 describe('simulator: throttling', function () {
   let sim: Simulator;
@@ -9,11 +9,7 @@ describe('simulator: throttling', function () {
   let tenantId: string;
   let client: Client;
 
-  before(async () => {
-    ({ sim, backup } = await startWithApps());
-    tenantId = sim.control.createTenant({ users: 30, consentTo: [backup.clientId] }).id;
-    client = graphClient(sim, tenantId, backup);
-  });
+  before(async () => ({ sim, backup, tenantId, client } = await startTenant({ users: 30, app: 'backup' })));
   after(() => sim.close());
   beforeEach(() => sim.control.resetThrottling());
 
@@ -58,6 +54,28 @@ describe('simulator: throttling', function () {
       await new Promise((r) => setTimeout(r, retryAfter * 1000 + 50));
       assert.equal((await graphFetch(sim, t, '/users')).status, 200);
       assert.equal(sim.control.usage({ tenantId }).earlyRetries.length, 1, 'a retry after the wait is not early');
+    } finally {
+      sim.control.setThrottling({ windowMs: 10_000, limits: { S: 3500, M: 5000, L: 8000 } }, tenantId);
+    }
+  });
+
+  it('does not count a request already in flight when another got its 429, but does count a re-sent one', async () => {
+    sim.control.setThrottling({ windowMs: 2000, limits: { S: 4, M: 4, L: 4 } }, tenantId);
+    try {
+      const t = await token(sim, tenantId, backup);
+      assert.equal((await graphFetch(sim, t, '/users')).status, 200);
+      assert.equal((await graphFetch(sim, t, '/users')).status, 200);
+      assert.equal((await graphFetch(sim, t, '/groups')).status, 429);
+      // Another request right after the 429 (within the in-flight grace): sent before the client could know.
+      assert.equal((await graphFetch(sim, t, '/devices')).status, 429);
+      assert.equal(sim.control.usage({ tenantId }).earlyRetries.length, 0);
+      // The throttled request sent again at once is an early retry, however soon it comes.
+      assert.equal((await graphFetch(sim, t, '/devices')).status, 429);
+      assert.equal(sim.control.usage({ tenantId }).earlyRetries.length, 1);
+      // Any request well after the 429 but before its Retry-After is early too.
+      await new Promise((r) => setTimeout(r, 120));
+      assert.equal((await graphFetch(sim, t, '/domains')).status, 429);
+      assert.equal(sim.control.usage({ tenantId }).earlyRetries.length, 2);
     } finally {
       sim.control.setThrottling({ windowMs: 10_000, limits: { S: 3500, M: 5000, L: 8000 } }, tenantId);
     }
@@ -112,6 +130,110 @@ describe('simulator: throttling', function () {
       assert.deepEqual(statuses, [204, 204, 429]);
     } finally {
       sim.control.setThrottling({ writeLimit: 3000, writeWindowMs: 150_000 }, tenantId);
+    }
+  });
+});
+
+describe('simulator: application, tenant and global quotas (graph-behaviour 7.3, 7.11)', function () {
+  let sim: Simulator;
+  let restore: TestApp;
+  let other: TestApp;
+  let tenantA: string;
+  let tenantB: string;
+
+  before(async () => {
+    ({ sim, restore, tenantId: tenantA } = await startTenant({ users: 30, app: 'restore' }));
+    tenantB = sim.control.createTenant({ users: 30, consentTo: [restore.clientId] }).id;
+    const o = sim.control.registerApp({ displayName: 'Other writer', requiredRoles: ['Group.ReadWrite.All'] });
+    other = { clientId: o.clientId, secret: o.secret as string };
+    sim.control.grantConsent(tenantA, other.clientId);
+  });
+  after(() => sim.close());
+  beforeEach(() => sim.control.resetThrottling());
+
+  async function patchGroup(tenantId: string, app: TestApp): Promise<Response> {
+    const g = sim.control.listObjects(tenantId, 'group', { limit: 1 })[0];
+    return graphFetch(sim, await token(sim, tenantId, app), `/groups/${g.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ description: `at ${Date.now()}` }),
+    });
+  }
+
+  function assertThrottled(r: Response, scope: string, information: string, maxRetryAfter: number): void {
+    assert.equal(r.status, 429);
+    assert.equal(r.headers.get('x-ms-throttle-scope'), scope);
+    assert.equal(r.headers.get('x-ms-throttle-information'), information);
+    const retryAfter = Number(r.headers.get('retry-after'));
+    assert.ok(retryAfter > 0 && retryAfter <= maxRetryAfter, `Retry-After ${retryAfter}`);
+  }
+
+  it('per-tenant write quota across all applications: Tenant/Write scope', async () => {
+    sim.control.setThrottling({ tenantWriteLimit: 3, tenantWriteWindowMs: 60_000 }, tenantA);
+    try {
+      const statuses = [];
+      for (const app of [restore, restore, other]) statuses.push((await patchGroup(tenantA, app)).status);
+      assert.deepEqual(statuses, [204, 204, 204]);
+      const r = await patchGroup(tenantA, other);
+      assertThrottled(r, `Tenant/Write/${other.clientId}/${tenantA}`, 'WriteLimitExceeded', 60);
+      assert.equal((await patchGroup(tenantB, restore)).status, 204, 'another tenant is not affected');
+    } finally {
+      sim.control.setThrottling({ tenantWriteLimit: 18_000, tenantWriteWindowMs: 300_000 }, tenantA);
+    }
+  });
+
+  it('per-application write quota across all tenants: Application/Write scope', async () => {
+    sim.control.setThrottling({ appWriteLimit: 3, appWriteWindowMs: 60_000 });
+    try {
+      const statuses = [];
+      for (const t of [tenantA, tenantB, tenantA]) statuses.push((await patchGroup(t, restore)).status);
+      assert.deepEqual(statuses, [204, 204, 204]);
+      assertThrottled(
+        await patchGroup(tenantB, restore),
+        `Application/Write/${restore.clientId}/${tenantB}`,
+        'WriteLimitExceeded',
+        60,
+      );
+      assert.equal((await patchGroup(tenantA, other)).status, 204, 'another application is not affected');
+    } finally {
+      sim.control.setThrottling({ appWriteLimit: 35_000, appWriteWindowMs: 300_000 });
+    }
+  });
+
+  it('per-application resource-unit quota across all tenants: Application/Read scope', async () => {
+    sim.control.setThrottling({ appResourceUnitLimit: 3, appResourceUnitWindowMs: 60_000 });
+    try {
+      const ta = await token(sim, tenantA, restore);
+      const tb = await token(sim, tenantB, restore);
+      const statuses = [];
+      for (const t of [ta, tb, ta]) statuses.push((await graphFetch(sim, t, '/groups?$top=1')).status);
+      assert.deepEqual(statuses, [200, 200, 200]);
+      assertThrottled(
+        await graphFetch(sim, tb, '/groups?$top=1'),
+        `Application/Read/${restore.clientId}/${tenantB}`,
+        'ResourceUnitLimitExceeded',
+        60,
+      );
+    } finally {
+      sim.control.setThrottling({ appResourceUnitLimit: 150_000, appResourceUnitWindowMs: 20_000 });
+    }
+  });
+
+  it('global request limit per application across all tenants, then recovery after Retry-After', async () => {
+    sim.control.setThrottling({ globalRequestLimit: 3, globalWindowMs: 800 });
+    try {
+      const ta = await token(sim, tenantA, restore);
+      const tb = await token(sim, tenantB, restore);
+      const statuses = [];
+      for (const t of [ta, tb, ta]) statuses.push((await graphFetch(sim, t, '/groups?$top=1')).status);
+      assert.deepEqual(statuses, [200, 200, 200]);
+      const r = await graphFetch(sim, tb, '/organization');
+      assertThrottled(r, `Application/ReadWrite/${restore.clientId}/${tenantB}`, 'RequestLimitExceeded', 0.8);
+      assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'TooManyRequests');
+      await new Promise((res) => setTimeout(res, Number(r.headers.get('retry-after')) * 1000 + 50));
+      assert.equal((await graphFetch(sim, tb, '/organization')).status, 200);
+      assert.equal(sim.control.usage({ tenantId: tenantB }).earlyRetries.length, 0);
+    } finally {
+      sim.control.setThrottling({ globalRequestLimit: 130_000, globalWindowMs: 10_000 });
     }
   });
 });

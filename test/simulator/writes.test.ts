@@ -2,19 +2,13 @@ import assert from 'node:assert/strict';
 import { Client, GraphError } from '@microsoft/microsoft-graph-client';
 import type * as MG from '@microsoft/microsoft-graph-types';
 import { Simulator } from '../../simulator';
-import { TestApp, graphClient, startWithApps } from './helpers';
+import { startTenant } from './helpers';
 
 describe('simulator: writes and the recycle bin', function () {
   let sim: Simulator;
-  let restore: TestApp;
-  let tenantId: string;
   let client: Client;
 
-  before(async () => {
-    ({ sim, restore } = await startWithApps());
-    tenantId = sim.control.createTenant({ users: 40, consentTo: [restore.clientId] }).id;
-    client = graphClient(sim, tenantId, restore);
-  });
+  before(async () => ({ sim, client } = await startTenant({ users: 40, app: 'restore' })));
   after(() => sim.close());
 
   const newUser = (n: string) => ({
@@ -140,5 +134,28 @@ describe('simulator: writes and the recycle bin', function () {
     await client.api('/policies/authorizationPolicy').patch({ allowInvitesFrom: 'adminsAndGuestInviters' });
     const p = (await client.api('/policies/authorizationPolicy').get()) as { allowInvitesFrom: string };
     assert.equal(p.allowInvitesFrom, 'adminsAndGuestInviters');
+  });
+
+  it('creates, lists, updates and deletes federatedIdentityCredentials of an application', async () => {
+    const app = (await client.api('/applications').post({ displayName: 'Workload' })) as MG.Application;
+    const base = `/applications/${app.id}/federatedIdentityCredentials`;
+    const fic = {
+      name: 'gh-main',
+      issuer: 'https://token.actions.githubusercontent.com',
+      subject: 'repo:contoso/app:ref:refs/heads/main',
+      audiences: ['api://AzureADTokenExchange'],
+    };
+    const created = (await client.api(base).post(fic)) as MG.FederatedIdentityCredential;
+    assert.match(created.id as string, /^[0-9a-f-]{36}$/);
+    await assert.rejects(client.api(base).post(fic), (e: GraphError) => e.statusCode === 400);
+    await client.api(`${base}/gh-main`).patch({ description: 'CI' });
+    const list = (await client.api(base).select(['id', 'name', 'description', 'audiences']).get()) as {
+      value: MG.FederatedIdentityCredential[];
+    };
+    assert.deepEqual(list.value, [
+      { id: created.id, name: 'gh-main', description: 'CI', audiences: ['api://AzureADTokenExchange'] },
+    ]);
+    await client.api(`${base}/${created.id}`).delete();
+    assert.deepEqual(((await client.api(base).get()) as { value: unknown[] }).value, []);
   });
 });

@@ -69,11 +69,16 @@ describe('EncryptionCodec (AES-256-GCM)', () => {
     });
 
     it('refuses to start in production without a key, and reads key, id and previous keys', () => {
-      assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /PAYLOAD_ENCRYPTION_KEY is required/);
+      const storageKey = randomBytes(32).toString('base64');
+      assert.throws(
+        () => loadConfig({ NODE_ENV: 'production', STORAGE_MASTER_KEY: storageKey }),
+        /PAYLOAD_ENCRYPTION_KEY is required/,
+      );
       const key = randomBytes(32).toString('base64');
       const old = randomBytes(32).toString('base64');
       const c = loadConfig({
         NODE_ENV: 'production',
+        STORAGE_MASTER_KEY: storageKey,
         PAYLOAD_ENCRYPTION_KEY: key,
         PAYLOAD_ENCRYPTION_KEY_ID: '2026-11',
         PAYLOAD_DECRYPTION_KEYS: `2026-05=${old}`,
@@ -86,7 +91,13 @@ describe('EncryptionCodec (AES-256-GCM)', () => {
       });
       assert.equal(c.api.codec.authToken, undefined);
       assert.throws(
-        () => loadConfig({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEY: key, CODEC_AUTH_TOKEN: 'short' }),
+        () =>
+          loadConfig({
+            NODE_ENV: 'production',
+            STORAGE_MASTER_KEY: storageKey,
+            PAYLOAD_ENCRYPTION_KEY: key,
+            CODEC_AUTH_TOKEN: 'short',
+          }),
         /CODEC_AUTH_TOKEN must be at least 32/,
       );
       assert.throws(() => loadConfig({ PAYLOAD_ENCRYPTION_KEY: 'c2hvcnQ=' }), /32 bytes/);

@@ -5,6 +5,7 @@ import { organizationPaths } from './organizations';
 import { tenantPaths } from './tenants';
 import { auditPaths } from './audit';
 import { codecPaths } from './codec';
+import { jobPaths } from './jobs';
 
 /** Every fragment of the document, in the order the document lists them. A new area of the API adds its file here. */
 export const pathFragments: PathsFragment[] = [
@@ -12,6 +13,7 @@ export const pathFragments: PathsFragment[] = [
   diagnosticsPaths,
   organizationPaths,
   tenantPaths,
+  jobPaths,
   auditPaths,
   codecPaths,
 ];

@@ -1,0 +1,262 @@
+import { activityInfo, Context } from '@temporalio/activity';
+import {
+  classifyReadError,
+  deltaStartUrl,
+  firstPageUrl,
+  getObjectType,
+  relationshipUrl,
+  type ObjectTypeSpec,
+  type SkipReason,
+} from '../../catalog';
+import type { TypeWriter } from '../../storage/type-writer';
+import type { BackupTarget } from '../../tenants/types';
+import type { Repositories } from './repositories';
+import type { GraphPage, GraphReader } from './graph-reader';
+
+export interface CaptureTypeInput {
+  job: BackupTarget;
+  type: string;
+}
+
+/** What the workflow learns of one type: counts and storage ids, never directory objects. */
+export type TypeCapture =
+  | {
+      type: string;
+      status: 'captured';
+      readMode: 'full' | 'delta';
+      count: number;
+      softDeleted: number;
+      /** Objects (and removals) read from Graph in this run: everything on a full read, changes on a delta. */
+      objectsRead: number;
+      manifest: string;
+      syncState?: string;
+      blobsAdded: number;
+      bytesWritten: number;
+      graph: GraphRunStats;
+    }
+  | { type: string; status: 'skipped'; reason: SkipReason; detail: string; graph: GraphRunStats };
+
+export interface GraphRunStats {
+  requests: number;
+  resourceUnits: number;
+  throttled: number;
+  throttleWaitMs: number;
+  graphMs: number;
+}
+
+/** Heartbeated after every durable checkpoint; a retried attempt continues from it. */
+interface CaptureCheckpoint {
+  readMode: 'full' | 'delta';
+  base?: string;
+  writerCheckpoint: string;
+  /** The Graph page to read next (opaque link from Graph, used as is). */
+  nextLink: string;
+  objectsRead: number;
+}
+
+/** What `setSyncState` stores for the next backup of the type. */
+interface SyncState {
+  /** The Microsoft tenant the link belongs to: a repository must never continue another tenant's round. */
+  directory: string;
+  deltaLink: string;
+  /** Delta rounds since the last full read. */
+  deltaRounds: number;
+}
+
+/** Graph's annotations that describe the response or the delta round, not the object. */
+const ROUND_ANNOTATIONS = /@delta$|^@removed$|^@odata\.(context|nextLink|deltaLink)$/;
+
+/**
+ * The object as stored: without response annotations, and without top-level properties whose value is null. A list
+ * read returns a selected but unset property as null; a delta round omits it (graph-behaviour 5.9). Both mean
+ * "not set", so one form keeps the same version's content hash whichever way it was read.
+ */
+export function storedForm(item: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (v !== null && !ROUND_ANNOTATIONS.test(k)) out[k] = v;
+  return out;
+}
+
+export interface CaptureDependencies {
+  repositories: Repositories;
+  /** A throttle-aware reader for the Backup app in one tenant. */
+  graphFor(directory: string): GraphReader;
+  fullReadEvery: number;
+  /** Seconds between durable checkpoints. */
+  checkpointEverySeconds?: number;
+}
+
+/**
+ * Captures one object type of one tenant into the snapshot being written: reads Graph (delta where it can, in full
+ * where it must), stores every object version once, and returns counts and the type's manifest id. Idempotent and
+ * resumable: every few seconds the writer is checkpointed to storage and the checkpoint heartbeated with the next
+ * page link, so a retried attempt (a crashed worker) continues there instead of starting over.
+ */
+export function createCaptureActivities(deps: CaptureDependencies) {
+  return {
+    async captureType(input: CaptureTypeInput): Promise<TypeCapture> {
+      const spec = getObjectType(input.type);
+      const graph = deps.graphFor(input.job.directory);
+      const repo = await deps.repositories.get(input.job.storage);
+      const previous = await repo.latestCoverage(spec.key);
+      const resume = activityInfo().heartbeatDetails as CaptureCheckpoint | undefined;
+
+      let sync: SyncState | undefined;
+      if (previous?.syncState && spec.delta) sync = await repo.readJson<SyncState>(previous.syncState);
+      const deltaAllowed =
+        !!sync && sync.directory === input.job.directory && sync.deltaRounds + 1 < deps.fullReadEvery;
+
+      const run = async (readMode: 'full' | 'delta', checkpoint?: CaptureCheckpoint): Promise<TypeCapture> => {
+        // A resumed attempt keeps the base it started with.
+        const base = checkpoint ? checkpoint.base : previous?.manifest;
+        const writer = await repo.openTypeWriter(spec.key, {
+          mode: readMode === 'delta' ? 'changes' : 'full',
+          base,
+          resumeFrom: checkpoint?.writerCheckpoint,
+        });
+        try {
+          const startUrl =
+            checkpoint?.nextLink ??
+            (readMode === 'delta'
+              ? sync!.deltaLink
+              : spec.delta
+                ? deltaStartUrl(spec.key, { baseUrl: graph.rootUrl })
+                : firstPageUrl(spec.key, { baseUrl: graph.rootUrl }));
+          const outcome = await readInto(spec, graph, writer, startUrl, readMode, checkpoint, base, deps);
+          if (outcome.deltaLink) {
+            writer.setSyncState({
+              directory: input.job.directory,
+              deltaLink: outcome.deltaLink,
+              deltaRounds: readMode === 'delta' ? (sync?.deltaRounds ?? 0) + 1 : 0,
+            } satisfies SyncState);
+          }
+          const result = await writer.finish();
+          return {
+            type: spec.key,
+            status: 'captured',
+            readMode,
+            count: result.count,
+            softDeleted: result.softDeleted,
+            objectsRead: outcome.objectsRead,
+            manifest: result.manifest,
+            ...(result.syncState ? { syncState: result.syncState } : {}),
+            blobsAdded: result.blobsAdded,
+            bytesWritten: result.bytesWritten,
+            graph: graph.stats(),
+          };
+        } catch (err) {
+          await writer.abort();
+          throw err;
+        }
+      };
+
+      try {
+        const mode = resume?.readMode ?? (deltaAllowed ? 'delta' : 'full');
+        try {
+          return await run(mode, resume);
+        } catch (err) {
+          // Graph answered 410 for the delta link or a saved page link (expired, or reset): read the type in full,
+          // from the start, by itself. https://learn.microsoft.com/graph/delta-query-overview ("Synchronization reset")
+          if ((mode === 'delta' || resume) && graph.isDeltaReset(err)) return await run('full');
+          throw err;
+        }
+      } catch (err) {
+        const status = graph.statusOf(err);
+        if (status) {
+          const reason = classifyReadError(spec.key, status);
+          if (reason) {
+            return {
+              type: spec.key,
+              status: 'skipped',
+              reason,
+              detail: `${status.status} ${status.code ?? ''}: ${status.message ?? ''}`.trim(),
+              graph: graph.stats(),
+            };
+          }
+        }
+        throw graph.toActivityFailure(err);
+      }
+    },
+  };
+}
+
+async function readInto(
+  spec: ObjectTypeSpec,
+  graph: GraphReader,
+  writer: TypeWriter,
+  startUrl: string,
+  readMode: 'full' | 'delta',
+  checkpoint: CaptureCheckpoint | undefined,
+  base: string | undefined,
+  deps: CaptureDependencies,
+): Promise<{ objectsRead: number; deltaLink?: string }> {
+  let objectsRead = checkpoint?.objectsRead ?? 0;
+  let lastCheckpointAt = Date.now();
+  const everyMs = (deps.checkpointEverySeconds ?? 10) * 1000;
+  let lastDetails: CaptureCheckpoint | undefined = checkpoint;
+  // A large group comes back on several delta pages (each with a slice of members@delta): read its relationships once.
+  const related = new Set<string>();
+  let deltaLink: string | undefined;
+
+  const pages: AsyncIterable<GraphPage> = spec.singleton ? graph.single(startUrl) : graph.pages(startUrl);
+  for await (const page of pages) {
+    const items = page.value.filter((item) => typeof item[spec.idProperty] === 'string');
+    const needRelationships = items.filter(
+      (item) => !item['@removed'] && spec.relationships.length > 0 && !related.has(item[spec.idProperty] as string),
+    );
+    const relationships = await readRelationships(spec, graph, needRelationships);
+    for (const item of items) {
+      const id = item[spec.idProperty] as string;
+      const removed = item['@removed'] as { reason?: string } | undefined;
+      objectsRead++;
+      if (removed) {
+        // "changed": in the recycle bin, restorable; "deleted": gone for good (delta-query-overview, @removed).
+        if (removed.reason === 'changed') await writer.markSoftDeleted(id);
+        else await writer.remove(id);
+        continue;
+      }
+      related.add(id);
+      const name = spec.displayNameProperty ? (item[spec.displayNameProperty] as string | undefined) : undefined;
+      await writer.addObject(id, name ?? null, storedForm(item), {
+        relationships: relationships.get(id),
+      });
+    }
+    if (page.deltaLink) deltaLink = page.deltaLink;
+    if (page.nextLink && Date.now() - lastCheckpointAt >= everyMs) {
+      lastDetails = {
+        readMode,
+        base,
+        writerCheckpoint: await writer.checkpoint(),
+        nextLink: page.nextLink,
+        objectsRead,
+      };
+      lastCheckpointAt = Date.now();
+    }
+    await writer.heartbeat();
+    Context.current().heartbeat(lastDetails);
+  }
+  return { objectsRead, deltaLink };
+}
+
+async function readRelationships(
+  spec: ObjectTypeSpec,
+  graph: GraphReader,
+  parents: Record<string, unknown>[],
+): Promise<Map<string, Record<string, { id: string; [k: string]: unknown }[]>>> {
+  const byParent = new Map<string, Record<string, { id: string; [k: string]: unknown }[]>>();
+  if (parents.length === 0) return byParent;
+  const requests = parents.flatMap((p) =>
+    spec.relationships.map((rel) => ({
+      parent: p[spec.idProperty] as string,
+      rel: rel.key,
+      url: relationshipUrl(spec.key, rel.key, p[spec.idProperty] as string, { baseUrl: graph.rootUrl }),
+    })),
+  );
+  const results = await graph.readAllMany(requests.map((r) => r.url));
+  requests.forEach((r, i) => {
+    const rels = byParent.get(r.parent) ?? {};
+    rels[r.rel] = results[i].map((item) => storedForm(item) as { id: string });
+    byParent.set(r.parent, rels);
+  });
+  return byParent;
+}

@@ -1,0 +1,35 @@
+import type { GraphRunStats } from './capture-type';
+
+export interface GraphPage {
+  value: Record<string, unknown>[];
+  nextLink?: string;
+  deltaLink?: string;
+}
+
+export interface GraphErrorStatus {
+  status: number;
+  code?: string;
+  message?: string;
+}
+
+/**
+ * What the capture activity needs from Graph for one tenant, as the Backup app: paged reads that follow Graph's
+ * opaque links, many relationship reads at once, stats, and the mapping of Graph's errors. Implemented over the
+ * throttle-aware Graph client in activities/graph/.
+ */
+export interface GraphReader {
+  /** Graph service root, e.g. https://graph.microsoft.com/v1.0 */
+  rootUrl: string;
+  pages(url: string): AsyncIterable<GraphPage>;
+  /** A singleton resource as one page of one object. */
+  single(url: string): AsyncIterable<GraphPage>;
+  /** Every item of each collection (all pages), in the order of `urls`. */
+  readAllMany(urls: string[]): Promise<Record<string, unknown>[][]>;
+  stats(): GraphRunStats;
+  /** 410 Gone for a delta link: the caller starts a full read. */
+  isDeltaReset(err: unknown): boolean;
+  /** Graph's answer when `err` is one (status, error.code, message). */
+  statusOf(err: unknown): GraphErrorStatus | undefined;
+  /** The failure Temporal should see: retry after Retry-After, or not at all. */
+  toActivityFailure(err: unknown): Error;
+}

@@ -1,0 +1,31 @@
+import type { Storage } from '@google-cloud/storage';
+import { GcsObjectStore } from '../../storage/gcs-object-store';
+import { Repository } from '../../storage/repository';
+import type { StorageLocation } from '../../tenants/types';
+
+/**
+ * Opens tenants' backup repositories in their own bucket and prefix. A handle is reused by the activities of one
+ * worker process (it caches the index); `refresh` picks up what other workers wrote meanwhile.
+ */
+export class Repositories {
+  private readonly open = new Map<string, Promise<Repository>>();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly masterKey: string,
+  ) {}
+
+  async get(location: StorageLocation): Promise<Repository> {
+    const key = `${location.bucket}/${location.prefix}`;
+    let repo = this.open.get(key);
+    if (!repo) {
+      repo = Repository.open(new GcsObjectStore(this.storage.bucket(location.bucket), location.prefix), this.masterKey);
+      repo.catch(() => this.open.delete(key));
+      this.open.set(key, repo);
+      return repo;
+    }
+    const r = await repo;
+    await r.refresh();
+    return r;
+  }
+}

@@ -1,0 +1,88 @@
+import { GraphError } from '@microsoft/microsoft-graph-client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { EntraConfig } from '../../temporal.config';
+import { TenantGraph, BATCH_LIMIT } from '../graph/tenant-graph';
+import { DeltaTokenExpiredError, isDeltaReset, toActivityFailure } from '../graph/graph-failure';
+import type { TokenProvider } from '../graph/token-provider';
+import type { GraphErrorStatus, GraphReader } from './graph-reader';
+
+/** An inner `$batch` answer that was not a success, kept with Graph's status and code for the coverage report. */
+class BatchItemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Item = Record<string, unknown>;
+
+/** The capture activity's view of Graph for one tenant, as the Backup app: the throttle-aware TenantGraph. */
+export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, directory: string): GraphReader {
+  const graph = TenantGraph.forApp(entra, tokens, 'backup', directory);
+  return {
+    rootUrl: entra.graphBaseUrl,
+    pages: (url) => graph.pages<Item>(url),
+    single: (url) => graph.pages<Item>(url),
+
+    /**
+     * First pages of many relationships through `$batch` (20 a request: fewer round trips; each inner request is
+     * still charged its own resource units), then any further pages one by one.
+     */
+    async readAllMany(urls) {
+      const out: Item[][] = [];
+      for (let i = 0; i < urls.length; i += BATCH_LIMIT) {
+        const answers = await graph.batchGet<{ value?: Item[]; '@odata.nextLink'?: string }>(
+          urls.slice(i, i + BATCH_LIMIT),
+        );
+        for (const answer of answers) {
+          // The parent vanished between its listing and this read: it has no relationships to keep.
+          if (answer.status === 404) {
+            out.push([]);
+            continue;
+          }
+          if (answer.status >= 300 || !answer.body) {
+            throw new BatchItemError(
+              answer.status,
+              answer.error?.code,
+              answer.error?.message ?? `status ${answer.status}`,
+            );
+          }
+          const items = [...(answer.body.value ?? [])];
+          const next = answer.body['@odata.nextLink'];
+          if (next) for await (const page of graph.pages<Item>(next)) items.push(...page.value);
+          out.push(items);
+        }
+      }
+      return out;
+    },
+
+    stats: () => {
+      const s = graph.stats;
+      return {
+        requests: s.requests,
+        resourceUnits: s.resourceUnits,
+        throttled: s.throttled,
+        throttleWaitMs: s.throttleWaitMs + s.pacingWaitMs,
+        graphMs: s.graphTimeMs,
+      };
+    },
+    isDeltaReset: (err) => err instanceof DeltaTokenExpiredError || isDeltaReset(err),
+    statusOf(err): GraphErrorStatus | undefined {
+      if (err instanceof BatchItemError) return { status: err.status, code: err.code, message: err.message };
+      if (err instanceof GraphError)
+        return { status: err.statusCode, code: err.code ?? undefined, message: err.message };
+      return undefined;
+    },
+    toActivityFailure(err) {
+      if (err instanceof BatchItemError) {
+        const what = `Graph answered ${err.status}${err.code ? ` ${err.code}` : ''} inside a batch: ${err.message}`;
+        if (err.status >= 500) return new Error(what);
+        return ApplicationFailure.create({ type: 'GraphRequestFailed', message: what, nonRetryable: true });
+      }
+      return toActivityFailure(err);
+    },
+  };
+}

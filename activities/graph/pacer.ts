@@ -1,0 +1,350 @@
+import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import type { GraphStats } from './graph-stats';
+import { requestMethod, requestUrl, requireNext } from './middleware-util';
+import {
+  estimateBatchResourceUnits,
+  estimateResourceUnits,
+  isBatchUrl,
+  readLimitPercentage,
+  readResourceUnits,
+} from './resource-units';
+
+/**
+ * Pacing to the app+tenant resource-unit budget of "Identity and access service limits"
+ * (https://learn.microsoft.com/en-us/graph/throttling-limits, graph-behaviour 7.2: S 3,500 / M 5,000 / L 8,000 RU
+ * per 10 s by tenant size). We do not know the size class, and other worker processes may share the budget, so the
+ * budget is an estimate adapted AIMD-style:
+ * - multiplicative decrease on a 429 (at most once per half window: one exhausted window throttles many requests);
+ * - `x-ms-throttle-limit-percentage` p (sent only above 0.8 of the limit, 7.7) together with the RU this process saw
+ *   Graph charge in the last window U gives the limit directly, L ≈ U / p; the budget is lowered to it at once, which
+ *   takes a small tenant from the default L to S within its first window instead of after a run of 429s;
+ * - additive increase for every window in which requests queued here and Graph sent no p and no 429 (we are below
+ *   0.8 of the real limit while wanting more).
+ * Requests are released at targetUtilisation × budget per window with a small burst, so a fixed-window or
+ * token-bucket limiter sees at most (target + burst) × budget in any window.
+ *
+ * Near the limit the number of requests in flight is bounded as well: with p known, the in-flight estimate may not
+ * exceed the remaining (1 − p) × budget; after a 429 only one request at a time is sent until Graph answers without
+ * throttling. Requests in flight when Graph starts throttling would otherwise all arrive inside the Retry-After.
+ */
+export interface PacerOptions {
+  /** Microsoft's window: 10 s. */
+  windowMs: number;
+  /** Starting budget, RU per window. Default 8,000 (size L, the largest). */
+  initialBudget: number;
+  /** Floor of the estimate. */
+  minBudget: number;
+  /** Ceiling of the estimate. */
+  maxBudget: number;
+  /** Share of the budget released per window. */
+  targetUtilisation: number;
+  /** Tokens that may accumulate while idle, as a share of the budget. */
+  burstFraction: number;
+  /** Budget × this on a 429. */
+  decreaseFactor: number;
+  /** Budget + this × maxBudget after a window that wanted more and saw no pressure. */
+  increaseFraction: number;
+}
+
+export const DEFAULT_PACER_OPTIONS: PacerOptions = {
+  windowMs: 10_000,
+  initialBudget: 8_000,
+  minBudget: 500,
+  maxBudget: 8_000,
+  targetUtilisation: 0.9,
+  burstFraction: 0.05,
+  decreaseFactor: 0.7,
+  increaseFraction: 0.05,
+};
+
+export interface PacerTicket {
+  readonly cost: number;
+  /** When the request was released, for the sliding window of charged RU. */
+  readonly releasedAt: number;
+}
+
+/** What a response told us. `limitPercentage: null` means a Graph answer without the header (below 0.8). */
+export interface PacerObservation {
+  resourceUnits?: number;
+  limitPercentage?: number | null;
+}
+
+interface Waiter {
+  cost: number;
+  queuedAt: number;
+  resolve: (ticket: PacerTicket) => void;
+}
+
+export interface PacerState {
+  budget: number;
+  tokens: number;
+  inFlight: number;
+  inFlightRu: number;
+  queued: number;
+  lastLimitPercentage: number | undefined;
+  limitEstimate: number | undefined;
+  /** RU Graph charged in the last window (this process). */
+  windowRu: number;
+}
+
+export class Pacer {
+  readonly options: PacerOptions;
+  private budget: number;
+  private tokens: number;
+  private refilledAt: number;
+  private readonly queue: Waiter[] = [];
+  private inFlight = 0;
+  private inFlightRu = 0;
+  /** p of the latest Graph answer; 1 after a 429 until an answer says otherwise. */
+  private lastLimitPercentage: number | undefined;
+  /** U / p of the latest answer with p: the limit as Graph's own percentage implies it. */
+  private limitEstimate: number | undefined;
+  private readonly charged: Array<{ at: number; ru: number }> = [];
+  private chargedSum = 0;
+  private lastDecreaseAt = -Infinity;
+  private periodStart: number;
+  private periodPressure = false;
+  private periodQueued = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: Partial<PacerOptions> = {}, now = Date.now()) {
+    this.options = { ...DEFAULT_PACER_OPTIONS, ...options };
+    this.budget = this.clamp(this.options.initialBudget);
+    this.tokens = this.capacity();
+    this.refilledAt = now;
+    this.periodStart = now;
+  }
+
+  state(now = Date.now()): PacerState {
+    this.refill(now);
+    return {
+      budget: this.budget,
+      tokens: this.tokens,
+      inFlight: this.inFlight,
+      inFlightRu: this.inFlightRu,
+      queued: this.queue.length,
+      lastLimitPercentage: this.lastLimitPercentage,
+      limitEstimate: this.limitEstimate,
+      windowRu: this.windowRu(now),
+    };
+  }
+
+  /** Waits (FIFO) until a request of this estimated cost may be sent, and charges it. */
+  acquire(cost: number): Promise<PacerTicket> {
+    return new Promise((resolve) => {
+      this.queue.push({ cost: Math.max(1, cost), queuedAt: Date.now(), resolve });
+      this.pump();
+    });
+  }
+
+  /** The request is answered (or failed); corrects its charge with what Graph reported. */
+  release(ticket: PacerTicket, observation: PacerObservation = {}, now = Date.now()): void {
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    this.inFlightRu = Math.max(0, this.inFlightRu - ticket.cost);
+    const actual = observation.resourceUnits ?? ticket.cost;
+    this.tokens -= actual - ticket.cost;
+    this.charge(actual, now);
+    if (observation.limitPercentage !== undefined) this.observeLimitPercentage(observation.limitPercentage, now);
+    this.pump(now);
+  }
+
+  /** Adds to a released request's charge (a `$batch`, whose RU are only known from its inner answers). */
+  correct(deltaRu: number, now = Date.now()): void {
+    this.tokens -= deltaRu;
+    if (deltaRu !== 0) this.charge(deltaRu, now);
+    this.pump(now);
+  }
+
+  /** `x-ms-throttle-limit-percentage` of a Graph answer, null when the answer had none. */
+  observeLimitPercentage(p: number | null, now = Date.now()): void {
+    if (p === null) {
+      this.lastLimitPercentage = undefined;
+      return;
+    }
+    this.lastLimitPercentage = p;
+    this.periodPressure = true;
+    if (p > 1) this.decrease(now);
+    const used = this.windowRu(now);
+    if (used <= 0) return;
+    // p is rounded to one decimal by Graph's samples; only act on a clear mismatch, and only downwards: the
+    // sliding window can straddle Graph's, which makes the estimate too high, never too low (from our own usage).
+    const limit = used / p;
+    this.limitEstimate = limit;
+    if (limit < 0.9 * this.budget) this.setBudget(limit, now);
+  }
+
+  /**
+   * Most RU one `$batch` should carry now. Graph runs a batch's requests back to back and throttles each on its own
+   * (graph-behaviour 6.6): a batch larger than what the limit has left gets 429s for its tail, all of them inside the
+   * Retry-After of the first. With p known, (1 − p) of the limit is left; without it, at least 0.2 (7.7).
+   */
+  batchAllowance(): number {
+    const limit = Math.min(this.budget, this.limitEstimate ?? Infinity);
+    const left = this.lastLimitPercentage === undefined ? 0.2 : Math.max(0, 1 - this.lastLimitPercentage);
+    return left * limit;
+  }
+
+  /** A 429 (or a 503/504 with Retry-After): Graph is over the limit until retryAfterMs from now. */
+  throttled(retryAfterMs: number, now = Date.now()): void {
+    this.lastLimitPercentage = Math.max(1, this.lastLimitPercentage ?? 1);
+    this.periodPressure = true;
+    this.decrease(now);
+    // Nothing accumulates while the gate is closed: the first window after it must not start with a burst.
+    this.refill(now);
+    this.tokens = Math.min(this.tokens, 0);
+    this.refilledAt = Math.max(this.refilledAt, now + retryAfterMs);
+  }
+
+  private decrease(now: number): void {
+    if (now - this.lastDecreaseAt < this.options.windowMs / 2) return;
+    this.lastDecreaseAt = now;
+    this.setBudget(this.budget * this.options.decreaseFactor, now);
+  }
+
+  private setBudget(value: number, now: number): void {
+    this.refill(now);
+    this.budget = this.clamp(value);
+    this.tokens = Math.min(this.tokens, this.capacity());
+  }
+
+  private clamp(value: number): number {
+    return Math.min(this.options.maxBudget, Math.max(this.options.minBudget, value));
+  }
+
+  private capacity(): number {
+    return this.budget * this.options.burstFraction;
+  }
+
+  /** RU per ms released. */
+  private rate(): number {
+    return (this.budget * this.options.targetUtilisation) / this.options.windowMs;
+  }
+
+  private refill(now: number): void {
+    if (now <= this.refilledAt) return;
+    this.tokens = Math.min(this.capacity(), this.tokens + (now - this.refilledAt) * this.rate());
+    this.refilledAt = now;
+  }
+
+  private charge(ru: number, now: number): void {
+    this.charged.push({ at: now, ru });
+    this.chargedSum += ru;
+  }
+
+  private windowRu(now: number): number {
+    while (this.charged.length > 0 && this.charged[0].at <= now - this.options.windowMs) {
+      this.chargedSum -= (this.charged.shift() as { ru: number }).ru;
+    }
+    return this.chargedSum;
+  }
+
+  private headroom(): number {
+    if (this.lastLimitPercentage === undefined) return Infinity;
+    return Math.max(0, 1 - this.lastLimitPercentage) * Math.min(this.budget, this.limitEstimate ?? Infinity);
+  }
+
+  private endPeriod(now: number): void {
+    if (now - this.periodStart < this.options.windowMs) return;
+    if (this.periodQueued && !this.periodPressure) {
+      this.setBudget(this.budget + this.options.increaseFraction * this.options.maxBudget, now);
+    }
+    this.periodStart = now;
+    this.periodQueued = false;
+    this.periodPressure = false;
+  }
+
+  private pump(now = Date.now()): void {
+    this.endPeriod(now);
+    this.refill(now);
+    while (this.queue.length > 0) {
+      const head = this.queue[0];
+      const fitsInFlight = this.inFlight === 0 || this.inFlightRu + head.cost <= this.headroom();
+      if (!fitsInFlight) return; // a release will pump again
+      const needed = Math.min(head.cost, this.capacity());
+      if (this.tokens < needed) {
+        this.periodQueued = true;
+        const waitMs = Math.max(
+          1,
+          (this.refilledAt > now ? this.refilledAt - now : 0) + (needed - this.tokens) / this.rate(),
+        );
+        this.schedule(waitMs);
+        return;
+      }
+      this.queue.shift();
+      this.tokens -= head.cost;
+      this.inFlight++;
+      this.inFlightRu += head.cost;
+      head.resolve({ cost: head.cost, releasedAt: now });
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, Math.ceil(ms));
+  }
+}
+
+/** Process-wide pacers keyed by (app client id, tenant): every activity of a tenant in this worker shares one. */
+export class PacerRegistry {
+  private readonly pacers = new Map<string, Pacer>();
+
+  /** Options apply when the pacer is created; later callers share the existing one. */
+  get(appClientId: string, tenant: string, options: Partial<PacerOptions> = {}): Pacer {
+    const key = `${appClientId.toLowerCase()}/${tenant.toLowerCase()}`;
+    let pacer = this.pacers.get(key);
+    if (!pacer) {
+      pacer = new Pacer(options);
+      this.pacers.set(key, pacer);
+    }
+    return pacer;
+  }
+}
+
+export const pacers = new PacerRegistry();
+
+/** Estimated RU of the request in this context; a `$batch` is the sum of its requests. */
+export function estimateContextCost(context: Context): number {
+  const url = requestUrl(context);
+  const method = requestMethod(context);
+  if (method === 'POST' && isBatchUrl(url)) return estimateBatchResourceUnits(context.options?.body);
+  return estimateResourceUnits(method, url);
+}
+
+/**
+ * Holds each request until the tenant's pacer releases it, then tells the pacer what Graph charged. Above the
+ * Retry-After handler: a request retried after a 429 keeps its ticket (Graph does not charge throttled requests).
+ */
+export class PacingHandler implements Middleware {
+  private next?: Middleware;
+
+  constructor(
+    private readonly pacer: Pacer,
+    private readonly stats: GraphStats,
+  ) {}
+
+  async execute(context: Context): Promise<void> {
+    const next = requireNext(this.next, 'PacingHandler');
+    const started = performance.now();
+    const ticket = await this.pacer.acquire(estimateContextCost(context));
+    this.stats.pacingWaitMs += performance.now() - started;
+    const observation: PacerObservation = {};
+    try {
+      await next.execute(context);
+      const response = context.response;
+      const get = (n: string) => response?.headers.get(n);
+      observation.resourceUnits = readResourceUnits(get);
+      // Only a Graph answer that carries x-ms-resource-unit says something by lacking the percentage header
+      // (an outer $batch answer carries neither; TenantGraph reports its inner answers).
+      if (observation.resourceUnits !== undefined) observation.limitPercentage = readLimitPercentage(get) ?? null;
+    } finally {
+      this.pacer.release(ticket, observation);
+    }
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+}

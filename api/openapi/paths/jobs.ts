@@ -1,0 +1,58 @@
+import type { PathsFragment } from '../types';
+
+export const jobPaths: PathsFragment = {
+  tag: { name: 'jobs', description: 'System Status: backup and retention jobs with their progress.' },
+  paths: {
+    '/jobs': {
+      get: {
+        operationId: 'listJobs',
+        summary: "The reseller's jobs, newest first; running backups carry live progress",
+        tags: ['jobs'],
+        parameters: [
+          { name: 'tenantId', in: 'query', required: false, schema: { type: 'string', format: 'uuid' } },
+          { name: 'kind', in: 'query', required: false, schema: { type: 'string', enum: ['backup', 'retention'] } },
+          {
+            name: 'status',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', enum: ['running', 'completed', 'failed'] },
+          },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } },
+        ],
+        responses: {
+          '200': {
+            description: 'Jobs',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['jobs'],
+                  properties: { jobs: { type: 'array', items: { $ref: '#/components/schemas/Job' } } },
+                },
+              },
+            },
+          },
+          '400': { $ref: '#/components/responses/BadRequest' },
+          '401': { $ref: '#/components/responses/Unauthorized' },
+          '403': { $ref: '#/components/responses/Forbidden' },
+        },
+      },
+    },
+  },
+  schemas: {
+    Job: {
+      type: 'object',
+      required: ['workflowId', 'status', 'temporalStatus', 'startedAt'],
+      properties: {
+        workflowId: { type: 'string' },
+        kind: { type: 'string' },
+        tenantId: { type: 'string' },
+        status: { type: 'string' },
+        temporalStatus: { type: 'string' },
+        startedAt: { type: 'string', format: 'date-time' },
+        closedAt: { type: 'string', format: 'date-time' },
+        progress: { type: 'object' },
+      },
+    },
+  },
+};

@@ -1,0 +1,368 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Client as TemporalClient } from '@temporalio/client';
+import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
+import { connectClient } from '../../temporal/connection';
+import { createStorageClient } from '../../storage/gcs-client';
+import { canonicalBytes } from '../../storage/canonical-json';
+import { GcsObjectStore } from '../../storage/gcs-object-store';
+import { Repository } from '../../storage/repository';
+import { firstPageUrl, listObjectTypes, relationshipUrl } from '../../catalog';
+import { permissionId } from '../../simulator/identity/permissions';
+import { TokenProvider } from '../../activities/graph/token-provider';
+import { storedForm } from '../../activities/backup/capture-type';
+import { createGraphClient } from '../../activities/graph/graph-client';
+import { tenantBackupWorkflow, tenantWorkflow, backupProgressQuery } from '../../workflows';
+import { tenantWorkflowId, type BackupTarget, type Plan } from '../../tenants/types';
+import type { AppConfig } from '../../temporal.config';
+import { sharedTestStack, type TestStack } from '../helpers/stack';
+import { startWorker, type RunningWorker } from '../helpers/running-worker';
+import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+
+describe('backup engine (real Temporal, storage and Entra simulator)', function () {
+  let stack: TestStack;
+  let client: TemporalClient;
+  let fx: TenantFixture;
+  let worker: RunningWorker | undefined;
+
+  before(async () => {
+    stack = await sharedTestStack();
+    client = await connectClient(stack.config.temporal);
+    fx = await startTenantFixture(stack, client, { BACKUP_CHECKPOINT_SECONDS: '0', BACKUP_RETENTION_DAYS: '0' });
+    worker = await startWorker(fx.config);
+  });
+
+  after(async () => {
+    await worker?.stop();
+    await fx?.sim.close();
+    await client?.connection.close();
+  });
+
+  /** A simulated customer tenant, our tenant record for it, and where its backups go. */
+  async function newTenant(users: number, plan: Plan = 'backup'): Promise<BackupTarget> {
+    const ms = fx.sim.control.createTenant({ users, consentTo: [BACKUP_APP.clientId] });
+    const target: BackupTarget = {
+      tenantId: randomUUID(),
+      resellerId: 'rsl-test',
+      organizationId: 'org-test',
+      directory: ms.id,
+      storage: { bucket: stack.config.storage.defaultBucket, prefix: `backups/${randomUUID()}`, region: 'local' },
+    };
+    await client.workflow.start(tenantWorkflow, {
+      taskQueue: fx.config.temporal.taskQueue,
+      workflowId: tenantWorkflowId(target.tenantId),
+      args: [
+        {
+          tenant: {
+            ...target,
+            plan,
+            backupImmediately: false,
+            consentTimeoutMs: 60_000,
+            createdAt: new Date().toISOString(),
+          },
+        },
+      ],
+    });
+    return target;
+  }
+
+  const backup = (target: BackupTarget, options = {}) =>
+    client.workflow.execute(tenantBackupWorkflow, {
+      taskQueue: fx.config.temporal.taskQueue,
+      workflowId: `backup:${target.tenantId}:${randomUUID()}`,
+      args: [target, { retentionGraceMs: 0, ...options }],
+    });
+
+  /** Why a snapshot is not complete, for assertion messages. */
+  async function skippedDetail(target: BackupTarget, snapshotId?: string): Promise<string> {
+    if (!snapshotId) return 'no snapshot';
+    const record = await (await repositoryOf(target)).getSnapshot(snapshotId);
+    return Object.entries(record.types)
+      .filter(([, t]) => t.status === 'skipped')
+      .map(([type, t]) => `${type}: ${t.status === 'skipped' ? t.detail : ''}`)
+      .join('; ');
+  }
+
+  const repositoryOf = (target: BackupTarget) =>
+    Repository.open(
+      new GcsObjectStore(
+        createStorageClient(stack.config.storage).bucket(target.storage.bucket),
+        target.storage.prefix,
+      ),
+      fx.config.storage.masterKey,
+    );
+
+  /** What Graph says now, read with the catalog's own $select: the truth a snapshot must equal. */
+  async function tenantNow(
+    config: AppConfig,
+    directory: string,
+    type: string,
+  ): Promise<Map<string, Record<string, unknown>>> {
+    const tokens = new TokenProvider(config.entra);
+    const graph: GraphClient = createGraphClient(
+      config.entra,
+      async () => (await tokens.acquire('backup', directory)).accessToken,
+    );
+    const spec = listObjectTypes().find((t) => t.key === type)!;
+    const out = new Map<string, Record<string, unknown>>();
+    if (spec.singleton) {
+      const o = (await graph.api(firstPageUrl(type, { baseUrl: config.entra.graphBaseUrl })).get()) as Record<
+        string,
+        unknown
+      >;
+      out.set(o[spec.idProperty] as string, storedForm(o));
+      return out;
+    }
+    for (let url: string | undefined = firstPageUrl(type, { baseUrl: config.entra.graphBaseUrl }); url;) {
+      const page = (await graph.api(url).get()) as { value: Record<string, unknown>[]; '@odata.nextLink'?: string };
+      for (const o of page.value) out.set(o[spec.idProperty] as string, storedForm(o));
+      url = page['@odata.nextLink'];
+    }
+    return out;
+  }
+
+  async function membersNow(config: AppConfig, directory: string, groupId: string): Promise<string[]> {
+    const tokens = new TokenProvider(config.entra);
+    const graph = createGraphClient(config.entra, async () => (await tokens.acquire('backup', directory)).accessToken);
+    const ids: string[] = [];
+    for (
+      let url: string | undefined = relationshipUrl('groups', 'members', groupId, {
+        baseUrl: config.entra.graphBaseUrl,
+      });
+      url;
+    ) {
+      const page = (await graph.api(url).get()) as { value: { id: string }[]; '@odata.nextLink'?: string };
+      ids.push(...page.value.map((m) => m.id));
+      url = page['@odata.nextLink'];
+    }
+    return ids.sort();
+  }
+
+  /** Every present object of the snapshot equals the tenant, byte for byte in canonical JSON; nothing is missing. */
+  async function assertSnapshotEqualsTenant(target: BackupTarget, snapshotId: string, types: string[]) {
+    const repo = await repositoryOf(target);
+    for (const type of types) {
+      const truth = await tenantNow(fx.config, target.directory, type);
+      const entries = (await repo.listEntries(snapshotId, type)).filter((e) => e.state === 'present');
+      assert.deepEqual(entries.map((e) => e.id).sort(), [...truth.keys()].sort(), `${type}: ids differ`);
+      for (const e of entries) {
+        const stored = await repo.readObject(e.contentHash);
+        assert.equal(canonicalBytes(stored).toString(), canonicalBytes(truth.get(e.id)).toString(), `${type} ${e.id}`);
+      }
+    }
+  }
+
+  it('captures every object and relationship of the tenant, then only the changes, and equals the tenant both times', async () => {
+    const target = await newTenant(120);
+    const first = await backup(target);
+    assert.equal(first.status, 'completed', await skippedDetail(target, first.snapshotId));
+    const types = listObjectTypes().map((t) => t.key);
+    await assertSnapshotEqualsTenant(target, first.snapshotId!, types);
+
+    // Relationships: every group's members as Graph lists them.
+    const repo = await repositoryOf(target);
+    const groups = await repo.listEntries(first.snapshotId!, 'groups');
+    for (const g of groups.slice(0, 15)) {
+      const stored = g.rels?.members ? (await repo.readRelationship(g.rels.members)).map((m) => m.id).sort() : [];
+      assert.deepEqual(stored, await membersNow(fx.config, target.directory, g.id), `members of ${g.id}`);
+    }
+
+    // Churn: a changed user, a soft-deleted user, a hard-deleted group, a new member.
+    const c = fx.sim.control;
+    const users = c.listObjects(target.directory, 'user', { limit: 10 });
+    c.updateObject(target.directory, users[0].id, { jobTitle: 'Chief Restorer' });
+    c.deleteObject(target.directory, users[1].id);
+    const someGroups = c.listObjects(target.directory, 'group', { limit: 3 });
+    c.deleteObject(target.directory, someGroups[0].id, { hard: true });
+    c.addMember(target.directory, someGroups[1].id, users[2].id);
+    c.clearRequestLog();
+
+    const second = await backup(target);
+    assert.equal(second.status, 'completed', await skippedDetail(target, second.snapshotId));
+    await assertSnapshotEqualsTenant(target, second.snapshotId!, types);
+    const after = await repositoryOf(target);
+    const userEntries = new Map((await after.listEntries(second.snapshotId!, 'users')).map((e) => [e.id, e]));
+    assert.equal(userEntries.get(users[1].id)?.state, 'softDeleted', 'a soft-deleted user stays, marked restorable');
+    const groupIds = (await after.listEntries(second.snapshotId!, 'groups')).map((e) => e.id);
+    assert.equal(groupIds.includes(someGroups[0].id), false, 'a hard-deleted group is gone');
+    const g1 = (await after.listEntries(second.snapshotId!, 'groups')).find((e) => e.id === someGroups[1].id)!;
+    assert.ok(
+      (await after.readRelationship(g1.rels!.members)).some((m) => m.id === users[2].id),
+      'new member kept',
+    );
+
+    // Incremental: users and groups came from delta links, not from a full listing.
+    const record = await after.getSnapshot(second.snapshotId!);
+    assert.equal(record.types.users.status === 'captured' && record.types.users.readMode, 'delta');
+    assert.equal(record.types.groups.status === 'captured' && record.types.groups.readMode, 'delta');
+    assert.equal(record.previous, first.snapshotId, 'snapshot records form a chain');
+  });
+
+  it('survives a 429 storm without one request before its Retry-After', async () => {
+    const target = await newTenant(300);
+    fx.sim.control.setThrottling({ windowMs: 1000, limits: { S: 40, M: 40, L: 40 } }, target.directory);
+    try {
+      const result = await backup(target);
+      assert.equal(result.status, 'completed', await skippedDetail(target, result.snapshotId));
+      const usage = fx.sim.control.usage({ tenantId: target.directory });
+      const throttled = usage.counters.reduce((n, c) => n + c.throttled, 0);
+      assert.ok(throttled > 0, 'the budget was small enough to throttle');
+      assert.deepEqual(usage.earlyRetries, []);
+    } finally {
+      fx.sim.control.resetThrottling();
+    }
+  });
+
+  it('reports progress while it runs and records the snapshot on the tenant', async () => {
+    const target = await newTenant(50);
+    const handle = await client.workflow.start(tenantBackupWorkflow, {
+      taskQueue: fx.config.temporal.taskQueue,
+      workflowId: `backup:${target.tenantId}:${randomUUID()}`,
+      args: [target, { retentionGraceMs: 0 }],
+    });
+    const result = await handle.result();
+    const progress = await handle.query(backupProgressQuery);
+    assert.equal(progress.typesDone, progress.typesTotal);
+    assert.ok(progress.objectsRead > 50);
+    assert.ok(progress.requests > 0 && progress.resourceUnits >= progress.requests);
+    const tenant = await client.workflow
+      .getHandle(tenantWorkflowId(target.tenantId))
+      .query<{ lastBackup?: { snapshotId?: string } }>('tenant');
+    assert.equal(tenant.lastBackup?.snapshotId, result.snapshotId);
+    // History grows with object types, not with objects.
+    const { events } = await handle.fetchHistory();
+    assert.ok(events!.length < 40 * listObjectTypes().length, `${events!.length} events`);
+  });
+
+  it('keeps only the newest snapshot on a Backup plan with zero retention, and everything on Archiver', async () => {
+    const kept = await newTenant(30, 'archiver');
+    const expiring = await newTenant(30, 'backup');
+    for (const target of [kept, expiring]) {
+      await backup(target);
+      fx.sim.control.updateObject(
+        target.directory,
+        fx.sim.control.listObjects(target.directory, 'user', { limit: 1 })[0].id,
+        {
+          jobTitle: 'Changed',
+        },
+      );
+      await backup(target);
+    }
+    const wait = async (target: BackupTarget) => {
+      for (const { workflowId } of await listRetention(target)) await client.workflow.getHandle(workflowId).result();
+    };
+    await wait(kept);
+    await wait(expiring);
+    assert.equal((await (await repositoryOf(kept)).listSnapshots()).length, 2);
+    const repo = await repositoryOf(expiring);
+    const left = await repo.listSnapshots();
+    assert.equal(left.length, 1);
+    const check = await repo.check({ readData: true });
+    assert.deepEqual(check.errors, [], 'what is kept is intact');
+  });
+
+  async function listRetention(target: BackupTarget) {
+    const out: { workflowId: string }[] = [];
+    for await (const e of client.workflow.list({
+      query: `TenantId = '${target.tenantId}' AND JobKind = 'retention'`,
+    })) {
+      out.push({ workflowId: e.workflowId });
+    }
+    return out;
+  }
+
+  it('resumes from its checkpoint when the worker is killed mid-backup: no object missing or twice', async () => {
+    const target = await newTenant(2500);
+    // Slow Graph down so the users type is still being read when the worker dies.
+    fx.sim.control.setLatency({ baseMs: 150, jitterMs: 0 });
+    await worker!.stop();
+    worker = undefined;
+    const child = startWorkerProcess(fx.env);
+    try {
+      const handle = await client.workflow.start(tenantBackupWorkflow, {
+        taskQueue: fx.config.temporal.taskQueue,
+        workflowId: `backup:${target.tenantId}:${randomUUID()}`,
+        args: [target, { heartbeatTimeoutMs: 3000, retentionGraceMs: 0 }],
+      });
+      // Wait until the users capture has heartbeated a checkpoint, then kill the worker as a crash would.
+      await waitForCheckpoint(handle.workflowId, target.directory);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
+      const firstPages = () =>
+        fx.sim.control
+          .requestLog({ tenantId: target.directory })
+          .filter((r) => /\/users\/delta\?/.test(r.url) && !/skiptoken|deltatoken/i.test(r.url)).length;
+      const startsBefore = firstPages();
+      worker = await startWorker(fx.config);
+      const result = await handle.result();
+      assert.equal(result.status, 'completed', await skippedDetail(target, result.snapshotId));
+      assert.equal(firstPages(), startsBefore, 'the retried attempt continued from its checkpoint, not from page one');
+      const repo = await repositoryOf(target);
+      const ids = (await repo.listEntries(result.snapshotId!, 'users')).map((e) => e.id);
+      assert.equal(new Set(ids).size, ids.length, 'no user twice');
+      assert.deepEqual(ids.sort(), [...(await tenantNow(fx.config, target.directory, 'users')).keys()].sort());
+    } finally {
+      fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
+      if (child.exitCode === null) child.kill('SIGKILL');
+      worker ??= await startWorker(fx.config);
+    }
+  });
+
+  it('writes a partial snapshot whose coverage report names a type it may not read, and why', async () => {
+    const target = await newTenant(20);
+    // Take one permission away: the app's assignment of Policy.Read.All in this tenant.
+    const policyRead = fx.sim.control
+      .listObjects(target.directory, 'appRoleAssignment')
+      .find((a) => (a.data as { appRoleId?: string }).appRoleId === permissionId('Policy.Read.All'));
+    assert.ok(policyRead, 'the assignment to remove exists');
+    fx.sim.control.deleteObject(target.directory, policyRead.id, { hard: true });
+
+    const result = await backup(target);
+    assert.equal(result.status, 'incomplete');
+    const record = await (await repositoryOf(target)).getSnapshot(result.snapshotId!);
+    const ca = record.types.conditionalAccessPolicies;
+    assert.equal(ca.status, 'skipped');
+    assert.equal(ca.status === 'skipped' && ca.reason, 'permission-missing');
+    assert.equal(record.types.users.status, 'captured', 'what the app may read is still backed up');
+    const tenant = await client.workflow.getHandle(tenantWorkflowId(target.tenantId)).query<{
+      lastBackup?: { status: string; skippedTypes?: string[] };
+      backupApp: { missingRoles?: string[] };
+    }>('tenant');
+    assert.equal(tenant.lastBackup?.status, 'incomplete');
+    assert.ok(tenant.lastBackup?.skippedTypes?.includes('conditionalAccessPolicies'));
+    assert.deepEqual(tenant.backupApp.missingRoles, ['Policy.Read.All']);
+  });
+
+  /**
+   * Waits until the users capture is several pages in and has heartbeated a checkpoint (the test runs with a
+   * checkpoint after every page): what a crash must not lose.
+   */
+  async function waitForCheckpoint(workflowId: string, directory: string): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const pages = fx.sim.control
+        .requestLog({ tenantId: directory })
+        .filter((r) => /\/users\/delta\?.*skiptoken/i.test(r.url)).length;
+      const pending = (await client.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
+      const heartbeated = pending.some(
+        (a) => a.activityType?.name === 'captureType' && (a.heartbeatDetails?.payloads?.length ?? 0) > 0,
+      );
+      if (pages >= 3 && heartbeated) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the users capture did not checkpoint within 60 s');
+  }
+});
+
+/** A worker in its own process, so the test can kill it as a crash would. */
+function startWorkerProcess(env: Record<string, string>): ChildProcess {
+  const root = path.resolve(__dirname, '../..');
+  return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker/main.ts')], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
+}
