@@ -146,7 +146,12 @@ export interface AppConfig {
     publicUrl: string;
     codec: CodecEndpointConfig;
   };
-  worker: { maxConcurrentActivities: number; shutdownGraceTime: Duration };
+  worker: {
+    maxConcurrentActivities: number;
+    shutdownGraceTime: Duration;
+    /** Prebuilt workflow bundle (npm run build:workflows); unset: the worker bundles the workflows at start. */
+    workflowBundlePath?: string;
+  };
   local: LocalStackConfig;
   backup: BackupConfig;
 }
@@ -291,6 +296,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     worker: {
       maxConcurrentActivities: int(env, 'WORKER_MAX_CONCURRENT_ACTIVITIES', 50),
       shutdownGraceTime: str(env, 'WORKER_SHUTDOWN_GRACE', '30 seconds') as Duration,
+      workflowBundlePath: optional(env, 'WORKFLOW_BUNDLE_PATH'),
     },
     local,
     backup: {

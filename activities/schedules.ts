@@ -61,7 +61,9 @@ export function createScheduleActivities(temporal: Client, config: AppConfig) {
         return { workflowId: info.runningActions[0].workflow.workflowId, alreadyRunning: true };
       }
       const before = new Set(info.recentActions.map((a) => a.action.workflow.workflowId));
-      await handle.trigger();
+      // SKIP, as the schedule's own runs: the SDK's default for a trigger is ALLOW_ALL, which would start a second
+      // backup beside one the schedule has started but not yet reported as running.
+      await handle.trigger(ScheduleOverlapPolicy.SKIP);
       for (let i = 0; i < 100; i++) {
         const info = (await handle.describe()).info;
         const started = [
@@ -69,6 +71,10 @@ export function createScheduleActivities(temporal: Client, config: AppConfig) {
           ...info.recentActions.map((a) => a.action.workflow),
         ].find((w) => !before.has(w.workflowId));
         if (started) return { workflowId: started.workflowId, alreadyRunning: false };
+        // The trigger was skipped: a run the first describe did not show yet is going on.
+        if (info.runningActions.length > 0) {
+          return { workflowId: info.runningActions[0].workflow.workflowId, alreadyRunning: true };
+        }
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error('the schedule did not start a backup within 10 seconds');

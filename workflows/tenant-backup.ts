@@ -36,6 +36,10 @@ export interface BackupProgress {
   resourceUnits: number;
   throttled: number;
   throttleWaitMs: number;
+  /** Time spent waiting for Graph's answers, summed over the types' activities. */
+  graphMs: number;
+  /** Time the types' capture activities took, summed (they overlap: this exceeds the backup's duration). */
+  captureMs: number;
   skipped: { type: string; reason: string; detail?: string }[];
   snapshotId?: string;
 }
@@ -86,6 +90,8 @@ export async function tenantBackupWorkflow(target: BackupTarget, options: Backup
     resourceUnits: 0,
     throttled: 0,
     throttleWaitMs: 0,
+    graphMs: 0,
+    captureMs: 0,
     skipped: [],
   };
   setHandler(backupProgressQuery, () => progress);
@@ -133,8 +139,11 @@ export async function tenantBackupWorkflow(target: BackupTarget, options: Backup
   const worker = async () => {
     for (let type = queue.shift(); type; type = queue.shift()) {
       progress.running.push(type);
+      const began = Date.now();
       try {
         const capture = await captureType({ job: target, type });
+        progress.captureMs += Date.now() - began;
+        progress.graphMs += capture.graph.graphMs;
         captures.push(capture);
         progress.requests += capture.graph.requests;
         progress.resourceUnits += capture.graph.resourceUnits;

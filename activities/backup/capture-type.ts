@@ -51,6 +51,8 @@ interface CaptureCheckpoint {
   writerCheckpoint: string;
   /** The Graph page to read next (opaque link from Graph, used as is). */
   nextLink: string;
+  /** A full read of a delta type took its delta link first; it is kept for the next backup. */
+  deltaLink?: string;
   objectsRead: number;
 }
 
@@ -115,18 +117,37 @@ export function createCaptureActivities(deps: CaptureDependencies) {
           resumeFrom: checkpoint?.writerCheckpoint,
         });
         try {
+          // A full read of a delta type first asks for a delta link without data ($deltatoken=latest), then lists
+          // the type with the largest pages Graph allows: pages of a delta round are smaller and must be read one
+          // after another. What changes during the listing comes back in the next round, which is harmless.
+          // https://learn.microsoft.com/graph/delta-query-overview ("$deltaToken=latest")
+          let fullReadDeltaLink = checkpoint?.deltaLink;
+          if (readMode === 'full' && spec.delta && !fullReadDeltaLink) {
+            for await (const page of graph.pages(
+              `${deltaStartUrl(spec.key, { baseUrl: graph.rootUrl })}&$deltatoken=latest`,
+            )) {
+              fullReadDeltaLink = page.deltaLink ?? fullReadDeltaLink;
+            }
+          }
           const startUrl =
             checkpoint?.nextLink ??
-            (readMode === 'delta'
-              ? sync!.deltaLink
-              : spec.delta
-                ? deltaStartUrl(spec.key, { baseUrl: graph.rootUrl })
-                : firstPageUrl(spec.key, { baseUrl: graph.rootUrl }));
-          const outcome = await readInto(spec, graph, writer, startUrl, readMode, checkpoint, base, deps);
-          if (outcome.deltaLink) {
+            (readMode === 'delta' ? sync!.deltaLink : firstPageUrl(spec.key, { baseUrl: graph.rootUrl }));
+          const outcome = await readInto(
+            spec,
+            graph,
+            writer,
+            startUrl,
+            readMode,
+            checkpoint,
+            base,
+            fullReadDeltaLink,
+            deps,
+          );
+          const deltaLink = readMode === 'delta' ? outcome.deltaLink : fullReadDeltaLink;
+          if (deltaLink) {
             writer.setSyncState({
               directory: input.job.directory,
-              deltaLink: outcome.deltaLink,
+              deltaLink,
               deltaRounds: readMode === 'delta' ? (sync?.deltaRounds ?? 0) + 1 : 0,
             } satisfies SyncState);
           }
@@ -188,6 +209,7 @@ async function readInto(
   readMode: 'full' | 'delta',
   checkpoint: CaptureCheckpoint | undefined,
   base: string | undefined,
+  fullReadDeltaLink: string | undefined,
   deps: CaptureDependencies,
 ): Promise<{ objectsRead: number; deltaLink?: string }> {
   let objectsRead = checkpoint?.objectsRead ?? 0;
@@ -198,8 +220,17 @@ async function readInto(
   const related = new Set<string>();
   let deltaLink: string | undefined;
 
-  const pages: AsyncIterable<GraphPage> = spec.singleton ? graph.single(startUrl) : graph.pages(startUrl);
-  for await (const page of pages) {
+  const pages: AsyncIterator<GraphPage> = (spec.singleton ? graph.single(startUrl) : graph.pages(startUrl))[
+    Symbol.asyncIterator
+  ]();
+  // The next page is fetched while this one's relationships are read and its objects stored.
+  let upcoming = pages.next();
+  for (;;) {
+    const step = await upcoming;
+    if (step.done) break;
+    const page = step.value;
+    upcoming = pages.next();
+    upcoming.catch(() => undefined); // surfaces when awaited; not an unhandled rejection if this page fails first
     const items = page.value.filter((item) => typeof item[spec.idProperty] === 'string');
     const needRelationships = items.filter(
       (item) => !item['@removed'] && spec.relationships.length > 0 && !related.has(item[spec.idProperty] as string),
@@ -228,6 +259,7 @@ async function readInto(
         base,
         writerCheckpoint: await writer.checkpoint(),
         nextLink: page.nextLink,
+        deltaLink: fullReadDeltaLink,
         objectsRead,
       };
       lastCheckpointAt = Date.now();

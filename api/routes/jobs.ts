@@ -33,9 +33,8 @@ export function jobRoutes(deps: { client: Client }): Router {
       );
     const limit = q.limit ?? 50;
     const jobs = [];
-    for await (const execution of deps.client.workflow.list({
-      query: `${clauses.join(' AND ')} ORDER BY StartTime DESC`,
-    })) {
+    // Visibility lists newest first already; ORDER BY is not supported by every visibility store (SQLite).
+    for await (const execution of deps.client.workflow.list({ query: clauses.join(' AND ') })) {
       jobs.push(await describeJob(deps.client, execution));
       if (jobs.length >= limit) break;
     }

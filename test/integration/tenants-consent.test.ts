@@ -247,6 +247,44 @@ describe('tenants, consent and reauthorization (real Temporal, Entra simulator)'
     assert.equal((await call('PUT', `/tenants/${tenantId}/plan`, { plan: 'archiver' })).status, 200);
   });
 
+  it('Backup now while a backup runs returns the running one; System Status lists it with its progress', async () => {
+    const msTenant = fx.sim.control.createTenant({ users: 300, consentMode: 'accept' });
+    const { tenantId } = await addTenant(msTenant.id);
+    await consent(tenantId);
+    await waitFor('active', async () => ((await tenant(tenantId)).status === 'active' ? true : undefined));
+    fx.sim.control.setLatency({ baseMs: 60, jitterMs: 0 });
+    try {
+      const first = await call('POST', `/tenants/${tenantId}/backups`);
+      assert.equal(first.status, 202);
+      const started = (await first.json()) as { workflowId: string; alreadyRunning: boolean };
+      const again = await call('POST', `/tenants/${tenantId}/backups`);
+      assert.equal(again.status, 200);
+      assert.deepEqual(await again.json(), { workflowId: started.workflowId, alreadyRunning: true });
+
+      const running = await waitFor('the job listed as running', async () => {
+        const res = await call('GET', `/jobs?tenantId=${tenantId}&status=running`);
+        const { jobs } = (await res.json()) as { jobs: { workflowId: string; kind: string; progress?: unknown }[] };
+        return jobs.find((j) => j.workflowId === started.workflowId && j.progress);
+      });
+      assert.equal(running.kind, 'backup');
+      fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
+      await client.workflow.getHandle(started.workflowId).result();
+      const done = await waitFor('the job listed as completed', async () => {
+        const res = await call('GET', `/jobs?tenantId=${tenantId}&kind=backup`);
+        const { jobs } = (await res.json()) as { jobs: { workflowId: string; status: string }[] };
+        const job = jobs.find((j) => j.workflowId === started.workflowId);
+        return job?.status === 'completed' ? job : undefined;
+      });
+      assert.equal(done.status, 'completed');
+      const otherReseller = await call('GET', `/jobs?tenantId=${tenantId}`, undefined, otherResellerKey);
+      assert.deepEqual(((await otherReseller.json()) as { jobs: unknown[] }).jobs, []);
+      const bad = await call('GET', `/jobs?tenantId=x' OR 1=1`);
+      assert.equal(bad.status, 400);
+    } finally {
+      fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
+    }
+  });
+
   it('answers 403 to organization users and 404 to other resellers', async () => {
     const msTenant = fx.sim.control.createTenant({ users: 5 });
     const { tenantId } = await addTenant(msTenant.id);

@@ -1,0 +1,265 @@
+/**
+ * `npm run bench -- --users N [--days 30] [--churn 0.01] [--latency-ms 80] [--jitter-ms 40] [--full-read-every 7]`
+ *
+ * Backs up a simulated tenant of N users through the real stack — Temporal dev server, a worker in its own process,
+ * the GCS emulator, the Entra simulator with Microsoft's published throttle budget and a latency model — then an
+ * incremental backup after 1 % churn, then daily snapshots up to `--days`. Prints a table, then one line of JSON.
+ * Figures, not assertions: the targets are in the README.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { loadConfig } from '../temporal.config';
+import { freePort } from '../devstack/ports';
+import { startStack, stopStack } from '../devstack/local-stack';
+import { ensureBucket } from '../devstack/buckets';
+import { createStorageClient } from '../storage/gcs-client';
+import { connectClient } from '../temporal/connection';
+import { listObjectTypes, requiredReadPermissions } from '../catalog';
+import { startSimulator, type Simulator } from '../simulator';
+import { backupProgressQuery, tenantBackupWorkflow, tenantWorkflow, type BackupProgress } from '../workflows';
+import { tenantWorkflowId, type BackupTarget } from '../tenants/types';
+import { buildWorkflowBundle } from './build-workflows';
+
+const BACKUP_APP = { clientId: '6b1d4c1e-8f34-4a7e-9d57-b3c0a1e2f001', secret: `bench-${randomUUID()}` };
+/** Microsoft's app+tenant resource-unit budget per 10 s by tenant size (graph-behaviour 7.2). */
+const BUDGET_PER_10S = { S: 3500, M: 5000, L: 8000 } as const;
+
+interface RunFigures {
+  seconds: number;
+  progress: BackupProgress;
+  requests: number;
+  resourceUnits: number;
+  historyEvents: number;
+}
+
+async function run(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      users: { type: 'string', default: '10000' },
+      days: { type: 'string', default: '30' },
+      churn: { type: 'string', default: '0.01' },
+      'latency-ms': { type: 'string', default: '80' },
+      'jitter-ms': { type: 'string', default: '40' },
+      'full-read-every': { type: 'string', default: '7' },
+    },
+  });
+  const users = Number(values.users);
+  const days = Number(values.days);
+  const churn = Number(values.churn);
+  const latency = { baseMs: Number(values['latency-ms']), jitterMs: Number(values['jitter-ms']) };
+
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'entra-backup-bench-'));
+  const [temporalPort, temporalUiPort, gcsPort] = [await freePort(), await freePort(), await freePort()];
+  const stackEnv = {
+    ENTRA_BACKUP_DATA_DIR: dataDir,
+    LOCAL_TEMPORAL_PORT: String(temporalPort),
+    LOCAL_TEMPORAL_UI_PORT: String(temporalUiPort),
+    LOCAL_GCS_PORT: String(gcsPort),
+    TEMPORAL_TASK_QUEUE: 'entra-backup-bench',
+  };
+  const base = loadConfig({ ...process.env, ...stackEnv });
+  let sim: Simulator | undefined;
+  let worker: ChildProcess | undefined;
+  let client: Client | undefined;
+  try {
+    log(`starting the stack in ${dataDir}`);
+    await startStack({ ...base.local, namespace: base.temporal.namespace });
+    await ensureBucket(base.storage, base.storage.defaultBucket);
+
+    sim = await startSimulator({ seed: 2026 });
+    sim.control.registerApp({
+      clientId: BACKUP_APP.clientId,
+      displayName: 'entra-backup bench',
+      secret: BACKUP_APP.secret,
+      requiredRoles: requiredReadPermissions(),
+    });
+    log(`generating a tenant of ${users.toLocaleString()} users`);
+    const generatedAt = Date.now();
+    const tenant = sim.control.createTenant({ users, seed: 7, consentTo: [BACKUP_APP.clientId] });
+    log(`  generated in ${((Date.now() - generatedAt) / 1000).toFixed(1)} s: ${JSON.stringify(tenant.counts)}`);
+    sim.control.setLatency(latency);
+
+    // As in production: the worker loads a prebuilt workflow bundle instead of bundling at start.
+    const bundle = await buildWorkflowBundle(path.join(dataDir, 'workflow-bundle.js'));
+    const env = {
+      ...stackEnv,
+      WORKFLOW_BUNDLE_PATH: bundle,
+      ENTRA_AUTHORITY_HOST: sim.authorityHost,
+      ENTRA_GRAPH_BASE_URL: sim.graphRootUrl,
+      ENTRA_BACKUP_APP_CLIENT_ID: BACKUP_APP.clientId,
+      ENTRA_BACKUP_APP_CLIENT_SECRET: BACKUP_APP.secret,
+      BACKUP_FULL_READ_EVERY: String(values['full-read-every']),
+      NODE_EXTRA_CA_CERTS: sim.caCertPath,
+    };
+    const config = loadConfig({ ...process.env, ...env });
+    worker = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../worker/main.ts')], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    client = await connectClient(config.temporal);
+
+    const target: BackupTarget = {
+      tenantId: randomUUID(),
+      resellerId: 'bench',
+      organizationId: 'bench',
+      directory: tenant.id,
+      storage: { bucket: config.storage.defaultBucket, prefix: `bench/${tenant.id}`, region: 'local' },
+    };
+    await client.workflow.start(tenantWorkflow, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: tenantWorkflowId(target.tenantId),
+      args: [
+        {
+          tenant: {
+            ...target,
+            plan: 'backup',
+            backupImmediately: false,
+            consentTimeoutMs: 3_600_000,
+            createdAt: new Date().toISOString(),
+          },
+        },
+      ],
+    });
+
+    const usageNow = () => {
+      const c = sim!.control.usage({ tenantId: tenant.id, appId: BACKUP_APP.clientId }).counters[0];
+      return { requests: c?.requests ?? 0, resourceUnits: c?.resourceUnits ?? 0 };
+    };
+    const storageNow = async () => {
+      const [files] = await createStorageClient(config.storage)
+        .bucket(target.storage.bucket)
+        .getFiles({ prefix: `${target.storage.prefix}/` });
+      return { objects: files.length, bytes: files.reduce((n, f) => n + Number(f.metadata.size ?? 0), 0) };
+    };
+    const backup = async (): Promise<RunFigures> => {
+      const before = usageNow();
+      const started = Date.now();
+      const handle = await client!.workflow.start(tenantBackupWorkflow, {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: `backup:${target.tenantId}:${randomUUID()}`,
+        args: [target],
+      });
+      const result = await handle.result();
+      const seconds = (Date.now() - started) / 1000;
+      if (result.status !== 'completed') throw new Error(`backup ${result.status}: ${result.skippedTypes.join(', ')}`);
+      const after = usageNow();
+      const history = await handle.fetchHistory();
+      return {
+        seconds,
+        progress: await handle.query(backupProgressQuery),
+        requests: after.requests - before.requests,
+        resourceUnits: after.resourceUnits - before.resourceUnits,
+        historyEvents: history.events?.length ?? 0,
+      };
+    };
+
+    log('full backup');
+    const full = await backup();
+    const afterFull = await storageNow();
+    log(`  ${full.seconds.toFixed(1)} s, ${full.requests} requests, ${full.resourceUnits} RU`);
+
+    const churnOnce = (day: number) => applyChurn(sim!, tenant.id, churn, day);
+    churnOnce(1);
+    log(`incremental backup after ${(churn * 100).toFixed(1)} % churn`);
+    const incremental = await backup();
+    log(`  ${incremental.seconds.toFixed(1)} s, ${incremental.requests} requests, ${incremental.resourceUnits} RU`);
+
+    for (let day = 3; day <= days; day++) {
+      churnOnce(day);
+      const daily = await backup();
+      log(`  day ${day}: ${daily.seconds.toFixed(1)} s, ${daily.resourceUnits} RU, worker RSS ${rssMb(worker.pid!, 'VmRSS').toFixed(0)} MB`);
+    }
+    const afterDays = await storageNow();
+    const workerPeakRssMb = rssMb(worker.pid!, 'VmHWM');
+
+    const budgetPerSecond = BUDGET_PER_10S[tenant.size] / 10;
+    const throttleBoundSeconds = full.resourceUnits / budgetPerSecond;
+    const objects = Object.values(tenant.counts).reduce((n, c) => n + c, 0);
+    const figures = {
+      users,
+      objects,
+      fullSeconds: round(full.seconds),
+      requests: full.requests,
+      resourceUnits: full.resourceUnits,
+      throttleBoundSeconds: round(throttleBoundSeconds),
+      ratioToBound: round(full.seconds / throttleBoundSeconds),
+      incrementalRuShare: round(incremental.resourceUnits / full.resourceUnits, 4),
+      storageMultipleAfter30: round(afterDays.bytes / afterFull.bytes),
+      storageWrites: afterFull.objects,
+      workerPeakRssMb: round(workerPeakRssMb),
+      historyEvents: full.historyEvents,
+      throttleWaitSeconds: round(full.progress.throttleWaitMs / 1000),
+      graphSeconds: round(full.progress.graphMs / 1000),
+      storageSeconds: round(
+        Math.max(0, full.progress.captureMs - full.progress.graphMs - full.progress.throttleWaitMs) / 1000,
+      ),
+    };
+
+    console.log(`
+entra-backup benchmark — ${users.toLocaleString()} users (${objects.toLocaleString()} directory objects, size ${tenant.size})
+latency model: ${latency.baseMs} ms + up to ${latency.jitterMs} ms per request; budget ${BUDGET_PER_10S[tenant.size]} RU / 10 s;
+object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn * 100).toFixed(1)} % churn; full read every ${values['full-read-every']} backups
+
+| figure                               | value |
+| ------------------------------------ | ----- |
+| full backup                          | ${figures.fullSeconds} s |
+| requests / resource units            | ${figures.requests} / ${figures.resourceUnits} |
+| throttle-bound minimum (RU ÷ budget) | ${figures.throttleBoundSeconds} s |
+| ratio to the bound                   | ${figures.ratioToBound} (target ≤ 1.3) |
+| incremental RU share (1 % churn)     | ${(figures.incrementalRuShare * 100).toFixed(2)} % (target ≤ 2 %) |
+| storage after ${days} snapshots          | ${figures.storageMultipleAfter30} × one full (target ≤ 1.5) |
+| storage writes of the full backup    | ${figures.storageWrites} objects |
+| worker peak RSS                      | ${figures.workerPeakRssMb} MB (target ≤ 500) |
+| history events of the full backup    | ${figures.historyEvents} |
+| time: throttle wait / Graph / storage | ${figures.throttleWaitSeconds} s / ${figures.graphSeconds} s / ${figures.storageSeconds} s (summed over types) |
+`);
+    console.log(JSON.stringify(figures));
+  } finally {
+    worker?.kill('SIGTERM');
+    await client?.connection.close();
+    await sim?.close();
+    await stopStack(dataDir);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** A day's changes: `share` of users edited, a few soft-deleted, group memberships added and removed. */
+function applyChurn(sim: Simulator, tenantId: string, share: number, day: number): void {
+  const c = sim.control;
+  const users = c.listObjects(tenantId, 'user');
+  const n = Math.max(1, Math.round(users.length * share));
+  for (let i = 0; i < n; i++) {
+    const u = users[(day * 7919 + i * 104_729) % users.length];
+    c.updateObject(tenantId, u.id, { jobTitle: `Role ${day}-${i}` });
+  }
+  for (let i = 0; i < Math.max(1, Math.round(n / 10)); i++) {
+    const u = users[(day * 31 + i * 613) % users.length];
+    if (!u.deleted) c.deleteObject(tenantId, u.id);
+  }
+  const groups = c.listObjects(tenantId, 'group');
+  for (let i = 0; i < Math.max(1, Math.round(groups.length * share)); i++) {
+    const g = groups[(day * 17 + i * 389) % groups.length];
+    const u = users[(day * 13 + i * 211) % users.length];
+    if (!u.deleted) c.addMember(tenantId, g.id, u.id);
+  }
+}
+
+/** Resident memory of a process, in MB: VmHWM is the peak, VmRSS the current. */
+function rssMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+const round = (n: number, digits = 2) => Number(n.toFixed(digits));
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+run().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
