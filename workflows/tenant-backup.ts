@@ -40,7 +40,11 @@ export interface BackupProgress {
   graphMs: number;
   /** Time the types' capture activities took, summed (they overlap: this exceeds the backup's duration). */
   captureMs: number;
+  /** Time spent storing what was read, summed over the types. */
+  storageMs: number;
   skipped: { type: string; reason: string; detail?: string }[];
+  /** Per captured type: how it was read and what it took. */
+  types: Record<string, { readMode: 'full' | 'delta'; objectsRead: number; seconds: number; resourceUnits: number }>;
   snapshotId?: string;
 }
 
@@ -92,7 +96,9 @@ export async function tenantBackupWorkflow(target: BackupTarget, options: Backup
     throttleWaitMs: 0,
     graphMs: 0,
     captureMs: 0,
+    storageMs: 0,
     skipped: [],
+    types: {},
   };
   setHandler(backupProgressQuery, () => progress);
   const publish = (status: BackupStatus) => {
@@ -149,8 +155,16 @@ export async function tenantBackupWorkflow(target: BackupTarget, options: Backup
         progress.resourceUnits += capture.graph.resourceUnits;
         progress.throttled += capture.graph.throttled;
         progress.throttleWaitMs += capture.graph.throttleWaitMs;
-        if (capture.status === 'captured') progress.objectsRead += capture.objectsRead;
-        else progress.skipped.push({ type, reason: capture.reason, detail: capture.detail });
+        if (capture.status === 'captured') {
+          progress.objectsRead += capture.objectsRead;
+          progress.storageMs += capture.storageMs;
+          progress.types[type] = {
+            readMode: capture.readMode,
+            objectsRead: capture.objectsRead,
+            seconds: (Date.now() - began) / 1000,
+            resourceUnits: capture.graph.resourceUnits,
+          };
+        } else progress.skipped.push({ type, reason: capture.reason, detail: capture.detail });
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         // Retries are exhausted or the failure is final: the snapshot says this type is missing, and why.

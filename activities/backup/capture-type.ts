@@ -28,6 +28,8 @@ export type TypeCapture =
       softDeleted: number;
       /** Objects (and removals) read from Graph in this run: everything on a full read, changes on a delta. */
       objectsRead: number;
+      /** Time spent storing (compressing, encrypting, writing packs, checkpoints, the manifest). */
+      storageMs: number;
       manifest: string;
       syncState?: string;
       blobsAdded: number;
@@ -151,7 +153,9 @@ export function createCaptureActivities(deps: CaptureDependencies) {
               deltaRounds: readMode === 'delta' ? (sync?.deltaRounds ?? 0) + 1 : 0,
             } satisfies SyncState);
           }
+          const finishing = Date.now();
           const result = await writer.finish();
+          const storageMs = outcome.storageMs + (Date.now() - finishing);
           return {
             type: spec.key,
             status: 'captured',
@@ -159,6 +163,7 @@ export function createCaptureActivities(deps: CaptureDependencies) {
             count: result.count,
             softDeleted: result.softDeleted,
             objectsRead: outcome.objectsRead,
+            storageMs,
             manifest: result.manifest,
             ...(result.syncState ? { syncState: result.syncState } : {}),
             blobsAdded: result.blobsAdded,
@@ -201,6 +206,11 @@ export function createCaptureActivities(deps: CaptureDependencies) {
   };
 }
 
+/** Pages whose relationships are being read while earlier pages are stored (large groups' member lists overlap). */
+const PAGES_AHEAD = 3;
+
+type Relationships = Map<string, Record<string, { id: string; [k: string]: unknown }[]>>;
+
 async function readInto(
   spec: ObjectTypeSpec,
   graph: GraphReader,
@@ -211,8 +221,9 @@ async function readInto(
   base: string | undefined,
   fullReadDeltaLink: string | undefined,
   deps: CaptureDependencies,
-): Promise<{ objectsRead: number; deltaLink?: string }> {
+): Promise<{ objectsRead: number; deltaLink?: string; storageMs: number }> {
   let objectsRead = checkpoint?.objectsRead ?? 0;
+  let storageMs = 0;
   let lastCheckpointAt = Date.now();
   const everyMs = (deps.checkpointEverySeconds ?? 10) * 1000;
   let lastDetails: CaptureCheckpoint | undefined = checkpoint;
@@ -220,22 +231,9 @@ async function readInto(
   const related = new Set<string>();
   let deltaLink: string | undefined;
 
-  const pages: AsyncIterator<GraphPage> = (spec.singleton ? graph.single(startUrl) : graph.pages(startUrl))[
-    Symbol.asyncIterator
-  ]();
-  // The next page is fetched while this one's relationships are read and its objects stored.
-  let upcoming = pages.next();
-  for (;;) {
-    const step = await upcoming;
-    if (step.done) break;
-    const page = step.value;
-    upcoming = pages.next();
-    upcoming.catch(() => undefined); // surfaces when awaited; not an unhandled rejection if this page fails first
-    const items = page.value.filter((item) => typeof item[spec.idProperty] === 'string');
-    const needRelationships = items.filter(
-      (item) => !item['@removed'] && spec.relationships.length > 0 && !related.has(item[spec.idProperty] as string),
-    );
-    const relationships = await readRelationships(spec, graph, needRelationships);
+  /** Stores one page (in page order) once its relationships are read; then checkpoints up to its next link. */
+  const store = async (page: GraphPage, items: Record<string, unknown>[], relationships: Relationships) => {
+    const storing = Date.now();
     for (const item of items) {
       const id = item[spec.idProperty] as string;
       const removed = item['@removed'] as { reason?: string } | undefined;
@@ -246,14 +244,13 @@ async function readInto(
         else await writer.remove(id);
         continue;
       }
-      related.add(id);
       const name = spec.displayNameProperty ? (item[spec.displayNameProperty] as string | undefined) : undefined;
-      await writer.addObject(id, name ?? null, storedForm(item), {
-        relationships: relationships.get(id),
-      });
+      await writer.addObject(id, name ?? null, storedForm(item), { relationships: relationships.get(id) });
     }
+    storageMs += Date.now() - storing;
     if (page.deltaLink) deltaLink = page.deltaLink;
     if (page.nextLink && Date.now() - lastCheckpointAt >= everyMs) {
+      const checkpointing = Date.now();
       lastDetails = {
         readMode,
         base,
@@ -263,19 +260,57 @@ async function readInto(
         objectsRead,
       };
       lastCheckpointAt = Date.now();
+      storageMs += lastCheckpointAt - checkpointing;
     }
     await writer.heartbeat();
     Context.current().heartbeat(lastDetails);
+  };
+
+  const pages: AsyncIterator<GraphPage> = (spec.singleton ? graph.single(startUrl) : graph.pages(startUrl))[
+    Symbol.asyncIterator
+  ]();
+  // Pages are fetched one after another (Graph's links are sequential), but the relationships of up to PAGES_AHEAD
+  // pages are read at once; pages are stored, and checkpointed, strictly in order.
+  const ahead: { page: GraphPage; items: Record<string, unknown>[]; relationships: Promise<Relationships> }[] = [];
+  try {
+    let upcoming = pages.next();
+    for (;;) {
+      const step = await upcoming;
+      if (step.done) break;
+      // The next page is fetched while this one is stored.
+      upcoming = pages.next();
+      upcoming.catch(() => undefined); // awaited next round; not unhandled if storing this page fails first
+      const page = step.value;
+      const items = page.value.filter((item) => typeof item[spec.idProperty] === 'string');
+      const parents = items.filter((item) => {
+        const id = item[spec.idProperty] as string;
+        if (item['@removed'] || spec.relationships.length === 0 || related.has(id)) return false;
+        related.add(id);
+        return true;
+      });
+      const relationships = readRelationships(spec, graph, parents);
+      relationships.catch(() => undefined); // awaited in order below; not unhandled if an earlier page fails first
+      ahead.push({ page, items, relationships });
+      if (ahead.length >= PAGES_AHEAD) {
+        const next = ahead.shift()!;
+        await store(next.page, next.items, await next.relationships);
+      }
+    }
+    for (let next = ahead.shift(); next; next = ahead.shift()) {
+      await store(next.page, next.items, await next.relationships);
+    }
+  } finally {
+    await pages.return?.();
   }
-  return { objectsRead, deltaLink };
+  return { objectsRead, deltaLink, storageMs };
 }
 
 async function readRelationships(
   spec: ObjectTypeSpec,
   graph: GraphReader,
   parents: Record<string, unknown>[],
-): Promise<Map<string, Record<string, { id: string; [k: string]: unknown }[]>>> {
-  const byParent = new Map<string, Record<string, { id: string; [k: string]: unknown }[]>>();
+): Promise<Relationships> {
+  const byParent: Relationships = new Map();
   if (parents.length === 0) return byParent;
   const requests = parents.flatMap((p) =>
     spec.relationships.map((rel) => ({

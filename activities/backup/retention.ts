@@ -23,6 +23,8 @@ export function createRetentionActivities(repositories: Repositories, temporal: 
       now: string;
       /** Packs younger than this are never deleted (a backup may be about to reference them). Default 24 h. */
       graceMs?: number;
+      /** Prune even when no snapshot expired (clears what crashed backups left). */
+      force?: boolean;
     }): Promise<RetentionResult> {
       const { plan } = await temporal.workflow
         .getHandle(tenantWorkflowId(input.tenantId))
@@ -35,6 +37,11 @@ export function createRetentionActivities(repositories: Repositories, temporal: 
           ? []
           : snapshots.slice(0, -1).filter((s) => new Date(s.record.finishedAt).getTime() < cutoff);
       await repo.forget(expired.map((s) => s.id));
+      // Prune walks every kept manifest: worth it only when something was forgotten (it then also clears what
+      // crashed backups left behind). Otherwise there is nothing a kept snapshot does not use.
+      if (expired.length === 0 && !input.force) {
+        return { forgotten: 0, kept: snapshots.length, packsDeleted: 0, bytesFreed: 0 };
+      }
       try {
         const report = await repo.prune({ graceMs: input.graceMs });
         return {

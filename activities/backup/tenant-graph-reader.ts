@@ -35,6 +35,7 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
      */
     async readAllMany(urls) {
       const out = new Array<Item[]>(urls.length);
+      const chains: Promise<void>[] = [];
       const readBatch = async (start: number) => {
         const answers = await graph.batchGet<{ value?: Item[]; '@odata.nextLink'?: string }>(
           urls.slice(start, start + BATCH_LIMIT),
@@ -50,9 +51,17 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
             throw new BatchItemError(answer.status, answer.error?.code, message);
           }
           const items = [...(answer.body.value ?? [])];
-          const next = answer.body['@odata.nextLink'];
-          if (next) for await (const page of graph.pages<Item>(next)) items.push(...page.value);
           out[start + k] = items;
+          const next = answer.body['@odata.nextLink'];
+          // A large group's further pages can only be read one after another: follow each chain on its own, so the
+          // longest one overlaps the rest of the batches instead of holding up its lane.
+          if (next) {
+            const chain = (async () => {
+              for await (const page of graph.pages<Item>(next)) items.push(...page.value);
+            })();
+            chain.catch(() => undefined); // awaited below; not an unhandled rejection if a lane fails first
+            chains.push(chain);
+          }
         }
       };
       // A few batches in flight hide Graph's latency; the pacer and the Retry-After gate still hold them to the budget.
@@ -61,6 +70,7 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
         for (let start = starts.shift(); start !== undefined; start = starts.shift()) await readBatch(start);
       });
       await Promise.all(lanes);
+      await Promise.all(chains);
       return out;
     },
 

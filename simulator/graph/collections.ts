@@ -16,9 +16,15 @@ export function contextUrl(ctx: GraphContext, name: string, select?: string[]): 
 }
 
 /** A page of `items` with an opaque offset skiptoken; nextLink is absolute https (graph-behaviour 3.7, 3.19). */
+/** A list that builds only the page asked for (a large group's members are not all looked up for each page). */
+export interface LazyList {
+  length: number;
+  slice(start: number, end: number): StoredObject[];
+}
+
 export function pageOf(
   ctx: GraphContext,
-  items: readonly StoredObject[],
+  items: readonly StoredObject[] | LazyList,
   opts: {
     set?: EntitySet;
     contextName: string;
@@ -40,7 +46,7 @@ export function pageOf(
   }
   const expand = opts.set ? parseExpand(ctx, opts.set.kind) : undefined;
   let source = items;
-  if (filter) source = items.filter((o) => filter(o.data, o.id));
+  if (filter) source = items.slice(0, items.length).filter((o) => filter(o.data, o.id));
   const slice = source.slice(offset, offset + top);
   const body: Record<string, unknown> = { '@odata.context': contextUrl(ctx, opts.contextName, select) };
   // graph-behaviour 3.10: @odata.count only with ConsistencyLevel: eventual and $count=true, first page only.

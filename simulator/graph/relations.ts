@@ -3,7 +3,7 @@ import type * as MG from '@microsoft/microsoft-graph-types';
 import { StoredObject } from '../store/types';
 import { EntitySet } from './entity-sets';
 import { GraphContext, GraphResponse, badRequest, json, noContent, notFound } from './types';
-import { idFromODataId, pageOf, requireAny } from './collections';
+import { idFromODataId, pageOf, requireAny, type LazyList } from './collections';
 import { addAppRoleAssignment, assignmentsOf, assignmentsTo } from '../identity/consent';
 import { render } from './render';
 import { contextUrl } from './collections';
@@ -34,11 +34,22 @@ export function listRelation(
       throw badRequest(`Casting to '${cast}' is not supported on this relationship.`, 'Request_UnsupportedQuery');
     }
   }
-  for (const id of ids) {
-    const o = ctx.tenant.index.get(id);
-    if (o && (!castKind || o.kind === castKind)) objs.push(o);
+  let source: StoredObject[] | LazyList = objs;
+  if (castKind || rel === 'transitiveMembers') {
+    for (const id of ids) {
+      const o = ctx.tenant.index.get(id);
+      if (o && (!castKind || o.kind === castKind)) objs.push(o);
+    }
+  } else {
+    // Only the page asked for is looked up; an id whose object is in the recycle bin is left out of its page, which
+    // may then hold fewer items than $top (Graph: "a page of results may contain zero or more results").
+    const all = Array.from(ids);
+    source = {
+      length: all.length,
+      slice: (start: number, end: number) => all.slice(start, end).flatMap((id) => ctx.tenant.index.get(id) ?? []),
+    };
   }
-  return pageOf(ctx, objs, {
+  return pageOf(ctx, source, {
     contextName: castKind ? `${castKind}s` : 'directoryObjects',
     defaultTop: 100,
     maxTop: 999,
