@@ -156,6 +156,11 @@ export class TypeWriter {
     });
   }
 
+  /** True when the base manifest (the previous snapshot of the type) has an entry for `id`. */
+  hasBaseEntry(id: string): boolean {
+    return this.base?.entries.has(id) ?? false;
+  }
+
   /** Delta said "changed" @removed: the object sits in the recycle bin; its last content is kept. */
   markSoftDeleted(id: string): Promise<void> {
     return this.serial(async () => {

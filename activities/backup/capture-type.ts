@@ -145,6 +145,7 @@ export function createCaptureActivities(deps: CaptureDependencies) {
             fullReadDeltaLink,
             deps,
           );
+          if (readMode === 'full' && spec.deletedItemsCast) await readRecycleBin(spec, graph, writer);
           const deltaLink = readMode === 'delta' ? outcome.deltaLink : fullReadDeltaLink;
           if (deltaLink) {
             writer.setSyncState({
@@ -204,6 +205,26 @@ export function createCaptureActivities(deps: CaptureDependencies) {
       }
     },
   };
+}
+
+/**
+ * A list read does not see the recycle bin; a full snapshot must still hold what can be restored from it. Objects
+ * the previous snapshot had keep their last content (and relationships), marked soft-deleted; others are stored as
+ * the recycle bin returns them. https://learn.microsoft.com/graph/api/directory-deleteditems-list
+ */
+async function readRecycleBin(spec: ObjectTypeSpec, graph: GraphReader, writer: TypeWriter): Promise<void> {
+  const select = spec.select ? `?$select=${spec.select.join(',')}&$top=999` : '?$top=999';
+  for await (const page of graph.pages(`${graph.rootUrl}/directory/deletedItems/${spec.deletedItemsCast}${select}`)) {
+    for (const item of page.value) {
+      const id = item[spec.idProperty] as string;
+      if (writer.hasBaseEntry(id)) {
+        await writer.markSoftDeleted(id);
+      } else {
+        const name = spec.displayNameProperty ? (item[spec.displayNameProperty] as string | undefined) : undefined;
+        await writer.addObject(id, name ?? null, storedForm(item), { state: 'softDeleted' });
+      }
+    }
+  }
 }
 
 /** Pages whose relationships are being read while earlier pages are stored (large groups' member lists overlap). */

@@ -157,10 +157,15 @@ describe('backup engine (real Temporal, storage and Entra simulator)', function 
 
   it('captures every object and relationship of the tenant, then only the changes, and equals the tenant both times', async () => {
     const target = await newTenant(120);
+    // Already in the recycle bin before the first backup: a full snapshot still holds it, restorable.
+    const binned = fx.sim.control.listObjects(target.directory, 'user', { limit: 20 })[19];
+    fx.sim.control.deleteObject(target.directory, binned.id);
     const first = await backup(target);
     assert.equal(first.status, 'completed', await skippedDetail(target, first.snapshotId));
     const types = listObjectTypes().map((t) => t.key);
     await assertSnapshotEqualsTenant(target, first.snapshotId!, types);
+    const firstUsers = await (await repositoryOf(target)).listEntries(first.snapshotId!, 'users');
+    assert.equal(firstUsers.find((e) => e.id === binned.id)?.state, 'softDeleted');
 
     // Relationships: every group's members as Graph lists them.
     const repo = await repositoryOf(target);
