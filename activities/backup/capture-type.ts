@@ -301,6 +301,8 @@ async function readInto(
       // The next page is fetched while this one is stored.
       upcoming = pages.next();
       upcoming.catch(() => undefined); // awaited next round; not unhandled if storing this page fails first
+      // A worker shutting down (or the backup cancelled) stops the read between pages; the last checkpoint stays.
+      Context.current().cancellationSignal.throwIfAborted();
       const page = step.value;
       const items = page.value.filter((item) => typeof item[spec.idProperty] === 'string');
       const parents = items.filter((item) => {
