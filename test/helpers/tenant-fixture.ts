@@ -54,7 +54,8 @@ export async function startTenantFixture(
   const productEnv: Record<string, string> = {
     ENTRA_BACKUP_BIN_DIR: stack.config.local.binDir,
     TEMPORAL_ADDRESS: stack.config.temporal.address,
-    TEMPORAL_TASK_QUEUE: stack.config.temporal.taskQueue,
+    // Its own task queue: a worker left by another test file (with another simulator) must never take its tasks.
+    TEMPORAL_TASK_QUEUE: `${stack.config.temporal.taskQueue}-${randomBytes(4).toString('hex')}`,
     STORAGE_API_ENDPOINT: stack.config.storage.apiEndpoint ?? 'gcs',
     API_PORT: String(apiPort),
     ENTRA_AUTHORITY_HOST: sim.authorityHost,
