@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --users N [--days 30] [--churn 0.01] [--latency-ms 80] [--jitter-ms 40] [--full-read-every 7]
- *   [--worker-heap-mb 320]`
+ *   [--worker-heap-mb 256]`
  *
  * Backs up a simulated tenant of N users through the real stack — Temporal dev server, a worker in its own process,
  * the GCS emulator, the Entra simulator with Microsoft's published throttle budget and a latency model — then an
@@ -48,7 +48,7 @@ async function run(): Promise<void> {
       'jitter-ms': { type: 'string', default: '40' },
       'full-read-every': { type: 'string', default: '7' },
       /** V8 old-space limit of the worker (MB); V8's default on a large machine lets garbage pile up for GBs. */
-      'worker-heap-mb': { type: 'string', default: '320' },
+      'worker-heap-mb': { type: 'string', default: '256' },
     },
   });
   const users = Number(values.users);
