@@ -89,6 +89,8 @@ export interface StorageConfig {
   defaultBucket: string;
   /** Wraps every tenant's data key (base64, 32 bytes): STORAGE_MASTER_KEY. */
   masterKey: string;
+  /** Longest one storage request (a pack upload included) may take before it fails and is retried. */
+  requestTimeoutMs: number;
 }
 
 export interface BackupConfig {
@@ -149,6 +151,8 @@ export interface AppConfig {
   worker: {
     maxConcurrentActivities: number;
     shutdownGraceTime: Duration;
+    /** After this the worker stops even if an activity ignores cancellation (the process should then exit). */
+    shutdownForceTime: Duration;
     /** Prebuilt workflow bundle (npm run build:workflows); unset: the worker bundles the workflows at start. */
     workflowBundlePath?: string;
   };
@@ -260,6 +264,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       keyFilename: optional(env, 'STORAGE_KEY_FILE'),
       defaultBucket: str(env, 'STORAGE_DEFAULT_BUCKET', 'entra-backup'),
       masterKey: storageMasterKey(env, production),
+      requestTimeoutMs: int(env, 'STORAGE_REQUEST_TIMEOUT_SECONDS', 120) * 1000,
     },
     api: {
       host: str(env, 'API_HOST', '127.0.0.1'),
@@ -296,6 +301,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     worker: {
       maxConcurrentActivities: int(env, 'WORKER_MAX_CONCURRENT_ACTIVITIES', 50),
       shutdownGraceTime: str(env, 'WORKER_SHUTDOWN_GRACE', '30 seconds') as Duration,
+      shutdownForceTime: str(env, 'WORKER_SHUTDOWN_FORCE', '60 seconds') as Duration,
       workflowBundlePath: optional(env, 'WORKFLOW_BUNDLE_PATH'),
     },
     local,

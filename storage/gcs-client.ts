@@ -9,6 +9,9 @@ import type { StorageConfig } from '../temporal.config';
 export function createStorageClient(config: StorageConfig): Storage {
   return new Storage({
     projectId: config.projectId,
+    // Without it the library sends requests with no timeout at all: a request that stalls (seen with the emulator)
+    // holds its activity forever, past the heartbeat timeout that already retried it, and blocks worker shutdown.
+    timeout: config.requestTimeoutMs,
     ...(config.apiEndpoint ? { apiEndpoint: config.apiEndpoint } : {}),
     ...(config.keyFilename ? { keyFilename: config.keyFilename } : {}),
   });

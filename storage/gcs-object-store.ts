@@ -29,8 +29,11 @@ export class GcsObjectStore implements ObjectStore {
 
   async put(key: string, bytes: Buffer, options: PutOptions = {}): Promise<PutResult> {
     try {
+      // Simple uploads get no timeout from the library (it sets 0); every other request gets the client's.
+      const timeout = this.bucket.storage.timeout;
       await this.file(key).save(bytes, {
         resumable: false,
+        ...(timeout ? { timeout } : {}),
         contentType: 'application/octet-stream',
         // The library only retries uploads that carry a precondition; create-only writes do, so they are retried.
         ...(options.ifGenerationMatch0 ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),

@@ -22,5 +22,8 @@ export async function createWorker(
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     // In-flight activities get this long to finish (or heartbeat their checkpoint) after SIGTERM.
     shutdownGraceTime: config.worker.shutdownGraceTime,
+    // An activity stuck in a call that never returns would otherwise keep a stopping worker alive for ever
+    // (sdk-typescript#2266): run() then rejects and the process exits, and Temporal retries the activity elsewhere.
+    shutdownForceTime: config.worker.shutdownForceTime,
   });
 }

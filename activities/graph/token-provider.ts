@@ -12,6 +12,12 @@ export interface AppToken {
 }
 
 /**
+ * msal-node sends its token POST without a timeout; a token endpoint that never answers would hold the activity
+ * (and worker shutdown) forever. Past this the request is given up as a retryable failure.
+ */
+export const TOKEN_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
  * App-only tokens for one of our two apps in one customer tenant, through the unmodified msal-node. One
  * ConfidentialClientApplication per (app, directory) so msal's token cache does its job; secrets come from the
  * worker's configuration and never leave this process.
@@ -19,7 +25,10 @@ export interface AppToken {
 export class TokenProvider {
   private readonly clients = new Map<string, ConfidentialClientApplication>();
 
-  constructor(private readonly entra: EntraConfig) {}
+  constructor(
+    private readonly entra: EntraConfig,
+    private readonly timeoutMs = TOKEN_REQUEST_TIMEOUT_MS,
+  ) {}
 
   private client(app: EntraApp, directory: string): ConfidentialClientApplication {
     const key = `${app}:${directory.toLowerCase()}`;
@@ -48,13 +57,23 @@ export class TokenProvider {
   /** `fresh` skips msal's cache: consent checks must see the tenant as it is now, not as an hour-old token saw it. */
   async acquire(app: EntraApp, directory: string, fresh = false): Promise<AppToken> {
     let result;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      result = await this.client(app, directory).acquireTokenByClientCredential({
+      const request = this.client(app, directory).acquireTokenByClientCredential({
         scopes: [`${this.entra.graphResource}/.default`],
         skipCache: fresh,
       });
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the token endpoint did not answer within ${this.timeoutMs} ms`)),
+          this.timeoutMs,
+        );
+      });
+      result = await Promise.race([request, deadline]);
     } catch (err) {
       throw classifyTokenError(err) ?? err;
+    } finally {
+      clearTimeout(timer);
     }
     if (!result) throw new Error('msal returned no token');
     const claims = decodeClaims(result.accessToken);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { canonicalBytes } from '../../storage/canonical-json';
 import { GcsObjectStore } from '../../storage/gcs-object-store';
+import { createStorageClient } from '../../storage/gcs-client';
 import { MasterKey, WrongMasterKeyError } from '../../storage/keys';
 import { Repository } from '../../storage/repository';
 
@@ -147,5 +148,44 @@ describe('storage: GcsObjectStore against fake-gcs-server', function () {
     const check = await reopened.check();
     assert.equal(check.ok, true, check.errors.join('\n'));
     await assert.rejects(Repository.open(store, MasterKey.generate()), WrongMasterKeyError);
+  });
+});
+
+describe('storage: a storage server that accepts a request and never answers', function () {
+  this.timeout(30_000);
+  let server: ReturnType<typeof createServer>;
+  let endpoint: string;
+  const sockets = new Set<import('node:net').Socket>();
+
+  before(async () => {
+    // Takes the connection, reads the request, never writes a byte back: what a stalled emulator or proxy does.
+    server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+
+  after(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('fails reads and writes after the configured timeout instead of hanging the activity', async () => {
+    const storage = createStorageClient({
+      apiEndpoint: endpoint,
+      projectId: 'test',
+      defaultBucket: 'b',
+      masterKey: Buffer.alloc(32).toString('base64'),
+      requestTimeoutMs: 300,
+    });
+    const store = new GcsObjectStore(storage.bucket('b'), 'tenant');
+    const started = Date.now();
+    await assert.rejects(store.put('pack', Buffer.from('x')));
+    await assert.rejects(store.get('index'));
+    // The library retries a timed-out read a few times with backoff (about 8 s in all); unbounded without a timeout.
+    assert.ok(Date.now() - started < 25_000, `${Date.now() - started} ms`);
   });
 });
