@@ -73,7 +73,7 @@ describe('simulator: throttling', function () {
       assert.equal((await graphFetch(sim, t, '/devices')).status, 429);
       assert.equal(sim.control.usage({ tenantId }).earlyRetries.length, 1);
       // Any request well after the 429 but before its Retry-After is early too.
-      await new Promise((r) => setTimeout(r, 120));
+      await new Promise((r) => setTimeout(r, 300));
       assert.equal((await graphFetch(sim, t, '/domains')).status, 429);
       assert.equal(sim.control.usage({ tenantId }).earlyRetries.length, 2);
     } finally {
