@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { activityInfo, Context } from '@temporalio/activity';
 import {
   classifyReadError,
@@ -227,8 +228,15 @@ async function readRecycleBin(spec: ObjectTypeSpec, graph: GraphReader, writer: 
   }
 }
 
-/** Pages whose relationships are being read while earlier pages are stored (large groups' member lists overlap). */
-const PAGES_AHEAD = 3;
+/**
+ * Pages read ahead of the one being stored, while their relationships are read. Bounded by the parents whose
+ * relationships are outstanding rather than by a fixed page count: one all-users group's member list is a chain of a
+ * hundred pages, and a pipeline only three pages deep kept every later page of groups waiting behind it.
+ */
+const MAX_PAGES_AHEAD = 16;
+/** Objects stored between yields to the event loop (a few milliseconds of CPU). */
+const STORE_YIELD_EVERY = 50;
+const MAX_PARENTS_AHEAD = 5_000;
 
 type Relationships = Map<string, Record<string, { id: string; [k: string]: unknown }[]>>;
 
@@ -255,7 +263,15 @@ async function readInto(
   /** Stores one page (in page order) once its relationships are read; then checkpoints up to its next link. */
   const store = async (page: GraphPage, items: Record<string, unknown>[], relationships: Relationships) => {
     const storing = Date.now();
+    let sinceYield = 0;
     for (const item of items) {
+      // Storing a page is CPU work (hash, compress, encrypt) awaited only through microtasks, which starves socket
+      // I/O: the next page, already asked for, would not even be sent until the whole page is stored. Yielding now
+      // and then lets the fetch of the next page (and other chains' pages) overlap with storing this one.
+      if (++sinceYield >= STORE_YIELD_EVERY) {
+        sinceYield = 0;
+        await yieldToEventLoop();
+      }
       const id = item[spec.idProperty] as string;
       const removed = item['@removed'] as { reason?: string } | undefined;
       objectsRead++;
@@ -290,9 +306,17 @@ async function readInto(
   const pages: AsyncIterator<GraphPage> = (spec.singleton ? graph.single(startUrl) : graph.pages(startUrl))[
     Symbol.asyncIterator
   ]();
-  // Pages are fetched one after another (Graph's links are sequential), but the relationships of up to PAGES_AHEAD
-  // pages are read at once; pages are stored, and checkpointed, strictly in order.
-  const ahead: { page: GraphPage; items: Record<string, unknown>[]; relationships: Promise<Relationships> }[] = [];
+  // Pages are fetched one after another (Graph's links are sequential), but the relationships of several pages are
+  // read at once; pages are stored, and checkpointed, strictly in order.
+  const ahead: {
+    page: GraphPage;
+    items: Record<string, unknown>[];
+    parents: number;
+    relationships: Promise<Relationships>;
+  }[] = [];
+  const full = () =>
+    ahead.length > 0 &&
+    (ahead.length >= MAX_PAGES_AHEAD || ahead.reduce((n, a) => n + a.parents, 0) >= MAX_PARENTS_AHEAD);
   try {
     let upcoming = pages.next();
     for (;;) {
@@ -313,8 +337,9 @@ async function readInto(
       });
       const relationships = readRelationships(spec, graph, parents);
       relationships.catch(() => undefined); // awaited in order below; not unhandled if an earlier page fails first
-      ahead.push({ page, items, relationships });
-      if (ahead.length >= PAGES_AHEAD) {
+      ahead.push({ page, items, parents: parents.length, relationships });
+      // Types without relationships store each page at once (the next one is already being fetched).
+      while (full() || (ahead.length > 0 && spec.relationships.length === 0)) {
         const next = ahead.shift()!;
         await store(next.page, next.items, await next.relationships);
       }

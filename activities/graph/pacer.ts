@@ -26,6 +26,11 @@ import {
  * Near the limit the number of requests in flight is bounded as well: with p known, the in-flight estimate may not
  * exceed the remaining (1 − p) × budget; after a 429 only one request at a time is sent until Graph answers without
  * throttling. Requests in flight when Graph starts throttling would otherwise all arrive inside the Retry-After.
+ *
+ * Next pages go first. A page link can only be followed once the page before it is in, so the longest chains (the
+ * user listing, the member list of an all-users group: a hundred pages each in a large tenant) set the length of a
+ * backup; requests that can be sent in any order ($batch of first pages) fill the rest of the budget behind them.
+ * FIFO would make every step of a chain wait behind the whole queue of parallel requests.
  */
 export interface PacerOptions {
   /** Microsoft's window: 10 s. */
@@ -69,6 +74,9 @@ export interface PacerObservation {
   limitPercentage?: number | null;
 }
 
+/** `chain`: a next page of a sequential read (on the critical path); `bulk`: anything that can wait its turn. */
+export type PacerPriority = 'chain' | 'bulk';
+
 interface Waiter {
   cost: number;
   queuedAt: number;
@@ -92,7 +100,9 @@ export class Pacer {
   private budget: number;
   private tokens: number;
   private refilledAt: number;
-  private readonly queue: Waiter[] = [];
+  /** Next pages of sequential reads: served before `bulk`. Each chain has at most one request waiting. */
+  private readonly chains: Waiter[] = [];
+  private readonly bulk: Waiter[] = [];
   private inFlight = 0;
   private inFlightRu = 0;
   /** p of the latest Graph answer; 1 after a 429 until an answer says otherwise. */
@@ -122,17 +132,17 @@ export class Pacer {
       tokens: this.tokens,
       inFlight: this.inFlight,
       inFlightRu: this.inFlightRu,
-      queued: this.queue.length,
+      queued: this.chains.length + this.bulk.length,
       lastLimitPercentage: this.lastLimitPercentage,
       limitEstimate: this.limitEstimate,
       windowRu: this.windowRu(now),
     };
   }
 
-  /** Waits (FIFO) until a request of this estimated cost may be sent, and charges it. */
-  acquire(cost: number): Promise<PacerTicket> {
+  /** Waits until a request of this estimated cost may be sent (next pages first, else FIFO), and charges it. */
+  acquire(cost: number, priority: PacerPriority = 'bulk'): Promise<PacerTicket> {
     return new Promise((resolve) => {
-      this.queue.push({ cost: Math.max(1, cost), queuedAt: Date.now(), resolve });
+      (priority === 'chain' ? this.chains : this.bulk).push({ cost: Math.max(1, cost), queuedAt: Date.now(), resolve });
       this.pump();
     });
   }
@@ -256,8 +266,10 @@ export class Pacer {
   private pump(now = Date.now()): void {
     this.endPeriod(now);
     this.refill(now);
-    while (this.queue.length > 0) {
-      const head = this.queue[0];
+    for (;;) {
+      const queue = this.chains.length > 0 ? this.chains : this.bulk;
+      const head = queue[0];
+      if (!head) return;
       const fitsInFlight = this.inFlight === 0 || this.inFlightRu + head.cost <= this.headroom();
       if (!fitsInFlight) return; // a release will pump again
       const needed = Math.min(head.cost, this.capacity());
@@ -270,7 +282,7 @@ export class Pacer {
         this.schedule(waitMs);
         return;
       }
-      this.queue.shift();
+      queue.shift();
       this.tokens -= head.cost;
       this.inFlight++;
       this.inFlightRu += head.cost;
@@ -313,6 +325,12 @@ export function estimateContextCost(context: Context): number {
   return estimateResourceUnits(method, url);
 }
 
+/** A GET of a page link (`$skiptoken`, or a delta round's next/delta link) continues a chain; the rest is bulk. */
+export function pacerPriority(context: Context): PacerPriority {
+  if (requestMethod(context) !== 'GET') return 'bulk';
+  return /[?&](\$|%24)(skiptoken|deltatoken)=/i.test(requestUrl(context)) ? 'chain' : 'bulk';
+}
+
 /**
  * Holds each request until the tenant's pacer releases it, then tells the pacer what Graph charged. Above the
  * Retry-After handler: a request retried after a 429 keeps its ticket (Graph does not charge throttled requests).
@@ -328,7 +346,7 @@ export class PacingHandler implements Middleware {
   async execute(context: Context): Promise<void> {
     const next = requireNext(this.next, 'PacingHandler');
     const started = performance.now();
-    const ticket = await this.pacer.acquire(estimateContextCost(context));
+    const ticket = await this.pacer.acquire(estimateContextCost(context), pacerPriority(context));
     this.stats.pacingWaitMs += performance.now() - started;
     const observation: PacerObservation = {};
     try {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { GraphError } from '@microsoft/microsoft-graph-client';
+import { GraphError, type Context } from '@microsoft/microsoft-graph-client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   estimateBatchResourceUnits,
@@ -13,7 +13,7 @@ import {
   parseRetryAfter,
   throttleScope,
 } from '../../activities/graph/retry-after';
-import { Pacer } from '../../activities/graph/pacer';
+import { Pacer, pacerPriority, type PacerPriority } from '../../activities/graph/pacer';
 import { DeltaTokenExpiredError, TokenAcquisitionError, toActivityFailure } from '../../activities/graph/graph-failure';
 import { authFailure } from '../../activities/graph/auth-failure';
 
@@ -160,6 +160,33 @@ describe('graph read layer: pacer', () => {
     pacer.release(first, { resourceUnits: 1, limitPercentage: null });
     pacer.release(await secondTicket);
     assert.equal(second, true);
+  });
+
+  it('sends next pages of sequential reads before queued parallel requests, which still get every token left', async () => {
+    const pacer = new Pacer({ windowMs: 1000, initialBudget: 100, minBudget: 10, burstFraction: 0.05 });
+    const order: string[] = [];
+    const take = (name: string, priority: PacerPriority) =>
+      pacer.acquire(5, priority).then((t) => {
+        order.push(name);
+        pacer.release(t, { resourceUnits: 5, limitPercentage: null });
+      });
+    // The burst (5 RU) lets bulk-1 go at once; the rest queue for tokens at 90 RU/s.
+    const waits = [take('bulk-1', 'bulk'), take('bulk-2', 'bulk'), take('bulk-3', 'bulk')];
+    waits.push(take('chain-1', 'chain'));
+    await new Promise((r) => setTimeout(r, 20));
+    waits.push(take('chain-2', 'chain'));
+    await Promise.all(waits);
+    assert.deepEqual(order, ['bulk-1', 'chain-1', 'chain-2', 'bulk-2', 'bulk-3']);
+  });
+
+  it('tells next-page GETs from first pages and batches', () => {
+    const ctx = (method: string, url: string) => ({ request: url, options: { method } }) as unknown as Context;
+    const root = 'https://graph.example/v1.0';
+    assert.equal(pacerPriority(ctx('GET', `${root}/users?$select=id&$top=999&$skiptoken=abc`)), 'chain');
+    assert.equal(pacerPriority(ctx('GET', `${root}/groups/delta?%24skiptoken=abc`)), 'chain');
+    assert.equal(pacerPriority(ctx('GET', `${root}/users/delta?$deltatoken=xyz`)), 'chain');
+    assert.equal(pacerPriority(ctx('GET', `${root}/users?$select=id&$top=999`)), 'bulk');
+    assert.equal(pacerPriority(ctx('POST', `${root}/$batch`)), 'bulk');
   });
 
   it('increases the budget additively after a window that wanted more without pressure', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { open, seal, sealCompressed, openCompressed, IntegrityError } from '../../storage/crypto';
+import { gzipSync } from 'node:zlib';
+import { gzipWindowBits, open, seal, sealCompressed, openCompressed, IntegrityError } from '../../storage/crypto';
 import { DATA_KEY_FILE, loadOrCreateDataKey, MasterKey, WrongMasterKeyError } from '../../storage/keys';
 import { MemoryObjectStore } from '../../storage/memory-object-store';
 import { Repository } from '../../storage/repository';
@@ -39,6 +40,28 @@ describe('storage: keys and encryption', () => {
     const sealed = sealCompressed(key, 'blob', big);
     assert.ok(sealed.length < 1000, 'gzip before encryption');
     assert.deepEqual(openCompressed(key, 'blob', sealed), big);
+  });
+
+  it('compresses each blob with a window sized to it: as small as zlib defaults, and readable back', () => {
+    const key = Buffer.alloc(32, 2);
+    let seed = 1;
+    const word = () =>
+      ['alpha', 'beta', 'gamma', 'delta', 'tenant', 'user', 'group'][(seed = (seed * 48271) % 2147483647) % 7];
+    for (const length of [0, 1, 200, 250, 251, 511, 1500, 1786, 1787, 4000, 33_000, 200_000]) {
+      const text = Array.from({ length: Math.ceil(length / 4) }, word)
+        .join(' ')
+        .slice(0, length);
+      const plain = Buffer.from(text);
+      assert.deepEqual(openCompressed(key, 'blob', sealCompressed(key, 'blob', plain)), plain, `${length} bytes`);
+      // Sealing adds the same bytes either way; the compressed body is what the window could change.
+      assert.equal(
+        gzipSync(plain, { windowBits: gzipWindowBits(plain.length) }).length,
+        gzipSync(plain).length,
+        `${length} bytes compress as with the default window`,
+      );
+    }
+    assert.equal(gzipWindowBits(1500), 11);
+    assert.equal(gzipWindowBits(1_000_000), 15);
   });
 
   it('creates the data key once and unwraps it with the same master key', async () => {
