@@ -1,10 +1,31 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+} from '@temporalio/client';
 import type { AppConfig } from '../temporal.config';
 import { backupScheduleId, backupWorkflowIdPrefix, type BackupTarget } from '../tenants/types';
 import { jobKindKey, organizationIdKey, resellerIdKey, tenantIdKey } from '../temporal/search-attributes';
 
 /** The daily backup schedule of each tenant, as a real Temporal schedule (visible and controllable in the Web UI). */
 export function createScheduleActivities(temporal: Client, config: AppConfig) {
+  /**
+   * The backup the schedule has going, if any. A run the schedule has just started shows in `recentActions` before
+   * it shows in `runningActions` (seen under load: a second Backup now then started a second backup), so the
+   * latest recent action's own status is asked as well.
+   */
+  const runningBackup = async (info: ScheduleDescription['info']): Promise<string | undefined> => {
+    const listed = info.runningActions[0]?.workflow.workflowId;
+    if (listed) return listed;
+    const latest = [...info.recentActions].sort((a, b) => a.takenAt.getTime() - b.takenAt.getTime()).at(-1)?.action
+      .workflow.workflowId;
+    if (!latest) return undefined;
+    const { status } = await temporal.workflow.getHandle(latest).describe();
+    return status.name === 'RUNNING' ? latest : undefined;
+  };
+
   return {
     /** Idempotent: an existing schedule is kept as it is. Every 24 hours, never two runs at once. */
     async ensureBackupSchedule(target: BackupTarget): Promise<{ scheduleId: string }> {
@@ -57,9 +78,8 @@ export function createScheduleActivities(temporal: Client, config: AppConfig) {
     async triggerBackup(input: { tenantId: string }): Promise<{ workflowId: string; alreadyRunning: boolean }> {
       const handle = temporal.schedule.getHandle(backupScheduleId(input.tenantId));
       const { info } = await handle.describe();
-      if (info.runningActions.length > 0) {
-        return { workflowId: info.runningActions[0].workflow.workflowId, alreadyRunning: true };
-      }
+      const running = await runningBackup(info);
+      if (running) return { workflowId: running, alreadyRunning: true };
       const before = new Set(info.recentActions.map((a) => a.action.workflow.workflowId));
       // SKIP, as the schedule's own runs: the SDK's default for a trigger is ALLOW_ALL, which would start a second
       // backup beside one the schedule has started but not yet reported as running.
@@ -72,9 +92,8 @@ export function createScheduleActivities(temporal: Client, config: AppConfig) {
         ].find((w) => !before.has(w.workflowId));
         if (started) return { workflowId: started.workflowId, alreadyRunning: false };
         // The trigger was skipped: a run the first describe did not show yet is going on.
-        if (info.runningActions.length > 0) {
-          return { workflowId: info.runningActions[0].workflow.workflowId, alreadyRunning: true };
-        }
+        const other = await runningBackup(info);
+        if (other) return { workflowId: other, alreadyRunning: true };
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error('the schedule did not start a backup within 10 seconds');
