@@ -48,6 +48,9 @@ export async function startTestStack(): Promise<TestStack> {
     LOCAL_TEMPORAL_UI_PORT: String(temporalUiPort),
     LOCAL_GCS_PORT: String(gcsPort),
     TEMPORAL_TASK_QUEUE: 'entra-backup-test',
+    ...(process.env.STORAGE_REQUEST_TIMEOUT_SECONDS
+      ? { STORAGE_REQUEST_TIMEOUT_SECONDS: process.env.STORAGE_REQUEST_TIMEOUT_SECONDS }
+      : {}),
   });
   const options: LocalStackOptions = { ...config.local, namespace: config.temporal.namespace };
   await startStack(options);
