@@ -135,6 +135,8 @@ export interface EntraConfig {
   consentStateKey: string;
   /** How long an admin-consent request stays open before it expires (CONSENT_TIMEOUT_SECONDS). */
   consentTimeoutMs: number;
+  /** Deadline of one Graph request attempt, body included, after which it is retried (GRAPH_REQUEST_TIMEOUT_SECONDS). */
+  graphRequestTimeoutMs: number;
 }
 
 export interface AppConfig {
@@ -297,6 +299,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ),
       consentStateKey: str(env, 'CONSENT_STATE_KEY', ''),
       consentTimeoutMs: int(env, 'CONSENT_TIMEOUT_SECONDS', 3600) * 1000,
+      graphRequestTimeoutMs: int(env, 'GRAPH_REQUEST_TIMEOUT_SECONDS', 120) * 1000,
     },
     worker: {
       maxConcurrentActivities: int(env, 'WORKER_MAX_CONCURRENT_ACTIVITIES', 50),

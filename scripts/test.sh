@@ -8,8 +8,9 @@ cd "$root"
 if [[ -f .local/certs/ca.pem ]]; then
   export NODE_EXTRA_CA_CERTS="$root/.local/certs/ca.pem"
 fi
-# A storage request that stalls fails after this and is retried, well inside a test's own timeout (default 120 s).
+# A storage or Graph request that stalls fails after this and is retried, well inside a test's own timeout (default 120 s).
 export STORAGE_REQUEST_TIMEOUT_SECONDS="${STORAGE_REQUEST_TIMEOUT_SECONDS:-15}"
+export GRAPH_REQUEST_TIMEOUT_SECONDS="${GRAPH_REQUEST_TIMEOUT_SECONDS:-30}"
 [[ $# -gt 0 ]] || set -- 'test/**/*.test.ts'
 out="$(mktemp)"
 npx mocha --reporter ./test/helpers/summary-reporter.cjs "$@" | tee "$out"

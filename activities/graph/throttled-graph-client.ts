@@ -25,7 +25,7 @@ export interface ThrottleOptions {
   pacer?: Partial<PacerOptions>;
   retryAfter?: Partial<RetryAfterOptions>;
   transient?: Partial<TransientRetryOptions>;
-  /** Deadline of one attempt, response body included. Default 120 s. */
+  /** Deadline of one attempt, response body included. Default: the configuration's graphRequestTimeoutMs. */
   requestTimeoutMs?: number;
   /** Registries to share pacers and gates through; the process-wide ones by default (tests pass fresh ones). */
   pacers?: PacerRegistry;
@@ -76,7 +76,7 @@ export function createThrottledGraphClient(
     new PacingHandler(pacer, stats),
     new RetryAfterHandler(gate, stats, retryAfter, (ms) => pacer.throttled(ms)),
     new StatsHandler(stats),
-    new RequestTimeoutHandler(options.requestTimeoutMs ?? 120_000),
+    new RequestTimeoutHandler(options.requestTimeoutMs ?? entra.graphRequestTimeoutMs),
     new HTTPMessageHandler(),
   ];
   const client = Client.initWithMiddleware({

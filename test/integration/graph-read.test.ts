@@ -272,6 +272,20 @@ describe('graph read layer against the simulator', function () {
     assert.ok(throttledUrls.size > 0);
   });
 
+  it('abandons an attempt Graph does not answer within the request timeout and retries it', async () => {
+    sim.control.setLatency({ baseMs: 1000, jitterMs: 0 });
+    try {
+      const g = graph({ requestTimeoutMs: 150, transient: { maxRetries: 2, baseDelayMs: 10 } });
+      const started = Date.now();
+      await assert.rejects(g.readAll(`${entra.graphBaseUrl}/users?$top=5`));
+      const elapsed = Date.now() - started;
+      assert.equal(g.stats.transientRetries, 2, 'each timed-out attempt was retried until the retries ran out');
+      assert.ok(elapsed < 1000, `three attempts gave up after ${elapsed} ms, none waited for the 1 s answer`);
+    } finally {
+      sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
+    }
+  });
+
   it('turns 410 on an expired delta link into DeltaTokenExpiredError with the restart Location', async () => {
     const g = graph();
     let deltaLink: string | undefined;

@@ -42,6 +42,14 @@ describe('temporal.config loadConfig', () => {
     });
   });
 
+  it('bounds every storage and Graph request, 120 s unless configured', () => {
+    assert.equal(loadConfig({}).storage.requestTimeoutMs, 120_000);
+    assert.equal(loadConfig({}).entra.graphRequestTimeoutMs, 120_000);
+    const c = loadConfig({ STORAGE_REQUEST_TIMEOUT_SECONDS: '15', GRAPH_REQUEST_TIMEOUT_SECONDS: '30' });
+    assert.equal(c.storage.requestTimeoutMs, 15_000);
+    assert.equal(c.entra.graphRequestTimeoutMs, 30_000);
+  });
+
   it('rejects a malformed number naming the variable', () => {
     assert.throws(() => loadConfig({ API_PORT: 'eighty' }), /API_PORT must be a non-negative integer/);
   });
