@@ -1,7 +1,8 @@
 import { sha256Hex } from './canonical-json';
-import { sealCompressed } from './crypto';
+import { SEAL_OVERHEAD, sealCompressed } from './crypto';
 import { sealBlob, type BlobKind, type PackedBlob } from './blob';
 import type { ObjectStore } from './object-store';
+import type { SealPool } from './seal-pool';
 
 export const DEFAULT_PACK_TARGET_SIZE = 4 * 1024 * 1024;
 
@@ -21,8 +22,9 @@ export interface WrittenPack {
  * At most one pack's worth of sealed blobs is held in memory.
  */
 export class PackWriter {
-  private parts: Buffer[] = [];
-  private blobs: PackedBlob[] = [];
+  /** Blobs of the pack being filled, in order; a blob sealed in a worker thread is a promise until flush. */
+  private entries: { id: string; kind: BlobKind; sealed: Buffer | Promise<Buffer> }[] = [];
+  /** Bytes of the pack being filled: sealed sizes, or half the plaintext while a thread seals it. */
   private size = 0;
   private readonly pendingIds = new Set<string>();
   readonly stats = { packs: 0, bytes: 0, blobs: 0 };
@@ -31,6 +33,7 @@ export class PackWriter {
     private readonly store: ObjectStore,
     private readonly dataKey: Buffer,
     private readonly targetSize = DEFAULT_PACK_TARGET_SIZE,
+    private readonly sealer?: SealPool,
   ) {}
 
   /** True if the blob is in the pack being filled (not yet in any index). */
@@ -45,31 +48,50 @@ export class PackWriter {
   /** Adds a blob; returns the finished pack when this addition filled one. */
   async add(id: string, kind: BlobKind, plaintext: Buffer): Promise<WrittenPack | undefined> {
     if (this.pendingIds.has(id)) return undefined;
-    return this.addSealed(id, kind, sealBlob(this.dataKey, plaintext));
+    if (!this.sealer) return this.addSealed(id, kind, sealBlob(this.dataKey, plaintext));
+    const sealed = this.sealer.seal(this.dataKey, 'blob', plaintext);
+    sealed.catch(() => undefined); // awaited by flush; not unhandled if the writer is abandoned first
+    // JSON compresses to about half; the estimate only decides when the pack is full enough to write.
+    return this.append(id, kind, sealed, Math.ceil(plaintext.length / 2) + SEAL_OVERHEAD);
   }
 
   /** Adds a blob that is already sealed (prune copying live blobs out of a mostly-garbage pack). */
   async addSealed(id: string, kind: BlobKind, sealed: Buffer): Promise<WrittenPack | undefined> {
     if (this.pendingIds.has(id)) return undefined;
-    this.blobs.push({ id, kind, offset: this.size, length: sealed.length });
-    this.parts.push(sealed);
-    this.size += sealed.length;
+    return this.append(id, kind, sealed, sealed.length);
+  }
+
+  private async append(
+    id: string,
+    kind: BlobKind,
+    sealed: Buffer | Promise<Buffer>,
+    size: number,
+  ): Promise<WrittenPack | undefined> {
+    this.entries.push({ id, kind, sealed });
+    this.size += size;
     this.pendingIds.add(id);
     return this.size >= this.targetSize ? this.flush() : undefined;
   }
 
   /** Writes the pack being filled, if any. */
   async flush(): Promise<WrittenPack | undefined> {
-    if (this.blobs.length === 0) return undefined;
-    const blobs = this.blobs;
+    if (this.entries.length === 0) return undefined;
+    const entries = this.entries;
+    this.entries = [];
+    this.size = 0;
+    const parts = await Promise.all(entries.map((e) => e.sealed));
+    const blobs: PackedBlob[] = [];
+    let offset = 0;
+    entries.forEach((e, i) => {
+      blobs.push({ id: e.id, kind: e.kind, offset, length: parts[i].length });
+      offset += parts[i].length;
+    });
     const header = sealCompressed(this.dataKey, 'pack-header', Buffer.from(JSON.stringify({ v: 1, blobs }), 'utf8'));
     const length = Buffer.alloc(4);
     length.writeUInt32BE(header.length);
-    const bytes = Buffer.concat([...this.parts, header, length]);
-    this.parts = [];
-    this.blobs = [];
-    this.size = 0;
-    this.pendingIds.clear();
+    const bytes = Buffer.concat([...parts, header, length]);
+    // Only this pack's ids: blobs added while it was being sealed belong to the next pack.
+    for (const e of entries) this.pendingIds.delete(e.id);
     const id = sha256Hex(bytes);
     await this.store.put(packKey(id), bytes, { ifGenerationMatch0: true });
     this.stats.packs++;

@@ -25,6 +25,7 @@ import {
 } from './snapshot';
 import { SnapshotWriter, type CommitInput } from './snapshot-writer';
 import { TypeWriter, type TypeWriteMode } from './type-writer';
+import type { SealPool } from './seal-pool';
 
 export interface RepositoryOptions {
   /** Target pack size in bytes (default 4 MiB). */
@@ -32,6 +33,8 @@ export interface RepositoryOptions {
   /** Clock, for tests of retention and lock staleness. */
   now?: () => Date;
   lockStaleMs?: number;
+  /** Worker threads that compress and encrypt new blobs; unset: the calling thread does. */
+  sealer?: SealPool;
 }
 
 export interface SnapshotInfo {
@@ -66,6 +69,7 @@ export class Repository {
       index,
       blobs,
       packTargetSize: options.packTargetSize ?? DEFAULT_PACK_TARGET_SIZE,
+      sealer: options.sealer,
       now,
       lockStaleMs,
       acquireLock: (kind) => Lock.acquire(store, kind, { now, staleMs: lockStaleMs }),

@@ -76,7 +76,14 @@ export class TypeWriter {
     private readonly lock: Lock,
   ) {
     this.entries = mode === 'changes' && base ? new Map(base.entries) : new Map();
-    this.blobs = new BlobWriter(ctx.store, ctx.dataKey, ctx.index, ctx.packTargetSize, () => lock.refreshIfDue());
+    this.blobs = new BlobWriter(
+      ctx.store,
+      ctx.dataKey,
+      ctx.index,
+      ctx.packTargetSize,
+      () => lock.refreshIfDue(),
+      ctx.sealer,
+    );
   }
 
   static async open(

@@ -5,6 +5,7 @@ import { MasterKey } from '../../storage/keys';
 import type { ManifestRoot } from '../../storage/manifest';
 import { MemoryObjectStore } from '../../storage/memory-object-store';
 import { Repository } from '../../storage/repository';
+import { SealPool } from '../../storage/seal-pool';
 import { SNAPSHOT_PREFIX } from '../../storage/snapshot';
 
 const TENANT = '0785ef7c-2d7a-4542-b048-95bcab406e0b';
@@ -110,6 +111,32 @@ describe('storage: repository', () => {
     assert.equal(seen, 2000);
     assert.ok(store.stats.rangeGets < 20, `readType used ${store.stats.rangeGets} ranged reads`);
     assert.ok(putsForBackup < 40, `2,000 objects took ${putsForBackup} writes`);
+  });
+
+  it('writes the same repository when worker threads seal the blobs, and reads it back intact', async () => {
+    const sealer = new SealPool(2);
+    try {
+      const store = new MemoryObjectStore();
+      const { id } = await backup(await Repository.open(store, master, { ...options, sealer }), 2000);
+      const repo = await Repository.open(store, master, options);
+      const entries = await repo.listEntries(id, 'users');
+      assert.equal(entries.length, 2000);
+      for (const e of entries.filter((_, i) => i % 97 === 0)) {
+        assert.deepEqual(
+          await repo.readObjectBytes(e.contentHash),
+          canonicalBytes(user(Number(e.displayName?.slice(5)))),
+        );
+      }
+      const check = await repo.check({ readData: true });
+      assert.deepEqual(check.errors, []);
+      // Several packs were written (64 KiB target), each blob at the offset its header names.
+      let packs = 0;
+      for await (const info of store.list('packs/')) if (info.key) packs++;
+      assert.ok(packs > 3, `${packs} packs`);
+      assert.ok(sealer.stats.inThreads >= 2000 && sealer.stats.onCaller === 0, JSON.stringify(sealer.stats));
+    } finally {
+      await sealer.close();
+    }
   });
 
   it('stores only new blobs after 1 % churn', async () => {
