@@ -315,7 +315,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       fullReadEvery: int(env, 'BACKUP_FULL_READ_EVERY', 7),
       retentionDays: int(env, 'BACKUP_RETENTION_DAYS', 365),
       checkpointSeconds: int(env, 'BACKUP_CHECKPOINT_SECONDS', 15),
-      sealThreads: int(env, 'BACKUP_SEAL_THREADS', 1),
+      sealThreads: int(env, 'BACKUP_SEAL_THREADS', 0),
     },
   };
 }

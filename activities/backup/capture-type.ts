@@ -236,7 +236,7 @@ async function readRecycleBin(spec: ObjectTypeSpec, graph: GraphReader, writer: 
 const MAX_PAGES_AHEAD = 16;
 /** Objects stored between yields to the event loop (a few milliseconds of CPU). */
 const STORE_YIELD_EVERY = 50;
-const MAX_PARENTS_AHEAD = 5_000;
+const MAX_PARENTS_AHEAD = 2_000;
 
 type Relationships = Map<string, Record<string, { id: string; [k: string]: unknown }[]>>;
 
