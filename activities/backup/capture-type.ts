@@ -234,9 +234,9 @@ async function readRecycleBin(spec: ObjectTypeSpec, graph: GraphReader, writer: 
  * hundred pages, and a pipeline only three pages deep kept every later page of groups waiting behind it.
  */
 const MAX_PAGES_AHEAD = 16;
+const MAX_PARENTS_AHEAD = 2_000;
 /** Objects stored between yields to the event loop (a few milliseconds of CPU). */
 const STORE_YIELD_EVERY = 50;
-const MAX_PARENTS_AHEAD = 2_000;
 
 type Relationships = Map<string, Record<string, { id: string; [k: string]: unknown }[]>>;
 
