@@ -23,8 +23,6 @@ export function createRetentionActivities(repositories: Repositories, temporal: 
       now: string;
       /** Packs younger than this are never deleted (a backup may be about to reference them). Default 24 h. */
       graceMs?: number;
-      /** Prune even when no snapshot expired (clears what crashed backups left). */
-      force?: boolean;
     }): Promise<RetentionResult> {
       const { plan } = await temporal.workflow
         .getHandle(tenantWorkflowId(input.tenantId))
@@ -39,7 +37,7 @@ export function createRetentionActivities(repositories: Repositories, temporal: 
       await repo.forget(expired.map((s) => s.id));
       // Prune walks every kept manifest: worth it only when something was forgotten (it then also clears what
       // crashed backups left behind). Otherwise there is nothing a kept snapshot does not use.
-      if (expired.length === 0 && !input.force) {
+      if (expired.length === 0) {
         return { forgotten: 0, kept: snapshots.length, packsDeleted: 0, bytesFreed: 0 };
       }
       try {

@@ -15,13 +15,13 @@ export function contextUrl(ctx: GraphContext, name: string, select?: string[]): 
   return `${ctx.root}/$metadata#${name}${select ? `(${select.join(',')})` : ''}`;
 }
 
-/** A page of `items` with an opaque offset skiptoken; nextLink is absolute https (graph-behaviour 3.7, 3.19). */
 /** A list that builds only the page asked for (a large group's members are not all looked up for each page). */
 export interface LazyList {
   length: number;
   slice(start: number, end: number): StoredObject[];
 }
 
+/** A page of `items` with an opaque offset skiptoken; nextLink is absolute https (graph-behaviour 3.7, 3.19). */
 export function pageOf(
   ctx: GraphContext,
   items: readonly StoredObject[] | LazyList,

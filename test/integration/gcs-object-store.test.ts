@@ -1,28 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { canonicalBytes } from '../../storage/canonical-json';
 import { GcsObjectStore } from '../../storage/gcs-object-store';
 import { createStorageClient } from '../../storage/gcs-client';
+import { freePort } from '../../devstack/ports';
+import { startSilentServer, type SilentServer } from '../helpers/silent-server';
 import { MasterKey, WrongMasterKeyError } from '../../storage/keys';
 import { Repository } from '../../storage/repository';
 
 const BINARY = path.resolve(__dirname, '../../.local/bin/fake-gcs-server');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -153,25 +142,15 @@ describe('storage: GcsObjectStore against fake-gcs-server', function () {
 
 describe('storage: a storage server that accepts a request and never answers', function () {
   this.timeout(30_000);
-  let server: ReturnType<typeof createServer>;
+  let server: SilentServer;
   let endpoint: string;
-  const sockets = new Set<import('node:net').Socket>();
 
   before(async () => {
-    // Takes the connection, reads the request, never writes a byte back: what a stalled emulator or proxy does.
-    server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('data', () => undefined);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    server = await startSilentServer();
+    endpoint = `http://127.0.0.1:${server.port}`;
   });
 
-  after(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((r) => server.close(r));
-  });
+  after(() => server?.close());
 
   it('fails reads and writes after the configured timeout instead of hanging the activity', async () => {
     const storage = createStorageClient({

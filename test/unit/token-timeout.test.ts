@@ -1,33 +1,21 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { TokenProvider } from '../../activities/graph/token-provider';
 import { loadConfig } from '../../temporal.config';
+import { startSilentServer, type SilentServer } from '../helpers/silent-server';
 
 describe('token provider: an identity platform that never answers', () => {
-  let server: Server;
-  let port = 0;
-  const sockets = new Set<Socket>();
+  let server: SilentServer;
 
   before(async () => {
-    // Accepts the connection and stays silent: not even the TLS handshake completes.
-    server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('data', () => undefined);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    port = typeof address === 'object' && address ? address.port : 0;
+    server = await startSilentServer();
   });
 
-  after(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((r) => server.close(r));
-  });
+  after(() => server?.close());
 
   it('gives up after its timeout with a retryable error instead of holding the activity for ever', async () => {
     const { entra } = loadConfig({
-      ENTRA_AUTHORITY_HOST: `127.0.0.1:${port}`,
+      ENTRA_AUTHORITY_HOST: `127.0.0.1:${server.port}`,
       ENTRA_BACKUP_APP_CLIENT_ID: '0f3c1f47-7a57-4e50-9a5c-1c1d3f5b0b01',
       ENTRA_BACKUP_APP_CLIENT_SECRET: 'secret',
     });
