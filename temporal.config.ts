@@ -102,8 +102,6 @@ export interface BackupConfig {
   retentionDays: number;
   /** Seconds between durable checkpoints of a type being captured (what a crashed worker's retry resumes from). */
   checkpointSeconds: number;
-  /** Worker threads per worker process that compress and encrypt what a backup stores (0: the main thread). */
-  sealThreads: number;
 }
 
 export interface LocalStackConfig {
@@ -315,7 +313,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
       fullReadEvery: int(env, 'BACKUP_FULL_READ_EVERY', 7),
       retentionDays: int(env, 'BACKUP_RETENTION_DAYS', 365),
       checkpointSeconds: int(env, 'BACKUP_CHECKPOINT_SECONDS', 15),
-      sealThreads: int(env, 'BACKUP_SEAL_THREADS', 0),
     },
   };
 }

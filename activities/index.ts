@@ -7,7 +7,6 @@ import { createScheduleActivities } from './schedules';
 import { createTenantAccessActivities } from './tenant-access';
 import { TokenProvider } from './graph/token-provider';
 import { Repositories } from './backup/repositories';
-import { SealPool } from '../storage/seal-pool';
 import { createCaptureActivities } from './backup/capture-type';
 import { createSnapshotActivities } from './backup/snapshot';
 import { createRetentionActivities } from './backup/retention';
@@ -25,11 +24,7 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   const { config } = deps;
   const tokens = new TokenProvider(config.entra);
-  const repositories = new Repositories(
-    deps.storage,
-    config.storage.masterKey,
-    new SealPool(config.backup.sealThreads),
-  );
+  const repositories = new Repositories(deps.storage, config.storage.masterKey);
   return {
     ...createStorageProbeActivities(deps.storage),
     ...createConsentActivities(config.entra, tokens),

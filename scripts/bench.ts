@@ -22,7 +22,13 @@ import { createStorageClient } from '../storage/gcs-client';
 import { connectClient } from '../temporal/connection';
 import { listObjectTypes, requiredReadPermissions } from '../catalog';
 import { startSimulator, type Simulator } from '../simulator';
-import { backupProgressQuery, tenantBackupWorkflow, tenantWorkflow, type BackupProgress } from '../workflows';
+import {
+  backupProgressQuery,
+  tenantBackupWorkflow,
+  tenantQuery,
+  tenantWorkflow,
+  type BackupProgress,
+} from '../workflows';
 import { tenantWorkflowId, type BackupTarget } from '../tenants/types';
 import { buildWorkflowBundle } from './build-workflows';
 
@@ -49,6 +55,8 @@ async function run(): Promise<void> {
       'full-read-every': { type: 'string', default: '7' },
       /** V8 old-space limit of the worker (MB); V8's default on a large machine lets garbage pile up for GBs. */
       'worker-heap-mb': { type: 'string', default: '256' },
+      /** Writes a V8 CPU profile of the worker into this folder when it stops (open it in Chrome DevTools). */
+      'worker-cpu-prof': { type: 'string' },
     },
   });
   const users = Number(values.users);
@@ -100,8 +108,10 @@ async function run(): Promise<void> {
       NODE_EXTRA_CA_CERTS: sim.caCertPath,
     };
     const config = loadConfig({ ...process.env, ...env });
-    const heapFlag = `--max-old-space-size=${values['worker-heap-mb']}`;
-    worker = spawn(process.execPath, [heapFlag, '--import', 'tsx', path.resolve(__dirname, '../worker/main.ts')], {
+    const nodeFlags = [`--max-old-space-size=${values['worker-heap-mb']}`];
+    const profileDir = values['worker-cpu-prof'];
+    if (profileDir) nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`);
+    worker = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.resolve(__dirname, '../worker/main.ts')], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -129,6 +139,19 @@ async function run(): Promise<void> {
         },
       ],
     });
+
+    // Time the backup, not the worker's start: a production worker is up long before the daily backup. A query is
+    // answered only once a worker polls.
+    const tenantHandle = client.workflow.getHandle(tenantWorkflowId(target.tenantId));
+    for (const deadline = Date.now() + 120_000; ;) {
+      try {
+        await tenantHandle.query(tenantQuery);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
 
     const usageNow = () => {
       const c = sim!.control.usage({ tenantId: tenant.id, appId: BACKUP_APP.clientId }).counters[0];
@@ -165,7 +188,9 @@ async function run(): Promise<void> {
     log('full backup');
     const full = await backup();
     const afterFull = await storageNow();
-    log(`  ${full.seconds.toFixed(1)} s, ${full.requests} requests, ${full.resourceUnits} RU`);
+    log(
+      `  ${full.seconds.toFixed(1)} s, ${full.requests} requests, ${full.resourceUnits} RU, ${mb(afterFull.bytes)} stored`,
+    );
 
     const churnOnce = (day: number) => applyChurn(sim!, tenant.id, churn, day);
     churnOnce(1);
@@ -176,8 +201,13 @@ async function run(): Promise<void> {
     for (let day = 3; day <= days; day++) {
       churnOnce(day);
       const daily = await backup();
+      const largest = Object.entries(daily.progress.types)
+        .sort((a, b) => b[1].bytesStored - a[1].bytesStored)
+        .slice(0, 3)
+        .map(([type, t]) => `${type} ${mb(t.bytesStored)}`)
+        .join(', ');
       log(
-        `  day ${day}: ${daily.seconds.toFixed(1)} s, ${daily.resourceUnits} RU, worker RSS ${rssMb(worker.pid!, 'VmRSS').toFixed(0)} MB`,
+        `  day ${day}: ${daily.seconds.toFixed(1)} s, ${daily.resourceUnits} RU, ${mb((await storageNow()).bytes)} stored (most: ${largest}), worker RSS ${rssMb(worker.pid!, 'VmRSS').toFixed(0)} MB`,
       );
     }
     const afterDays = await storageNow();
@@ -231,7 +261,14 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
     console.log(`429 answers during the full backup: ${full.progress.throttled}\n`);
     console.log(JSON.stringify(figures));
   } finally {
-    worker?.kill('SIGTERM');
+    if (worker && worker.exitCode === null) {
+      // It shuts down while Temporal still runs (and writes its CPU profile, if asked for), or is killed after 30 s.
+      const exited = new Promise((resolve) => worker!.once('exit', resolve));
+      worker.kill('SIGTERM');
+      const killer = setTimeout(() => worker!.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(killer);
+    }
     await client?.connection.close();
     await sim?.close();
     await stopStack(dataDir);
@@ -268,6 +305,7 @@ function rssMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 }
 
 const round = (n: number, digits = 2) => Number(n.toFixed(digits));
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 run().catch((err) => {

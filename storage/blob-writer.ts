@@ -4,7 +4,6 @@ import type { BlobSink } from './blob-io';
 import type { ObjectStore } from './object-store';
 import { indexKey, writeIndex, type MasterIndex } from './pack-index';
 import { PackWriter, type WrittenPack } from './pack-writer';
-import type { SealPool } from './seal-pool';
 
 /** Unindexed blobs after which an index is written mid-run, so a resumed backup finds (and skips) what is stored. */
 const INDEX_FLUSH_BLOBS = 20_000;
@@ -26,9 +25,8 @@ export class BlobWriter implements BlobSink {
     private readonly index: MasterIndex,
     packTargetSize: number,
     private readonly onPackWritten: () => Promise<void> = async () => {},
-    sealer?: SealPool,
   ) {
-    this.packs = new PackWriter(store, dataKey, packTargetSize, sealer);
+    this.packs = new PackWriter(store, dataKey, packTargetSize);
   }
 
   get packStats(): PackWriter['stats'] {

@@ -1,7 +1,6 @@
-import { openBlob } from './blob';
 import type { RepositoryContext } from './context';
 import type { ObjectInfo } from './object-store';
-import { parsePack } from './pack-reader';
+import { packBlobs, parsePack } from './pack-reader';
 import { packKey } from './pack-writer';
 import { reachableFrom } from './reachability';
 import type { ChainReport, SnapshotRecord } from './snapshot';
@@ -51,18 +50,22 @@ export async function checkRepository(
         const indexed = ctx.index.packs.get(packId);
         if (!indexed) notes.push(`pack ${packId} is in no index (unfinished backup; prune collects it)`);
         else if (
-          JSON.stringify(indexed.blobs.map(({ id, kind, offset, length }) => ({ id, kind, offset, length }))) !==
-          JSON.stringify(header)
+          JSON.stringify(
+            indexed.blobs.map(({ id, kind, offset, length, start, size }) => ({
+              id,
+              kind,
+              offset,
+              length,
+              start,
+              size,
+            })),
+          ) !== JSON.stringify(header)
         ) {
           errors.push(`pack ${packId}: header and index disagree`);
         }
-        for (const blob of header) {
-          try {
-            openBlob(ctx.dataKey, blob.id, bytes.subarray(blob.offset, blob.offset + blob.length));
-            blobsChecked++;
-          } catch (err) {
-            errors.push((err as Error).message);
-          }
+        for (const { error } of packBlobs(ctx.dataKey, packId, bytes, header)) {
+          if (error) errors.push(error.message);
+          else blobsChecked++;
         }
       } catch (err) {
         errors.push((err as Error).message);

@@ -2,7 +2,6 @@ import type { BlobSource } from './blob-io';
 import type { Lock } from './locks';
 import type { ObjectStore } from './object-store';
 import type { MasterIndex } from './pack-index';
-import type { SealPool } from './seal-pool';
 
 /** What the repository's parts share. Internal to storage/: the data key never leaves this folder. */
 export interface RepositoryContext {
@@ -11,8 +10,6 @@ export interface RepositoryContext {
   index: MasterIndex;
   blobs: BlobSource;
   packTargetSize: number;
-  /** Seals blobs off the main thread when set. */
-  sealer?: SealPool;
   now: () => Date;
   lockStaleMs: number;
   acquireLock(kind: 'shared' | 'exclusive'): Promise<Lock>;

@@ -10,7 +10,7 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
 
-export type SealPurpose = 'data-key' | 'blob' | 'pack-header' | 'index' | 'snapshot' | 'forget';
+export type SealPurpose = 'data-key' | 'segment' | 'pack-header' | 'index' | 'snapshot' | 'forget' | 'checkpoint';
 
 export class IntegrityError extends Error {
   constructor(message: string) {
@@ -47,10 +47,10 @@ export function open(key: Buffer, purpose: SealPurpose, sealed: Buffer, what = p
 }
 
 /**
- * Compress, then encrypt: ciphertext does not compress, and JSON compresses well. Most blobs are one directory
- * object of a few KB; zlib's default 32 KB window makes every call set up (and clear) state for input it will never
- * see, which doubled the CPU of a 100,000-user backup. A window just large enough for the input compresses exactly as
- * well (it never reaches further back than the input's start) and any gunzip reads it.
+ * Compress, then encrypt: ciphertext does not compress, and JSON compresses well. Much of what is sealed is small
+ * (a segment ends with its type, a snapshot record is a few KB); zlib's default 32 KB window makes every call set up
+ * (and clear) state for input it will never see. A window just large enough for the input compresses exactly as well
+ * (it never reaches further back than the input's start) and any gunzip reads it.
  */
 export function sealCompressed(key: Buffer, purpose: SealPurpose, plaintext: Buffer): Buffer {
   return seal(key, purpose, gzipSync(plaintext, { windowBits: gzipWindowBits(plaintext.length) }));

@@ -11,13 +11,13 @@ export function indexKey(indexId: string): string {
 }
 
 interface IndexFile {
-  v: 1;
+  v: 2;
   packs: WrittenPack[];
 }
 
 /** Writes an index file for packs already written (a crash before this leaves unindexed packs, never a dangling entry). */
 export async function writeIndex(store: ObjectStore, dataKey: Buffer, packs: readonly WrittenPack[]): Promise<string> {
-  const body: IndexFile = { v: 1, packs: [...packs] };
+  const body: IndexFile = { v: 2, packs: [...packs] };
   const bytes = sealCompressed(dataKey, 'index', Buffer.from(JSON.stringify(body), 'utf8'));
   const id = sha256Hex(bytes);
   await store.put(indexKey(id), bytes, { ifGenerationMatch0: true });
@@ -29,7 +29,7 @@ export async function readIndex(store: ObjectStore, dataKey: Buffer, indexId: st
   if (!bytes) throw new IntegrityError(`index ${indexId} is missing`);
   if (sha256Hex(bytes) !== indexId) throw new IntegrityError(`index ${indexId}: bytes do not match its name`);
   const file = JSON.parse(openCompressed(dataKey, 'index', bytes, `index ${indexId}`).toString('utf8')) as IndexFile;
-  if (file.v !== 1 || !Array.isArray(file.packs)) throw new IntegrityError(`index ${indexId}: unknown format`);
+  if (file.v !== 2 || !Array.isArray(file.packs)) throw new IntegrityError(`index ${indexId}: unknown format`);
   return file.packs;
 }
 
@@ -82,6 +82,8 @@ export class MasterIndex {
         kind: b.kind,
         offset: b.offset,
         length: b.length,
+        start: b.start,
+        size: b.size,
         packId: pack.id,
       }));
       this.packs.set(pack.id, { id: pack.id, size: pack.size, blobs, indexIds: new Set([indexId]) });

@@ -1,13 +1,13 @@
 import { sha256Hex } from './canonical-json';
 import { IntegrityError, openCompressed } from './crypto';
-import { openBlob, type BlobLocation, type PackedBlob } from './blob';
+import { blobFromSegment, openSegment, type BlobLocation, type PackedBlob } from './blob';
 import { packKey } from './pack-writer';
 import type { ObjectStore } from './object-store';
 
 function parseHeader(dataKey: Buffer, packId: string, sealedHeader: Buffer): PackedBlob[] {
   const json = openCompressed(dataKey, 'pack-header', sealedHeader, `pack ${packId} header`);
   const header = JSON.parse(json.toString('utf8')) as { v: number; blobs: PackedBlob[] };
-  if (header.v !== 1 || !Array.isArray(header.blobs)) throw new IntegrityError(`pack ${packId}: unknown header format`);
+  if (header.v !== 2 || !Array.isArray(header.blobs)) throw new IntegrityError(`pack ${packId}: unknown header format`);
   return header.blobs;
 }
 
@@ -18,6 +18,41 @@ export function parsePack(dataKey: Buffer, packId: string, bytes: Buffer): Packe
   const headerLength = bytes.readUInt32BE(bytes.length - 4);
   if (headerLength > bytes.length - 4) throw new IntegrityError(`pack ${packId}: bad header length`);
   return parseHeader(dataKey, packId, bytes.subarray(bytes.length - 4 - headerLength, bytes.length - 4));
+}
+
+/**
+ * Every blob of a parsed pack with its verified plaintext, opening each segment once. A blob that fails is given
+ * with its error instead, so check can report each one and go on.
+ */
+export function* packBlobs(
+  dataKey: Buffer,
+  packId: string,
+  bytes: Buffer,
+  blobs: readonly PackedBlob[],
+): Iterable<{ blob: PackedBlob; plaintext?: Buffer; error?: Error }> {
+  let opened: { offset: number; plaintext?: Buffer; error?: Error } | undefined;
+  for (const blob of blobs) {
+    if (opened?.offset !== blob.offset) {
+      try {
+        const sealed = bytes.subarray(blob.offset, blob.offset + blob.length);
+        opened = {
+          offset: blob.offset,
+          plaintext: openSegment(dataKey, sealed, `pack ${packId} segment ${blob.offset}`),
+        };
+      } catch (err) {
+        opened = { offset: blob.offset, error: err as Error };
+      }
+    }
+    if (opened.error) {
+      yield { blob, error: opened.error };
+      continue;
+    }
+    try {
+      yield { blob, plaintext: blobFromSegment(blob, opened.plaintext!) };
+    } catch (err) {
+      yield { blob, error: err as Error };
+    }
+  }
 }
 
 /** Reads only a pack's header with two ranged reads (for rebuilding an index without downloading packs). */
@@ -33,16 +68,17 @@ export async function readPackHeader(
   return parseHeader(dataKey, packId, sealed);
 }
 
-/** Reads one blob with a single ranged read and verifies it. */
+/** Reads one blob with a single ranged read (its segment) and verifies it. */
 export async function readBlob(store: ObjectStore, dataKey: Buffer, loc: BlobLocation): Promise<Buffer> {
   const sealed = await store.getRange(packKey(loc.packId), loc.offset, loc.offset + loc.length);
   if (sealed.length !== loc.length) throw new IntegrityError(`blob ${loc.id}: pack ${loc.packId} is truncated`);
-  return openBlob(dataKey, loc.id, sealed);
+  return blobFromSegment(loc, openSegment(dataKey, sealed, `blob ${loc.id}`));
 }
 
 /**
  * Reads many blobs with few requests: locations are grouped by pack, sorted by offset and neighbours closer than
- * `maxGap` are fetched in one ranged read of at most `maxSpan` bytes (so memory stays bounded).
+ * `maxGap` are fetched in one ranged read of at most `maxSpan` bytes (so memory stays bounded). Each segment is
+ * opened once however many of its blobs are asked for.
  */
 export async function* readBlobs(
   store: ObjectStore,
@@ -57,7 +93,7 @@ export async function* readBlobs(
     byPack.set(loc.packId, list);
   }
   for (const [packId, locs] of byPack) {
-    locs.sort((a, b) => a.offset - b.offset);
+    locs.sort((a, b) => a.offset - b.offset || a.start - b.start);
     let i = 0;
     while (i < locs.length) {
       const start = locs[i].offset;
@@ -69,10 +105,14 @@ export async function* readBlobs(
       }
       const range = await store.getRange(packKey(packId), start, end);
       if (range.length !== end - start) throw new IntegrityError(`pack ${packId} is truncated`);
+      let segment: { offset: number; plaintext: Buffer } | undefined;
       for (let k = i; k < j; k++) {
         const loc = locs[k];
-        const sealed = range.subarray(loc.offset - start, loc.offset - start + loc.length);
-        yield { location: loc, plaintext: openBlob(dataKey, loc.id, sealed) };
+        if (segment?.offset !== loc.offset) {
+          const sealed = range.subarray(loc.offset - start, loc.offset - start + loc.length);
+          segment = { offset: loc.offset, plaintext: openSegment(dataKey, sealed, `blob ${loc.id}`) };
+        }
+        yield { location: loc, plaintext: blobFromSegment(loc, segment.plaintext) };
       }
       i = j;
     }

@@ -1,10 +1,14 @@
 import { sha256Hex } from './canonical-json';
-import { SEAL_OVERHEAD, sealCompressed } from './crypto';
-import { sealBlob, type BlobKind, type PackedBlob } from './blob';
+import { sealCompressed } from './crypto';
+import { sealSegment, type BlobKind, type PackedBlob } from './blob';
 import type { ObjectStore } from './object-store';
-import type { SealPool } from './seal-pool';
 
 export const DEFAULT_PACK_TARGET_SIZE = 4 * 1024 * 1024;
+/**
+ * Plaintext per segment. Reading one blob reads and opens its whole segment, so this bounds that cost (a ranged read
+ * of ~10-20 KB); larger segments compress only slightly better.
+ */
+export const MAX_SEGMENT_SIZE = 64 * 1024;
 
 export function packKey(packId: string): string {
   return `packs/${packId}`;
@@ -17,15 +21,21 @@ export interface WrittenPack {
 }
 
 /**
- * Pack format: [sealed blob]... [sealed header JSON {v:1, blobs:[{id,kind,offset,length}]}] [header length, uint32 BE].
- * The pack is named by the SHA-256 of its bytes and written create-only: packs never change after they are written.
- * At most one pack's worth of sealed blobs is held in memory.
+ * Pack format: [sealed segment]... [sealed header JSON {v:2, blobs:[{id,kind,offset,length,start,size}]}]
+ * [header length, uint32 BE]. A segment is consecutive blobs sealed together (see `sealSegment`); a blob larger than
+ * a segment gets one of its own. The pack is named by the SHA-256 of its bytes and written create-only: packs never
+ * change after they are written. At most one pack's worth of sealed segments is held in memory.
  */
 export class PackWriter {
-  /** Blobs of the pack being filled, in order; a blob sealed in a worker thread is a promise until flush. */
-  private entries: { id: string; kind: BlobKind; sealed: Buffer | Promise<Buffer> }[] = [];
-  /** Bytes of the pack being filled: sealed sizes, or half the plaintext while a thread seals it. */
+  /** Sealed segments of the pack being filled, and their blobs. */
+  private segments: Buffer[] = [];
+  private blobs: PackedBlob[] = [];
   private size = 0;
+  /** The segment being filled: plaintexts and their blobs (without offset and length until it is sealed). */
+  private open: Buffer[] = [];
+  private openBlobs: { id: string; kind: BlobKind; start: number; size: number }[] = [];
+  private openSize = 0;
+  private readonly segmentSize: number;
   private readonly pendingIds = new Set<string>();
   readonly stats = { packs: 0, bytes: 0, blobs: 0 };
 
@@ -33,65 +43,63 @@ export class PackWriter {
     private readonly store: ObjectStore,
     private readonly dataKey: Buffer,
     private readonly targetSize = DEFAULT_PACK_TARGET_SIZE,
-    private readonly sealer?: SealPool,
-  ) {}
+  ) {
+    // Small packs (tests) get small segments, so that they still hold several.
+    this.segmentSize = Math.min(MAX_SEGMENT_SIZE, Math.max(1024, Math.floor(targetSize / 8)));
+  }
 
   /** True if the blob is in the pack being filled (not yet in any index). */
   hasPending(id: string): boolean {
     return this.pendingIds.has(id);
   }
 
-  get pendingBytes(): number {
-    return this.size;
-  }
-
   /** Adds a blob; returns the finished pack when this addition filled one. */
   async add(id: string, kind: BlobKind, plaintext: Buffer): Promise<WrittenPack | undefined> {
     if (this.pendingIds.has(id)) return undefined;
-    if (!this.sealer) return this.addSealed(id, kind, sealBlob(this.dataKey, plaintext));
-    const sealed = this.sealer.seal(this.dataKey, 'blob', plaintext);
-    sealed.catch(() => undefined); // awaited by flush; not unhandled if the writer is abandoned first
-    // JSON compresses to about half; the estimate only decides when the pack is full enough to write.
-    return this.append(id, kind, sealed, Math.ceil(plaintext.length / 2) + SEAL_OVERHEAD);
-  }
-
-  /** Adds a blob that is already sealed (prune copying live blobs out of a mostly-garbage pack). */
-  async addSealed(id: string, kind: BlobKind, sealed: Buffer): Promise<WrittenPack | undefined> {
-    if (this.pendingIds.has(id)) return undefined;
-    return this.append(id, kind, sealed, sealed.length);
-  }
-
-  private async append(
-    id: string,
-    kind: BlobKind,
-    sealed: Buffer | Promise<Buffer>,
-    size: number,
-  ): Promise<WrittenPack | undefined> {
-    this.entries.push({ id, kind, sealed });
-    this.size += size;
+    if (this.openSize > 0 && this.openSize + plaintext.length > this.segmentSize) this.sealOpenSegment();
+    this.open.push(plaintext);
+    this.openBlobs.push({ id, kind, start: this.openSize, size: plaintext.length });
+    this.openSize += plaintext.length;
     this.pendingIds.add(id);
-    return this.size >= this.targetSize ? this.flush() : undefined;
+    if (this.openSize >= this.segmentSize) this.sealOpenSegment();
+    return this.size + this.openSize >= this.targetSize ? this.flush() : undefined;
+  }
+
+  private sealOpenSegment(): void {
+    if (this.open.length === 0) return;
+    const plaintext = this.open.length === 1 ? this.open[0] : Buffer.concat(this.open, this.openSize);
+    const sealed = sealSegment(this.dataKey, plaintext);
+    for (const b of this.openBlobs) {
+      this.blobs.push({
+        id: b.id,
+        kind: b.kind,
+        offset: this.size,
+        length: sealed.length,
+        start: b.start,
+        size: b.size,
+      });
+    }
+    this.segments.push(sealed);
+    this.size += sealed.length;
+    this.open = [];
+    this.openBlobs = [];
+    this.openSize = 0;
   }
 
   /** Writes the pack being filled, if any. */
   async flush(): Promise<WrittenPack | undefined> {
-    if (this.entries.length === 0) return undefined;
-    const entries = this.entries;
-    this.entries = [];
+    this.sealOpenSegment();
+    if (this.blobs.length === 0) return undefined;
+    const { segments, blobs } = this;
+    this.segments = [];
+    this.blobs = [];
     this.size = 0;
-    const parts = await Promise.all(entries.map((e) => e.sealed));
-    const blobs: PackedBlob[] = [];
-    let offset = 0;
-    entries.forEach((e, i) => {
-      blobs.push({ id: e.id, kind: e.kind, offset, length: parts[i].length });
-      offset += parts[i].length;
-    });
-    const header = sealCompressed(this.dataKey, 'pack-header', Buffer.from(JSON.stringify({ v: 1, blobs }), 'utf8'));
+    const header = sealCompressed(this.dataKey, 'pack-header', Buffer.from(JSON.stringify({ v: 2, blobs }), 'utf8'));
     const length = Buffer.alloc(4);
     length.writeUInt32BE(header.length);
-    const bytes = Buffer.concat([...parts, header, length]);
-    // Only this pack's ids: blobs added while it was being sealed belong to the next pack.
-    for (const e of entries) this.pendingIds.delete(e.id);
+    const bytes = Buffer.concat([...segments, header, length]);
+    // A failed write must not leave ids that look stored: the caller's retry adds them again.
+    for (const b of blobs) this.pendingIds.delete(b.id);
     const id = sha256Hex(bytes);
     await this.store.put(packKey(id), bytes, { ifGenerationMatch0: true });
     this.stats.packs++;

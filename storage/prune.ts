@@ -2,9 +2,11 @@ import type { RepositoryContext } from './context';
 import { listPacks } from './check';
 import type { ObjectInfo } from './object-store';
 import { indexKey, INDEX_PREFIX, MasterIndex, writeIndex } from './pack-index';
-import { parsePack } from './pack-reader';
+import { packBlobs, parsePack } from './pack-reader';
 import { packKey, PackWriter, type WrittenPack } from './pack-writer';
 import { PENDING_PREFIX } from './pending';
+import { listCheckpoints } from './checkpoints';
+import type { ManifestEntry } from './manifest';
 import { reachableFrom } from './reachability';
 import type { SnapshotRecord } from './snapshot';
 
@@ -28,6 +30,8 @@ export interface PruneReport {
   newIndex: string | null;
   /** Old packs no index lists (left by crashed backups). */
   deletedOrphanPacks: string[];
+  /** Checkpoints older than the grace period (of backups that never finished). */
+  deletedCheckpoints: number;
   bytesFreed: number;
 }
 
@@ -65,7 +69,20 @@ export async function pruneRepository(
       if (young(info)) roots.push(info.key.slice(PENDING_PREFIX.length));
       else stalePending.push(info.key);
     }
-    const { live, missing } = await reachableFrom(view, roots);
+    // A young checkpoint belongs to a backup that may still resume from it: what it names stays, even blobs it
+    // deduplicated against that no kept snapshot uses any more. An old one's backup is long dead.
+    const staleCheckpoints: string[] = [];
+    const resumable: ManifestEntry[] = [];
+    for await (const checkpoint of listCheckpoints(ctx.store, ctx.dataKey)) {
+      if (!young(checkpoint)) {
+        staleCheckpoints.push(checkpoint.key);
+        continue;
+      }
+      const state = await checkpoint.read();
+      if (state.base) roots.push(state.base);
+      resumable.push(...state.entries);
+    }
+    const { live, missing } = await reachableFrom(view, roots, resumable);
     // Sync states hang off records, not manifests: the next backup of a kept snapshot's type reads them.
     for (const { record } of kept) {
       for (const t of Object.values(record.types)) if (t.status === 'captured' && t.syncState) live.add(t.syncState);
@@ -83,11 +100,12 @@ export async function pruneRepository(
     for (const pack of index.packs.values()) {
       const info = packInfos.get(pack.id);
       if (!info || young(info) || [...pack.indexIds].some((id) => !oldIndexes.has(id))) continue;
+      // By plaintext size: a segment's sealed bytes are shared by its blobs.
       let total = 0;
       let liveBytes = 0;
       for (const blob of pack.blobs) {
-        total += blob.length;
-        if (live.has(blob.id) && index.get(blob.id)?.packId === pack.id) liveBytes += blob.length;
+        total += blob.size;
+        if (live.has(blob.id) && index.get(blob.id)?.packId === pack.id) liveBytes += blob.size;
       }
       if (liveBytes === 0) toDelete.add(pack.id);
       else if ((total - liveBytes) / total >= repackThreshold) toRepack.add(pack.id);
@@ -98,13 +116,12 @@ export async function pruneRepository(
     for (const packId of toRepack) {
       const bytes = await ctx.store.get(packKey(packId));
       if (!bytes) throw new Error(`pack ${packId} vanished during prune`);
-      for (const blob of parsePack(ctx.dataKey, packId, bytes)) {
-        if (!live.has(blob.id) || index.get(blob.id)?.packId !== packId) continue;
-        const written = await writer.addSealed(
-          blob.id,
-          blob.kind,
-          bytes.subarray(blob.offset, blob.offset + blob.length),
-        );
+      const keep = parsePack(ctx.dataKey, packId, bytes).filter(
+        (blob) => live.has(blob.id) && index.get(blob.id)?.packId === packId,
+      );
+      for (const { blob, plaintext, error } of packBlobs(ctx.dataKey, packId, bytes, keep)) {
+        if (error) throw error;
+        const written = await writer.add(blob.id, blob.kind, plaintext!);
         if (written) newPacks.push(written);
       }
     }
@@ -117,7 +134,7 @@ export async function pruneRepository(
       .map(({ id, size, blobs }) => ({
         id,
         size,
-        blobs: blobs.map((b) => ({ id: b.id, kind: b.kind, offset: b.offset, length: b.length })),
+        blobs: blobs.map(({ id, kind, offset, length, start, size }) => ({ id, kind, offset, length, start, size })),
       }));
     const consolidated = [...remaining, ...newPacks];
     const newIndex = consolidated.length > 0 ? await writeIndex(ctx.store, ctx.dataKey, consolidated) : null;
@@ -135,6 +152,7 @@ export async function pruneRepository(
     }
 
     for (const key of stalePending) await ctx.store.delete(key);
+    for (const key of staleCheckpoints) await ctx.store.delete(key);
 
     return {
       keptSnapshots: kept.length,
@@ -145,6 +163,7 @@ export async function pruneRepository(
       deletedIndexes: [...oldIndexes].filter((id) => id !== newIndex),
       newIndex,
       deletedOrphanPacks: orphans,
+      deletedCheckpoints: staleCheckpoints.length,
       bytesFreed,
     };
   } finally {

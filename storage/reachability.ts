@@ -20,7 +20,12 @@ interface Node {
  * chain replaced, and that no kept snapshot shows, is garbage even though an old chunk still names it.
  * Relationship roots are fetched in batches with coalesced ranged reads (there is one per group and relation).
  */
-export async function reachableFrom(ctx: RepositoryContext, manifestRoots: Iterable<string>): Promise<Reachable> {
+export async function reachableFrom(
+  ctx: RepositoryContext,
+  manifestRoots: Iterable<string>,
+  /** Entries outside any manifest (of unfinished writers' checkpoints) whose blobs are live too. */
+  extraEntries: Iterable<ManifestEntry> = [],
+): Promise<Reachable> {
   const live = new Set<string>();
   const missing: string[] = [];
   const note = (id: string): boolean => {
@@ -49,6 +54,10 @@ export async function reachableFrom(ctx: RepositoryContext, manifestRoots: Itera
   }
 
   const relationshipRoots = new Set<string>();
+  for (const entry of extraEntries) {
+    note(entry.contentHash);
+    for (const rel of Object.values(entry.rels ?? {})) relationshipRoots.add(rel);
+  }
   const walk = async (id: string, entries: Map<string, ManifestEntry>): Promise<void> => {
     const node = nodes.get(id);
     if (!node) return;

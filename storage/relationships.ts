@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { BlobSink, BlobSource } from './blob-io';
 
 /** One related item as captured: at least its id (e.g. `{"@odata.type":"#microsoft.graph.user","id":"…"}`). */
@@ -20,7 +20,7 @@ interface RelationshipRoot {
  * removing one member of a 100,000-member group changes one chunk and the small root, not the whole list.
  */
 function isBoundary(id: string): boolean {
-  return createHash('sha256').update(id).digest()[0] === 0;
+  return hash('sha256', id, 'buffer')[0] === 0;
 }
 
 /** Stores a relationship list (sorted by id, so the same set always has the same hash) and returns its id. */

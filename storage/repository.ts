@@ -1,6 +1,7 @@
 import type { BlobSource } from './blob-io';
 import { readBlob, readBlobs } from './pack-reader';
 import { checkRepository, type CheckReport } from './check';
+import { readCheckpoint, type TypeCheckpoint } from './checkpoints';
 import type { RepositoryContext } from './context';
 import { IntegrityError, openCompressed, sealCompressed } from './crypto';
 import { DataKey, loadOrCreateDataKey, MasterKey } from './keys';
@@ -25,7 +26,6 @@ import {
 } from './snapshot';
 import { SnapshotWriter, type CommitInput } from './snapshot-writer';
 import { TypeWriter, type TypeWriteMode } from './type-writer';
-import type { SealPool } from './seal-pool';
 
 export interface RepositoryOptions {
   /** Target pack size in bytes (default 4 MiB). */
@@ -33,8 +33,6 @@ export interface RepositoryOptions {
   /** Clock, for tests of retention and lock staleness. */
   now?: () => Date;
   lockStaleMs?: number;
-  /** Worker threads that compress and encrypt new blobs; unset: the calling thread does. */
-  sealer?: SealPool;
 }
 
 export interface SnapshotInfo {
@@ -69,7 +67,6 @@ export class Repository {
       index,
       blobs,
       packTargetSize: options.packTargetSize ?? DEFAULT_PACK_TARGET_SIZE,
-      sealer: options.sealer,
       now,
       lockStaleMs,
       acquireLock: (kind) => Lock.acquire(store, kind, { now, staleMs: lockStaleMs }),
@@ -214,7 +211,12 @@ export class Repository {
     return undefined;
   }
 
-  /** A small JSON blob (a sync state or checkpoint) by id. */
+  /** What an unfinished type writer recorded up to one of its checkpoints (for tools and tests). */
+  readCheckpoint(id: string): Promise<TypeCheckpoint> {
+    return readCheckpoint<TypeCheckpoint>(this.ctx.store, this.ctx.dataKey, id);
+  }
+
+  /** A small JSON blob (a sync state) by id. */
   async readJson<T>(id: string): Promise<T> {
     return JSON.parse((await this.readBlob(id)).toString('utf8')) as T;
   }

@@ -1,4 +1,5 @@
 import { canonicalBytes } from './canonical-json';
+import { checkpointKey, readCheckpoint, writeCheckpoint, type TypeCheckpoint } from './checkpoints';
 import { BlobWriter } from './blob-writer';
 import type { RepositoryContext } from './context';
 import type { Lock } from './locks';
@@ -26,20 +27,6 @@ export interface AddObjectOptions {
   relationships?: Record<string, readonly RelationshipItem[]>;
 }
 
-/**
- * An unfinished type's writer state, stored as one blob after its packs and index: a capture activity that crashed
- * resumes from it (and from the Graph page link it heartbeated with it) instead of starting the type over.
- */
-interface TypeCheckpoint {
-  v: 1;
-  type: string;
-  mode: TypeWriteMode;
-  base: string | null;
-  /** Entries recorded by this writer (in 'changes' mode only those that differ from the base). */
-  entries: ManifestEntry[];
-  removed: string[];
-}
-
 /** What finishing a type returns: small and serialisable, so an activity can hand it to the workflow. */
 export interface TypeResult {
   type: string;
@@ -63,6 +50,9 @@ export class TypeWriter {
   private readonly entries: Map<string, ManifestEntry>;
   private readonly upserted = new Set<string>();
   private readonly removed = new Set<string>();
+  /** Ids whose entry changed since the last checkpoint; the checkpoint chain so far (deleted by `finish`). */
+  private readonly sinceCheckpoint = new Set<string>();
+  private readonly checkpoints: string[] = [];
   private readonly blobs: BlobWriter;
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -76,14 +66,7 @@ export class TypeWriter {
     private readonly lock: Lock,
   ) {
     this.entries = mode === 'changes' && base ? new Map(base.entries) : new Map();
-    this.blobs = new BlobWriter(
-      ctx.store,
-      ctx.dataKey,
-      ctx.index,
-      ctx.packTargetSize,
-      () => lock.refreshIfDue(),
-      ctx.sealer,
-    );
+    this.blobs = new BlobWriter(ctx.store, ctx.dataKey, ctx.index, ctx.packTargetSize, () => lock.refreshIfDue());
   }
 
   static async open(
@@ -120,6 +103,7 @@ export class TypeWriter {
 
   private put(entry: ManifestEntry): void {
     const before = this.base?.entries.get(entry.id);
+    this.sinceCheckpoint.add(entry.id);
     this.entries.set(entry.id, entry);
     this.removed.delete(entry.id);
     if (before && sameEntry(before, entry)) this.upserted.delete(entry.id);
@@ -180,6 +164,7 @@ export class TypeWriter {
   /** Delta said "deleted" @removed (or a full read no longer sees it): the object is gone for good. */
   remove(id: string): Promise<void> {
     return this.serial(async () => {
+      this.sinceCheckpoint.add(id);
       this.entries.delete(id);
       this.upserted.delete(id);
       if (this.base?.entries.has(id)) this.removed.add(id);
@@ -187,39 +172,58 @@ export class TypeWriter {
   }
 
   /**
-   * Makes everything added so far durable (packs, index) and stores this writer's state as one blob; returns its id.
-   * Cheap enough to call every few pages; the id goes into the activity's heartbeat next to the Graph page link.
+   * Makes everything added so far durable (packs, index) and stores what changed since the last checkpoint as one
+   * blob; returns its id. Cheap enough to call every few pages; the id goes into the activity's heartbeat next to the
+   * Graph page link.
    */
   checkpoint(): Promise<string> {
     return this.serial(async () => {
       await this.blobs.flush();
-      const ids = this.mode === 'full' ? [...this.entries.keys()] : [...this.upserted];
+      const entries: ManifestEntry[] = [];
+      const removed: string[] = [];
+      for (const id of this.sinceCheckpoint) {
+        const entry = this.entries.get(id);
+        if (entry) entries.push(entry);
+        else removed.push(id);
+      }
       const state: TypeCheckpoint = {
-        v: 1,
+        v: 2,
         type: this.type,
         mode: this.mode,
         base: this.base?.id ?? null,
-        entries: ids.map((id) => this.entries.get(id)!),
-        removed: [...this.removed],
+        previous: this.checkpoints.at(-1) ?? null,
+        entries,
+        removed,
       };
-      const id = await this.blobs.saveJson('checkpoint', state);
-      await this.blobs.flush();
+      const id = await writeCheckpoint(this.ctx.store, this.ctx.dataKey, state);
+      this.checkpoints.push(id);
+      this.sinceCheckpoint.clear();
       return id;
     });
   }
 
+  /** Replays a checkpoint chain, oldest first; the next checkpoint continues the chain. */
   private async restore(checkpointId: string): Promise<void> {
-    const state = await this.ctx.blobs.readJson<TypeCheckpoint>(checkpointId);
-    if (
-      state.v !== 1 ||
-      state.type !== this.type ||
-      state.mode !== this.mode ||
-      state.base !== (this.base?.id ?? null)
-    ) {
-      throw new Error(`Type ${this.type}: checkpoint ${checkpointId} belongs to another writer`);
+    const chain: TypeCheckpoint[] = [];
+    for (let id: string | null = checkpointId; id;) {
+      const state: TypeCheckpoint = await readCheckpoint<TypeCheckpoint>(this.ctx.store, this.ctx.dataKey, id);
+      if (
+        state.v !== 2 ||
+        state.type !== this.type ||
+        state.mode !== this.mode ||
+        state.base !== (this.base?.id ?? null)
+      ) {
+        throw new Error(`Type ${this.type}: checkpoint ${id} belongs to another writer`);
+      }
+      chain.unshift(state);
+      this.checkpoints.unshift(id);
+      id = state.previous;
     }
-    for (const entry of state.entries) await this.addEntry(entry);
-    for (const id of state.removed) await this.remove(id);
+    for (const state of chain) {
+      for (const entry of state.entries) await this.addEntry(entry);
+      for (const id of state.removed) await this.remove(id);
+    }
+    this.sinceCheckpoint.clear();
   }
 
   /** Where the next backup of this type continues reading (e.g. a Graph delta link); stored by `finish`. */
@@ -247,6 +251,8 @@ export class TypeWriter {
       await this.ctx.store.put(pendingKey(manifest), Buffer.from(this.ctx.now().toISOString()));
       this.closed = true;
       await this.lock.release();
+      // Worthless now. A failed delete leaves a file that prune removes once it is older than its grace period.
+      for (const id of this.checkpoints) await this.ctx.store.delete(checkpointKey(id)).catch(() => undefined);
       let softDeleted = 0;
       for (const e of this.entries.values()) if (e.state === 'softDeleted') softDeleted++;
       return {

@@ -44,7 +44,10 @@ export interface BackupProgress {
   storageMs: number;
   skipped: { type: string; reason: string; detail?: string }[];
   /** Per captured type: how it was read and what it took. */
-  types: Record<string, { readMode: 'full' | 'delta'; objectsRead: number; seconds: number; resourceUnits: number }>;
+  types: Record<
+    string,
+    { readMode: 'full' | 'delta'; objectsRead: number; seconds: number; resourceUnits: number; bytesStored: number }
+  >;
   snapshotId?: string;
 }
 
@@ -163,6 +166,7 @@ export async function tenantBackupWorkflow(target: BackupTarget, options: Backup
             objectsRead: capture.objectsRead,
             seconds: (Date.now() - began) / 1000,
             resourceUnits: capture.graph.resourceUnits,
+            bytesStored: capture.bytesWritten,
           };
         } else progress.skipped.push({ type, reason: capture.reason, detail: capture.detail });
       } catch (err) {

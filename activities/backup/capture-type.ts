@@ -9,6 +9,7 @@ import {
   type ObjectTypeSpec,
   type SkipReason,
 } from '../../catalog';
+import { CheckpointMissingError } from '../../storage/checkpoints';
 import type { TypeWriter } from '../../storage/type-writer';
 import type { BackupTarget } from '../../tenants/types';
 import type { Repositories } from './repositories';
@@ -78,7 +79,11 @@ const ROUND_ANNOTATIONS = /@delta$|^@removed$|^@odata\.(context|nextLink|deltaLi
  */
 export function storedForm(item: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) if (v !== null && !ROUND_ANNOTATIONS.test(k)) out[k] = v;
+  for (const k of Object.keys(item)) {
+    const v = item[k];
+    // Annotations all contain '@'; most names do not, and skip the pattern.
+    if (v !== null && !(k.includes('@') && ROUND_ANNOTATIONS.test(k))) out[k] = v;
+  }
   return out;
 }
 
@@ -179,10 +184,15 @@ export function createCaptureActivities(deps: CaptureDependencies) {
       };
 
       try {
-        const mode = resume?.readMode ?? (deltaAllowed ? 'delta' : 'full');
+        const fresh = deltaAllowed ? 'delta' : 'full';
+        const mode = resume?.readMode ?? fresh;
         try {
           return await run(mode, resume);
         } catch (err) {
+          // The attempt before finished the type (which deletes its checkpoints) but was not recorded as done, or the
+          // checkpoint outlived prune's grace period: nothing to resume, so the type is read again (what is already
+          // stored is deduplicated).
+          if (resume && err instanceof CheckpointMissingError) return await run(fresh);
           // Graph answered 410 for the delta link or a saved page link (expired, or reset): read the type in full,
           // from the start, by itself. https://learn.microsoft.com/graph/delta-query-overview ("Synchronization reset")
           if ((mode === 'delta' || resume) && graph.isDeltaReset(err)) return await run('full');

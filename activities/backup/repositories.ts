@@ -1,7 +1,6 @@
 import type { Storage } from '@google-cloud/storage';
 import { GcsObjectStore } from '../../storage/gcs-object-store';
 import { Repository } from '../../storage/repository';
-import type { SealPool } from '../../storage/seal-pool';
 import type { StorageLocation } from '../../tenants/types';
 
 /**
@@ -14,18 +13,13 @@ export class Repositories {
   constructor(
     private readonly storage: Storage,
     private readonly masterKey: string,
-    private readonly sealer?: SealPool,
   ) {}
 
   async get(location: StorageLocation): Promise<Repository> {
     const key = `${location.bucket}/${location.prefix}`;
     let repo = this.open.get(key);
     if (!repo) {
-      repo = Repository.open(
-        new GcsObjectStore(this.storage.bucket(location.bucket), location.prefix),
-        this.masterKey,
-        this.sealer ? { sealer: this.sealer } : {},
-      );
+      repo = Repository.open(new GcsObjectStore(this.storage.bucket(location.bucket), location.prefix), this.masterKey);
       repo.catch(() => this.open.delete(key));
       this.open.set(key, repo);
       return repo;

@@ -21,11 +21,17 @@ describe('storage: canonical JSON', () => {
     assert.equal(canonicalJson([2, 1]), '[2,1]');
     assert.equal(canonicalJson({ s: 'a"b\n', u: undefined }), '{"s":"a\\"b\\n"}');
     assert.equal(canonicalBytes({ n: 'é' }).length, '{"n":"é"}'.length + 1);
+    // Names are quoted like strings (they are cached: the same name twice must not change anything).
+    assert.equal(canonicalJson({ 'a"b': 1, 'x\\y': { 'a"b': 2 } }), '{"a\\"b":1,"x\\\\y":{"a\\"b":2}}');
+    assert.equal(canonicalJson([undefined, { z: 1, a: [] }]), '[null,{"a":[],"z":1}]');
   });
 
   it('refuses values JSON cannot carry', () => {
     assert.throws(() => canonicalJson({ n: NaN }), /Non-finite/);
     assert.throws(() => canonicalJson({ f: () => 1 }), /Cannot serialize/);
+    // The message says where, so a bad value in a 100,000-object backup can be found.
+    assert.throws(() => canonicalJson({ a: [{ b: 1 }, { c: Infinity }] }), /Non-finite number at \$\.a\[1\]\.c$/);
+    assert.throws(() => canonicalJson(NaN), /Non-finite number at \$$/);
   });
 
   it('round-trips: parsing canonical JSON and serialising again gives identical bytes', () => {

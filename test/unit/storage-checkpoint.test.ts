@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { MemoryObjectStore } from '../../storage/memory-object-store';
+import { CheckpointMissingError } from '../../storage/checkpoints';
 import { Repository } from '../../storage/repository';
 
 const TENANT = '0785ef7c-2d7a-4542-b048-95bcab406e0b';
@@ -68,6 +69,62 @@ describe('storage: type writer checkpoints', () => {
     assert.equal(entries.get('id-3')?.state, 'softDeleted');
     assert.deepEqual(await again.readObject(entries.get('id-1')!.contentHash), obj(1, 1));
     assert.ok(entries.has('id-10'));
+  });
+
+  it('chains checkpoints: each holds what changed since the one before, and a resume replays and continues the chain', async () => {
+    const store = new MemoryObjectStore();
+    const repo = await Repository.open(store, masterKey);
+    const w1 = await repo.openTypeWriter('users', { mode: 'full' });
+    for (let i = 0; i < 100; i++) await w1.addObject(`id-${i}`, `Object ${i}`, obj(i));
+    const cp1 = await w1.checkpoint();
+    for (let i = 100; i < 150; i++) await w1.addObject(`id-${i}`, `Object ${i}`, obj(i));
+    await w1.addObject('id-7', 'Object 7', obj(7, 1));
+    await w1.remove('id-5');
+    const cp2 = await w1.checkpoint();
+    const state2 = await repo.readCheckpoint(cp2);
+    assert.equal(state2.previous, cp1);
+    assert.equal(state2.entries.length, 51, 'the 50 new objects and the changed one, not the 100 before');
+    assert.deepEqual(state2.removed, ['id-5']);
+
+    const w2 = await (
+      await Repository.open(store, masterKey)
+    ).openTypeWriter('users', { mode: 'full', resumeFrom: cp2 });
+    for (let i = 150; i < 200; i++) await w2.addObject(`id-${i}`, `Object ${i}`, obj(i));
+    const cp3 = await w2.checkpoint();
+    const state3 = await repo.readCheckpoint(cp3);
+    assert.equal(state3.previous, cp2);
+    assert.equal(state3.entries.length, 50);
+
+    const again = await Repository.open(store, masterKey);
+    const w3 = await again.openTypeWriter('users', { mode: 'full', resumeFrom: cp3 });
+    const result = await w3.finish();
+    const { id } = await again.commitSnapshot({
+      tenantId: TENANT,
+      startedAt: new Date(),
+      types: { users: { status: 'captured', count: result.count, softDeleted: 0, manifest: result.manifest } },
+    });
+    const entries = new Map((await again.listEntries(id, 'users')).map((e) => [e.id, e]));
+    assert.equal(entries.size, 199);
+    assert.equal(entries.has('id-5'), false);
+    assert.deepEqual(await again.readObject(entries.get('id-7')!.contentHash), obj(7, 1));
+  });
+
+  it('deletes its checkpoints when the type is finished: a late retry learns there is nothing to resume', async () => {
+    const store = new MemoryObjectStore();
+    const repo = await Repository.open(store, masterKey);
+    const w = await repo.openTypeWriter('users', { mode: 'full' });
+    for (let i = 0; i < 20; i++) {
+      await w.addObject(`id-${i}`, `Object ${i}`, obj(i));
+      if (i % 5 === 4) await w.checkpoint();
+    }
+    const last = await w.checkpoint();
+    assert.equal([...store.objects.keys()].filter((k) => k.startsWith('checkpoints/')).length, 5);
+    await w.finish();
+    assert.deepEqual(
+      [...store.objects.keys()].filter((k) => k.startsWith('checkpoints/')),
+      [],
+    );
+    await assert.rejects(repo.openTypeWriter('users', { mode: 'full', resumeFrom: last }), CheckpointMissingError);
   });
 
   it('refuses a checkpoint of another writer', async () => {

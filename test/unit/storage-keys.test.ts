@@ -28,21 +28,21 @@ describe('storage: keys and encryption', () => {
 
   it('seals with a random nonce and detects any modification', () => {
     const key = Buffer.alloc(32, 1);
-    const a = seal(key, 'blob', Buffer.from('hello'));
-    const b = seal(key, 'blob', Buffer.from('hello'));
+    const a = seal(key, 'segment', Buffer.from('hello'));
+    const b = seal(key, 'segment', Buffer.from('hello'));
     assert.notDeepEqual(a, b, 'nonces must differ');
-    assert.equal(open(key, 'blob', a).toString(), 'hello');
+    assert.equal(open(key, 'segment', a).toString(), 'hello');
     const tampered = Buffer.from(a);
     tampered[tampered.length - 20] ^= 1;
-    assert.throws(() => open(key, 'blob', tampered), IntegrityError);
+    assert.throws(() => open(key, 'segment', tampered), IntegrityError);
     assert.throws(() => open(key, 'index', a), IntegrityError, 'purpose is authenticated');
     const big = Buffer.from('x'.repeat(10_000));
-    const sealed = sealCompressed(key, 'blob', big);
+    const sealed = sealCompressed(key, 'segment', big);
     assert.ok(sealed.length < 1000, 'gzip before encryption');
-    assert.deepEqual(openCompressed(key, 'blob', sealed), big);
+    assert.deepEqual(openCompressed(key, 'segment', sealed), big);
   });
 
-  it('compresses each blob with a window sized to it: as small as zlib defaults, and readable back', () => {
+  it('compresses what it seals with a window sized to it: as small as zlib defaults, and readable back', () => {
     const key = Buffer.alloc(32, 2);
     let seed = 1;
     const word = () =>
@@ -52,7 +52,7 @@ describe('storage: keys and encryption', () => {
         .join(' ')
         .slice(0, length);
       const plain = Buffer.from(text);
-      assert.deepEqual(openCompressed(key, 'blob', sealCompressed(key, 'blob', plain)), plain, `${length} bytes`);
+      assert.deepEqual(openCompressed(key, 'segment', sealCompressed(key, 'segment', plain)), plain, `${length} bytes`);
       // Sealing adds the same bytes either way; the compressed body is what the window could change.
       assert.equal(
         gzipSync(plain, { windowBits: gzipWindowBits(plain.length) }).length,

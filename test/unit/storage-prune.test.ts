@@ -4,6 +4,7 @@ import { Lock, RepositoryBusyError } from '../../storage/locks';
 import { MemoryObjectStore } from '../../storage/memory-object-store';
 import { PackWriter } from '../../storage/pack-writer';
 import { BlobNotFoundError, Repository } from '../../storage/repository';
+import { CheckpointMissingError } from '../../storage/checkpoints';
 
 const TENANT = 'tenant-1';
 const HOUR = 60 * 60 * 1000;
@@ -121,6 +122,36 @@ describe('storage: prune', () => {
     await assert.rejects(repo.openTypeWriter('users', { mode: 'full' }), RepositoryBusyError);
     await pruning.release();
     await (await repo.openTypeWriter('users', { mode: 'full' })).finish();
+  });
+
+  it("keeps what an unfinished backup's young checkpoint names, and collects both once the checkpoint is old", async () => {
+    const clock = new Clock();
+    const store = new MemoryObjectStore(clock.now);
+    const repo = await Repository.open(store, master, { now: clock.now });
+    const day0 = await daily(repo, clock, 0, 20);
+    // A backup deduplicates user 15 (stored by day 0), checkpoints, and its worker dies.
+    const crashed = await repo.openTypeWriter('users', { mode: 'full' });
+    const hash = await crashed.addObject('u15', 'User 15', user(15, 0));
+    const checkpoint = await crashed.checkpoint();
+    await crashed.abort();
+    await repo.forget([day0.id]);
+
+    clock.t += 2 * HOUR; // day 0's packs are old; the checkpoint is 2 h old, within a 3 h grace period
+    const kept = await repo.prune({ graceMs: 3 * HOUR });
+    assert.equal(kept.deletedCheckpoints, 0);
+    assert.deepEqual(await (await Repository.open(store, master, { now: clock.now })).readObject(hash), user(15, 0));
+    const resumed = await repo.openTypeWriter('users', { mode: 'full', resumeFrom: checkpoint });
+    await resumed.abort();
+
+    clock.t += 4 * HOUR; // the checkpoint, and the pack the first prune copied user 15 into, are old now
+    const collected = await repo.prune({ graceMs: 3 * HOUR });
+    assert.equal(collected.deletedCheckpoints, 1);
+    const fresh = await Repository.open(store, master, { now: clock.now });
+    await assert.rejects(fresh.readBlob(hash), BlobNotFoundError);
+    await assert.rejects(
+      fresh.openTypeWriter('users', { mode: 'full', resumeFrom: checkpoint }),
+      CheckpointMissingError,
+    );
   });
 
   it('removes old packs that no index lists (a crashed backup) but not young ones', async () => {
