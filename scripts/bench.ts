@@ -255,9 +255,13 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
     const slowest = Object.entries(full.progress.types)
       .sort((a, b) => b[1].seconds - a[1].seconds)
       .slice(0, 6)
-      .map(([type, t]) => `${type} ${t.seconds.toFixed(1)} s / ${t.resourceUnits} RU`)
-      .join(', ');
-    console.log(`slowest types of the full backup: ${slowest}`);
+      .map(
+        ([type, t]) =>
+          `  ${type.padEnd(28)} ${t.seconds.toFixed(1).padStart(5)} s  ${String(t.resourceUnits).padStart(6)} RU  ` +
+          `wait ${t.throttleWaitSeconds.toFixed(1)} s, Graph ${t.graphSeconds.toFixed(1)} s, storage ${t.storageSeconds.toFixed(1)} s`,
+      )
+      .join('\n');
+    console.log(`slowest types of the full backup (throttle wait, Graph and storage overlap):\n${slowest}`);
     console.log(`429 answers during the full backup: ${full.progress.throttled}\n`);
     console.log(JSON.stringify(figures));
   } finally {

@@ -95,7 +95,8 @@ async function writeChunks(sink: BlobSink, entries: ManifestEntry[]): Promise<st
   entries.sort(byId);
   const chunks: string[] = [];
   for (let i = 0; i < entries.length; i += MANIFEST_CHUNK_ENTRIES) {
-    const chunk: ManifestChunk = { v: 1, entries: entries.slice(i, i + MANIFEST_CHUNK_ENTRIES) };
+    // Keys in canonical order (see `isCanonicalAsIs`): a chunk of 5,000 entries serialises at V8's speed.
+    const chunk: ManifestChunk = { entries: entries.slice(i, i + MANIFEST_CHUNK_ENTRIES), v: 1 };
     chunks.push(await sink.saveJson('manifest-chunk', chunk));
   }
   return chunks;

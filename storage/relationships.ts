@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import type { BlobSink, BlobSource } from './blob-io';
 
 /** One related item as captured: at least its id (e.g. `{"@odata.type":"#microsoft.graph.user","id":"…"}`). */
@@ -17,17 +16,23 @@ interface RelationshipRoot {
 
 /**
  * Chunk boundaries depend on the items' ids only (content-defined, ~1 in 256), not on positions, so adding or
- * removing one member of a 100,000-member group changes one chunk and the small root, not the whole list.
+ * removing one member of a 100,000-member group changes one chunk and the small root, not the whole list. The hash
+ * need not be cryptographic, only well spread (FNV-1a, 32 bits): it runs for every member of every group.
  */
 function isBoundary(id: string): boolean {
-  return hash('sha256', id, 'buffer')[0] === 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 24 === 0;
 }
 
-/** Stores a relationship list (sorted by id, so the same set always has the same hash) and returns its id. */
+/**
+ * Stores a relationship list (sorted by id, so the same set always has the same hash) and returns its id. Literals
+ * below list their keys in canonical order (see `isCanonicalAsIs`).
+ */
 export async function writeRelationship(sink: BlobSink, items: readonly RelationshipItem[]): Promise<string> {
   const sorted = [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (sorted.length <= RELATIONSHIP_INLINE_MAX) {
-    const root: RelationshipRoot = { v: 1, count: sorted.length, items: sorted };
+    const root: RelationshipRoot = { count: sorted.length, items: sorted, v: 1 };
     return sink.saveJson('relationship', root);
   }
   const chunks: string[] = [];
@@ -35,12 +40,12 @@ export async function writeRelationship(sink: BlobSink, items: readonly Relation
   for (const item of sorted) {
     current.push(item);
     if (isBoundary(item.id) || current.length >= CHUNK_MAX) {
-      chunks.push(await sink.saveJson('relationship', { v: 1, items: current }));
+      chunks.push(await sink.saveJson('relationship', { items: current, v: 1 }));
       current = [];
     }
   }
-  if (current.length > 0) chunks.push(await sink.saveJson('relationship', { v: 1, items: current }));
-  const root: RelationshipRoot = { v: 1, count: sorted.length, chunks };
+  if (current.length > 0) chunks.push(await sink.saveJson('relationship', { items: current, v: 1 }));
+  const root: RelationshipRoot = { chunks, count: sorted.length, v: 1 };
   return sink.saveJson('relationship', root);
 }
 

@@ -115,14 +115,17 @@ export class TypeWriter {
     return this.serial(async () => {
       await this.lock.refreshIfDue();
       const contentHash = await this.blobs.saveBytes('object', canonicalBytes(json));
-      const entry: ManifestEntry = { id, displayName, contentHash, state: options.state ?? 'present' };
+      let rels: Record<string, string> | undefined;
       if (options.relationships) {
-        const rels: Record<string, string> = {};
-        for (const [name, items] of Object.entries(options.relationships)) {
-          rels[name] = await writeRelationship(this.blobs, items);
+        rels = {};
+        for (const name of Object.keys(options.relationships).sort()) {
+          rels[name] = await writeRelationship(this.blobs, options.relationships[name]);
         }
-        entry.rels = rels;
       }
+      // Keys in canonical order: comparing and storing entries then serialises them at V8's speed.
+      const entry: ManifestEntry = rels
+        ? { contentHash, displayName, id, rels, state: options.state ?? 'present' }
+        : { contentHash, displayName, id, state: options.state ?? 'present' };
       this.put(entry);
       return contentHash;
     });
@@ -186,14 +189,15 @@ export class TypeWriter {
         if (entry) entries.push(entry);
         else removed.push(id);
       }
+      // Keys in canonical order (see `isCanonicalAsIs`).
       const state: TypeCheckpoint = {
-        v: 2,
-        type: this.type,
-        mode: this.mode,
         base: this.base?.id ?? null,
-        previous: this.checkpoints.at(-1) ?? null,
         entries,
+        mode: this.mode,
+        previous: this.checkpoints.at(-1) ?? null,
         removed,
+        type: this.type,
+        v: 2,
       };
       const id = await writeCheckpoint(this.ctx.store, this.ctx.dataKey, state);
       this.checkpoints.push(id);

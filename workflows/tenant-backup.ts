@@ -44,11 +44,20 @@ export interface BackupProgress {
   storageMs: number;
   skipped: { type: string; reason: string; detail?: string }[];
   /** Per captured type: how it was read and what it took. */
-  types: Record<
-    string,
-    { readMode: 'full' | 'delta'; objectsRead: number; seconds: number; resourceUnits: number; bytesStored: number }
-  >;
+  types: Record<string, TypeProgress>;
   snapshotId?: string;
+}
+
+/** One captured type: how it was read, what it took and where its time went (the three overlap). */
+export interface TypeProgress {
+  readMode: 'full' | 'delta';
+  objectsRead: number;
+  seconds: number;
+  resourceUnits: number;
+  bytesStored: number;
+  throttleWaitSeconds: number;
+  graphSeconds: number;
+  storageSeconds: number;
 }
 
 export const backupProgressQuery = defineQuery<BackupProgress>('backupProgress');
@@ -167,6 +176,9 @@ export async function tenantBackupWorkflow(target: BackupTarget, options: Backup
             seconds: (Date.now() - began) / 1000,
             resourceUnits: capture.graph.resourceUnits,
             bytesStored: capture.bytesWritten,
+            throttleWaitSeconds: capture.graph.throttleWaitMs / 1000,
+            graphSeconds: capture.graph.graphMs / 1000,
+            storageSeconds: capture.storageMs / 1000,
           };
         } else progress.skipped.push({ type, reason: capture.reason, detail: capture.detail });
       } catch (err) {

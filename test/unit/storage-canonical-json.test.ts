@@ -1,5 +1,24 @@
 import assert from 'node:assert/strict';
-import { canonicalBytes, canonicalJson, contentId, sha256Hex } from '../../storage/canonical-json';
+import {
+  canonicalBytes,
+  canonicalJson,
+  contentId,
+  isCanonicalAsIs,
+  sha256Hex,
+  sortedKeys,
+} from '../../storage/canonical-json';
+
+/** RFC 8785's ordering, written the obvious way, to check the fast path against. */
+function reference(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : reference(v))).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined);
+    keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${reference(obj[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
 
 describe('storage: canonical JSON', () => {
   it('sorts keys recursively and drops whitespace', () => {
@@ -32,6 +51,30 @@ describe('storage: canonical JSON', () => {
     // The message says where, so a bad value in a 100,000-object backup can be found.
     assert.throws(() => canonicalJson({ a: [{ b: 1 }, { c: Infinity }] }), /Non-finite number at \$\.a\[1\]\.c$/);
     assert.throws(() => canonicalJson(NaN), /Non-finite number at \$$/);
+  });
+
+  it('takes the fast path only where V8 writes the same bytes: sorted plain objects, finite numbers, no holes', () => {
+    const values: unknown[] = [
+      { b: 1, a: 2 },
+      { 10: 'ten', 9: 'nine', a: [1, { y: 1, x: 2 }] },
+      { a: [1, undefined, 3], é: 'x', Z: 'upper', _: 'low' },
+      { nested: { deep: { z: [{ b: true, a: null }] } }, '@odata.type': '#microsoft.graph.user' },
+      { n: -0.5e-7, big: 1e21, s: 'quote " and \\ and \u2028 and \ud800' },
+    ];
+    for (const value of values) {
+      const expected = reference(value);
+      assert.equal(canonicalJson(value), expected);
+      assert.equal(canonicalJson(sortedKeys(value)), expected);
+      assert.equal(canonicalJson(JSON.parse(expected)), expected);
+    }
+    assert.equal(isCanonicalAsIs(sortedKeys({ b: 1, a: { d: 1, c: [2] } })), true);
+    assert.equal(isCanonicalAsIs({ b: 1, a: 2 }), false);
+    // Index-like keys enumerate numerically ("9" before "10"); canonical order is by code unit ("10" first).
+    assert.equal(isCanonicalAsIs(sortedKeys({ 10: 1, 9: 2 })), false);
+    assert.equal(isCanonicalAsIs({ a: [1, undefined] }), false);
+    assert.equal(isCanonicalAsIs({ a: NaN }), false);
+    assert.equal(isCanonicalAsIs({ when: new Date(0) }), false);
+    assert.throws(() => canonicalJson(sortedKeys({ a: 1, b: Infinity })), /Non-finite number at \$\.b$/);
   });
 
   it('round-trips: parsing canonical JSON and serialising again gives identical bytes', () => {
