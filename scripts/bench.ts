@@ -79,7 +79,7 @@ async function run(): Promise<void> {
   let client: Client | undefined;
   try {
     log(`starting the stack in ${dataDir}`);
-    await startStack({ ...base.local, namespace: base.temporal.namespace });
+    const stack = await startStack({ ...base.local, namespace: base.temporal.namespace });
     await ensureBucket(base.storage, base.storage.defaultBucket);
 
     sim = await startSimulator({ seed: 2026 });
@@ -186,10 +186,19 @@ async function run(): Promise<void> {
     };
 
     log('full backup');
+    // Where the machine's CPU went during the full backup: the simulator runs in this process.
+    const pids = { worker: worker.pid!, temporal: stack.record.temporal.pid, storage: stack.record.gcs.pid };
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+    const simulatorCpuBefore = process.cpuUsage();
     const full = await backup();
+    const simulatorUsage = process.cpuUsage(simulatorCpuBefore);
+    const cpu = Object.entries(pids)
+      .map(([k, pid]) => `${k} ${(cpuSeconds(pid) - cpuBefore[k]).toFixed(1)} s`)
+      .concat(`simulator ${((simulatorUsage.user + simulatorUsage.system) / 1e6).toFixed(1)} s`)
+      .join(', ');
     const afterFull = await storageNow();
     log(
-      `  ${full.seconds.toFixed(1)} s, ${full.requests} requests, ${full.resourceUnits} RU, ${mb(afterFull.bytes)} stored`,
+      `  ${full.seconds.toFixed(1)} s, ${full.requests} requests, ${full.resourceUnits} RU, ${mb(afterFull.bytes)} stored; CPU ${cpu}`,
     );
 
     const churnOnce = (day: number) => applyChurn(sim!, tenant.id, churn, day);
@@ -299,6 +308,13 @@ function applyChurn(sim: Simulator, tenantId: string, share: number, day: number
     const u = users[(day * 13 + i * 211) % users.length];
     if (!u.deleted) c.addMember(tenantId, g.id, u.id);
   }
+}
+
+/** CPU time (user + system, all threads) a process has used, in seconds. */
+function cpuSeconds(pid: number): number {
+  // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the parenthesised command name.
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Resident memory of a process, in MB: VmHWM is the peak, VmRSS the current. */

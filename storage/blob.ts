@@ -1,5 +1,5 @@
 import { sha256Hex } from './canonical-json';
-import { IntegrityError, openCompressed, sealCompressed } from './crypto';
+import { IntegrityError, openCompressed, sealCompressedOffThread } from './crypto';
 
 /** What a blob holds; recorded in pack headers and indexes so prune and check know roots from leaves. */
 export type BlobKind = 'object' | 'relationship' | 'manifest' | 'manifest-chunk' | 'sync-state';
@@ -28,8 +28,8 @@ export interface BlobLocation extends PackedBlob {
  * the bytes) and compressed a 600-byte user to 360 bytes; a 64 KiB segment costs ~9 µs per object and compresses
  * several times better, because neighbouring objects share their property names.
  */
-export function sealSegment(dataKey: Buffer, plaintext: Buffer): Buffer {
-  return sealCompressed(dataKey, 'segment', plaintext);
+export function sealSegment(dataKey: Buffer, plaintext: Buffer): Promise<Buffer> {
+  return sealCompressedOffThread(dataKey, 'segment', plaintext);
 }
 
 export function openSegment(dataKey: Buffer, sealed: Buffer, what: string): Buffer {

@@ -68,23 +68,6 @@ export function isCanonicalAsIs(value: unknown): boolean {
   }
 }
 
-/**
- * A copy of a JSON value with every object's keys inserted in canonical order (undefined members dropped), so that
- * `canonicalJson` takes its fast path. Index-like keys still enumerate first; such objects take the slow path.
- */
-export function sortedKeys<T>(value: T): T {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item: unknown) => sortedKeys(item)) as T;
-  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
-  const obj = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(obj).sort()) {
-    const member = obj[key];
-    if (member !== undefined) out[key] = sortedKeys(member);
-  }
-  return out as T;
-}
-
 /** The path of the first value `serialize` refuses; only walked after it refused one, so no path is built otherwise. */
 function whereUnserializable(value: unknown, path: string): string | undefined {
   if (value === null || value === undefined) return undefined;

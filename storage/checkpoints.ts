@@ -1,5 +1,5 @@
 import { canonicalBytes, sha256Hex } from './canonical-json';
-import { IntegrityError, openCompressed, sealCompressed } from './crypto';
+import { IntegrityError, openCompressed, sealCompressedOffThread } from './crypto';
 import type { ManifestEntry } from './manifest';
 import type { ObjectInfo, ObjectStore } from './object-store';
 import type { TypeWriteMode } from './type-writer';
@@ -41,7 +41,7 @@ export class CheckpointMissingError extends Error {
 }
 
 export async function writeCheckpoint(store: ObjectStore, dataKey: Buffer, state: unknown): Promise<string> {
-  const bytes = sealCompressed(dataKey, 'checkpoint', canonicalBytes(state));
+  const bytes = await sealCompressedOffThread(dataKey, 'checkpoint', canonicalBytes(state));
   const id = sha256Hex(bytes);
   await store.put(checkpointKey(id), bytes, { ifGenerationMatch0: true });
   return id;

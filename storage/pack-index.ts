@@ -1,5 +1,5 @@
 import { sha256Hex } from './canonical-json';
-import { IntegrityError, openCompressed, sealCompressed } from './crypto';
+import { IntegrityError, openCompressed, sealCompressedOffThread } from './crypto';
 import type { BlobLocation } from './blob';
 import type { ObjectInfo, ObjectStore } from './object-store';
 import type { WrittenPack } from './pack-writer';
@@ -18,7 +18,7 @@ interface IndexFile {
 /** Writes an index file for packs already written (a crash before this leaves unindexed packs, never a dangling entry). */
 export async function writeIndex(store: ObjectStore, dataKey: Buffer, packs: readonly WrittenPack[]): Promise<string> {
   const body: IndexFile = { v: 2, packs: [...packs] };
-  const bytes = sealCompressed(dataKey, 'index', Buffer.from(JSON.stringify(body), 'utf8'));
+  const bytes = await sealCompressedOffThread(dataKey, 'index', Buffer.from(JSON.stringify(body), 'utf8'));
   const id = sha256Hex(bytes);
   await store.put(indexKey(id), bytes, { ifGenerationMatch0: true });
   return id;

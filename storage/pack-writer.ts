@@ -1,5 +1,5 @@
 import { sha256Hex } from './canonical-json';
-import { sealCompressed } from './crypto';
+import { sealCompressedOffThread } from './crypto';
 import { sealSegment, type BlobKind, type PackedBlob } from './blob';
 import type { ObjectStore } from './object-store';
 
@@ -20,6 +20,18 @@ export interface WrittenPack {
   blobs: PackedBlob[];
 }
 
+/** Segments being compressed at once (off the main thread); adding waits beyond this, so memory stays bounded. */
+const SEGMENTS_SEALING = 4;
+
+interface Segment {
+  blobs: { id: string; kind: BlobKind; start: number; size: number }[];
+  plaintextSize: number;
+  sealing: Promise<Buffer>;
+  sealed?: Buffer;
+  /** Taken by `flush`: its size no longer counts towards the pack being filled. */
+  flushed?: boolean;
+}
+
 /**
  * Pack format: [sealed segment]... [sealed header JSON {v:2, blobs:[{id,kind,offset,length,start,size}]}]
  * [header length, uint32 BE]. A segment is consecutive blobs sealed together (see `sealSegment`); a blob larger than
@@ -27,13 +39,13 @@ export interface WrittenPack {
  * change after they are written. At most one pack's worth of sealed segments is held in memory.
  */
 export class PackWriter {
-  /** Sealed segments of the pack being filled, and their blobs. */
-  private segments: Buffer[] = [];
-  private blobs: PackedBlob[] = [];
+  /** Segments of the pack being filled, in order: sealed, or being sealed. */
+  private segments: Segment[] = [];
+  /** Bytes of the pack being filled: sealed sizes, plaintext sizes while sealing (an upper bound). */
   private size = 0;
-  /** The segment being filled: plaintexts and their blobs (without offset and length until it is sealed). */
+  /** The segment being filled. */
   private open: Buffer[] = [];
-  private openBlobs: { id: string; kind: BlobKind; start: number; size: number }[] = [];
+  private openBlobs: Segment['blobs'] = [];
   private openSize = 0;
   private readonly segmentSize: number;
   private readonly pendingIds = new Set<string>();
@@ -61,43 +73,71 @@ export class PackWriter {
     this.openBlobs.push({ id, kind, start: this.openSize, size: plaintext.length });
     this.openSize += plaintext.length;
     this.pendingIds.add(id);
-    if (this.openSize >= this.segmentSize) this.sealOpenSegment();
+    if (this.openSize >= this.segmentSize) {
+      this.sealOpenSegment();
+      await this.limitSealing();
+    }
+    if (this.size + this.openSize < this.targetSize) return undefined;
+    // Segments being sealed count at their plaintext size; their sealed sizes decide whether the pack is full.
+    await Promise.allSettled(this.segments.map((s) => s.sealing));
     return this.size + this.openSize >= this.targetSize ? this.flush() : undefined;
   }
 
   private sealOpenSegment(): void {
     if (this.open.length === 0) return;
     const plaintext = this.open.length === 1 ? this.open[0] : Buffer.concat(this.open, this.openSize);
-    const sealed = sealSegment(this.dataKey, plaintext);
-    for (const b of this.openBlobs) {
-      this.blobs.push({
-        id: b.id,
-        kind: b.kind,
-        offset: this.size,
-        length: sealed.length,
-        start: b.start,
-        size: b.size,
-      });
-    }
-    this.segments.push(sealed);
-    this.size += sealed.length;
+    const segment: Segment = {
+      blobs: this.openBlobs,
+      plaintextSize: this.openSize,
+      sealing: sealSegment(this.dataKey, plaintext),
+    };
+    segment.sealing.then(
+      (sealed) => {
+        segment.sealed = sealed;
+        if (!segment.flushed) this.size += sealed.length - segment.plaintextSize;
+      },
+      () => undefined, // flush awaits it and fails; not unhandled if the writer is abandoned first
+    );
+    this.segments.push(segment);
+    this.size += this.openSize;
     this.open = [];
     this.openBlobs = [];
     this.openSize = 0;
   }
 
+  private async limitSealing(): Promise<void> {
+    for (;;) {
+      const sealing = this.segments.filter((s) => !s.sealed);
+      if (sealing.length <= SEGMENTS_SEALING) return;
+      await sealing[0].sealing;
+    }
+  }
+
   /** Writes the pack being filled, if any. */
   async flush(): Promise<WrittenPack | undefined> {
     this.sealOpenSegment();
-    if (this.blobs.length === 0) return undefined;
-    const { segments, blobs } = this;
+    if (this.segments.length === 0) return undefined;
+    const segments = this.segments;
+    for (const segment of segments) segment.flushed = true;
     this.segments = [];
-    this.blobs = [];
     this.size = 0;
-    const header = sealCompressed(this.dataKey, 'pack-header', Buffer.from(JSON.stringify({ v: 2, blobs }), 'utf8'));
+    const parts = await Promise.all(segments.map((s) => s.sealing));
+    const blobs: PackedBlob[] = [];
+    let offset = 0;
+    segments.forEach((segment, i) => {
+      for (const b of segment.blobs) {
+        blobs.push({ id: b.id, kind: b.kind, offset, length: parts[i].length, start: b.start, size: b.size });
+      }
+      offset += parts[i].length;
+    });
+    const header = await sealCompressedOffThread(
+      this.dataKey,
+      'pack-header',
+      Buffer.from(JSON.stringify({ v: 2, blobs }), 'utf8'),
+    );
     const length = Buffer.alloc(4);
     length.writeUInt32BE(header.length);
-    const bytes = Buffer.concat([...segments, header, length]);
+    const bytes = Buffer.concat([...parts, header, length]);
     // A failed write must not leave ids that look stored: the caller's retry adds them again.
     for (const b of blobs) this.pendingIds.delete(b.id);
     const id = sha256Hex(bytes);

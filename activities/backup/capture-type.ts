@@ -9,7 +9,6 @@ import {
   type ObjectTypeSpec,
   type SkipReason,
 } from '../../catalog';
-import { sortedKeys } from '../../storage/canonical-json';
 import { CheckpointMissingError } from '../../storage/checkpoints';
 import type { TypeWriter } from '../../storage/type-writer';
 import type { BackupTarget } from '../../tenants/types';
@@ -80,12 +79,10 @@ const ROUND_ANNOTATIONS = /@delta$|^@removed$|^@odata\.(context|nextLink|deltaLi
  */
 export function storedForm(item: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  // Built with its keys in canonical order (nested objects too), so storing it serialises at V8's speed.
-  for (const k of Object.keys(item).sort()) {
+  for (const k of Object.keys(item)) {
     const v = item[k];
     // Annotations all contain '@'; most names do not, and skip the pattern.
-    if (v !== null && !(k.includes('@') && ROUND_ANNOTATIONS.test(k)))
-      out[k] = typeof v === 'object' ? sortedKeys(v) : v;
+    if (v !== null && !(k.includes('@') && ROUND_ANNOTATIONS.test(k))) out[k] = v;
   }
   return out;
 }
@@ -248,6 +245,11 @@ async function readRecycleBin(spec: ObjectTypeSpec, graph: GraphReader, writer: 
  */
 const MAX_PAGES_AHEAD = 16;
 const MAX_PARENTS_AHEAD = 2_000;
+/**
+ * Pages of a type without relationships read ahead of the one being stored: enough that a slow page (Graph's latency
+ * varies) does not stall the storing, few because a page of users is a few MB of parsed JSON.
+ */
+const PAGES_AHEAD_WITHOUT_RELATIONSHIPS = 3;
 /** Objects stored between yields to the event loop (a few milliseconds of CPU). */
 const STORE_YIELD_EVERY = 50;
 
@@ -319,48 +321,69 @@ async function readInto(
   const pages: AsyncIterator<GraphPage> = (spec.singleton ? graph.single(startUrl) : graph.pages(startUrl))[
     Symbol.asyncIterator
   ]();
-  // Pages are fetched one after another (Graph's links are sequential), but the relationships of several pages are
-  // read at once; pages are stored, and checkpointed, strictly in order.
+  // Pages are fetched one after another (Graph's links are sequential) by a reader that runs ahead of the storing,
+  // so neither waits for the other while both have work; the relationships of several pages are read at once. Pages
+  // are stored, and checkpointed, strictly in order.
   const ahead: {
     page: GraphPage;
     items: Record<string, unknown>[];
     parents: number;
     relationships: Promise<Relationships>;
   }[] = [];
-  const full = () =>
-    ahead.length > 0 &&
-    (ahead.length >= MAX_PAGES_AHEAD || ahead.reduce((n, a) => n + a.parents, 0) >= MAX_PARENTS_AHEAD);
-  try {
-    let upcoming = pages.next();
-    for (;;) {
-      const step = await upcoming;
-      if (step.done) break;
-      // The next page is fetched while this one is stored.
-      upcoming = pages.next();
-      upcoming.catch(() => undefined); // awaited next round; not unhandled if storing this page fails first
-      // A worker shutting down (or the backup cancelled) stops the read between pages; the last checkpoint stays.
-      Context.current().cancellationSignal.throwIfAborted();
-      const page = step.value;
-      const items = page.value.filter((item) => typeof item[spec.idProperty] === 'string');
-      const parents = items.filter((item) => {
-        const id = item[spec.idProperty] as string;
-        if (item['@removed'] || spec.relationships.length === 0 || related.has(id)) return false;
-        related.add(id);
-        return true;
-      });
-      const relationships = readRelationships(spec, graph, parents);
-      relationships.catch(() => undefined); // awaited in order below; not unhandled if an earlier page fails first
-      ahead.push({ page, items, parents: parents.length, relationships });
-      // Types without relationships store each page at once (the next one is already being fetched).
-      while (full() || (ahead.length > 0 && spec.relationships.length === 0)) {
-        const next = ahead.shift()!;
-        await store(next.page, next.items, await next.relationships);
+  let parentsAhead = 0;
+  const pagesAhead = spec.relationships.length === 0 ? PAGES_AHEAD_WITHOUT_RELATIONSHIPS : MAX_PAGES_AHEAD;
+  const pageStored = new Wakeup();
+  const pageRead = new Wakeup();
+  let reading = true;
+  let stopped = false;
+  let readFailure: { error: unknown } | undefined;
+
+  const readPages = async () => {
+    try {
+      for (let step = await pages.next(); !step.done && !stopped; step = await pages.next()) {
+        // A worker shutting down (or the backup cancelled) stops the read between pages; the last checkpoint stays.
+        Context.current().cancellationSignal.throwIfAborted();
+        const page = step.value;
+        const items = page.value.filter((item) => typeof item[spec.idProperty] === 'string');
+        const parents = items.filter((item) => {
+          const id = item[spec.idProperty] as string;
+          if (item['@removed'] || spec.relationships.length === 0 || related.has(id)) return false;
+          related.add(id);
+          return true;
+        });
+        const relationships = readRelationships(spec, graph, parents);
+        relationships.catch(() => undefined); // awaited in order when stored; not unhandled if the read stops first
+        ahead.push({ page, items, parents: parents.length, relationships });
+        parentsAhead += parents.length;
+        pageRead.wake();
+        while (!stopped && (ahead.length >= pagesAhead || parentsAhead >= MAX_PARENTS_AHEAD)) await pageStored.wait();
       }
+    } catch (error) {
+      readFailure = { error };
+    } finally {
+      reading = false;
+      pageRead.wake();
     }
-    for (let next = ahead.shift(); next; next = ahead.shift()) {
+  };
+
+  const reader = readPages();
+  try {
+    for (;;) {
+      if (readFailure) throw readFailure.error;
+      const next = ahead.shift();
+      if (!next) {
+        if (!reading) break;
+        await pageRead.wait();
+        continue;
+      }
+      parentsAhead -= next.parents;
+      pageStored.wake();
       await store(next.page, next.items, await next.relationships);
     }
   } finally {
+    stopped = true;
+    pageStored.wake();
+    await reader;
     await pages.return?.();
   }
   return { objectsRead, deltaLink, storageMs };
@@ -387,4 +410,19 @@ async function readRelationships(
     byParent.set(r.parent, rels);
   });
   return byParent;
+}
+
+/** Wakes the other side of the page pipeline; a side checks its condition, then waits, in the same tick. */
+class Wakeup {
+  private resolve?: () => void;
+
+  wait(): Promise<void> {
+    return new Promise((resolve) => (this.resolve = resolve));
+  }
+
+  wake(): void {
+    const resolve = this.resolve;
+    this.resolve = undefined;
+    resolve?.();
+  }
 }

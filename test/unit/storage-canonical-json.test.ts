@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import {
-  canonicalBytes,
-  canonicalJson,
-  contentId,
-  isCanonicalAsIs,
-  sha256Hex,
-  sortedKeys,
-} from '../../storage/canonical-json';
+import { canonicalBytes, canonicalJson, contentId, isCanonicalAsIs, sha256Hex } from '../../storage/canonical-json';
+
+/** A copy with every object's keys inserted in sorted order (as manifest entries are built). */
+function sortedKeys<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => sortedKeys(item)) as T;
+  const obj = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(obj).sort()) if (obj[key] !== undefined) out[key] = sortedKeys(obj[key]);
+  return out as T;
+}
 
 /** RFC 8785's ordering, written the obvious way, to check the fast path against. */
 function reference(value: unknown): string {
