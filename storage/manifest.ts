@@ -1,5 +1,7 @@
 import { canonicalJson } from './canonical-json';
 import type { BlobSink, BlobSource } from './blob-io';
+import { breathe } from './breather';
+import { byId, sortedById } from './sort-by-id';
 
 export type DeletedState = 'present' | 'softDeleted';
 
@@ -53,10 +55,6 @@ export function sameEntry(a: ManifestEntry, b: ManifestEntry): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
 
-function byId(a: ManifestEntry, b: ManifestEntry): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
 export async function readManifestRoot(source: BlobSource, rootId: string): Promise<ManifestRoot> {
   const root = await source.readJson<ManifestRoot>(rootId);
   if (root.v !== 1 || !Array.isArray(root.chunks)) throw new Error(`manifest ${rootId}: unknown format`);
@@ -91,13 +89,14 @@ export async function readManifestEntries(source: BlobSource, rootId: string): P
   return entries;
 }
 
-async function writeChunks(sink: BlobSink, entries: ManifestEntry[]): Promise<string[]> {
-  entries.sort(byId);
+async function writeChunks(sink: BlobSink, unsorted: ManifestEntry[]): Promise<string[]> {
+  const entries = await sortedById(unsorted);
   const chunks: string[] = [];
   for (let i = 0; i < entries.length; i += MANIFEST_CHUNK_ENTRIES) {
     // Keys in canonical order (see `isCanonicalAsIs`): a chunk of 5,000 entries serialises at V8's speed.
     const chunk: ManifestChunk = { entries: entries.slice(i, i + MANIFEST_CHUNK_ENTRIES), v: 1 };
     chunks.push(await sink.saveJson('manifest-chunk', chunk));
+    await breathe();
   }
   return chunks;
 }

@@ -1,4 +1,6 @@
 import type { BlobSink, BlobSource } from './blob-io';
+import { breathe } from './breather';
+import { sortedById } from './sort-by-id';
 
 /** One related item as captured: at least its id (e.g. `{"@odata.type":"#microsoft.graph.user","id":"…"}`). */
 export type RelationshipItem = { id: string } & Record<string, unknown>;
@@ -30,7 +32,7 @@ function isBoundary(id: string): boolean {
  * below list their keys in canonical order (see `isCanonicalAsIs`).
  */
 export async function writeRelationship(sink: BlobSink, items: readonly RelationshipItem[]): Promise<string> {
-  const sorted = [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const sorted = await sortedById(items);
   if (sorted.length <= RELATIONSHIP_INLINE_MAX) {
     const root: RelationshipRoot = { count: sorted.length, items: sorted, v: 1 };
     return sink.saveJson('relationship', root);
@@ -42,6 +44,7 @@ export async function writeRelationship(sink: BlobSink, items: readonly Relation
     if (isBoundary(item.id) || current.length >= CHUNK_MAX) {
       chunks.push(await sink.saveJson('relationship', { items: current, v: 1 }));
       current = [];
+      await breathe();
     }
   }
   if (current.length > 0) chunks.push(await sink.saveJson('relationship', { items: current, v: 1 }));

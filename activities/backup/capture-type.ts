@@ -1,4 +1,3 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { activityInfo, Context } from '@temporalio/activity';
 import {
   classifyReadError,
@@ -9,6 +8,7 @@ import {
   type ObjectTypeSpec,
   type SkipReason,
 } from '../../catalog';
+import { breathe } from '../../storage/breather';
 import { CheckpointMissingError } from '../../storage/checkpoints';
 import type { TypeWriter } from '../../storage/type-writer';
 import type { BackupTarget } from '../../tenants/types';
@@ -250,8 +250,6 @@ const MAX_PARENTS_AHEAD = 2_000;
  * varies) does not stall the storing, few because a page of users is a few MB of parsed JSON.
  */
 const PAGES_AHEAD_WITHOUT_RELATIONSHIPS = 3;
-/** Objects stored between yields to the event loop (a few milliseconds of CPU). */
-const STORE_YIELD_EVERY = 50;
 
 type Relationships = Map<string, Record<string, { id: string; [k: string]: unknown }[]>>;
 
@@ -278,15 +276,10 @@ async function readInto(
   /** Stores one page (in page order) once its relationships are read; then checkpoints up to its next link. */
   const store = async (page: GraphPage, items: Record<string, unknown>[], relationships: Relationships) => {
     const storing = Date.now();
-    let sinceYield = 0;
     for (const item of items) {
       // Storing a page is CPU work (hash, compress, encrypt) awaited only through microtasks, which starves socket
-      // I/O: the next page, already asked for, would not even be sent until the whole page is stored. Yielding now
-      // and then lets the fetch of the next page (and other chains' pages) overlap with storing this one.
-      if (++sinceYield >= STORE_YIELD_EVERY) {
-        sinceYield = 0;
-        await yieldToEventLoop();
-      }
+      // I/O: the next page, already asked for, would not even be read until the whole page is stored.
+      await breathe();
       const id = item[spec.idProperty] as string;
       const removed = item['@removed'] as { reason?: string } | undefined;
       objectsRead++;
@@ -404,11 +397,19 @@ async function readRelationships(
     })),
   );
   const results = await graph.readAllMany(requests.map((r) => r.url));
-  requests.forEach((r, i) => {
+  for (const [i, r] of requests.entries()) {
     const rels = byParent.get(r.parent) ?? {};
-    rels[r.rel] = results[i].map((item) => storedForm(item) as { id: string });
+    const items = results[i];
+    const stored = new Array<{ id: string }>(items.length);
+    for (let k = 0; k < items.length; k++) {
+      stored[k] = storedForm(items[k]) as { id: string };
+      // An all-users group has 100,000 members.
+      if (k % 1000 === 999) await breathe();
+    }
+    rels[r.rel] = stored;
     byParent.set(r.parent, rels);
-  });
+    await breathe();
+  }
   return byParent;
 }
 
