@@ -3,10 +3,27 @@ import { randomBytes } from 'node:crypto';
 import { MemoryObjectStore } from '../../storage/memory-object-store';
 import { CheckpointMissingError } from '../../storage/checkpoints';
 import { Repository } from '../../storage/repository';
+import type { TypeResult, TypeWriter } from '../../storage/type-writer';
 
 const TENANT = '0785ef7c-2d7a-4542-b048-95bcab406e0b';
 const masterKey = randomBytes(32).toString('base64');
 const obj = (i: number, v = 0) => ({ id: `id-${i}`, displayName: `Object ${i}`, v });
+
+/** Commits a snapshot of the one type a writer finished; returns its id. */
+async function commitType(repo: Repository, result: TypeResult): Promise<string> {
+  const { type, count, softDeleted, manifest } = result;
+  const snapshot = await repo.commitSnapshot({
+    tenantId: TENANT,
+    startedAt: new Date(),
+    types: { [type]: { status: 'captured', count, softDeleted, manifest } },
+  });
+  return snapshot.id;
+}
+
+/** What a page of Graph would give the writer: objects `from` … `to - 1`. */
+async function addObjects(writer: TypeWriter, from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i++) await writer.addObject(`id-${i}`, `Object ${i}`, obj(i));
+}
 
 // A capture activity that dies mid-type resumes from its last checkpoint in a new process (a new Repository).
 describe('storage: type writer checkpoints', () => {
@@ -14,21 +31,17 @@ describe('storage: type writer checkpoints', () => {
     const store = new MemoryObjectStore();
     const first = await Repository.open(store, masterKey);
     const w1 = await first.openTypeWriter('users', { mode: 'full' });
-    for (let i = 0; i < 300; i++) await w1.addObject(`id-${i}`, `Object ${i}`, obj(i));
+    await addObjects(w1, 0, 300);
     const checkpoint = await w1.checkpoint();
     // Objects added after the checkpoint are lost with the crash; the resumed read adds them again from its page link.
-    for (let i = 300; i < 350; i++) await w1.addObject(`id-${i}`, `Object ${i}`, obj(i));
+    await addObjects(w1, 300, 350);
 
     const second = await Repository.open(store, masterKey);
     const w2 = await second.openTypeWriter('users', { mode: 'full', resumeFrom: checkpoint });
-    for (let i = 300; i < 500; i++) await w2.addObject(`id-${i}`, `Object ${i}`, obj(i));
+    await addObjects(w2, 300, 500);
     const result = await w2.finish();
     assert.equal(result.count, 500);
-    const { id } = await second.commitSnapshot({
-      tenantId: TENANT,
-      startedAt: new Date(),
-      types: { users: { status: 'captured', count: result.count, softDeleted: 0, manifest: result.manifest } },
-    });
+    const id = await commitType(second, result);
     const entries = await second.listEntries(id, 'users');
     assert.deepEqual(entries.map((e) => e.id).sort(), Array.from({ length: 500 }, (_, i) => `id-${i}`).sort());
     // The 300 objects written before the checkpoint were deduplicated, not written again.
@@ -39,7 +52,7 @@ describe('storage: type writer checkpoints', () => {
     const store = new MemoryObjectStore();
     const repo = await Repository.open(store, masterKey);
     const base = await repo.openTypeWriter('groups', { mode: 'full' });
-    for (let i = 0; i < 10; i++) await base.addObject(`id-${i}`, `Object ${i}`, obj(i));
+    await addObjects(base, 0, 10);
     const baseResult = await base.finish();
 
     const w1 = await repo.openTypeWriter('groups', { mode: 'changes', base: baseResult.manifest });
@@ -56,13 +69,7 @@ describe('storage: type writer checkpoints', () => {
     });
     await w2.addObject('id-10', 'Object 10', obj(10));
     const result = await w2.finish();
-    const { id } = await again.commitSnapshot({
-      tenantId: TENANT,
-      startedAt: new Date(),
-      types: {
-        groups: { status: 'captured', count: result.count, softDeleted: result.softDeleted, manifest: result.manifest },
-      },
-    });
+    const id = await commitType(again, result);
     const entries = new Map((await again.listEntries(id, 'groups')).map((e) => [e.id, e]));
     assert.equal(entries.size, 10);
     assert.equal(entries.has('id-2'), false);
@@ -75,9 +82,9 @@ describe('storage: type writer checkpoints', () => {
     const store = new MemoryObjectStore();
     const repo = await Repository.open(store, masterKey);
     const w1 = await repo.openTypeWriter('users', { mode: 'full' });
-    for (let i = 0; i < 100; i++) await w1.addObject(`id-${i}`, `Object ${i}`, obj(i));
+    await addObjects(w1, 0, 100);
     const cp1 = await w1.checkpoint();
-    for (let i = 100; i < 150; i++) await w1.addObject(`id-${i}`, `Object ${i}`, obj(i));
+    await addObjects(w1, 100, 150);
     await w1.addObject('id-7', 'Object 7', obj(7, 1));
     await w1.remove('id-5');
     const cp2 = await w1.checkpoint();
@@ -89,7 +96,7 @@ describe('storage: type writer checkpoints', () => {
     const w2 = await (
       await Repository.open(store, masterKey)
     ).openTypeWriter('users', { mode: 'full', resumeFrom: cp2 });
-    for (let i = 150; i < 200; i++) await w2.addObject(`id-${i}`, `Object ${i}`, obj(i));
+    await addObjects(w2, 150, 200);
     const cp3 = await w2.checkpoint();
     const state3 = await repo.readCheckpoint(cp3);
     assert.equal(state3.previous, cp2);
@@ -98,11 +105,7 @@ describe('storage: type writer checkpoints', () => {
     const again = await Repository.open(store, masterKey);
     const w3 = await again.openTypeWriter('users', { mode: 'full', resumeFrom: cp3 });
     const result = await w3.finish();
-    const { id } = await again.commitSnapshot({
-      tenantId: TENANT,
-      startedAt: new Date(),
-      types: { users: { status: 'captured', count: result.count, softDeleted: 0, manifest: result.manifest } },
-    });
+    const id = await commitType(again, result);
     const entries = new Map((await again.listEntries(id, 'users')).map((e) => [e.id, e]));
     assert.equal(entries.size, 199);
     assert.equal(entries.has('id-5'), false);
