@@ -102,6 +102,8 @@ export interface BackupConfig {
   retentionDays: number;
   /** Seconds between durable checkpoints of a type being captured (what a crashed worker's retry resumes from). */
   checkpointSeconds: number;
+  /** Worker threads that parse and digest pages of types without relationships (0: the main thread does). */
+  digestThreads: number;
 }
 
 export interface LocalStackConfig {
@@ -313,6 +315,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       fullReadEvery: int(env, 'BACKUP_FULL_READ_EVERY', 7),
       retentionDays: int(env, 'BACKUP_RETENTION_DAYS', 365),
       checkpointSeconds: int(env, 'BACKUP_CHECKPOINT_SECONDS', 15),
+      digestThreads: Math.min(1, int(env, 'BACKUP_DIGEST_THREADS', 1)),
     },
   };
 }

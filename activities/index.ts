@@ -12,6 +12,7 @@ import { createSnapshotActivities } from './backup/snapshot';
 import { createRetentionActivities } from './backup/retention';
 import { createPlanActivities } from './backup/plan';
 import { createGraphReader } from './backup/tenant-graph-reader';
+import { PageDigester } from './backup/page-digester';
 
 /** What activities need from the process that hosts them; built once per worker. */
 export interface ActivityDependencies {
@@ -36,6 +37,7 @@ export function createActivities(deps: ActivityDependencies) {
       graphFor: (directory) => createGraphReader(config.entra, tokens, directory),
       fullReadEvery: config.backup.fullReadEvery,
       checkpointEverySeconds: config.backup.checkpointSeconds,
+      digester: new PageDigester(config.backup.digestThreads),
     }),
     ...createSnapshotActivities(repositories),
     ...createRetentionActivities(repositories, deps.temporal, config.backup.retentionDays),

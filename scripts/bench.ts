@@ -42,6 +42,8 @@ interface RunFigures {
   requests: number;
   resourceUnits: number;
   historyEvents: number;
+  /** Resource units Graph charged in each 2 s of the run. */
+  ruTimeline: number[];
 }
 
 async function run(): Promise<void> {
@@ -176,7 +178,16 @@ async function run(): Promise<void> {
       if (result.status !== 'completed') throw new Error(`backup ${result.status}: ${result.skippedTypes.join(', ')}`);
       const after = usageNow();
       const history = await handle.fetchHistory();
+      // Graph's charges over the run, from the simulator's request log: shows where the budget went unused.
+      const startedAt = Date.parse((await handle.query(backupProgressQuery)).startedAt);
+      const ruTimeline: number[] = [];
+      for (const e of sim!.control.requestLog({ tenantId: tenant.id, kind: 'graph' })) {
+        const bucket = Math.floor((Date.parse(e.at) - startedAt) / 2000);
+        if (bucket >= 0 && e.resourceUnits) ruTimeline[bucket] = (ruTimeline[bucket] ?? 0) + e.resourceUnits;
+      }
+      sim!.control.clearRequestLog();
       return {
+        ruTimeline: Array.from(ruTimeline, (ru) => ru ?? 0),
         seconds,
         progress: await handle.query(backupProgressQuery),
         requests: after.requests - before.requests,
@@ -266,11 +277,16 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
       .slice(0, 6)
       .map(
         ([type, t]) =>
-          `  ${type.padEnd(28)} ${t.seconds.toFixed(1).padStart(5)} s  ${String(t.resourceUnits).padStart(6)} RU  ` +
+          `  ${type.padEnd(24)} ${t.startedAfterSeconds.toFixed(1).padStart(5)}-${(t.startedAfterSeconds + t.seconds).toFixed(1).padStart(4)} s  ${String(t.resourceUnits).padStart(6)} RU  ` +
           `wait ${t.throttleWaitSeconds.toFixed(1)} s, Graph ${t.graphSeconds.toFixed(1)} s, storage ${t.storageSeconds.toFixed(1)} s`,
       )
       .join('\n');
-    console.log(`slowest types of the full backup (throttle wait, Graph and storage overlap):\n${slowest}`);
+    console.log(
+      `slowest types of the full backup (from-to after its start; throttle wait, Graph and storage overlap):\n${slowest}`,
+    );
+    console.log(
+      `resource units per 2 s of the full backup (budget ${BUDGET_PER_10S[tenant.size] / 5}): ${full.ruTimeline.join(' ')}`,
+    );
     console.log(`429 answers during the full backup: ${full.progress.throttled}\n`);
     console.log(JSON.stringify(figures));
   } finally {

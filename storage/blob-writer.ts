@@ -37,8 +37,8 @@ export class BlobWriter implements BlobSink {
     return this.index.has(id) || this.writtenIds.has(id) || this.packs.hasPending(id);
   }
 
-  async saveBytes(kind: BlobKind, plaintext: Buffer): Promise<string> {
-    const id = sha256Hex(plaintext);
+  /** `id`: the SHA-256 of `plaintext` when the caller has computed it already. */
+  async saveBytes(kind: BlobKind, plaintext: Buffer, id = sha256Hex(plaintext)): Promise<string> {
     if (this.has(id)) {
       this.stats.blobsDeduplicated++;
       return id;

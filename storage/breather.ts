@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 
 /** Longest stretch of synchronous work between two turns of the event loop, in milliseconds. */
-const MAX_BUSY_MS = 10;
+const MAX_BUSY_MS = 3;
 
 /**
  * Lets the event loop turn during long CPU work. Awaiting promises alone never does: storing a 100,000-member group

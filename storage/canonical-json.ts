@@ -7,7 +7,9 @@ import { hash } from 'node:crypto';
 export function canonicalJson(value: unknown): string {
   // Objects built (or parsed) with their keys in canonical order need no rewriting: V8's own serialiser is twice as
   // fast, and gives the same bytes for such values.
-  if (isCanonicalAsIs(value)) return JSON.stringify(value);
+  if ((typeof value === 'object' && value !== null && knownAsIs.has(value)) || isCanonicalAsIs(value)) {
+    return JSON.stringify(value);
+  }
   try {
     return serialize(value);
   } catch (err) {
@@ -31,6 +33,17 @@ export function contentId(value: unknown): string {
 }
 
 class UnserializableValue extends Error {}
+
+/** Objects their builder checked while building them (see markCanonicalAsIs): canonicalJson need not walk them again. */
+const knownAsIs = new WeakSet<object>();
+
+/**
+ * Records that `value` is canonical as is (what isCanonicalAsIs would say), for a builder that checked each member as
+ * it added it. The caller must not change the object afterwards.
+ */
+export function markCanonicalAsIs(value: object): void {
+  knownAsIs.add(value);
+}
 
 /**
  * True when JSON.stringify(value) is already canonical: plain objects whose keys enumerate in sorted order (an

@@ -53,6 +53,8 @@ export class TypeWriter {
   /** Ids whose entry changed since the last checkpoint; the checkpoint chain so far (deleted by `finish`). */
   private readonly sinceCheckpoint = new Set<string>();
   private readonly checkpoints: string[] = [];
+  /** The checkpoint file being written, if any (see `checkpoint`). */
+  private checkpointWrite: Promise<void> = Promise.resolve();
   private readonly blobs: BlobWriter;
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -112,9 +114,23 @@ export class TypeWriter {
 
   /** Stores one object version (deduplicated) and records it; returns its content hash. */
   addObject(id: string, displayName: string | null, json: unknown, options: AddObjectOptions = {}): Promise<string> {
+    return this.addCanonicalObject(id, displayName, canonicalBytes(json), undefined, options);
+  }
+
+  /**
+   * `addObject` for a version already in canonical JSON: `canonical` are its bytes, `contentHash` their SHA-256 when
+   * the caller has it (a worker thread computed both). The bytes are kept until their pack segment is sealed.
+   */
+  addCanonicalObject(
+    id: string,
+    displayName: string | null,
+    canonical: Buffer,
+    contentHash: string | undefined,
+    options: AddObjectOptions = {},
+  ): Promise<string> {
     return this.serial(async () => {
       await this.lock.refreshIfDue();
-      const contentHash = await this.blobs.saveBytes('object', canonicalBytes(json));
+      const savedHash = await this.blobs.saveBytes('object', canonical, contentHash);
       let rels: Record<string, string> | undefined;
       if (options.relationships) {
         rels = {};
@@ -124,10 +140,10 @@ export class TypeWriter {
       }
       // Keys in canonical order: comparing and storing entries then serialises them at V8's speed.
       const entry: ManifestEntry = rels
-        ? { contentHash, displayName, id, rels, state: options.state ?? 'present' }
-        : { contentHash, displayName, id, state: options.state ?? 'present' };
+        ? { contentHash: savedHash, displayName, id, rels, state: options.state ?? 'present' }
+        : { contentHash: savedHash, displayName, id, state: options.state ?? 'present' };
       this.put(entry);
-      return contentHash;
+      return savedHash;
     });
   }
 
@@ -176,11 +192,15 @@ export class TypeWriter {
 
   /**
    * Makes everything added so far durable (packs, index) and stores what changed since the last checkpoint as one
-   * blob; returns its id. Cheap enough to call every few pages; the id goes into the activity's heartbeat next to the
-   * Graph page link.
+   * file; resolves to its id, which goes into the activity's heartbeat next to the Graph page link. Adding goes on
+   * while the file is sealed and uploaded (for 100,000 users that took seconds the listing spent waiting): only the
+   * flush and the taking of the entries hold the writer.
    */
   checkpoint(): Promise<string> {
-    return this.serial(async () => {
+    let written!: Promise<string>;
+    const taken = this.serial(async () => {
+      // The chain needs the previous checkpoint's id.
+      await this.checkpointWrite;
       await this.blobs.flush();
       const entries: ManifestEntry[] = [];
       const removed: string[] = [];
@@ -199,11 +219,25 @@ export class TypeWriter {
         type: this.type,
         v: 2,
       };
-      const id = await writeCheckpoint(this.ctx.store, this.ctx.dataKey, state);
-      this.checkpoints.push(id);
       this.sinceCheckpoint.clear();
-      return id;
+      written = writeCheckpoint(this.ctx.store, this.ctx.dataKey, state).then(
+        (id) => {
+          this.checkpoints.push(id);
+          return id;
+        },
+        (err: unknown) => {
+          // Its entries go into the next checkpoint instead.
+          for (const e of entries) this.sinceCheckpoint.add(e.id);
+          for (const id of removed) this.sinceCheckpoint.add(id);
+          throw err;
+        },
+      );
+      this.checkpointWrite = written.then(
+        () => undefined,
+        () => undefined,
+      );
     });
+    return taken.then(() => written);
   }
 
   /** Replays a checkpoint chain, oldest first; the next checkpoint continues the chain. */
@@ -256,6 +290,7 @@ export class TypeWriter {
       this.closed = true;
       await this.lock.release();
       // Worthless now. A failed delete leaves a file that prune removes once it is older than its grace period.
+      await this.checkpointWrite;
       for (const id of this.checkpoints) await this.ctx.store.delete(checkpointKey(id)).catch(() => undefined);
       let softDeleted = 0;
       for (const e of this.entries.values()) if (e.state === 'softDeleted') softDeleted++;

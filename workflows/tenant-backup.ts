@@ -52,6 +52,8 @@ export interface BackupProgress {
 export interface TypeProgress {
   readMode: 'full' | 'delta';
   objectsRead: number;
+  /** When the capture started, in seconds after the backup did (types wait for a free slot). */
+  startedAfterSeconds: number;
   seconds: number;
   resourceUnits: number;
   bytesStored: number;
@@ -173,6 +175,7 @@ export async function tenantBackupWorkflow(target: BackupTarget, options: Backup
           progress.types[type] = {
             readMode: capture.readMode,
             objectsRead: capture.objectsRead,
+            startedAfterSeconds: (began - Date.parse(progress.startedAt)) / 1000,
             seconds: (Date.now() - began) / 1000,
             resourceUnits: capture.graph.resourceUnits,
             bytesStored: capture.bytesWritten,

@@ -13,7 +13,12 @@ import { CheckpointMissingError } from '../../storage/checkpoints';
 import type { TypeWriter } from '../../storage/type-writer';
 import type { BackupTarget } from '../../tenants/types';
 import type { Repositories } from './repositories';
-import type { GraphPage, GraphReader } from './graph-reader';
+import type { GraphReader } from './graph-reader';
+import { HARD_DELETED, SOFT_DELETED, scanPageLinks, type DigestedItems, type PageLinks } from './page-digest';
+import type { PageDigester } from './page-digester';
+import { storedForm } from './stored-form';
+
+export { storedForm };
 
 export interface CaptureTypeInput {
   job: BackupTarget;
@@ -69,24 +74,6 @@ interface SyncState {
   deltaRounds: number;
 }
 
-/** Graph's annotations that describe the response or the delta round, not the object. */
-const ROUND_ANNOTATIONS = /@delta$|^@removed$|^@odata\.(context|nextLink|deltaLink)$/;
-
-/**
- * The object as stored: without response annotations, and without top-level properties whose value is null. A list
- * read returns a selected but unset property as null; a delta round omits it (graph-behaviour 5.9). Both mean
- * "not set", so one form keeps the same version's content hash whichever way it was read.
- */
-export function storedForm(item: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(item)) {
-    const v = item[k];
-    // Annotations all contain '@'; most names do not, and skip the pattern.
-    if (v !== null && !(k.includes('@') && ROUND_ANNOTATIONS.test(k))) out[k] = v;
-  }
-  return out;
-}
-
 export interface CaptureDependencies {
   repositories: Repositories;
   /** A throttle-aware reader for the Backup app in one tenant. */
@@ -94,6 +81,8 @@ export interface CaptureDependencies {
   fullReadEvery: number;
   /** Seconds between durable checkpoints. */
   checkpointEverySeconds?: number;
+  /** Parses and digests pages of types without relationships off the main thread; without it, they are parsed here. */
+  digester?: PageDigester;
 }
 
 /**
@@ -239,19 +228,45 @@ async function readRecycleBin(spec: ObjectTypeSpec, graph: GraphReader, writer: 
 }
 
 /**
- * Pages read ahead of the one being stored, while their relationships are read. Bounded by the parents whose
- * relationships are outstanding rather than by a fixed page count: one all-users group's member list is a chain of a
- * hundred pages, and a pipeline only three pages deep kept every later page of groups waiting behind it.
+ * Parents (with their relationships) outstanding while pages are read ahead. Bounded by parents rather than pages:
+ * one all-users group's member list is a chain of a hundred pages, and a pipeline a few pages deep kept every later
+ * page of groups waiting behind it.
  */
 const MAX_PAGES_AHEAD = 16;
 const MAX_PARENTS_AHEAD = 2_000;
 /**
- * Pages of a type without relationships read ahead of the one being stored: enough that a slow page (Graph's latency
- * varies) does not stall the storing, few because a page of users is a few MB of parsed JSON.
+ * Pages of a type without relationships read ahead of the one being stored. Pages digested in a thread are compact
+ * (about 1 MB per 999 users, no parsed objects), and the storing pauses for seconds while it checkpoints: the
+ * sequential listing must go on meanwhile. Pages parsed here are a few MB of objects each.
  */
+const DIGESTED_PAGES_AHEAD = 24;
 const PAGES_AHEAD_WITHOUT_RELATIONSHIPS = 3;
+/**
+ * Parents whose relationships are read (and then stored) together: a page of groups is cut into slices of this many,
+ * stored in the order they complete, so a group with a hundred pages of members holds up only its own slice.
+ */
+const PARENTS_PER_SLICE = 40;
 
 type Relationships = Map<string, Record<string, { id: string; [k: string]: unknown }[]>>;
+
+/** A part of a page ready to be stored: objects parsed here with their relationships, or items digested in a thread. */
+type PageContent =
+  | { kind: 'objects'; items: Record<string, unknown>[]; relationships: Relationships }
+  | { kind: 'digested'; items: DigestedItems };
+
+interface Slice {
+  parents: number;
+  content?: PageContent;
+  failure?: { error: unknown };
+  stored: boolean;
+}
+
+interface PageWork {
+  links: PageLinks;
+  /** Items of the page (removed ones included), for the count a checkpoint keeps. */
+  items: number;
+  slices: Slice[];
+}
 
 async function readInto(
   spec: ObjectTypeSpec,
@@ -273,89 +288,164 @@ async function readInto(
   const related = new Set<string>();
   let deltaLink: string | undefined;
 
-  /** Stores one page (in page order) once its relationships are read; then checkpoints up to its next link. */
-  const store = async (page: GraphPage, items: Record<string, unknown>[], relationships: Relationships) => {
-    const storing = Date.now();
-    for (const item of items) {
-      // Storing a page is CPU work (hash, compress, encrypt) awaited only through microtasks, which starves socket
-      // I/O: the next page, already asked for, would not even be read until the whole page is stored.
-      await breathe();
-      const id = item[spec.idProperty] as string;
-      const removed = item['@removed'] as { reason?: string } | undefined;
-      objectsRead++;
-      if (removed) {
-        // "changed": in the recycle bin, restorable; "deleted": gone for good (delta-query-overview, @removed).
-        if (removed.reason === 'changed') await writer.markSoftDeleted(id);
-        else await writer.remove(id);
-        continue;
+  const storeContent = async (content: PageContent) => {
+    if (content.kind === 'objects') {
+      for (const item of content.items) {
+        // Storing a page is CPU work (hash, compress, encrypt) awaited only through microtasks, which starves socket
+        // I/O: the next page, already asked for, would not even be read until the whole page is stored.
+        await breathe();
+        const id = item[spec.idProperty] as string;
+        const removed = item['@removed'] as { reason?: string } | undefined;
+        if (removed) {
+          // "changed": in the recycle bin, restorable; "deleted": gone for good (delta-query-overview, @removed).
+          if (removed.reason === 'changed') await writer.markSoftDeleted(id);
+          else await writer.remove(id);
+          continue;
+        }
+        const name = spec.displayNameProperty ? (item[spec.displayNameProperty] as string | undefined) : undefined;
+        await writer.addObject(id, name ?? null, storedForm(item), { relationships: content.relationships.get(id) });
       }
-      const name = spec.displayNameProperty ? (item[spec.displayNameProperty] as string | undefined) : undefined;
-      await writer.addObject(id, name ?? null, storedForm(item), { relationships: relationships.get(id) });
+    } else {
+      const { ids, names, removed, hashes, offsets } = content.items;
+      const bytes = Buffer.from(content.items.bytes.buffer, content.items.bytes.byteOffset, content.items.bytes.length);
+      for (let i = 0; i < ids.length; i++) {
+        await breathe();
+        if (removed[i] === SOFT_DELETED) await writer.markSoftDeleted(ids[i]);
+        else if (removed[i] === HARD_DELETED) await writer.remove(ids[i]);
+        else await writer.addCanonicalObject(ids[i], names[i], bytes.subarray(offsets[i], offsets[i + 1]), hashes[i]);
+      }
     }
-    storageMs += Date.now() - storing;
-    if (page.deltaLink) deltaLink = page.deltaLink;
-    if (page.nextLink && Date.now() - lastCheckpointAt >= everyMs) {
-      const checkpointing = Date.now();
-      lastDetails = {
-        readMode,
-        base,
-        writerCheckpoint: await writer.checkpoint(),
-        nextLink: page.nextLink,
-        deltaLink: fullReadDeltaLink,
-        objectsRead,
-      };
-      lastCheckpointAt = Date.now();
-      storageMs += lastCheckpointAt - checkpointing;
-    }
-    await writer.heartbeat();
-    Context.current().heartbeat(lastDetails);
   };
 
-  const pages: AsyncIterator<GraphPage> = (spec.singleton ? graph.single(startUrl) : graph.pages(startUrl))[
-    Symbol.asyncIterator
-  ]();
+  /**
+   * Every slice of the page (and of the pages before it) is stored: checkpoint up to its next link. The storing goes
+   * on while the checkpoint file is written; the heartbeat names it once it is (one at a time).
+   */
+  let checkpointing: Promise<void> | undefined;
+  let checkpointFailure: { error: unknown } | undefined;
+  const pageDone = (page: PageWork) => {
+    objectsRead += page.items;
+    if (page.links.deltaLink) deltaLink = page.links.deltaLink;
+    if (!page.links.nextLink || checkpointing || Date.now() - lastCheckpointAt < everyMs) return;
+    // The writer may hold some of the next pages' objects too (slices are stored as they complete); a resumed attempt
+    // reads those pages again and stores the same entries, which changes nothing.
+    const details = { readMode, base, nextLink: page.links.nextLink, deltaLink: fullReadDeltaLink, objectsRead };
+    const started = Date.now();
+    checkpointing = writer.checkpoint().then(
+      (writerCheckpoint) => {
+        lastDetails = { ...details, writerCheckpoint };
+        lastCheckpointAt = Date.now();
+        storageMs += lastCheckpointAt - started;
+        checkpointing = undefined;
+        Context.current().heartbeat(lastDetails);
+      },
+      (error: unknown) => {
+        checkpointFailure = { error };
+        checkpointing = undefined;
+      },
+    );
+  };
+
   // Pages are fetched one after another (Graph's links are sequential) by a reader that runs ahead of the storing,
-  // so neither waits for the other while both have work; the relationships of several pages are read at once. Pages
-  // are stored, and checkpointed, strictly in order.
-  const ahead: {
-    page: GraphPage;
-    items: Record<string, unknown>[];
-    parents: number;
-    relationships: Promise<Relationships>;
-  }[] = [];
+  // so neither waits for the other while both have work; the relationships of many parents are read at once. Slices
+  // are stored as they complete; checkpoints only ever cover whole pages, in order.
+  const ahead: PageWork[] = [];
   let parentsAhead = 0;
-  const pagesAhead = spec.relationships.length === 0 ? PAGES_AHEAD_WITHOUT_RELATIONSHIPS : MAX_PAGES_AHEAD;
+  const digester = spec.relationships.length === 0 && !spec.singleton ? deps.digester : undefined;
+  const pagesAhead = digester
+    ? DIGESTED_PAGES_AHEAD
+    : spec.relationships.length === 0
+      ? PAGES_AHEAD_WITHOUT_RELATIONSHIPS
+      : MAX_PAGES_AHEAD;
+  const progress = new Wakeup();
   const pageStored = new Wakeup();
-  const pageRead = new Wakeup();
   let reading = true;
   let stopped = false;
   let readFailure: { error: unknown } | undefined;
 
+  const slice = (parents: number, content: Promise<PageContent>): Slice => {
+    const s: Slice = { parents, stored: false };
+    content.then(
+      (c) => (s.content = c),
+      (error: unknown) => (s.failure = { error }),
+    );
+    void content.finally(() => progress.wake()).catch(() => undefined);
+    return s;
+  };
+
+  const queue = async (page: PageWork) => {
+    ahead.push(page);
+    for (const s of page.slices) parentsAhead += s.parents;
+    progress.wake();
+    while (!stopped && (ahead.length >= pagesAhead || parentsAhead >= MAX_PARENTS_AHEAD)) await pageStored.wait();
+  };
+
+  /** Pages of objects parsed here: singletons, and types whose relationships are read per parent. */
+  const readObjectPages = async () => {
+    const pages = spec.singleton ? graph.single(startUrl) : graph.pages(startUrl);
+    for await (const page of pages) {
+      // A worker shutting down (or the backup cancelled) stops the read between pages; the last checkpoint stays.
+      Context.current().cancellationSignal.throwIfAborted();
+      const items = page.value.filter((item) => typeof item[spec.idProperty] === 'string');
+      const slices: Slice[] = [];
+      let sliceItems: Record<string, unknown>[] = [];
+      let parents: Record<string, unknown>[] = [];
+      for (const item of items) {
+        sliceItems.push(item);
+        const id = item[spec.idProperty] as string;
+        if (spec.relationships.length > 0 && !item['@removed'] && !related.has(id)) {
+          related.add(id);
+          parents.push(item);
+        }
+        if (parents.length < PARENTS_PER_SLICE) continue;
+        slices.push(relationshipSlice(sliceItems, parents));
+        sliceItems = [];
+        parents = [];
+      }
+      if (sliceItems.length > 0 || slices.length === 0) slices.push(relationshipSlice(sliceItems, parents));
+      await queue({ links: { nextLink: page.nextLink, deltaLink: page.deltaLink }, items: items.length, slices });
+      if (stopped) break;
+    }
+  };
+  const relationshipSlice = (items: Record<string, unknown>[], parents: Record<string, unknown>[]) =>
+    slice(
+      parents.length,
+      readRelationships(spec, graph, parents).then((relationships): PageContent => ({
+        kind: 'objects',
+        items,
+        relationships,
+      })),
+    );
+
+  /** Pages of a type without relationships, parsed and digested in a worker thread; only their links are read here. */
+  const readDigestedPages = async (digester: PageDigester) => {
+    const digestSpec = { idProperty: spec.idProperty, displayNameProperty: spec.displayNameProperty };
+    for (let url: string | undefined = startUrl; url !== undefined && !stopped;) {
+      Context.current().cancellationSignal.throwIfAborted();
+      const body = await graph.pageBytes(url);
+      // Read here (a few hundred bytes of the page) rather than awaited from the thread: the next page goes out now.
+      const scanned = scanPageLinks(body);
+      const digest = digester.digest(body, digestSpec);
+      const links = scanned ?? (await digest.links);
+      const work: PageWork = { links, items: 0, slices: [] };
+      const content = digest.items.then((items): PageContent => {
+        work.items = items.ids.length;
+        return { kind: 'digested', items };
+      });
+      work.slices.push(slice(0, content));
+      await queue(work);
+      url = links.nextLink;
+    }
+  };
+
   const readPages = async () => {
     try {
-      for (let step = await pages.next(); !step.done && !stopped; step = await pages.next()) {
-        // A worker shutting down (or the backup cancelled) stops the read between pages; the last checkpoint stays.
-        Context.current().cancellationSignal.throwIfAborted();
-        const page = step.value;
-        const items = page.value.filter((item) => typeof item[spec.idProperty] === 'string');
-        const parents = items.filter((item) => {
-          const id = item[spec.idProperty] as string;
-          if (item['@removed'] || spec.relationships.length === 0 || related.has(id)) return false;
-          related.add(id);
-          return true;
-        });
-        const relationships = readRelationships(spec, graph, parents);
-        relationships.catch(() => undefined); // awaited in order when stored; not unhandled if the read stops first
-        ahead.push({ page, items, parents: parents.length, relationships });
-        parentsAhead += parents.length;
-        pageRead.wake();
-        while (!stopped && (ahead.length >= pagesAhead || parentsAhead >= MAX_PARENTS_AHEAD)) await pageStored.wait();
-      }
+      await (digester ? readDigestedPages(digester) : readObjectPages());
     } catch (error) {
       readFailure = { error };
     } finally {
       reading = false;
-      pageRead.wake();
+      progress.wake();
     }
   };
 
@@ -363,21 +453,41 @@ async function readInto(
   try {
     for (;;) {
       if (readFailure) throw readFailure.error;
-      const next = ahead.shift();
-      if (!next) {
-        if (!reading) break;
-        await pageRead.wait();
+      // A delta round may name an object more than once (later is newer): its slices are stored in order. A full
+      // read names each object once, so any slice that is ready goes first.
+      let ready: Slice | undefined;
+      search: for (const page of ahead) {
+        for (const s of page.slices) {
+          if (s.stored) continue;
+          if (s.content || s.failure) ready = s;
+          if (ready || readMode === 'delta') break search;
+        }
+      }
+      if (ready) {
+        if (ready.failure) throw ready.failure.error;
+        const storing = Date.now();
+        await storeContent(ready.content!);
+        ready.content = undefined;
+        ready.stored = true;
+        storageMs += Date.now() - storing;
+        parentsAhead -= ready.parents;
+        while (ahead.length > 0 && ahead[0].slices.every((s) => s.stored)) pageDone(ahead.shift()!);
+        if (checkpointFailure) throw checkpointFailure.error;
+        pageStored.wake();
+        await writer.heartbeat();
+        Context.current().heartbeat(lastDetails);
         continue;
       }
-      parentsAhead -= next.parents;
-      pageStored.wake();
-      await store(next.page, next.items, await next.relationships);
+      if (!reading && ahead.length === 0) break;
+      await progress.wait();
     }
+    await checkpointing;
+    if (checkpointFailure) throw checkpointFailure.error;
   } finally {
     stopped = true;
     pageStored.wake();
     await reader;
-    await pages.return?.();
+    await checkpointing;
   }
   return { objectsRead, deltaLink, storageMs };
 }

@@ -21,6 +21,8 @@ export interface GraphReader {
   /** Graph service root, e.g. https://graph.microsoft.com/v1.0 */
   rootUrl: string;
   pages(url: string): AsyncIterable<GraphPage>;
+  /** One page of a collection or delta round, its JSON unparsed (failures as from `pages`). */
+  pageBytes(url: string): Promise<Uint8Array>;
   /** A singleton resource as one page of one object. */
   single(url: string): AsyncIterable<GraphPage>;
   /** Every item of each collection (all pages), in the order of `urls`. */

@@ -19,14 +19,21 @@ class BatchItemError extends Error {
 
 type Item = Record<string, unknown>;
 
-const BATCHES_IN_FLIGHT = 4;
+/**
+ * `$batch` requests one reader keeps in flight, whatever number of readAllMany calls it serves (a page of groups is
+ * read as many slices at once): enough to hide Graph's latency, few enough that other types' requests are not queued
+ * at the pacer behind hundreds of one type's batches.
+ */
+const BATCHES_IN_FLIGHT = 8;
 
 /** The capture activity's view of Graph for one tenant, as the Backup app: the throttle-aware TenantGraph. */
 export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, directory: string): GraphReader {
   const graph = TenantGraph.forApp(entra, tokens, 'backup', directory);
+  const lanes = new Lanes(BATCHES_IN_FLIGHT);
   return {
     rootUrl: entra.graphBaseUrl,
     pages: (url) => graph.pages<Item>(url),
+    pageBytes: (url) => graph.pageBytes(url),
     single: (url) => graph.pages<Item>(url),
 
     /**
@@ -37,8 +44,8 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
       const out = new Array<Item[]>(urls.length);
       const chains: Promise<void>[] = [];
       const readBatch = async (start: number) => {
-        const answers = await graph.batchGet<{ value?: Item[]; '@odata.nextLink'?: string }>(
-          urls.slice(start, start + BATCH_LIMIT),
+        const answers = await lanes.run(() =>
+          graph.batchGet<{ value?: Item[]; '@odata.nextLink'?: string }>(urls.slice(start, start + BATCH_LIMIT)),
         );
         for (const [k, answer] of answers.entries()) {
           // The parent vanished between its listing and this read: it has no relationships to keep.
@@ -64,12 +71,10 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
           }
         }
       };
-      // A few batches in flight hide Graph's latency; the pacer and the Retry-After gate still hold them to the budget.
+      // A few batches in flight (shared by every call of this reader) hide Graph's latency; the pacer and the
+      // Retry-After gate still hold them to the budget.
       const starts = Array.from({ length: Math.ceil(urls.length / BATCH_LIMIT) }, (_, n) => n * BATCH_LIMIT);
-      const lanes = Array.from({ length: Math.min(BATCHES_IN_FLIGHT, starts.length) }, async () => {
-        for (let start = starts.shift(); start !== undefined; start = starts.shift()) await readBatch(start);
-      });
-      await Promise.all(lanes);
+      await Promise.all(starts.map((start) => readBatch(start)));
       await Promise.all(chains);
       return out;
     },
@@ -100,4 +105,24 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
       return toActivityFailure(err);
     },
   };
+}
+
+/** At most `size` tasks at once; the others wait in order. */
+class Lanes {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
 }

@@ -56,7 +56,7 @@ export const DEFAULT_PACER_OPTIONS: PacerOptions = {
   initialBudget: 8_000,
   minBudget: 500,
   maxBudget: 8_000,
-  targetUtilisation: 0.9,
+  targetUtilisation: 0.95,
   burstFraction: 0.05,
   decreaseFactor: 0.7,
   increaseFraction: 0.05,

@@ -1,4 +1,4 @@
-import type { Client } from '@microsoft/microsoft-graph-client';
+import { GraphError, ResponseType, type Client } from '@microsoft/microsoft-graph-client';
 import type { EntraApp } from '../../tenants/types';
 import type { EntraConfig } from '../../temporal.config';
 import { DeltaTokenExpiredError, TokenAcquisitionError, isDeltaReset } from './graph-failure';
@@ -105,14 +105,27 @@ export class TenantGraph {
     while (next !== undefined) {
       const current: string = next;
       const body = await this.get<Record<string, unknown>>(current).catch((err: unknown) => {
-        if (isDeltaReset(err) && isDeltaUrl(current)) {
-          throw new DeltaTokenExpiredError(current, err.headers?.get('location') ?? undefined, err.code ?? undefined);
-        }
-        throw err;
+        throw deltaExpiry(err, current) ?? err;
       });
       const page = toPage<T>(body);
       yield page;
       next = page.nextLink;
+    }
+  }
+
+  /**
+   * One page of a collection or delta round as Graph sent it, its JSON unparsed, for a caller that parses it
+   * elsewhere (a worker thread). Failures are the ones `pages` throws.
+   */
+  async pageBytes(url: string): Promise<Uint8Array> {
+    try {
+      const response = await this.call(
+        () => this.graph.client.api(url).responseType(ResponseType.RAW).get() as Promise<Response>,
+      );
+      if (!response.ok) throw await graphErrorOf(response);
+      return new Uint8Array(await response.arrayBuffer());
+    } catch (err) {
+      throw deltaExpiry(err, url) ?? err;
     }
   }
 
@@ -241,6 +254,27 @@ export class TenantGraph {
       throw err;
     }
   }
+}
+
+/** A 410 (or resync answer) for a delta link or a delta round's next link: the round must start over. */
+function deltaExpiry(err: unknown, url: string): DeltaTokenExpiredError | undefined {
+  if (!isDeltaReset(err) || !isDeltaUrl(url)) return undefined;
+  return new DeltaTokenExpiredError(url, err.headers?.get('location') ?? undefined, err.code ?? undefined);
+}
+
+/** The GraphError graph-client builds for a failed answer (GraphErrorHandler), for answers read raw. */
+async function graphErrorOf(response: Response): Promise<GraphError> {
+  const body = (await response.json().catch(() => undefined)) as
+    { error?: { code?: string; message?: string; innerError?: { 'request-id'?: string; date?: string } } } | undefined;
+  const error = new GraphError(response.status, body?.error?.message);
+  error.code = body?.error?.code ?? null;
+  if (body?.error?.innerError) {
+    error.requestId = body.error.innerError['request-id'] ?? null;
+    if (body.error.innerError.date) error.date = new Date(body.error.innerError.date);
+  }
+  error.body = JSON.stringify(body?.error ?? body ?? null);
+  error.headers = response.headers;
+  return error;
 }
 
 function isDeltaUrl(url: string): boolean {

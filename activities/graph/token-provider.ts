@@ -17,6 +17,9 @@ export interface AppToken {
  */
 export const TOKEN_REQUEST_TIMEOUT_MS = 30_000;
 
+/** msal-node refreshes a cached token 5 minutes before it expires (its default tokenRenewalOffsetSeconds); so do we. */
+const TOKEN_REUSE_MARGIN_MS = 5 * 60_000;
+
 /**
  * App-only tokens for one of our two apps in one customer tenant, through the unmodified msal-node. One
  * ConfidentialClientApplication per (app, directory) so msal's token cache does its job; secrets come from the
@@ -24,6 +27,12 @@ export const TOKEN_REQUEST_TIMEOUT_MS = 30_000;
  */
 export class TokenProvider {
   private readonly clients = new Map<string, ConfidentialClientApplication>();
+  /**
+   * The last token per (app, directory), served until it is within TOKEN_REUSE_MARGIN_MS of expiring. msal's own
+   * cache lookup (filtering every cached credential, ~60 us) ran once per Graph request: 0.7 s of a 100,000-user
+   * backup's event loop. A fresh token (after a 401) replaces the entry.
+   */
+  private readonly latest = new Map<string, AppToken>();
 
   constructor(
     private readonly entra: EntraConfig,
@@ -56,6 +65,15 @@ export class TokenProvider {
 
   /** `fresh` skips msal's cache: consent checks must see the tenant as it is now, not as an hour-old token saw it. */
   async acquire(app: EntraApp, directory: string, fresh = false): Promise<AppToken> {
+    const key = `${app}:${directory.toLowerCase()}`;
+    const cached = this.latest.get(key);
+    if (!fresh && cached?.expiresOn && cached.expiresOn.getTime() - Date.now() > TOKEN_REUSE_MARGIN_MS) return cached;
+    const token = await this.acquireFromMsal(app, directory, fresh);
+    this.latest.set(key, token);
+    return token;
+  }
+
+  private async acquireFromMsal(app: EntraApp, directory: string, fresh: boolean): Promise<AppToken> {
     let result;
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -217,8 +217,14 @@ export function graphRouter(state: SimState): Router {
   const r = Router();
   r.use(express.json({ limit: '20mb', type: () => true }));
   r.use(async (req: Request, res: Response) => {
-    const delay = state.faults.delayMs();
-    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    // The latency model is Graph's response time: the request is admitted (throttled, dispatched) when it arrives and
+    // answered once the modelled time has passed, so the simulator's own work on the test machine's cores (rendering
+    // a page of 999 users) is part of that time rather than added to it.
+    const answerAt = performance.now() + state.faults.delayMs();
+    const answered = () => {
+      const wait = answerAt - performance.now();
+      return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
+    };
     const clientRequestId = String(req.headers['client-request-id'] ?? randomUUID());
     const root = `${state.baseUrl}/v1.0`;
     const url = new URL(req.originalUrl, 'https://x');
@@ -233,6 +239,7 @@ export function graphRouter(state: SimState): Router {
     } catch (err) {
       if (!(err instanceof GraphError)) throw err;
       state.log({ kind: 'graph', method: req.method, url: path + url.search, status: err.status });
+      await answered();
       send(res, errorResponse(err, clientRequestId), clientRequestId);
       return;
     }
@@ -255,6 +262,7 @@ export function graphRouter(state: SimState): Router {
         });
       if (fault.kind === 'reset') {
         logFault(0);
+        await answered();
         req.socket.destroy();
         return;
       }
@@ -270,6 +278,7 @@ export function graphRouter(state: SimState): Router {
         const headers: Record<string, string> =
           fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
         logFault(status);
+        await answered();
         send(res, errorResponse(new GraphError(status, code, message, headers), clientRequestId), clientRequestId);
         return;
       }
@@ -279,8 +288,9 @@ export function graphRouter(state: SimState): Router {
         try {
           authenticate(state, req.headers.authorization);
         } catch (err) {
-          if (err instanceof GraphError) send(res, errorResponse(err, clientRequestId), clientRequestId);
-          else throw err;
+          if (!(err instanceof GraphError)) throw err;
+          await answered();
+          send(res, errorResponse(err, clientRequestId), clientRequestId);
         }
         return;
       }
@@ -308,6 +318,11 @@ export function graphRouter(state: SimState): Router {
       if (!(err instanceof GraphError)) throw err;
       out = errorResponse(err, clientRequestId);
     }
+    // Serialised before the wait: that is work of the response time too.
+    if (out.body !== undefined && out.text === undefined) {
+      out = { ...out, headers: { ...out.headers, 'Content-Type': JSON_TYPE }, text: JSON.stringify(out.body) };
+    }
+    await answered();
     send(res, out, clientRequestId);
   });
   // Malformed JSON and other express errors become Graph's 400 body.

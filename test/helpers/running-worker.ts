@@ -22,6 +22,13 @@ export async function startWorker(config: AppConfig): Promise<RunningWorker> {
   return {
     worker,
     async stop() {
+      // Work still in flight (a retention run another test's backup started) while the worker finalizes its shutdown
+      // sometimes makes core refuse: "Worker still in use: Expected 1 reference, but got 2". Let it end first.
+      for (let waited = 0; waited < 30_000 && worker.getState() === 'RUNNING'; waited += 100) {
+        const status = worker.getStatus();
+        if (status.numInFlightActivities === 0 && status.numInFlightWorkflowActivations === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await temporal.connection.close();

@@ -299,8 +299,9 @@ describe('backup engine (real Temporal, storage and Entra simulator)', function 
   }
 
   it('resumes from its checkpoint when the worker is killed mid-backup: no object missing or twice', async () => {
-    const target = await newTenant(6000);
-    // Slow Graph down so the users type is still being read when the worker dies.
+    const target = await newTenant(15_000);
+    // Slow Graph down so the users type is still being read when the worker dies: the SDK sends heartbeats at most
+    // every 0.8 × the heartbeat timeout (2.4 s here), and a checkpoint is only seen once one carries it.
     fx.sim.control.setLatency({ baseMs: 150, jitterMs: 0 });
     await worker!.stop();
     worker = undefined;
