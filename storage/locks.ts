@@ -6,6 +6,15 @@ export const DEFAULT_LOCK_STALE_MS = 30 * 60 * 1000;
 
 export type LockKind = 'shared' | 'exclusive';
 
+/** `locks/shared-<random>` or `locks/exclusive-<random>`. */
+function lockKindOf(key: string): LockKind | undefined {
+  const name = key.slice(LOCK_PREFIX.length);
+  if (name.startsWith('shared-')) return 'shared';
+  if (name.startsWith('exclusive-')) return 'exclusive';
+  return undefined;
+}
+
+/** Written for people looking at the bucket; `acquire` reads only the listing. */
 interface LockFile {
   kind: LockKind;
   createdAt: string;
@@ -22,7 +31,8 @@ export class RepositoryBusyError extends Error {
 /**
  * restic-style locks: writers hold shared locks, prune holds an exclusive one. Lock files are the only files that
  * are rewritten (to refresh them); a lock not refreshed within the stale period belongs to a dead process and is
- * ignored. Both sides write their lock first and look second, so two that race both see each other and back off.
+ * ignored (its age is its file's write time). Both sides write their lock first and look second, so two that race
+ * both see each other and back off.
  */
 export class Lock {
   private lastRefresh: number;
@@ -45,18 +55,14 @@ export class Lock {
   ): Promise<Lock> {
     const lock = new Lock(store, `${LOCK_PREFIX}${kind}-${randomBytes(8).toString('hex')}`, kind, now(), now, staleMs);
     await lock.write();
+    // The listing alone tells a lock's kind (its name) and last refresh (the write time of its file): reading each
+    // lock file raced its owner deleting it, and the GCS emulator then answered a read that never ended.
     for await (const info of store.list(LOCK_PREFIX)) {
       if (info.key === lock.key) continue;
-      const bytes = await store.get(info.key);
-      if (!bytes) continue;
-      let other: LockFile;
-      try {
-        other = JSON.parse(bytes.toString('utf8')) as LockFile;
-      } catch {
-        continue;
-      }
-      const live = now().getTime() - Date.parse(other.refreshedAt) < staleMs;
-      if (live && (kind === 'exclusive' || other.kind === 'exclusive')) {
+      const otherKind = lockKindOf(info.key);
+      if (!otherKind) continue;
+      const live = now().getTime() - info.updated.getTime() < staleMs;
+      if (live && (kind === 'exclusive' || otherKind === 'exclusive')) {
         await lock.release();
         throw new RepositoryBusyError(
           kind === 'exclusive'

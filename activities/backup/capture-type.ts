@@ -230,16 +230,17 @@ async function readRecycleBin(spec: ObjectTypeSpec, graph: GraphReader, writer: 
 /**
  * Parents (with their relationships) outstanding while pages are read ahead. Bounded by parents rather than pages:
  * one all-users group's member list is a chain of a hundred pages, and a pipeline a few pages deep kept every later
- * page of groups waiting behind it.
+ * page of groups waiting behind it. 800 parents are forty slices, enough to keep Graph busy; their members are the
+ * largest thing the worker holds (with 2,000, a heap snapshot found ~375,000 of them, 54 MB; no faster).
  */
 const MAX_PAGES_AHEAD = 16;
-const MAX_PARENTS_AHEAD = 2_000;
+const MAX_PARENTS_AHEAD = 800;
 /**
  * Pages of a type without relationships read ahead of the one being stored. Pages digested in a thread are compact
- * (about 1 MB per 999 users, no parsed objects), and the storing pauses for seconds while it checkpoints: the
- * sequential listing must go on meanwhile. Pages parsed here are a few MB of objects each.
+ * (about 1 MB per 999 users, no parsed objects), and storing them may fall behind for a while (finishing a slice of
+ * groups, a checkpoint's flush): the sequential listing goes on meanwhile. Pages parsed here are a few MB each.
  */
-const DIGESTED_PAGES_AHEAD = 24;
+const DIGESTED_PAGES_AHEAD = 12;
 const PAGES_AHEAD_WITHOUT_RELATIONSHIPS = 3;
 /**
  * Parents whose relationships are read (and then stored) together: a page of groups is cut into slices of this many,

@@ -93,7 +93,7 @@ export class PageDigester {
     const thread = new Worker(`require('tsx/cjs'); require(${JSON.stringify(entry)});`, {
       eval: true,
       // It holds one page at a time (a few MB parsed): a small heap keeps the worker process within its memory budget.
-      resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 },
+      resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
     });
     thread.unref();
     thread.on('message', (response: DigestResponse) => this.answer(response));

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { canonicalBytes } from '../../storage/canonical-json';
@@ -164,7 +166,45 @@ describe('storage: a storage server that accepts a request and never answers', f
     const started = Date.now();
     await assert.rejects(store.put('pack', Buffer.from('x')));
     await assert.rejects(store.get('index'));
-    // The library retries a timed-out read a few times with backoff (about 8 s in all); unbounded without a timeout.
+    // The library retries a timed-out write a few times with backoff (about 8 s in all); unbounded without a timeout.
     assert.ok(Date.now() - started < 25_000, `${Date.now() - started} ms`);
+  });
+});
+
+describe('storage: a download whose body never arrives', function () {
+  this.timeout(30_000);
+  let server: Server;
+  const sockets = new Set<Socket>();
+
+  before(async () => {
+    // What the emulator did when an object was deleted while it was being read: the answer's headers promise a body
+    // that never comes, and the connection stays open.
+    server = createServer((req, res) => {
+      sockets.add(req.socket);
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': '64' });
+      res.flushHeaders();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+
+  after(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('fails the read after the request timeout instead of waiting for ever', async () => {
+    const { port } = server.address() as AddressInfo;
+    const storage = createStorageClient({
+      apiEndpoint: `http://127.0.0.1:${port}`,
+      projectId: 'test',
+      defaultBucket: 'b',
+      masterKey: Buffer.alloc(32).toString('base64'),
+      requestTimeoutMs: 500,
+    });
+    const store = new GcsObjectStore(storage.bucket('b'), 'tenant');
+    const started = Date.now();
+    await assert.rejects(store.get('locks/shared-1'), /nothing received for 500 ms/);
+    await assert.rejects(store.getRange('packs/p', 0, 10), /nothing received for 500 ms/);
+    assert.ok(Date.now() - started < 5_000, `${Date.now() - started} ms`);
   });
 });

@@ -124,6 +124,32 @@ describe('storage: prune', () => {
     await (await repo.openTypeWriter('users', { mode: 'full' })).finish();
   });
 
+  it('judges other locks from the listing: a refreshed lock keeps blocking, one not refreshed goes stale', async () => {
+    const clock = new Clock();
+    // Reading another lock's file races its owner deleting it (the GCS emulator then never finished the read).
+    const store = new (class extends MemoryObjectStore {
+      override get(key: string): Promise<Buffer | undefined> {
+        if (key.startsWith('locks/')) throw new Error(`read a lock file: ${key}`);
+        return super.get(key);
+      }
+    })(clock.now);
+    const options = { now: clock.now, staleMs: HOUR };
+    const running = await Lock.acquire(store, 'shared', options);
+    const abandoned = await Lock.acquire(store, 'shared', options);
+    clock.t += 0.5 * HOUR;
+    await running.refreshIfDue();
+    clock.t += 0.75 * HOUR;
+    await assert.rejects(
+      Lock.acquire(store, 'exclusive', options),
+      (err) =>
+        err instanceof RepositoryBusyError && err.message.includes(running.key) && !err.message.includes(abandoned.key),
+    );
+    await running.release();
+    const pruning = await Lock.acquire(store, 'exclusive', options);
+    await assert.rejects(Lock.acquire(store, 'shared', options), RepositoryBusyError);
+    await pruning.release();
+  });
+
   it("keeps what an unfinished backup's young checkpoint names, and collects both once the checkpoint is old", async () => {
     const clock = new Clock();
     const store = new MemoryObjectStore(clock.now);
