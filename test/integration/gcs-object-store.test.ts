@@ -142,6 +142,18 @@ describe('storage: GcsObjectStore against fake-gcs-server', function () {
   });
 });
 
+/** A tenant's store as the product builds it, against a server that misbehaves, with a short request timeout. */
+function storeAt(endpoint: string, requestTimeoutMs: number): GcsObjectStore {
+  const storage = createStorageClient({
+    apiEndpoint: endpoint,
+    projectId: 'test',
+    defaultBucket: 'b',
+    masterKey: Buffer.alloc(32).toString('base64'),
+    requestTimeoutMs,
+  });
+  return new GcsObjectStore(storage.bucket('b'), 'tenant');
+}
+
 describe('storage: a storage server that accepts a request and never answers', function () {
   this.timeout(30_000);
   let server: SilentServer;
@@ -155,14 +167,7 @@ describe('storage: a storage server that accepts a request and never answers', f
   after(() => server?.close());
 
   it('fails reads and writes after the configured timeout instead of hanging the activity', async () => {
-    const storage = createStorageClient({
-      apiEndpoint: endpoint,
-      projectId: 'test',
-      defaultBucket: 'b',
-      masterKey: Buffer.alloc(32).toString('base64'),
-      requestTimeoutMs: 300,
-    });
-    const store = new GcsObjectStore(storage.bucket('b'), 'tenant');
+    const store = storeAt(endpoint, 300);
     const started = Date.now();
     await assert.rejects(store.put('pack', Buffer.from('x')));
     await assert.rejects(store.get('index'));
@@ -194,14 +199,7 @@ describe('storage: a download whose body never arrives', function () {
 
   it('fails the read after the request timeout instead of waiting for ever', async () => {
     const { port } = server.address() as AddressInfo;
-    const storage = createStorageClient({
-      apiEndpoint: `http://127.0.0.1:${port}`,
-      projectId: 'test',
-      defaultBucket: 'b',
-      masterKey: Buffer.alloc(32).toString('base64'),
-      requestTimeoutMs: 500,
-    });
-    const store = new GcsObjectStore(storage.bucket('b'), 'tenant');
+    const store = storeAt(`http://127.0.0.1:${port}`, 500);
     const started = Date.now();
     await assert.rejects(store.get('locks/shared-1'), /nothing received for 500 ms/);
     await assert.rejects(store.getRange('packs/p', 0, 10), /nothing received for 500 ms/);
