@@ -128,7 +128,7 @@ describe('storage: prune', () => {
     const clock = new Clock();
     // Reading another lock's file races its owner deleting it (the GCS emulator then never finished the read).
     const store = new (class extends MemoryObjectStore {
-      override get(key: string): Promise<Buffer | undefined> {
+      override async get(key: string): Promise<Buffer | undefined> {
         if (key.startsWith('locks/')) throw new Error(`read a lock file: ${key}`);
         return super.get(key);
       }
