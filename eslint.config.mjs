@@ -2,9 +2,63 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+/**
+ * The walls between folders (README "Architecture" says why each exists). Each folder lists the project folders it
+ * may import; every other project folder is closed to it. The rule compares resolved file paths, so no spelling of a
+ * path (`../activities`, `../../simulator/index`, `./../x`) gets around it. scripts/ and test/ may import anything.
+ */
+const layers = {
+  microsoft: [],
+  catalog: [],
+  tenants: [],
+  'temporal.config.ts': [],
+  temporal: ['temporal.config.ts'],
+  storage: ['catalog', 'temporal.config.ts'],
+  accounts: ['temporal', 'temporal.config.ts', 'workflows'],
+  activities: ['accounts', 'catalog', 'microsoft', 'storage', 'temporal', 'temporal.config.ts', 'tenants'],
+  worker: ['accounts', 'activities', 'catalog', 'storage', 'temporal', 'temporal.config.ts', 'tenants', 'workflows'],
+  api: ['accounts', 'activities', 'catalog', 'storage', 'temporal', 'temporal.config.ts', 'tenants', 'workflows'],
+  devstack: ['storage', 'temporal.config.ts'],
+  simulator: ['microsoft'],
+};
+const projectFolders = [...Object.keys(layers), 'workflows', 'scripts', 'test'];
+
+const layerZones = Object.entries(layers).flatMap(([target, allowed]) => {
+  const closed = projectFolders.filter((f) => f !== target && !allowed.includes(f));
+  return closed.map((from) => ({
+    target: `./${target}`,
+    from: `./${from}`,
+    message:
+      from === 'simulator'
+        ? 'The simulator is a test component: only test/, scripts/ and simulator/ import it.'
+        : target === 'simulator'
+          ? 'The simulator stands in for Microsoft and imports no product code (shared facts live in microsoft/).'
+          : `${target} may import only ${allowed.length ? allowed.join(', ') : 'no other project folder'} (see README "Architecture").`,
+  }));
+});
+
+/**
+ * Workflow code is bundled into Temporal's deterministic sandbox: it reaches activities only as types (through
+ * proxyActivities), the message definitions beside it, the catalog, the tenant/account record types, the search
+ * attribute keys and the workflow constants.
+ */
+const workflowMessage = 'Workflows import only activity types, messages, catalog, record types and workflow constants.';
+const workflowZones = [
+  { target: './workflows', from: './activities', except: ['./index.ts'], message: workflowMessage },
+  { target: './workflows', from: './tenants', except: ['./types.ts'], message: workflowMessage },
+  { target: './workflows', from: './accounts', except: ['./types.ts'], message: workflowMessage },
+  { target: './workflows', from: './temporal', except: ['./search-attributes.ts'], message: workflowMessage },
+  ...['api', 'worker', 'storage', 'devstack', 'microsoft', 'simulator', 'scripts', 'test'].map((from) => ({
+    target: './workflows',
+    from: `./${from}`,
+    message: from === 'simulator' ? 'The simulator is a test component.' : workflowMessage,
+  })),
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.local/**'] },
@@ -12,42 +66,41 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
       globals: { ...globals.node },
+    },
+    settings: {
+      'import-x/extensions': ['.ts', '.js', '.mjs', '.cjs'],
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'] })],
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'import-x/no-restricted-paths': [
+        'error',
+        { basePath: import.meta.dirname, zones: [...layerZones, ...workflowZones] },
+      ],
+      // Type-only imports are erased at run time and are not followed (a cycle of types is harmless to load order).
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: Node built-ins are not available there.
+    // Workflow code runs in Temporal's deterministic sandbox: Node built-ins are not available there, and activities
+    // would drag their I/O into the bundle, so activities/index is imported for its types only.
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not allowed in workflow code.' })),
           patterns: [
-            { group: ['../activities/*', '!../activities/types'], message: 'Import activities as types only.' },
-            { group: ['../simulator/**', '../simulator'], message: 'The simulator is a test component.' },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['activities/**/*.ts', 'api/**/*.ts', 'worker/**/*.ts', 'storage/**/*.ts', 'catalog/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
             {
-              group: ['../simulator/**', '../simulator', '../../simulator/**'],
-              message: 'The simulator is a test component.',
+              regex: '(^|/)activities(/index(\\.[cm]?[jt]s)?)?/?$',
+              allowTypeImports: true,
+              message: 'Import activities as types only (import type … ; proxyActivities does the rest).',
             },
           ],
         },

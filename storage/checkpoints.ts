@@ -2,7 +2,12 @@ import { canonicalBytes, sha256Hex } from './canonical-json';
 import { IntegrityError, openCompressed, sealCompressedOffThread } from './crypto';
 import type { ManifestEntry } from './manifest';
 import type { ObjectInfo, ObjectStore } from './object-store';
-import type { TypeWriteMode } from './type-writer';
+
+/**
+ * 'full': every object of the type is added (a full read); base entries not added again are gone.
+ * 'changes': only changes are given (a delta read); base entries not mentioned carry over unchanged.
+ */
+export type TypeWriteMode = 'full' | 'changes';
 
 /**
  * `checkpoints/<sha256 of file>`: an unfinished type writer's state, sealed. Checkpoints are files of their own, not

@@ -1,5 +1,5 @@
 import { canonicalBytes } from './canonical-json';
-import { checkpointKey, readCheckpoint, writeCheckpoint, type TypeCheckpoint } from './checkpoints';
+import { checkpointKey, readCheckpoint, writeCheckpoint, type TypeCheckpoint, type TypeWriteMode } from './checkpoints';
 import { BlobWriter } from './blob-writer';
 import type { RepositoryContext } from './context';
 import type { Lock } from './locks';
@@ -15,11 +15,7 @@ import {
 } from './manifest';
 import { writeRelationship, type RelationshipItem } from './relationships';
 
-/**
- * 'full': every object of the type is added (a full read); base entries not added again are gone.
- * 'changes': only changes are given (a delta read); base entries not mentioned carry over unchanged.
- */
-export type TypeWriteMode = 'full' | 'changes';
+export type { TypeWriteMode };
 
 export interface AddObjectOptions {
   state?: DeletedState;

@@ -13,7 +13,7 @@ import { CheckpointMissingError } from '../../storage/checkpoints';
 import type { TypeWriter } from '../../storage/type-writer';
 import type { BackupTarget } from '../../tenants/types';
 import type { Repositories } from './repositories';
-import type { GraphReader } from './graph-reader';
+import type { GraphReader, GraphRunStats } from './graph-reader';
 import { HARD_DELETED, SOFT_DELETED, scanPageLinks, type DigestedItems, type PageLinks } from './page-digest';
 import type { PageDigester } from './page-digester';
 import { storedForm } from './stored-form';
@@ -44,14 +44,6 @@ export type TypeCapture =
       graph: GraphRunStats;
     }
   | { type: string; status: 'skipped'; reason: SkipReason; detail: string; graph: GraphRunStats };
-
-export interface GraphRunStats {
-  requests: number;
-  resourceUnits: number;
-  throttled: number;
-  throttleWaitMs: number;
-  graphMs: number;
-}
 
 /** Heartbeated after every durable checkpoint; a retried attempt continues from it. */
 interface CaptureCheckpoint {

@@ -1,9 +1,16 @@
-import type { GraphRunStats } from './capture-type';
-
 export interface GraphPage {
   value: Record<string, unknown>[];
   nextLink?: string;
   deltaLink?: string;
+}
+
+/** What one capture activity cost in Graph requests, resource units and throttling. */
+export interface GraphRunStats {
+  requests: number;
+  resourceUnits: number;
+  throttled: number;
+  throttleWaitMs: number;
+  graphMs: number;
 }
 
 export interface GraphErrorStatus {

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
+
+/**
+ * The walls between folders are ESLint rules (eslint.config.mjs). Planted sources prove that each kind of
+ * violation fails `npm run lint` whatever the spelling of the path, and that the allowed imports pass.
+ */
+const root = path.resolve(__dirname, '../..');
+
+// Planted files are linted without type information (they are not in the TypeScript project); the boundary rules
+// need none, as they compare resolved paths.
+const eslint = new ESLint({ cwd: root, ignore: false, overrideConfig: [tseslint.configs.disableTypeChecked] });
+
+async function boundaryErrors(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(root, filePath) });
+  return result.messages
+    .filter((m) => m.ruleId === 'import-x/no-restricted-paths' || m.ruleId?.endsWith('no-restricted-imports'))
+    .map((m) => m.message);
+}
+
+describe('lint: the walls between folders', function () {
+  this.timeout(60_000);
+
+  const violations: Array<[string, string, string, RegExp]> = [
+    [
+      'workflow imports an activity module',
+      'workflows/planted.ts',
+      "import { x } from '../activities/backup/capture-type';",
+      /Workflows import only/,
+    ],
+    [
+      'workflow imports activities as a value',
+      'workflows/planted.ts',
+      "import { createActivities } from '../activities';",
+      /types only/,
+    ],
+    [
+      '… spelled with index',
+      'workflows/planted.ts',
+      "import { createActivities } from './../activities/index';",
+      /types only/,
+    ],
+    ['workflow imports storage', 'workflows/planted.ts', "import { x } from '../storage';", /Workflows import only/],
+    ['workflow imports a Node built-in', 'workflows/planted.ts', "import fs from 'node:fs';", /Node built-ins/],
+    [
+      'workflow imports the tenant consent code',
+      'workflows/planted.ts',
+      "import { x } from '../tenants/consent-state';",
+      /Workflows import only/,
+    ],
+    [
+      'activity imports the API',
+      'activities/backup/planted.ts',
+      "import { x } from '../../api/problem';",
+      /activities may import only/,
+    ],
+    [
+      'storage imports activities',
+      'storage/planted.ts',
+      "import type { x } from '../activities/index';",
+      /storage may import only/,
+    ],
+    [
+      'API imports the simulator',
+      'api/routes/planted.ts',
+      "import { x } from '../../simulator';",
+      /simulator is a test component/,
+    ],
+    [
+      'devstack imports the simulator by a long path',
+      'devstack/planted.ts',
+      "import { x } from '../devstack/../simulator/index';",
+      /simulator is a test component/,
+    ],
+    [
+      'catalog imports the simulator',
+      'catalog/planted.ts',
+      "export { x } from '../simulator/control-client';",
+      /simulator is a test component/,
+    ],
+    [
+      'tenants import storage',
+      'tenants/planted.ts',
+      "import { x } from '../storage/crypto';",
+      /tenants may import only/,
+    ],
+    [
+      'temporal imports activities',
+      'temporal/planted.ts',
+      "import { x } from '../activities/consent';",
+      /temporal may import only/,
+    ],
+    [
+      'accounts import the API',
+      'accounts/planted.ts',
+      "import { x } from '../api/problem';",
+      /accounts may import only/,
+    ],
+    [
+      'the simulator imports product code',
+      'simulator/graph/planted.ts',
+      "import { x } from '../../catalog';",
+      /imports no product code/,
+    ],
+    [
+      'the simulator imports configuration',
+      'simulator/planted.ts',
+      "import { x } from '../temporal.config';",
+      /imports no product code/,
+    ],
+  ];
+  for (const [name, file, code, expected] of violations) {
+    it(`fails when ${name}`, async () => {
+      const errors = await boundaryErrors(file, code);
+      assert.ok(
+        errors.some((e) => expected.test(e)),
+        `${file}: ${code} → ${JSON.stringify(errors)}`,
+      );
+    });
+  }
+
+  const allowed: Array<[string, string, string]> = [
+    ['workflow imports activity types', 'workflows/planted.ts', "import type { Activities } from '../activities';"],
+    [
+      'workflow imports tenant types and the catalog',
+      'workflows/planted.ts',
+      "import { PLANS } from '../tenants/types';\nimport { listObjectTypes } from '../catalog';",
+    ],
+    ['activities import storage', 'activities/backup/planted.ts', "import { x } from '../../storage';"],
+    ['tests import the simulator', 'test/unit/planted.ts', "import { x } from '../../simulator';"],
+  ];
+  for (const [name, file, code] of allowed) {
+    it(`passes when ${name}`, async () => {
+      assert.deepEqual(await boundaryErrors(file, code), []);
+    });
+  }
+
+  it('fails on an import cycle', async () => {
+    const dir = path.join(root, 'test', `.lint-cycle-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    try {
+      writeFileSync(path.join(dir, 'a.ts'), "import { b } from './b';\nexport const a = () => b;\n");
+      writeFileSync(path.join(dir, 'b.ts'), "import { a } from './a';\nexport const b = () => a;\n");
+      const [result] = await eslint.lintFiles([path.join(dir, 'a.ts')]);
+      const cycles = result.messages.filter((m) => m.ruleId === 'import-x/no-cycle');
+      assert.equal(cycles.length, 1, JSON.stringify(result.messages));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
