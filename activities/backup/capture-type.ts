@@ -16,7 +16,7 @@ import type { Repositories } from './repositories';
 import type { GraphReader, GraphRunStats } from './graph-reader';
 import { HARD_DELETED, SOFT_DELETED, scanPageLinks, type DigestedItems, type PageLinks } from './page-digest';
 import type { PageDigester } from './page-digester';
-import { storedForm } from './stored-form';
+import { storedForm } from '../../storage/stored-form';
 
 export { storedForm };
 

@@ -1,5 +1,5 @@
 import { canonicalBytes, sha256Hex } from '../../storage/canonical-json';
-import { storedForm } from './stored-form';
+import { storedForm } from '../../storage/stored-form';
 
 /** What the storing needs to know of an item besides its stored form. */
 export interface DigestSpec {

@@ -10,7 +10,7 @@ import {
   type DigestedItems,
 } from '../../activities/backup/page-digest';
 import { PageDigester } from '../../activities/backup/page-digester';
-import { storedForm } from '../../activities/backup/stored-form';
+import { storedForm } from '../../storage/stored-form';
 import { canonicalBytes, canonicalJson, sha256Hex } from '../../storage/canonical-json';
 
 const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'utf8'));

@@ -1,4 +1,4 @@
-import { isCanonicalAsIs, markCanonicalAsIs } from '../../storage/canonical-json';
+import { isCanonicalAsIs, markCanonicalAsIs } from './canonical-json';
 
 /** Graph's annotations that describe the response or the delta round, not the object. */
 const ROUND_ANNOTATIONS = /@delta$|^@removed$|^@odata\.(context|nextLink|deltaLink)$/;
