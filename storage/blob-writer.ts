@@ -37,8 +37,9 @@ export class BlobWriter implements BlobSink {
     return this.index.has(id) || this.writtenIds.has(id) || this.packs.hasPending(id);
   }
 
-  /** `id`: the SHA-256 of `plaintext` when the caller has computed it already. */
-  async saveBytes(kind: BlobKind, plaintext: Buffer, id = sha256Hex(plaintext)): Promise<string> {
+  /** Stores `plaintext` once under its SHA-256 (computed here, so an id always matches its bytes); returns the id. */
+  async saveBytes(kind: BlobKind, plaintext: Buffer): Promise<string> {
+    const id = sha256Hex(plaintext);
     if (this.has(id)) {
       this.stats.blobsDeduplicated++;
       return id;

@@ -17,5 +17,6 @@ export type { CheckReport } from './check';
 export type { RelationshipItem } from './relationships';
 export { BlobNotFoundError, Repository, type RepositoryOptions, type SnapshotInfo } from './repository';
 export type { ChainReport, SnapshotRecord, TypeCoverage } from './snapshot';
+export type { SyncState } from './sync-state';
 export { SnapshotWriter, type CommitInput, type TypeOutcome } from './snapshot-writer';
 export { TypeWriter, type AddObjectOptions, type TypeResult, type TypeWriteMode } from './type-writer';

@@ -25,6 +25,7 @@ import {
   type TypeCoverage,
 } from './snapshot';
 import { SnapshotWriter, type CommitInput } from './snapshot-writer';
+import { parseSyncState, type SyncState } from './sync-state';
 import { TypeWriter, type TypeWriteMode } from './type-writer';
 
 export interface RepositoryOptions {
@@ -216,9 +217,14 @@ export class Repository {
     return readCheckpoint<TypeCheckpoint>(this.ctx.store, this.ctx.dataKey, id);
   }
 
-  /** A small JSON blob (a sync state) by id. */
+  /** A small JSON blob by id. */
   async readJson<T>(id: string): Promise<T> {
     return JSON.parse((await this.readBlob(id)).toString('utf8')) as T;
+  }
+
+  /** The sync state a type's coverage names (`TypeCoverage.syncState`), checked for its shape. */
+  async readSyncState(id: string): Promise<SyncState> {
+    return parseSyncState(id, await this.readJson<unknown>(id));
   }
 
   /** Manifest root of the newest kept snapshot that captured `type` (the base for the next backup of it). */

@@ -14,6 +14,7 @@ import {
   type ManifestRoot,
 } from './manifest';
 import { writeRelationship, type RelationshipItem } from './relationships';
+import type { SyncState } from './sync-state';
 
 export type { TypeWriteMode };
 
@@ -54,7 +55,7 @@ export class TypeWriter {
   private readonly blobs: BlobWriter;
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
-  private syncState: unknown;
+  private syncState: SyncState | undefined;
 
   private constructor(
     private readonly ctx: RepositoryContext,
@@ -110,23 +111,23 @@ export class TypeWriter {
 
   /** Stores one object version (deduplicated) and records it; returns its content hash. */
   addObject(id: string, displayName: string | null, json: unknown, options: AddObjectOptions = {}): Promise<string> {
-    return this.addCanonicalObject(id, displayName, canonicalBytes(json), undefined, options);
+    return this.addCanonicalObject(id, displayName, canonicalBytes(json), options);
   }
 
   /**
-   * `addObject` for a version already in canonical JSON: `canonical` are its bytes, `contentHash` their SHA-256 when
-   * the caller has it (a worker thread computed both). The bytes are kept until their pack segment is sealed.
+   * `addObject` for a version already in canonical JSON (a worker thread built the stored form): `canonical` are its
+   * bytes, kept until their pack segment is sealed. The content hash is computed here and only here, so a blob's id
+   * is always the SHA-256 of its bytes.
    */
   addCanonicalObject(
     id: string,
     displayName: string | null,
     canonical: Buffer,
-    contentHash: string | undefined,
     options: AddObjectOptions = {},
   ): Promise<string> {
     return this.serial(async () => {
       await this.lock.refreshIfDue();
-      const savedHash = await this.blobs.saveBytes('object', canonical, contentHash);
+      const savedHash = await this.blobs.saveBytes('object', canonical);
       let rels: Record<string, string> | undefined;
       if (options.relationships) {
         rels = {};
@@ -261,7 +262,7 @@ export class TypeWriter {
   }
 
   /** Where the next backup of this type continues reading (e.g. a Graph delta link); stored by `finish`. */
-  setSyncState(state: unknown): void {
+  setSyncState(state: SyncState): void {
     this.syncState = state;
   }
 

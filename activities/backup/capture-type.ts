@@ -10,6 +10,7 @@ import {
 } from '../../catalog';
 import { breathe } from '../../storage/breather';
 import { CheckpointMissingError } from '../../storage/checkpoints';
+import type { SyncState } from '../../storage/sync-state';
 import type { TypeWriter } from '../../storage/type-writer';
 import type { BackupTarget } from '../../tenants/types';
 import type { Repositories } from './repositories';
@@ -17,8 +18,6 @@ import type { GraphReader, GraphRunStats } from './graph-reader';
 import { HARD_DELETED, SOFT_DELETED, scanPageLinks, type DigestedItems, type PageLinks } from './page-digest';
 import type { PageDigester } from './page-digester';
 import { storedForm } from '../../storage/stored-form';
-
-export { storedForm };
 
 export interface CaptureTypeInput {
   job: BackupTarget;
@@ -57,15 +56,6 @@ interface CaptureCheckpoint {
   objectsRead: number;
 }
 
-/** What `setSyncState` stores for the next backup of the type. */
-interface SyncState {
-  /** The Microsoft tenant the link belongs to: a repository must never continue another tenant's round. */
-  directory: string;
-  deltaLink: string;
-  /** Delta rounds since the last full read. */
-  deltaRounds: number;
-}
-
 export interface CaptureDependencies {
   repositories: Repositories;
   /** A throttle-aware reader for the Backup app in one tenant. */
@@ -93,7 +83,7 @@ export function createCaptureActivities(deps: CaptureDependencies) {
       const resume = activityInfo().heartbeatDetails as CaptureCheckpoint | undefined;
 
       let sync: SyncState | undefined;
-      if (previous?.syncState && spec.delta) sync = await repo.readJson<SyncState>(previous.syncState);
+      if (previous?.syncState && spec.delta) sync = await repo.readSyncState(previous.syncState);
       const deltaAllowed =
         !!sync && sync.directory === input.job.directory && sync.deltaRounds + 1 < deps.fullReadEvery;
 
@@ -299,13 +289,13 @@ async function readInto(
         await writer.addObject(id, name ?? null, storedForm(item), { relationships: content.relationships.get(id) });
       }
     } else {
-      const { ids, names, removed, hashes, offsets } = content.items;
+      const { ids, names, removed, offsets } = content.items;
       const bytes = Buffer.from(content.items.bytes.buffer, content.items.bytes.byteOffset, content.items.bytes.length);
       for (let i = 0; i < ids.length; i++) {
         await breathe();
         if (removed[i] === SOFT_DELETED) await writer.markSoftDeleted(ids[i]);
         else if (removed[i] === HARD_DELETED) await writer.remove(ids[i]);
-        else await writer.addCanonicalObject(ids[i], names[i], bytes.subarray(offsets[i], offsets[i + 1]), hashes[i]);
+        else await writer.addCanonicalObject(ids[i], names[i], bytes.subarray(offsets[i], offsets[i + 1]));
       }
     }
   };

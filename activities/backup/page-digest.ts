@@ -1,4 +1,4 @@
-import { canonicalBytes, sha256Hex } from '../../storage/canonical-json';
+import { canonicalBytes } from '../../storage/canonical-json';
 import { storedForm } from '../../storage/stored-form';
 
 /** What the storing needs to know of an item besides its stored form. */
@@ -21,15 +21,14 @@ export const HARD_DELETED = 2;
 
 /**
  * The items of one Graph page in the form the storing takes: for each item with an id, its name, whether it was
- * removed, and the SHA-256 and canonical JSON of its stored form (all of them in one buffer, so a page crosses from
- * a worker thread to the storing as a few transferable arrays instead of a thousand objects).
+ * removed, and the canonical JSON of its stored form (all of them in one buffer, so a page crosses from a worker
+ * thread to the storing as a few transferable arrays instead of a thousand objects). The content hash is the
+ * storage's own business: the type writer computes it from these bytes.
  */
 export interface DigestedItems {
   ids: string[];
   names: (string | null)[];
   removed: Uint8Array;
-  /** Content id of item i's stored form; '' for a removed item. */
-  hashes: string[];
   /** Item i's canonical JSON is bytes[offsets[i], offsets[i + 1]). */
   offsets: Uint32Array;
   bytes: Uint8Array;
@@ -198,7 +197,7 @@ function endOfString(body: Uint8Array, start: number): number {
   return -1;
 }
 
-/** Stored forms, hashes and canonical bytes of a page's items, in page order; items without a string id are skipped. */
+/** Stored forms and canonical bytes of a page's items, in page order; items without a string id are skipped. */
 export function digestItems(items: readonly unknown[], spec: DigestSpec): DigestedItems {
   const builder = new DigestBuilder(spec);
   for (const item of items) builder.add(item);
@@ -210,7 +209,6 @@ export class DigestBuilder {
   private readonly ids: string[] = [];
   private readonly names: (string | null)[] = [];
   private readonly removed: number[] = [];
-  private readonly hashes: string[] = [];
   private readonly parts: Buffer[] = [];
   private readonly ends: number[] = [];
   private size = 0;
@@ -228,11 +226,9 @@ export class DigestBuilder {
     const gone = item['@removed'] as { reason?: string } | undefined;
     if (gone) {
       this.removed.push(gone.reason === 'changed' ? SOFT_DELETED : HARD_DELETED);
-      this.hashes.push('');
     } else {
       const bytes = canonicalBytes(storedForm(item));
       this.removed.push(PRESENT);
-      this.hashes.push(sha256Hex(bytes));
       this.parts.push(bytes);
       this.size += bytes.length;
     }
@@ -253,7 +249,6 @@ export class DigestBuilder {
       ids: this.ids,
       names: this.names,
       removed: Uint8Array.from(this.removed),
-      hashes: this.hashes,
       offsets,
       bytes,
     };

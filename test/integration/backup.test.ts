@@ -13,7 +13,7 @@ import { Repository } from '../../storage/repository';
 import { firstPageUrl, listObjectTypes, relationshipUrl } from '../../catalog';
 import { permissionId } from '../../simulator/identity/permissions';
 import { TokenProvider } from '../../activities/graph/token-provider';
-import { storedForm } from '../../activities/backup/capture-type';
+import { storedForm } from '../../storage/stored-form';
 import { createGraphClient } from '../../activities/graph/graph-client';
 import { tenantBackupWorkflow, tenantWorkflow, backupProgressQuery } from '../../workflows';
 import { tenantWorkflowId, type BackupTarget, type Plan } from '../../tenants/types';

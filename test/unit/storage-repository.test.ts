@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { canonicalBytes } from '../../storage/canonical-json';
+import { canonicalBytes, sha256Hex } from '../../storage/canonical-json';
 import { IntegrityError, sealCompressed } from '../../storage/crypto';
 import { MasterKey } from '../../storage/keys';
 import type { ManifestRoot } from '../../storage/manifest';
 import { MemoryObjectStore } from '../../storage/memory-object-store';
 import { Repository } from '../../storage/repository';
 import { SNAPSHOT_PREFIX } from '../../storage/snapshot';
+import type { SyncState } from '../../storage/sync-state';
 
 const TENANT = '0785ef7c-2d7a-4542-b048-95bcab406e0b';
 
@@ -324,5 +325,22 @@ describe('storage: repository', () => {
       }),
       /not stored/,
     );
+  });
+
+  it('stores a typed sync state with the type, and refuses one of another shape', async () => {
+    const repo = await Repository.open(new MemoryObjectStore(), master, options);
+    const writer = await repo.openTypeWriter('users', { mode: 'full' });
+    const hash = await writer.addCanonicalObject(userId(1), 'User 1', canonicalBytes(user(1)));
+    assert.equal(hash, sha256Hex(canonicalBytes(user(1))), 'the writer computes the content hash itself');
+    const state = { directory: TENANT, deltaLink: 'https://graph.example/delta?token=1', deltaRounds: 2 };
+    writer.setSyncState(state);
+    const result = await writer.finish();
+    assert.ok(result.syncState);
+    assert.deepEqual(await repo.readSyncState(result.syncState), state);
+
+    const other = await repo.openTypeWriter('groups', { mode: 'full' });
+    other.setSyncState({ directory: TENANT, deltaLink: 'x' } as unknown as SyncState);
+    const bad = await other.finish();
+    await assert.rejects(repo.readSyncState(bad.syncState!), IntegrityError);
   });
 });
