@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
@@ -8,9 +9,27 @@ import {
 import type { AppConfig } from '../temporal.config';
 import { backupScheduleId, backupWorkflowIdPrefix, type BackupTarget } from '../tenants/types';
 import { jobKindKey, organizationIdKey, resellerIdKey, tenantIdKey } from '../temporal/search-attributes';
+import { withTemporalDeadline } from './temporal-calls';
+
+const daySeconds = 86_400;
+
+/**
+ * When in the day a tenant's daily backup runs, as seconds after midnight UTC: derived from the tenant id, so it is
+ * the same on every worker and every re-creation of the schedule, and tenants onboarded in one afternoon spread over
+ * the whole day instead of all backing up in the same minutes.
+ */
+export function dailyBackupOffsetSeconds(tenantId: string): number {
+  return createHash('sha256').update(tenantId).digest().readUInt32BE(0) % daySeconds;
+}
 
 /** The daily backup schedule of each tenant, as a real Temporal schedule (visible and controllable in the Web UI). */
-export function createScheduleActivities(temporal: Client, config: AppConfig) {
+export function createScheduleActivities(
+  temporal: Client,
+  config: AppConfig,
+  options: { temporalCallTimeoutMs?: number } = {},
+) {
+  const bounded = <R>(fn: () => Promise<R>) => withTemporalDeadline(temporal, fn, options.temporalCallTimeoutMs);
+
   /**
    * The backup the schedule has going, if any. A run the schedule has just started shows in `recentActions` before
    * it shows in `runningActions` (seen under load: a second Backup now then started a second backup), so the
@@ -28,75 +47,80 @@ export function createScheduleActivities(temporal: Client, config: AppConfig) {
 
   return {
     /** Idempotent: an existing schedule is kept as it is. Every 24 hours, never two runs at once. */
-    async ensureBackupSchedule(target: BackupTarget): Promise<{ scheduleId: string }> {
-      const scheduleId = backupScheduleId(target.tenantId);
-      try {
-        await temporal.schedule.create({
-          scheduleId,
-          spec: { intervals: [{ every: '24 hours' }] },
-          policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
-          action: {
-            type: 'startWorkflow',
-            workflowType: 'tenantBackupWorkflow',
-            workflowId: backupWorkflowIdPrefix(target.tenantId),
-            taskQueue: config.temporal.taskQueue,
-            args: [target],
+    ensureBackupSchedule: (target: BackupTarget): Promise<{ scheduleId: string }> =>
+      bounded(async () => {
+        const scheduleId = backupScheduleId(target.tenantId);
+        try {
+          await temporal.schedule.create({
+            scheduleId,
+            spec: {
+              intervals: [{ every: '24 hours', offset: dailyBackupOffsetSeconds(target.tenantId) * 1000 }],
+            },
+            policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+            action: {
+              type: 'startWorkflow',
+              workflowType: 'tenantBackupWorkflow',
+              workflowId: backupWorkflowIdPrefix(target.tenantId),
+              taskQueue: config.temporal.taskQueue,
+              args: [target],
+              typedSearchAttributes: [
+                { key: tenantIdKey, value: target.tenantId },
+                { key: organizationIdKey, value: target.organizationId },
+                { key: resellerIdKey, value: target.resellerId },
+                { key: jobKindKey, value: 'backup' },
+              ],
+            },
             typedSearchAttributes: [
               { key: tenantIdKey, value: target.tenantId },
-              { key: organizationIdKey, value: target.organizationId },
               { key: resellerIdKey, value: target.resellerId },
-              { key: jobKindKey, value: 'backup' },
             ],
-          },
-          typedSearchAttributes: [
-            { key: tenantIdKey, value: target.tenantId },
-            { key: resellerIdKey, value: target.resellerId },
-          ],
-          memo: { note: 'Daily Entra backup' },
-        });
-      } catch (err) {
-        if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      }
-      return { scheduleId };
-    },
+            memo: { note: 'Daily Entra backup' },
+          });
+        } catch (err) {
+          if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+        }
+        return { scheduleId };
+      }),
 
-    async setBackupSchedulePaused(input: { tenantId: string; paused: boolean; note: string }): Promise<void> {
-      const handle = temporal.schedule.getHandle(backupScheduleId(input.tenantId));
-      try {
-        const { state } = await handle.describe();
-        if (state.paused === input.paused) return;
-        await (input.paused ? handle.pause(input.note) : handle.unpause(input.note));
-      } catch (err) {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      }
-    },
+    setBackupSchedulePaused: (input: { tenantId: string; paused: boolean; note: string }): Promise<void> =>
+      bounded(async () => {
+        const handle = temporal.schedule.getHandle(backupScheduleId(input.tenantId));
+        try {
+          const { state } = await handle.describe();
+          if (state.paused === input.paused) return;
+          await (input.paused ? handle.pause(input.note) : handle.unpause(input.note));
+        } catch (err) {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+        }
+      }),
 
     /**
      * Backup now: the running backup when there is one, else a run started through the schedule (so it counts as
      * one of the schedule's runs and obeys its overlap policy).
      */
-    async triggerBackup(input: { tenantId: string }): Promise<{ workflowId: string; alreadyRunning: boolean }> {
-      const handle = temporal.schedule.getHandle(backupScheduleId(input.tenantId));
-      const { info } = await handle.describe();
-      const running = await runningBackup(info);
-      if (running) return { workflowId: running, alreadyRunning: true };
-      const before = new Set(info.recentActions.map((a) => a.action.workflow.workflowId));
-      // SKIP, as the schedule's own runs: the SDK's default for a trigger is ALLOW_ALL, which would start a second
-      // backup beside one the schedule has started but not yet reported as running.
-      await handle.trigger(ScheduleOverlapPolicy.SKIP);
-      for (let i = 0; i < 100; i++) {
-        const info = (await handle.describe()).info;
-        const started = [
-          ...info.runningActions.map((a) => a.workflow),
-          ...info.recentActions.map((a) => a.action.workflow),
-        ].find((w) => !before.has(w.workflowId));
-        if (started) return { workflowId: started.workflowId, alreadyRunning: false };
-        // The trigger was skipped: a run the first describe did not show yet is going on.
-        const other = await runningBackup(info);
-        if (other) return { workflowId: other, alreadyRunning: true };
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error('the schedule did not start a backup within 10 seconds');
-    },
+    triggerBackup: (input: { tenantId: string }): Promise<{ workflowId: string; alreadyRunning: boolean }> =>
+      bounded(async () => {
+        const handle = temporal.schedule.getHandle(backupScheduleId(input.tenantId));
+        const { info } = await handle.describe();
+        const running = await runningBackup(info);
+        if (running) return { workflowId: running, alreadyRunning: true };
+        const before = new Set(info.recentActions.map((a) => a.action.workflow.workflowId));
+        // SKIP, as the schedule's own runs: the SDK's default for a trigger is ALLOW_ALL, which would start a second
+        // backup beside one the schedule has started but not yet reported as running.
+        await handle.trigger(ScheduleOverlapPolicy.SKIP);
+        for (let i = 0; i < 100; i++) {
+          const info = (await handle.describe()).info;
+          const started = [
+            ...info.runningActions.map((a) => a.workflow),
+            ...info.recentActions.map((a) => a.action.workflow),
+          ].find((w) => !before.has(w.workflowId));
+          if (started) return { workflowId: started.workflowId, alreadyRunning: false };
+          // The trigger was skipped: a run the first describe did not show yet is going on.
+          const other = await runningBackup(info);
+          if (other) return { workflowId: other, alreadyRunning: true };
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error('the schedule did not start a backup within 10 seconds');
+      }),
   };
 }

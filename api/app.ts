@@ -47,6 +47,7 @@ export function createApp(deps: ApiDependencies): express.Express {
     auditTrail(deps.audit, {
       skip: (req) => req.path === '/codec/decode' || req.path === '/codec/encode',
       actionOf: (req) => validator.operations.find(req.method, req.path)?.operation['x-audit-action'],
+      changesState: (req) => validator.operations.find(req.method, req.path)?.operation['x-audit-action'] !== undefined,
     }),
   );
   app.use(

@@ -2,13 +2,16 @@ import type { Storage } from '@google-cloud/storage';
 import { GcsObjectStore } from '../../storage/gcs-object-store';
 import { Repository } from '../../storage/repository';
 import type { StorageLocation } from '../../tenants/types';
+import { LruCache, perTenantCacheLimits } from '../lru-cache';
 
 /**
  * Opens tenants' backup repositories in their own bucket and prefix. A handle is reused by the activities of one
- * worker process (it caches the index); `refresh` picks up what other workers wrote meanwhile.
+ * worker process (it caches the index); `refresh` picks up what other workers wrote meanwhile. Only the most recently
+ * used handles are kept (a worker serving hundreds of tenants would otherwise hold every index for ever); an activity
+ * still using an evicted handle keeps it until it ends.
  */
 export class Repositories {
-  private readonly open = new Map<string, Promise<Repository>>();
+  private readonly open = new LruCache<string, Promise<Repository>>(perTenantCacheLimits.repositories);
 
   constructor(
     private readonly storage: Storage,

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { RepositoryBusyError } from '../../storage/locks';
 import { tenantWorkflowId, type Plan, type StorageLocation } from '../../tenants/types';
 import type { Repositories } from './repositories';
+import { withTemporalDeadline } from '../temporal-calls';
 
 export interface RetentionResult {
   forgotten: number;
@@ -24,9 +25,9 @@ export function createRetentionActivities(repositories: Repositories, temporal: 
       /** Packs younger than this are never deleted (a backup may be about to reference them). Default 24 h. */
       graceMs?: number;
     }): Promise<RetentionResult> {
-      const { plan } = await temporal.workflow
-        .getHandle(tenantWorkflowId(input.tenantId))
-        .query<{ plan: Plan }>('tenant');
+      const { plan } = await withTemporalDeadline(temporal, () =>
+        temporal.workflow.getHandle(tenantWorkflowId(input.tenantId)).query<{ plan: Plan }>('tenant'),
+      );
       const repo = await repositories.get(input.storage);
       const snapshots = await repo.listSnapshots();
       const cutoff = new Date(input.now).getTime() - retentionDays * 86_400_000;

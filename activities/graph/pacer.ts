@@ -1,5 +1,6 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import type { GraphStats } from './graph-stats';
+import { LruCache, perTenantCacheLimits } from '../lru-cache';
 import { requestMethod, requestUrl, requireNext } from './middleware-util';
 import {
   estimateBatchResourceUnits,
@@ -301,7 +302,11 @@ export class Pacer {
 
 /** Process-wide pacers keyed by (app client id, tenant): every activity of a tenant in this worker shares one. */
 export class PacerRegistry {
-  private readonly pacers = new Map<string, Pacer>();
+  // Bounded: an idle pacer is forgotten once many other tenants were paced since (it starts afresh if needed again).
+  private readonly pacers = new LruCache<string, Pacer>(perTenantCacheLimits.pacers, (pacer) => {
+    const { inFlight, queued } = pacer.state();
+    return inFlight === 0 && queued === 0;
+  });
 
   /** Options apply when the pacer is created; later callers share the existing one. */
   get(appClientId: string, tenant: string, options: Partial<PacerOptions> = {}): Pacer {

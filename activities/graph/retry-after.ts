@@ -1,5 +1,6 @@
 import { GraphClientError, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import type { GraphStats } from './graph-stats';
+import { LruCache, perTenantCacheLimits } from '../lru-cache';
 import { discardBody, requireNext, setRequestHeader, sleep } from './middleware-util';
 
 /**
@@ -72,6 +73,11 @@ export function throttleScope(scopeHeader: string | null | undefined): 'tenant' 
 /** Process-wide gates keyed by (app client id, tenant), each under its app's gate. */
 export class RetryAfterGates {
   private readonly gates = new Map<string, RetryAfterGate>();
+  // Bounded per tenant; a gate still closed is never forgotten, so no request goes out before its Retry-After.
+  private readonly tenantGates = new LruCache<string, RetryAfterGate>(
+    perTenantCacheLimits.retryAfterGates,
+    (gate) => gate.remainingMs() === 0,
+  );
 
   get(appClientId: string, tenant: string): RetryAfterGate {
     const app = appClientId.toLowerCase();
@@ -81,10 +87,10 @@ export class RetryAfterGates {
       this.gates.set(app, appGate);
     }
     const key = `${app}/${tenant.toLowerCase()}`;
-    let gate = this.gates.get(key);
+    let gate = this.tenantGates.get(key);
     if (!gate) {
       gate = new RetryAfterGate(appGate);
-      this.gates.set(key, gate);
+      this.tenantGates.set(key, gate);
     }
     return gate;
   }

@@ -1,3 +1,4 @@
+import { LruCache, perTenantCacheLimits } from '../lru-cache';
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import type { EntraApp } from '../../tenants/types';
 import type { EntraConfig } from '../../temporal.config';
@@ -26,13 +27,14 @@ const TOKEN_REUSE_MARGIN_MS = 5 * 60_000;
  * worker's configuration and never leave this process.
  */
 export class TokenProvider {
-  private readonly clients = new Map<string, ConfidentialClientApplication>();
+  // Both bounded (least recently used tenants go first): a worker may serve hundreds of tenants over its life.
+  private readonly clients = new LruCache<string, ConfidentialClientApplication>(perTenantCacheLimits.tokenClients);
   /**
    * The last token per (app, directory), served until it is within TOKEN_REUSE_MARGIN_MS of expiring. msal's own
    * cache lookup (filtering every cached credential, ~60 us) ran once per Graph request: 0.7 s of a 100,000-user
    * backup's event loop. A fresh token (after a 401) replaces the entry.
    */
-  private readonly latest = new Map<string, AppToken>();
+  private readonly latest = new LruCache<string, AppToken>(perTenantCacheLimits.tokenClients);
 
   constructor(
     private readonly entra: EntraConfig,

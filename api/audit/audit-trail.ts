@@ -39,12 +39,14 @@ export interface AuditTrailOptions {
   skip?: (req: Request) => boolean;
   /** The action when the route names none, e.g. from the OpenAPI operation's `x-audit-action`. */
   actionOf?: (req: Request) => string | undefined;
+  /** A reading method that still changes state (the consent callback is a GET by Microsoft's design): recorded too. */
+  changesState?: (req: Request) => boolean;
 }
 
 export function auditTrail(audit: AuditLog, options: AuditTrailOptions = {}) {
   const onError = options.onError ?? ((err: unknown) => console.error('audit entry not written:', err));
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (readOnly.has(req.method) || options.skip?.(req)) return next();
+    if ((readOnly.has(req.method) && !options.changesState?.(req)) || options.skip?.(req)) return next();
     const at = new Date().toISOString();
     const path = req.path;
     const defaultAction = options.actionOf?.(req) ?? `${req.method} ${path}`;

@@ -65,8 +65,12 @@ export function codecRoutes(deps: { codec: PayloadCodec; config: CodecEndpointCo
       auditAs(res, 'codec.login', 'codec');
       const presented = (req.body as { token?: unknown } | undefined)?.token;
       if (typeof presented !== 'string' || !tokenMatches(presented, token!)) {
-        res.status(401).type('html').send(loginPage('That is not the codec token.'));
-        return;
+        // The sign-in form (a browser asking for HTML) shows the page again; any other caller gets problem+json.
+        if (req.accepts(['json', 'html']) === 'html') {
+          res.status(401).type('html').send(loginPage('That is not the codec token.'));
+          return;
+        }
+        throw new ProblemError({ title: 'Unauthorized', status: 401, detail: 'that is not the codec token' });
       }
       res.cookie(sessionCookieName, newSession(token!), {
         httpOnly: true,
