@@ -5,7 +5,7 @@ import {
   type Client,
   type ScheduleDescription,
 } from '@temporalio/client';
-import type { AppConfig } from '../temporal.config';
+import { backupSchedule, type AppConfig } from '../temporal.config';
 import { backupScheduleId, backupWorkflowIdPrefix, type BackupTarget } from '../tenants/types';
 import { jobKindKey, organizationIdKey, resellerIdKey, tenantIdKey } from '../temporal/search-attributes';
 
@@ -33,8 +33,8 @@ export function createScheduleActivities(temporal: Client, config: AppConfig) {
       try {
         await temporal.schedule.create({
           scheduleId,
-          spec: { intervals: [{ every: '24 hours' }] },
-          policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+          spec: { intervals: [{ every: backupSchedule.every }] },
+          policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: backupSchedule.catchupWindow },
           action: {
             type: 'startWorkflow',
             workflowType: 'tenantBackupWorkflow',
