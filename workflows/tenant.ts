@@ -54,6 +54,7 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
   try {
     for (;;) {
       await nextEvent(state);
+      state.statusChanged = false;
       expireConsentRequests(state);
       while (state.callbacks.length > 0) await handleConsentAnswer(state, state.callbacks.shift()!);
       while (state.authFailures.length > 0) await handleAuthFailure(state, state.authFailures.shift()!);
@@ -86,6 +87,7 @@ async function nextEvent(state: TenantState): Promise<void> {
   const woken = () =>
     state.callbacks.length > 0 ||
     state.authFailures.length > 0 ||
+    state.statusChanged ||
     nextConsentExpiry(state) !== nextExpiry ||
     workflowInfo().continueAsNewSuggested;
   if (nextExpiry === undefined) await condition(woken);

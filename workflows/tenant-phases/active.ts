@@ -42,13 +42,19 @@ function trackFailingBackups(state: TenantState, last: LastBackup): void {
   if (last.status === 'running') return;
   if (last.status !== 'failed') {
     record.backupsFailingSince = undefined;
-    if (record.status === 'backups-failing') record.status = 'active';
+    if (record.status === 'backups-failing') {
+      record.status = 'active';
+      state.statusChanged = true;
+    }
     return;
   }
   if (record.status !== 'active' && record.status !== 'backups-failing') return;
   record.backupsFailingSince ??= new Date().toISOString();
   const threshold = state.tenant.backupsFailingAfterMs ?? tenantTiming.backupsFailingAfterMs;
-  if (Date.now() - Date.parse(record.backupsFailingSince) >= threshold) record.status = 'backups-failing';
+  if (record.status === 'active' && Date.now() - Date.parse(record.backupsFailingSince) >= threshold) {
+    record.status = 'backups-failing';
+    state.statusChanged = true;
+  }
 }
 
 /** Consent verified: the daily schedule exists and runs, and the first backup starts if the reseller asked. */

@@ -29,6 +29,7 @@ export function newTenantState(input: {
     firstBackupTriggered: input.carried?.firstBackupTriggered ?? false,
     callbacks: [],
     authFailures: [],
+    statusChanged: false,
   };
 }
 

@@ -22,6 +22,8 @@ export interface TenantState {
   /** Consent answers and auth failures arrive in handlers and are dealt with in the workflow's loop, in order. */
   callbacks: (ConsentCallback & { mode?: ConsentRequest['mode'] })[];
   authFailures: AuthFailureReport[];
+  /** A handler changed the status: the loop wakes to publish it. */
+  statusChanged: boolean;
 }
 
 /**
