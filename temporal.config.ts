@@ -2,50 +2,19 @@
  * The one place for addresses, namespace, task queues, timeouts and retry policies.
  *
  * Two halves:
- * - `workflowTuning`: plain constants that workflow code may import. Workflow code runs in Temporal's deterministic
- *   sandbox, where the environment is not readable, so these change with a new worker build, not with a variable.
+ * - the constants workflow code uses (activity timeouts, retry policies, intervals, search attribute names, which
+ *   failures mean "consent again") live in `workflow-constants.ts` and are re-exported here. Workflows import that
+ *   module, never this one: workflow code runs in Temporal's deterministic sandbox, where the environment is not
+ *   readable, so these change with a new worker build, not with a variable.
  * - `loadConfig(env)`: everything a process (worker, API, scripts) needs, each value overridable from the environment
  *   (see the README's table), so the same build runs against the local dev stack, a Temporal cluster or Temporal Cloud
  *   (TLS / API key), and the GCS emulator or Google Cloud Storage.
  */
 
-import type { Duration, RetryPolicy } from '@temporalio/common';
+import type { Duration } from '@temporalio/common';
+import { tenantTiming } from './workflow-constants';
 
-export interface ActivityTuning {
-  startToCloseTimeout: Duration;
-  heartbeatTimeout?: Duration;
-  retry: RetryPolicy;
-}
-
-/** Names of the custom search attributes every workflow of the product may set; the stack registers them. */
-export const searchAttributeNames = {
-  tenantId: 'TenantId',
-  organizationId: 'OrganizationId',
-  resellerId: 'ResellerId',
-  jobKind: 'JobKind',
-  jobStatus: 'JobStatus',
-} as const;
-
-export const workflowTuning = {
-  /** Short I/O: one storage write, one Graph call. */
-  shortActivity: {
-    startToCloseTimeout: '1 minute',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
-  },
-  /** Long reads that page through Graph and heartbeat their position. */
-  pagingActivity: {
-    startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '1 minute',
-    retry: {
-      initialInterval: '2 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '5 minutes',
-      // Throttling retries come with the server's own delay (nextRetryDelay) and do not use up much of this.
-      maximumAttempts: 25,
-      nonRetryableErrorTypes: ['PermissionMissing', 'ConsentRevoked', 'InvalidInput'],
-    },
-  },
-} satisfies Record<string, ActivityTuning>;
+export * from './workflow-constants';
 
 export interface TemporalConnectionConfig {
   address: string;
@@ -104,6 +73,11 @@ export interface BackupConfig {
   checkpointSeconds: number;
   /** Worker threads that parse and digest pages of types without relationships (0: the main thread does). */
   digestThreads: number;
+  /**
+   * A tenant whose backups have failed (not for lack of consent) this long shows "Backups failing"
+   * (BACKUPS_FAILING_AFTER_HOURS); recorded in each new tenant's workflow input.
+   */
+  failingAfterMs: number;
 }
 
 export interface LocalStackConfig {
@@ -316,6 +290,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       retentionDays: int(env, 'BACKUP_RETENTION_DAYS', 365),
       checkpointSeconds: int(env, 'BACKUP_CHECKPOINT_SECONDS', 15),
       digestThreads: Math.min(1, int(env, 'BACKUP_DIGEST_THREADS', 1)),
+      failingAfterMs:
+        int(env, 'BACKUPS_FAILING_AFTER_HOURS', tenantTiming.backupsFailingAfterMs / 3_600_000) * 3_600_000,
     },
   };
 }

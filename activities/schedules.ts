@@ -6,7 +6,7 @@ import {
   type Client,
   type ScheduleDescription,
 } from '@temporalio/client';
-import type { AppConfig } from '../temporal.config';
+import { backupSchedule, type AppConfig } from '../temporal.config';
 import { backupScheduleId, backupWorkflowIdPrefix, type BackupTarget } from '../tenants/types';
 import { jobKindKey, organizationIdKey, resellerIdKey, tenantIdKey } from '../temporal/search-attributes';
 import { withTemporalDeadline } from './temporal-calls';
@@ -54,9 +54,9 @@ export function createScheduleActivities(
           await temporal.schedule.create({
             scheduleId,
             spec: {
-              intervals: [{ every: '24 hours', offset: dailyBackupOffsetSeconds(target.tenantId) * 1000 }],
+              intervals: [{ every: backupSchedule.every, offset: dailyBackupOffsetSeconds(target.tenantId) * 1000 }],
             },
-            policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+            policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: backupSchedule.catchupWindow },
             action: {
               type: 'startWorkflow',
               workflowType: 'tenantBackupWorkflow',

@@ -1,4 +1,5 @@
-import type { EntraConfig } from '../temporal.config';
+import { ApplicationFailure } from '@temporalio/common';
+import { isAuthFailureKind, type EntraConfig } from '../temporal.config';
 import { authFailure } from './graph/auth-failure';
 import { classifyGraphError, createGraphClient } from './graph/graph-client';
 import type { TokenProvider } from './graph/token-provider';
@@ -6,7 +7,9 @@ import { requiredRoles } from './consent';
 
 /**
  * The first step of every backup: can the Backup app still read this tenant? Revoked consent or a lost permission
- * is reported as a non-retryable AuthFailure, which the tenant turns into "Reauthorization required".
+ * is reported as a non-retryable AuthFailure, which the tenant turns into "Reauthorization required". Anything else
+ * (Graph or the identity platform unreachable, 5xx, timeouts) is a retryable `TenantUnreachable` whose message says
+ * what happened in words: the run retries, then fails, and the tenant stays Active.
  */
 export function createTenantAccessActivities(entra: EntraConfig, tokens: TokenProvider) {
   return {
@@ -17,18 +20,33 @@ export function createTenantAccessActivities(entra: EntraConfig, tokens: TokenPr
     async checkTenantAccess(input: {
       directory: string;
     }): Promise<{ microsoftTenantId?: string; missingRoles: string[] }> {
-      const token = await tokens.acquire('backup', input.directory, true);
-      const missing = requiredRoles('backup').filter((r) => !token.roles.includes(r));
-      // An app-only token without roles is what revoked admin consent looks like (graph-behaviour 1.18).
-      if (token.roles.length === 0)
-        throw authFailure('PermissionMissing', 'the Backup app holds no permission in this tenant');
-      const graph = createGraphClient(entra, async () => token.accessToken);
       try {
-        await graph.api('/organization').select(['id']).get();
+        return await check(input.directory);
       } catch (err) {
-        throw classifyGraphError(err);
+        if (err instanceof ApplicationFailure && (isAuthFailureKind(err.type) || err.type === 'GraphThrottled'))
+          throw err;
+        const what = err instanceof Error ? err.message : String(err);
+        throw ApplicationFailure.create({
+          type: 'TenantUnreachable',
+          message: `Microsoft Graph or the identity platform could not be reached: ${what}`,
+          cause: err instanceof Error ? err : undefined,
+        });
       }
-      return { microsoftTenantId: token.tenantId, missingRoles: missing };
     },
   };
+
+  async function check(directory: string): Promise<{ microsoftTenantId?: string; missingRoles: string[] }> {
+    const token = await tokens.acquire('backup', directory, true);
+    const missing = requiredRoles('backup').filter((r) => !token.roles.includes(r));
+    // An app-only token without roles is what revoked admin consent looks like (graph-behaviour 1.18).
+    if (token.roles.length === 0)
+      throw authFailure('PermissionMissing', 'the Backup app holds no permission in this tenant');
+    const graph = createGraphClient(entra, async () => token.accessToken);
+    try {
+      await graph.api('/organization').select(['id']).get();
+    } catch (err) {
+      throw classifyGraphError(err);
+    }
+    return { microsoftTenantId: token.tenantId, missingRoles: missing };
+  }
 }

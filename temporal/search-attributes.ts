@@ -1,5 +1,5 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { searchAttributeNames } from '../temporal.config';
+import { searchAttributeNames } from '../workflow-constants';
 
 // Typed keys of the custom search attributes the stack registers; safe to import from workflow code.
 export const tenantIdKey = defineSearchAttributeKey(searchAttributeNames.tenantId, 'KEYWORD');

@@ -15,9 +15,15 @@ export type TenantStatus =
   /** Consent verified; the daily schedule runs. */
   | 'active'
   /** Consent was revoked or permissions are missing: schedule paused until an admin consents again. */
-  | 'reauthorization-required';
+  | 'reauthorization-required'
+  /**
+   * Consent is fine, but every backup for longer than the tenant's threshold (48 h by default) failed for another
+   * reason (Graph or storage unreachable): the schedule keeps running, the last backup's failure says why.
+   */
+  | 'backups-failing';
 
-export type ConsentState = 'not-requested' | 'pending' | 'granted' | 'declined' | 'expired' | 'revoked';
+/** unverified: the admin answered, but the consent could not be checked (e.g. Graph unreachable): ask again. */
+export type ConsentState = 'not-requested' | 'pending' | 'granted' | 'declined' | 'expired' | 'revoked' | 'unverified';
 
 export interface StorageLocation {
   bucket: string;
@@ -70,6 +76,8 @@ export interface TenantRecord {
   scheduleId?: string;
   schedulePaused: boolean;
   lastBackup?: LastBackup;
+  /** When the first of the backups failing since the last one that worked failed; unset while backups work. */
+  backupsFailingSince?: string;
   createdAt: string;
 }
 
@@ -83,6 +91,8 @@ export interface NewTenantInput {
   backupImmediately: boolean;
   /** Recorded in history so the workflow's timer is deterministic whatever the worker's environment says. */
   consentTimeoutMs: number;
+  /** Backups failing this long turn the tenant to "Backups failing" (default: tenantTiming.backupsFailingAfterMs). */
+  backupsFailingAfterMs?: number;
   createdAt: string;
 }
 

@@ -4,4 +4,5 @@ export * from './reseller-account';
 export * from './tenant';
 export * from './tenant-backup';
 export * from './tenant-messages';
+export * from './tenant-backup-messages';
 export * from './retention';

@@ -1,6 +1,6 @@
 import { defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { workflowTuning } from '../temporal.config';
+import { workflowTuning } from '../workflow-constants';
 
 export interface StorageProbeInput {
   bucket: string;

@@ -1,74 +1,34 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   ParentClosePolicy,
-  defineQuery,
   getExternalWorkflowHandle,
+  isCancellation,
+  patched,
   proxyActivities,
-  setHandler,
   startChild,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { listObjectTypes } from '../catalog';
-import { workflowTuning } from '../temporal.config';
-import { jobStatusKey } from '../temporal/search-attributes';
-import { tenantWorkflowId, type BackupTarget } from '../tenants/types';
+import { isAuthFailureKind, retentionTiming, workflowTuning } from '../workflow-constants';
+import { tenantWorkflowId, type BackupTarget, type LastBackup } from '../tenants/types';
 import { authFailedSignal, backupFinishedSignal, permissionsMissingSignal } from './tenant-messages';
+import type { BackupStatus } from './tenant-backup-messages';
+import { BackupProgressBook } from './backup-progress';
 import { retentionWorkflow } from './retention';
 
 type TypeCapture = Awaited<ReturnType<Activities['captureType']>>;
-
-export type BackupStatus =
-  'checking-access' | 'capturing' | 'committing' | 'completed' | 'incomplete' | 'reauthorization-required';
-
-/** What the System Status view shows of a running or finished backup. */
-export interface BackupProgress {
-  tenantId: string;
-  status: BackupStatus;
-  startedAt: string;
-  typesTotal: number;
-  typesDone: number;
-  running: string[];
-  objectsRead: number;
-  requests: number;
-  resourceUnits: number;
-  throttled: number;
-  throttleWaitMs: number;
-  /** Time spent waiting for Graph's answers, summed over the types' activities. */
-  graphMs: number;
-  /** Time the types' capture activities took, summed (they overlap: this exceeds the backup's duration). */
-  captureMs: number;
-  /** Time spent storing what was read, summed over the types. */
-  storageMs: number;
-  skipped: { type: string; reason: string; detail?: string }[];
-  /** Per captured type: how it was read and what it took. */
-  types: Record<string, TypeProgress>;
-  snapshotId?: string;
-}
-
-/** One captured type: how it was read, what it took and where its time went (the three overlap). */
-export interface TypeProgress {
-  readMode: 'full' | 'delta';
-  objectsRead: number;
-  /** When the capture started, in seconds after the backup did (types wait for a free slot). */
-  startedAfterSeconds: number;
-  seconds: number;
-  resourceUnits: number;
-  bytesStored: number;
-  throttleWaitSeconds: number;
-  graphSeconds: number;
-  storageSeconds: number;
-}
-
-export const backupProgressQuery = defineQuery<BackupProgress>('backupProgress');
 
 export interface BackupOptions {
   /** Shorter heartbeat timeouts let tests see a killed worker's activity retried quickly. */
   heartbeatTimeoutMs?: number;
   /** Packs younger than this survive the retention run that follows the backup (default 24 h). */
   retentionGraceMs?: number;
+  /** Tests shorten the access check's retries to see an outage outlast them in seconds rather than minutes. */
+  accessCheckRetry?: Pick<RetryPolicy, 'initialInterval' | 'maximumInterval' | 'maximumAttempts'>;
 }
 
 export interface BackupResult {
@@ -78,141 +38,154 @@ export interface BackupResult {
   skippedTypes: string[];
 }
 
-const { checkTenantAccess, planBackup, commitSnapshot } = proxyActivities<Activities>({
-  startToCloseTimeout: workflowTuning.shortActivity.startToCloseTimeout,
-  retry: {
-    ...workflowTuning.shortActivity.retry,
-    nonRetryableErrorTypes: ['ConsentRevoked', 'PermissionMissing', 'TenantNotFound', 'AppCredentialsInvalid'],
-  },
-});
+/**
+ * Versions of this workflow's commands (Temporal `patched()`): a worker with this code replays backups started by
+ * an older one the old way. Remove a patch (deprecatePatch, then delete) once no backup older than it can run.
+ */
+const PATCH = {
+  /** An access check failing for another reason than consent fails the run instead of requiring reauthorization. */
+  outageIsNotAuthFailure: 'outage-is-not-auth-failure',
+  /** Every path ends with a final JobStatus (failed / cancelled too) and tells the tenant. */
+  finalStatusOnEveryPath: 'final-status-on-every-path',
+} as const;
+
+const { planBackup, commitSnapshot } = proxyActivities<Activities>(workflowTuning.shortActivity);
 
 /**
- * One backup of one tenant, started by the daily schedule or Backup now: every catalog type captured by its own
- * activity (a few at a time), then the snapshot record written last with the coverage report. History holds counts
- * and storage ids only, so it grows with object types, never with objects. A refused token turns the tenant to
- * "Reauthorization required" instead of failing every day.
+ * One backup of one tenant, started by the daily schedule or Backup now: check access → decide the types →
+ * capture each type (its own activity, a few at a time) → commit the snapshot record with its coverage report →
+ * tell the tenant → start retention. History holds counts and storage ids only, so it grows with object types, never
+ * with objects. Consent problems turn the tenant to "Reauthorization required"; any other failure fails this run
+ * with its reason and leaves the tenant Active, the schedule trying again the next day.
  */
 export async function tenantBackupWorkflow(target: BackupTarget, options: BackupOptions = {}): Promise<BackupResult> {
-  const tenant = getExternalWorkflowHandle(tenantWorkflowId(target.tenantId));
-  const { workflowId } = workflowInfo();
-  const types = listObjectTypes().map((t) => t.key);
-  const progress: BackupProgress = {
-    tenantId: target.tenantId,
-    status: 'checking-access',
-    startedAt: new Date().toISOString(),
-    typesTotal: types.length,
-    typesDone: 0,
-    running: [],
-    objectsRead: 0,
-    requests: 0,
-    resourceUnits: 0,
-    throttled: 0,
-    throttleWaitMs: 0,
-    graphMs: 0,
-    captureMs: 0,
-    storageMs: 0,
-    skipped: [],
-    types: {},
-  };
-  setHandler(backupProgressQuery, () => progress);
-  const publish = (status: BackupStatus) => {
-    progress.status = status;
-    upsertSearchAttributes([{ key: jobStatusKey, value: status }]);
-  };
-  publish('checking-access');
-
-  let access;
+  const tenant = tenantOf(target);
+  const book = new BackupProgressBook(target.tenantId);
+  book.publish('checking-access');
   try {
-    access = await checkTenantAccess({ directory: target.directory });
+    const access = await checkAccess(target, options);
+    if (access.refused) {
+      await tenant.authFailed(access.refused);
+      await tenant.finished({ status: 'failed', detail: access.refused.reason });
+      book.publish('reauthorization-required');
+      return { status: 'reauthorization-required', objects: 0, skippedTypes: [...listObjectTypes().map((t) => t.key)] };
+    }
+    if (access.missingRoles.length > 0) await tenant.permissionsMissing(access.missingRoles);
+
+    const plan = await planBackup();
+    // Backups started before the types were decided by the activity read the catalog here, as they did then.
+    const types = plan.types ?? listObjectTypes().map((t) => t.key);
+    book.planned(types);
+
+    book.publish('capturing');
+    const { captures, failed } = await captureTypes(target, types, plan.typeConcurrency, book, options);
+
+    book.publish('committing');
+    const committed = await commitSnapshot({ target, startedAt: book.progress.startedAt, captures, failed });
+    book.progress.snapshotId = committed.snapshotId;
+    const status: BackupStatus = committed.skippedTypes.length === 0 ? 'completed' : 'incomplete';
+
+    await tenant.finished({
+      status,
+      snapshotId: committed.snapshotId,
+      objects: committed.objects,
+      skippedTypes: committed.skippedTypes,
+      detail: status === 'incomplete' ? `skipped: ${committed.skippedTypes.join(', ')}` : undefined,
+    });
+    await startRetention(target, options);
+    book.publish(status);
+    return {
+      status,
+      snapshotId: committed.snapshotId,
+      objects: committed.objects,
+      skippedTypes: committed.skippedTypes,
+    };
+  } catch (err) {
+    if (patched(PATCH.finalStatusOnEveryPath)) await endInFailure(err, book, tenant);
+    throw err;
+  }
+}
+
+/** The run failed or was cancelled: JobStatus, memo and the tenant's last backup say so, and why. */
+async function endInFailure(err: unknown, book: BackupProgressBook, tenant: ReturnType<typeof tenantOf>) {
+  const cancelled = isCancellation(err);
+  const reason = cancelled ? 'the backup was cancelled' : failureMessage(err);
+  book.publish(cancelled ? 'cancelled' : 'failed', reason);
+  // Even when cancelled: the tenant must learn that this run is over.
+  await CancellationScope.nonCancellable(() => tenant.finished({ status: 'failed', detail: reason })).catch(
+    () => undefined, // the tenant workflow is gone: nobody to tell
+  );
+}
+
+/**
+ * Can the Backup app read the tenant? `refused` when an admin must consent again (only the auth failure kinds);
+ * any other failure, once the check's retries are spent, is thrown: the run fails with its reason.
+ */
+async function checkAccess(
+  target: BackupTarget,
+  options: BackupOptions,
+): Promise<{ missingRoles: string[]; refused?: { kind: string; reason: string } }> {
+  const { checkTenantAccess } = proxyActivities<Activities>({
+    ...workflowTuning.accessCheck,
+    retry: { ...workflowTuning.accessCheck.retry, ...options.accessCheckRetry },
+  });
+  try {
+    return await checkTenantAccess({ directory: target.directory });
   } catch (err) {
     const failure = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
     if (!failure?.type) throw err;
-    await tenant.signal(authFailedSignal, {
-      kind: failure.type,
-      reason: failure.message,
-      backupWorkflowId: workflowId,
+    // Backups started before this version took every typed failure for a consent problem; they replay that way.
+    if (isAuthFailureKind(failure.type) || !patched(PATCH.outageIsNotAuthFailure)) {
+      return { missingRoles: [], refused: { kind: failure.type, reason: failure.message } };
+    }
+    throw ApplicationFailure.create({
+      type: 'TenantUnreachable',
+      message: `the tenant could not be checked: ${failure.message}`,
+      nonRetryable: true,
     });
-    await tenant.signal(backupFinishedSignal, {
-      workflowId,
-      status: 'failed',
-      at: new Date().toISOString(),
-      detail: failure.message,
-    });
-    publish('reauthorization-required');
-    return { status: 'reauthorization-required', objects: 0, skippedTypes: types };
   }
-  if (access.missingRoles.length > 0) {
-    await tenant.signal(permissionsMissingSignal, { missingRoles: access.missingRoles, backupWorkflowId: workflowId });
-  }
+}
 
-  const plan = await planBackup();
+/** Every type captured by its own activity, `concurrency` at a time; a type that fails for good is only skipped. */
+async function captureTypes(
+  target: BackupTarget,
+  types: readonly string[],
+  concurrency: number,
+  book: BackupProgressBook,
+  options: BackupOptions,
+): Promise<{ captures: TypeCapture[]; failed: { type: string; detail: string }[] }> {
   const { captureType } = proxyActivities<Activities>({
-    startToCloseTimeout: workflowTuning.pagingActivity.startToCloseTimeout,
+    ...workflowTuning.pagingActivity,
     heartbeatTimeout: options.heartbeatTimeoutMs ?? workflowTuning.pagingActivity.heartbeatTimeout,
-    retry: workflowTuning.pagingActivity.retry,
   });
-
-  publish('capturing');
   const captures: TypeCapture[] = [];
   const failed: { type: string; detail: string }[] = [];
   const queue = [...types];
-  const worker = async () => {
+  const lane = async () => {
     for (let type = queue.shift(); type; type = queue.shift()) {
-      progress.running.push(type);
-      const began = Date.now();
+      const entry = book.typeStarted(type);
       try {
         const capture = await captureType({ job: target, type });
-        progress.captureMs += Date.now() - began;
-        progress.graphMs += capture.graph.graphMs;
         captures.push(capture);
-        progress.requests += capture.graph.requests;
-        progress.resourceUnits += capture.graph.resourceUnits;
-        progress.throttled += capture.graph.throttled;
-        progress.throttleWaitMs += capture.graph.throttleWaitMs;
-        if (capture.status === 'captured') {
-          progress.objectsRead += capture.objectsRead;
-          progress.storageMs += capture.storageMs;
-          progress.types[type] = {
-            readMode: capture.readMode,
-            objectsRead: capture.objectsRead,
-            startedAfterSeconds: (began - Date.parse(progress.startedAt)) / 1000,
-            seconds: (Date.now() - began) / 1000,
-            resourceUnits: capture.graph.resourceUnits,
-            bytesStored: capture.bytesWritten,
-            throttleWaitSeconds: capture.graph.throttleWaitMs / 1000,
-            graphSeconds: capture.graph.graphMs / 1000,
-            storageSeconds: capture.storageMs / 1000,
-          };
-        } else progress.skipped.push({ type, reason: capture.reason, detail: capture.detail });
+        entry.captured(capture);
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         // Retries are exhausted or the failure is final: the snapshot says this type is missing, and why.
         const detail = err.cause?.message ?? err.message;
         failed.push({ type, detail });
-        progress.skipped.push({ type, reason: 'graph-error', detail });
+        entry.failed(detail);
       } finally {
-        progress.running = progress.running.filter((t) => t !== type);
-        progress.typesDone++;
+        entry.done();
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, plan.typeConcurrency) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+  return { captures, failed };
+}
 
-  publish('committing');
-  const committed = await commitSnapshot({ target, startedAt: progress.startedAt, captures, failed });
-  progress.snapshotId = committed.snapshotId;
-  const status: BackupStatus = committed.skippedTypes.length === 0 ? 'completed' : 'incomplete';
-  await tenant.signal(backupFinishedSignal, {
-    workflowId,
-    status,
-    at: new Date().toISOString(),
-    snapshotId: committed.snapshotId,
-    objects: committed.objects,
-    skippedTypes: committed.skippedTypes,
-    detail: status === 'incomplete' ? `skipped: ${committed.skippedTypes.join(', ')}` : undefined,
-  });
-
-  // Retention runs on its own (it may wait for other backups' locks); this backup does not wait for it.
+/** Retention runs on its own (it may wait for other backups' locks); this backup does not wait for it. */
+async function startRetention(target: BackupTarget, options: BackupOptions): Promise<void> {
+  const { workflowId } = workflowInfo();
   await startChild(retentionWorkflow, {
     workflowId: `retention:${target.tenantId}:${workflowId}`,
     args: [
@@ -221,10 +194,28 @@ export async function tenantBackupWorkflow(target: BackupTarget, options: Backup
         resellerId: target.resellerId,
         storage: target.storage,
         graceMs: options.retentionGraceMs,
+        pruneEveryMs: retentionTiming.pruneEveryMs,
       },
     ],
     parentClosePolicy: ParentClosePolicy.ABANDON,
   });
-  publish(status);
-  return { status, snapshotId: committed.snapshotId, objects: committed.objects, skippedTypes: committed.skippedTypes };
+}
+
+/** The tenant workflow, as this backup talks to it. */
+function tenantOf(target: BackupTarget) {
+  const handle = getExternalWorkflowHandle(tenantWorkflowId(target.tenantId));
+  const backupWorkflowId = workflowInfo().workflowId;
+  return {
+    authFailed: (refused: { kind: string; reason: string }) =>
+      handle.signal(authFailedSignal, { ...refused, backupWorkflowId }),
+    permissionsMissing: (missingRoles: string[]) =>
+      handle.signal(permissionsMissingSignal, { missingRoles, backupWorkflowId }),
+    finished: (last: Omit<LastBackup, 'workflowId' | 'at'>) =>
+      handle.signal(backupFinishedSignal, { workflowId: backupWorkflowId, at: new Date().toISOString(), ...last }),
+  };
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure) return err.cause?.message ?? err.message;
+  return err instanceof Error ? err.message : String(err);
 }

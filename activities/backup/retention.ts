@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { RepositoryBusyError } from '../../storage/locks';
+import { DEFAULT_GRACE_MS } from '../../storage/prune';
 import { tenantWorkflowId, type Plan, type StorageLocation } from '../../tenants/types';
 import type { Repositories } from './repositories';
 import { withTemporalDeadline } from '../temporal-calls';
@@ -24,6 +25,8 @@ export function createRetentionActivities(repositories: Repositories, temporal: 
       now: string;
       /** Packs younger than this are never deleted (a backup may be about to reference them). Default 24 h. */
       graceMs?: number;
+      /** Prune about this often even when nothing expired, to clear what crashed backups left (default: never). */
+      pruneEveryMs?: number;
     }): Promise<RetentionResult> {
       const { plan } = await withTemporalDeadline(temporal, () =>
         temporal.workflow.getHandle(tenantWorkflowId(input.tenantId)).query<{ plan: Plan }>('tenant'),
@@ -36,13 +39,18 @@ export function createRetentionActivities(repositories: Repositories, temporal: 
           ? []
           : snapshots.slice(0, -1).filter((s) => new Date(s.record.finishedAt).getTime() < cutoff);
       await repo.forget(expired.map((s) => s.id));
-      // Prune walks every kept manifest: worth it only when something was forgotten (it then also clears what
-      // crashed backups left behind). Otherwise there is nothing a kept snapshot does not use.
-      if (expired.length === 0) {
+      // Prune walks every kept manifest: worth it when something was forgotten, and once in a while anyway to clear
+      // what crashed backups left behind (on Archiver nothing ever expires). That housekeeping prune never uses a
+      // grace shorter than the default: with none it would race every running backup of the tenant for its lock.
+      const housekeeping =
+        input.pruneEveryMs !== undefined && inHousekeepingWindow(input.tenantId, input.now, input.pruneEveryMs);
+      if (expired.length === 0 && !housekeeping) {
         return { forgotten: 0, kept: snapshots.length, packsDeleted: 0, bytesFreed: 0 };
       }
+      const graceMs =
+        expired.length === 0 ? Math.max(input.graceMs ?? DEFAULT_GRACE_MS, DEFAULT_GRACE_MS) : input.graceMs;
       try {
-        const report = await repo.prune({ graceMs: input.graceMs });
+        const report = await repo.prune({ graceMs });
         return {
           forgotten: expired.length,
           kept: report.keptSnapshots,
@@ -55,4 +63,18 @@ export function createRetentionActivities(repositories: Repositories, temporal: 
       }
     },
   };
+}
+
+/**
+ * True during one day of every `everyMs` period, at a stable offset per tenant (so tenants do not all prune on the
+ * same day). With a backup (and so a retention run) every day, each tenant prunes once per period without keeping
+ * any record of when it last did.
+ */
+export function inHousekeepingWindow(tenantId: string, now: string, everyMs: number): boolean {
+  const day = 86_400_000;
+  if (everyMs <= day) return true;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < tenantId.length; i++) hash = Math.imul(hash ^ tenantId.charCodeAt(i), 0x01000193) >>> 0;
+  const offset = (hash % Math.floor(everyMs / day)) * day;
+  return (new Date(now).getTime() + offset) % everyMs < day;
 }

@@ -1,25 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
+import type { AuthFailureKind } from '../../workflow-constants';
 
-/**
- * Why a tenant cannot be read with our app, as the tenant's dashboard shows it. Each is non-retryable: retrying
- * cannot fix it, an admin (or the operator, for our own credentials) must act.
- */
-export type AuthFailureKind =
-  /** The app has no service principal in the tenant: consent was never given or was revoked (AADSTS7000229/700016). */
-  | 'ConsentRevoked'
-  /** A token was issued but lacks roles the catalog needs, or Graph answered 403 Authorization_RequestDenied. */
-  | 'PermissionMissing'
-  /** The tenant id or domain does not exist (AADSTS90002). */
-  | 'TenantNotFound'
-  /** Our own client secret is wrong or expired (AADSTS7000215/7000222): the operator must fix configuration. */
-  | 'AppCredentialsInvalid';
-
-export const AUTH_FAILURE_KINDS: readonly AuthFailureKind[] = [
-  'ConsentRevoked',
-  'PermissionMissing',
-  'TenantNotFound',
-  'AppCredentialsInvalid',
-];
+// The one list of failure kinds that mean "an admin must consent again" lives with the workflow constants, so
+// workflows and activities read the same list.
+export { AUTH_FAILURE_KINDS, type AuthFailureKind } from '../../workflow-constants';
 
 export function authFailure(kind: AuthFailureKind, reason: string): ApplicationFailure {
   return ApplicationFailure.create({ type: kind, message: reason, nonRetryable: true, details: [{ kind, reason }] });

@@ -43,6 +43,9 @@ export function jobRoutes(deps: { client: Client }): Router {
   return router;
 }
 
+/** JobStatus values that mean the job is over; any other value on a closed execution is stale. */
+const FINAL_JOB_STATUSES = new Set(['completed', 'incomplete', 'failed', 'cancelled', 'reauthorization-required']);
+
 async function describeJob(client: Client, e: WorkflowExecutionInfo) {
   const attrs = e.searchAttributes as Record<string, unknown[] | undefined>;
   const first = (name: string) => attrs[name]?.[0] as string | undefined;
@@ -53,14 +56,60 @@ async function describeJob(client: Client, e: WorkflowExecutionInfo) {
       .query(backupProgressQuery)
       .catch(() => undefined);
   }
+  const { status, reason } = await finalStatus(client, e, first(searchAttributeNames.jobStatus));
   return {
     workflowId: e.workflowId,
     kind: first(searchAttributeNames.jobKind),
     tenantId: first(searchAttributeNames.tenantId),
-    status: first(searchAttributeNames.jobStatus) ?? e.status.name.toLowerCase(),
+    status,
+    ...(reason ? { reason } : {}),
     temporalStatus: e.status.name,
     startedAt: e.startTime.toISOString(),
     closedAt: e.closeTime?.toISOString(),
     ...(progress ? { progress } : {}),
   };
+}
+
+/**
+ * The job's true state. A running execution shows its own JobStatus. A closed one shows its JobStatus only when
+ * that is a final value agreeing with how the execution ended; otherwise (terminated, timed out, or a JobStatus
+ * left at a running value by a run that could not set it) the execution's status, with the reason from history.
+ */
+async function finalStatus(
+  client: Client,
+  e: WorkflowExecutionInfo,
+  jobStatus: string | undefined,
+): Promise<{ status: string; reason?: string }> {
+  const execution = e.status.name;
+  const memoReason = typeof e.memo?.reason === 'string' ? e.memo.reason : undefined;
+  if (execution === 'RUNNING') return { status: jobStatus ?? 'running' };
+  const agrees =
+    jobStatus !== undefined &&
+    FINAL_JOB_STATUSES.has(jobStatus) &&
+    (execution === 'COMPLETED'
+      ? jobStatus !== 'failed' && jobStatus !== 'cancelled'
+      : execution === 'FAILED'
+        ? jobStatus === 'failed'
+        : execution === 'CANCELLED' && jobStatus === 'cancelled');
+  if (agrees) return { status: jobStatus, reason: memoReason };
+  const status = execution === 'CANCELLED' ? 'cancelled' : execution.toLowerCase().replace(/_/g, '-');
+  return { status, reason: memoReason ?? (await reasonFromHistory(client, e)) };
+}
+
+/** Why a workflow ended as it did, from its closing event (terminated: the operator's reason; failed: the failure). */
+async function reasonFromHistory(client: Client, e: WorkflowExecutionInfo): Promise<string | undefined> {
+  try {
+    const history = await client.workflow.getHandle(e.workflowId, e.runId).fetchHistory();
+    const last = history.events?.at(-1);
+    if (!last) return undefined;
+    if (last.workflowExecutionTerminatedEventAttributes)
+      return `terminated: ${last.workflowExecutionTerminatedEventAttributes.reason || 'no reason given'}`;
+    if (last.workflowExecutionFailedEventAttributes?.failure)
+      return last.workflowExecutionFailedEventAttributes.failure.message ?? undefined;
+    if (last.workflowExecutionTimedOutEventAttributes) return 'the workflow ran past its execution timeout';
+    if (last.workflowExecutionCanceledEventAttributes) return 'cancelled';
+    return undefined;
+  } catch {
+    return undefined;
+  }
 }

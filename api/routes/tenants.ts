@@ -56,6 +56,7 @@ export function tenantRoutes(deps: TenantRouteDeps): Router {
       plan: body.plan,
       backupImmediately: body.backupImmediately ?? false,
       consentTimeoutMs: deps.config.entra.consentTimeoutMs,
+      backupsFailingAfterMs: deps.config.backup.failingAfterMs,
       createdAt: new Date().toISOString(),
     };
     const handle = await deps.client.workflow.start(tenantWorkflow, {

@@ -47,7 +47,12 @@ export const jobPaths: PathsFragment = {
         workflowId: { type: 'string' },
         kind: { type: 'string' },
         tenantId: { type: 'string' },
-        status: { type: 'string' },
+        status: {
+          type: 'string',
+          description:
+            "The job's own status while it runs; once closed, its final status, or the execution's (terminated, timed-out…) when the job could not set one",
+        },
+        reason: { type: 'string', description: 'Why a job failed, was cancelled or terminated, in words' },
         temporalStatus: { type: 'string' },
         startedAt: { type: 'string', format: 'date-time' },
         closedAt: { type: 'string', format: 'date-time' },

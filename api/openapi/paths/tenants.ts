@@ -221,7 +221,7 @@ export const tenantPaths: PathsFragment = {
         directory: { type: 'string' },
         microsoftTenantId: { type: 'string' },
         plan: { $ref: '#/components/schemas/Plan' },
-        status: { type: 'string', enum: ['awaiting-consent', 'active', 'reauthorization-required'] },
+        status: { type: 'string', enum: ['awaiting-consent', 'active', 'reauthorization-required', 'backups-failing'] },
         reauthorizationRequired: { type: 'boolean' },
         backupApp: { type: 'object' },
         restoreApp: { type: 'object' },

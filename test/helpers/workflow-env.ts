@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import {
+  jobKindKey,
+  jobStatusKey,
+  organizationIdKey,
+  resellerIdKey,
+  tenantIdKey,
+} from '../../temporal/search-attributes';
+
+/**
+ * An ephemeral Temporal dev server (the project's own pinned CLI, our search attributes registered) for workflow
+ * tests with mocked activities. No time-skipping server is available offline: tests use short timeouts instead.
+ */
+export async function startWorkflowEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: path.resolve(__dirname, '../../.local/bin/temporal') },
+      searchAttributes: [tenantIdKey, organizationIdKey, resellerIdKey, jobKindKey, jobStatusKey],
+    },
+  });
+}
+
+/** A worker on its own task queue running the product's workflows with the given activities. */
+export async function workflowWorker(env: TestWorkflowEnvironment, activities: Partial<Activities>) {
+  const taskQueue = `wf-test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../../workflows'),
+    activities,
+  });
+  return { worker, taskQueue };
+}
+
+/** Polls `probe` until it returns a value, failing after `timeoutMs` with what was last seen. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
