@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { RepositoryBusyError } from '../../storage/locks';
 import { tenantWorkflowId, type Plan, type StorageLocation } from '../../tenants/types';
-import type { Repositories } from './repositories';
+import { finalStorageFailure, type Repositories } from './repositories';
 
 export interface RetentionResult {
   forgotten: number;
@@ -24,11 +24,16 @@ export function createRetentionActivities(repositories: Repositories, temporal: 
       /** Packs younger than this are never deleted (a backup may be about to reference them). Default 24 h. */
       graceMs?: number;
     }): Promise<RetentionResult> {
-      const { plan } = await temporal.workflow
+      // The tenant's record gives its reseller too: the repository is opened (and owner-checked) for exactly it.
+      const { plan, resellerId } = await temporal.workflow
         .getHandle(tenantWorkflowId(input.tenantId))
-        .query<{ plan: Plan }>('tenant');
-      const repo = await repositories.get(input.storage);
-      const snapshots = await repo.listSnapshots();
+        .query<{ plan: Plan; resellerId: string }>('tenant');
+      const { repo, snapshots } = await repositories
+        .forTenant({ tenantId: input.tenantId, resellerId, storage: input.storage })
+        .then(async (repo) => ({ repo, snapshots: await repo.listSnapshots() }))
+        .catch((err: unknown) => {
+          throw finalStorageFailure(err);
+        });
       const cutoff = new Date(input.now).getTime() - retentionDays * 86_400_000;
       const expired =
         plan === 'archiver'
