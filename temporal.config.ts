@@ -48,14 +48,28 @@ export interface CodecEndpointConfig {
   allowedOrigins: string[];
 }
 
+/** A storage location the operator offers resellers (STORAGE_LOCATIONS): tenants pick one by id. */
+export interface StorageLocationConfig {
+  /** What `POST /tenants` names as `storageLocationId`. */
+  id: string;
+  displayName: string;
+  /** A label shown to resellers, e.g. "europe-west1". */
+  region: string;
+  bucket: string;
+  /** Cloud KMS key (projects/…/cryptoKeys/…) the location's objects are encrypted with (CMEK). */
+  kmsKeyName?: string;
+}
+
 export interface StorageConfig {
   /** Unset in production (Google Cloud Storage); the emulator's URL locally. */
   apiEndpoint?: string;
   projectId: string;
   /** Service-account key file; unset means Application Default Credentials. */
   keyFilename?: string;
-  /** Bucket used by the health check and by tenants that name none. */
+  /** Bucket of the health check and the audit trail (and of the default storage location). */
   defaultBucket: string;
+  /** The locations resellers choose among (STORAGE_LOCATIONS); default: one, `default`, on the default bucket. */
+  locations: StorageLocationConfig[];
   /** Wraps every tenant's data key (base64, 32 bytes): STORAGE_MASTER_KEY. */
   masterKey: string;
   /** Longest one storage request (a pack upload included) may take before it fails and is retried. */
@@ -198,6 +212,47 @@ function storageMasterKey(env: Env, production: boolean): string {
   return developmentStorageMasterKey;
 }
 
+const LOCATION_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
+
+/**
+ * STORAGE_LOCATIONS: a JSON array of `{id, displayName, region, bucket, kmsKeyName?}`. Unset: one location on the
+ * default bucket, so the demo and tests work without set-up.
+ */
+function storageLocations(env: Env, defaultBucket: string): StorageLocationConfig[] {
+  const raw = optional(env, 'STORAGE_LOCATIONS');
+  if (!raw) return [{ id: 'default', displayName: 'Default', region: 'local', bucket: defaultBucket }];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error('STORAGE_LOCATIONS must be a JSON array of {id, displayName, region, bucket, kmsKeyName?}');
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) throw new Error('STORAGE_LOCATIONS must be a non-empty array');
+  const ids = new Set<string>();
+  return parsed.map((entry: Record<string, unknown>, i) => {
+    const text = (name: string, required = true): string | undefined => {
+      const v = entry?.[name];
+      if (v === undefined && !required) return undefined;
+      if (typeof v !== 'string' || v === '') throw new Error(`STORAGE_LOCATIONS[${i}].${name} must be a string`);
+      return v;
+    };
+    const location: StorageLocationConfig = {
+      id: text('id')!,
+      displayName: text('displayName')!,
+      region: text('region')!,
+      bucket: text('bucket')!,
+    };
+    const kmsKeyName = text('kmsKeyName', false);
+    if (kmsKeyName) location.kmsKeyName = kmsKeyName;
+    if (!LOCATION_ID.test(location.id)) throw new Error(`STORAGE_LOCATIONS[${i}].id must match ${LOCATION_ID}`);
+    if (!BUCKET_NAME.test(location.bucket)) throw new Error(`STORAGE_LOCATIONS[${i}].bucket is not a bucket name`);
+    if (ids.has(location.id)) throw new Error(`STORAGE_LOCATIONS: id '${location.id}' appears twice`);
+    ids.add(location.id);
+    return location;
+  });
+}
+
 function codecToken(env: Env, production: boolean): string | undefined {
   const token = optional(env, 'CODEC_AUTH_TOKEN');
   if (!token) return production ? undefined : developmentCodecToken;
@@ -241,6 +296,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       projectId: str(env, 'STORAGE_PROJECT_ID', 'entra-backup-local'),
       keyFilename: optional(env, 'STORAGE_KEY_FILE'),
       defaultBucket: str(env, 'STORAGE_DEFAULT_BUCKET', 'entra-backup'),
+      locations: storageLocations(env, str(env, 'STORAGE_DEFAULT_BUCKET', 'entra-backup')),
       masterKey: storageMasterKey(env, production),
       requestTimeoutMs: int(env, 'STORAGE_REQUEST_TIMEOUT_SECONDS', 120) * 1000,
     },

@@ -29,7 +29,8 @@ import {
   tenantWorkflow,
   type BackupProgress,
 } from '../workflows';
-import { tenantWorkflowId, type BackupTarget } from '../tenants/types';
+import { locatedStorage, tenantWorkflowId, type BackupTarget } from '../tenants/types';
+import { repositoryLocation } from '../activities/backup/repositories';
 import { buildWorkflowBundle } from './build-workflows';
 
 const BACKUP_APP = { clientId: '6b1d4c1e-8f34-4a7e-9d57-b3c0a1e2f001', secret: `bench-${randomUUID()}` };
@@ -134,7 +135,7 @@ async function run(): Promise<void> {
       resellerId: 'bench',
       organizationId: 'bench',
       directory: tenant.id,
-      storage: { bucket: config.storage.defaultBucket, prefix: `bench/${tenant.id}`, region: 'local' },
+      storage: locatedStorage(config.storage.locations[0]),
     };
     await client.workflow.start(tenantWorkflow, {
       taskQueue: config.temporal.taskQueue,
@@ -172,7 +173,7 @@ async function run(): Promise<void> {
     const storageNow = async () => {
       const [files] = await createStorageClient(config.storage)
         .bucket(target.storage.bucket)
-        .getFiles({ prefix: `${target.storage.prefix}/` });
+        .getFiles({ prefix: repositoryLocation(target).prefix });
       return { objects: files.length, bytes: files.reduce((n, f) => n + Number(f.metadata.size ?? 0), 0) };
     };
     const backup = async (): Promise<RunFigures> => {

@@ -35,6 +35,14 @@ const DEMO = {
   organizationId: 'demo-contoso',
 };
 
+/** The demo operator's storage locations: a European and an American region (both on the local emulator). */
+function demoLocations(defaultBucket: string) {
+  return [
+    { id: 'eu-west', displayName: 'Europe (West)', region: 'europe-west1', bucket: defaultBucket },
+    { id: 'us-east', displayName: 'United States (East)', region: 'us-east1', bucket: `${defaultBucket}-us` },
+  ];
+}
+
 /** What survives between demo runs: the consent signing key and the demo tenant's id. */
 interface DemoState {
   consentStateKey: string;
@@ -129,7 +137,14 @@ async function run(): Promise<void> {
     consentMode: 'page',
   });
 
+  // The operator's storage locations: two regions, each its own bucket (an operator's own STORAGE_LOCATIONS wins).
+  const locations = process.env.STORAGE_LOCATIONS ?? JSON.stringify(demoLocations(base.storage.defaultBucket));
+  for (const location of loadConfig({ ...process.env, STORAGE_LOCATIONS: locations }).storage.locations) {
+    await ensureBucket(base.storage, location.bucket);
+  }
+
   const env: Record<string, string> = {
+    STORAGE_LOCATIONS: locations,
     ENTRA_AUTHORITY_HOST: sim.authorityHost,
     ENTRA_GRAPH_BASE_URL: sim.graphRootUrl,
     ENTRA_BACKUP_APP_CLIENT_ID: DEMO.backupApp.clientId,
@@ -168,7 +183,7 @@ async function run(): Promise<void> {
       body: JSON.stringify({
         organizationId: DEMO.organizationId,
         directory: DEMO.microsoftTenantId,
-        storage: { bucket: config.storage.defaultBucket, prefix: 'tenants/contoso', region: 'local' },
+        storageLocationId: config.storage.locations[0].id,
         plan: 'backup',
         backupImmediately: true,
       }),
@@ -184,7 +199,8 @@ entra-backup demo is running
   API:               ${apiUrl}   (OpenAPI document: ${apiUrl}/openapi.json)
   Temporal Web UI:   ${stack.webUiUrl}
   Temporal:          ${stack.temporalAddress}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
-  GCS emulator:      ${stack.storageEndpoint}, bucket ${config.storage.defaultBucket}
+  GCS emulator:      ${stack.storageEndpoint}, buckets ${[...new Set(config.storage.locations.map((l) => l.bucket))].join(', ')}
+  Storage locations: ${config.storage.locations.map((l) => `${l.id} (${l.region})`).join(', ')}
   Entra simulator:   ${sim.baseUrl} (CA certificate ${sim.caCertPath})
   Demo reseller:     ${DEMO.resellerId}, organization ${DEMO.organizationId}
   API key (new):     ${apiKey}
@@ -192,6 +208,7 @@ entra-backup demo is running
 
 Try:
   export KEY='${apiKey}'
+  curl -s ${apiUrl}/storage-locations -H "authorization: Bearer $KEY"   (where a new tenant can be kept)
   curl -s ${tenantUrl} -H "authorization: Bearer $KEY"
   curl -s -X POST ${tenantUrl}/consent-requests -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"app":"backup"}'
     → open the consentUrl in a browser (accept the simulator's certificate, or trust its CA), click Accept

@@ -6,7 +6,9 @@ import type { StorageConfig } from '../temporal.config';
  * the library sends no credentials to it; in production it is unset and Application Default Credentials (or
  * `keyFilename`) authenticate against Google Cloud Storage.
  */
-export function createStorageClient(config: StorageConfig): Storage {
+export function createStorageClient(
+  config: Pick<StorageConfig, 'projectId' | 'requestTimeoutMs'> & Partial<StorageConfig>,
+): Storage {
   return new Storage({
     projectId: config.projectId,
     // Without it the library sends requests with no timeout at all: a request that stalls (seen with the emulator)

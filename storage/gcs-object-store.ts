@@ -19,12 +19,17 @@ export class GcsObjectStore implements ObjectStore {
   constructor(
     private readonly bucket: Bucket,
     prefix = '',
+    /** Cloud KMS key new objects are encrypted with (CMEK); unset: the bucket's default encryption. */
+    private readonly options: { kmsKeyName?: string } = {},
   ) {
     this.prefix = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
   }
 
   private file(key: string) {
-    return this.bucket.file(this.prefix + key);
+    return this.bucket.file(
+      this.prefix + key,
+      this.options.kmsKeyName ? { kmsKeyName: this.options.kmsKeyName } : undefined,
+    );
   }
 
   async put(key: string, bytes: Buffer, options: PutOptions = {}): Promise<PutResult> {

@@ -8,6 +8,16 @@ import { DataKey, loadOrCreateDataKey, MasterKey } from './keys';
 import { DEFAULT_LOCK_STALE_MS, Lock } from './locks';
 import { readManifestEntries, type ManifestEntry } from './manifest';
 import type { ObjectStore } from './object-store';
+import {
+  ForeignRepositoryError,
+  holdsNoData,
+  readOwner,
+  sameOwner,
+  UnownedRepositoryError,
+  writeOwner,
+  type OwnerRecord,
+  type RepositoryOwner,
+} from './owner';
 import { MasterIndex } from './pack-index';
 import { pendingKey } from './pending';
 import { DEFAULT_PACK_TARGET_SIZE } from './pack-writer';
@@ -34,11 +44,36 @@ export interface RepositoryOptions {
   /** Clock, for tests of retention and lock staleness. */
   now?: () => Date;
   lockStaleMs?: number;
+  /**
+   * The tenant opening the repository. A new repository records it as its owner; an owned one refuses any other
+   * tenant (ForeignRepositoryError); every snapshot record read must name it. Unset (tools, tests): the recorded
+   * owner, if any, is the one records are checked against.
+   */
+  owner?: RepositoryOwner;
+  /**
+   * A legacy tenant (typed bucket and prefix) may open a repository that holds data but records no owner; its
+   * records are still checked against `owner`. Otherwise such a repository fails with UnownedRepositoryError.
+   */
+  allowUnowned?: boolean;
 }
 
 export interface SnapshotInfo {
   id: string;
   record: SnapshotRecord;
+}
+
+/** A snapshot record in the repository names another tenant: reported, never returned as a result. */
+export class ForeignSnapshotError extends IntegrityError {
+  constructor(
+    readonly snapshotIds: string[],
+    readonly tenantId: string,
+  ) {
+    super(
+      `Integrity error: snapshot record(s) ${snapshotIds.join(', ')} in the repository of tenant ${tenantId} ` +
+        `belong to another tenant`,
+    );
+    this.name = 'ForeignSnapshotError';
+  }
 }
 
 export class BlobNotFoundError extends Error {
@@ -56,7 +91,16 @@ export class Repository {
   private readonly records = new Map<string, SnapshotRecord>();
   private readonly ctx: RepositoryContext;
 
-  private constructor(store: ObjectStore, dataKey: DataKey, index: MasterIndex, options: RepositoryOptions) {
+  private constructor(
+    store: ObjectStore,
+    dataKey: DataKey,
+    index: MasterIndex,
+    options: RepositoryOptions,
+    /** The recorded owner; undefined for a legacy repository not claimed yet. */
+    readonly ownerRecord: OwnerRecord | undefined,
+    /** Whose snapshot records this handle accepts. */
+    private readonly tenantId: string | undefined,
+  ) {
     const now = options.now ?? (() => new Date());
     const lockStaleMs = options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS;
     const blobs: BlobSource = {
@@ -84,10 +128,32 @@ export class Repository {
     options: RepositoryOptions = {},
   ): Promise<Repository> {
     const master = typeof masterKey === 'string' ? MasterKey.fromBase64(masterKey) : masterKey;
-    const dataKey = await loadOrCreateDataKey(store, master, options.now?.() ?? new Date());
+    const now = options.now?.() ?? new Date();
+    const dataKey = await loadOrCreateDataKey(store, master, now);
+    let owner = await readOwner(store, dataKey.bytes());
+    const asking = options.owner;
+    if (asking && !owner) {
+      // A repository is owned from its creation; one without data is one whose creation stopped before the record.
+      if (await holdsNoData(store)) owner = await writeOwner(store, dataKey.bytes(), asking, now);
+      else if (!options.allowUnowned) throw new UnownedRepositoryError(asking);
+    }
+    if (asking && owner && !sameOwner(owner, asking)) throw new ForeignRepositoryError(owner.repositoryId, asking);
     const index = new MasterIndex();
     await index.refresh(store, dataKey.bytes());
-    return new Repository(store, dataKey, index, options);
+    return new Repository(store, dataKey, index, options, owner, asking?.tenantId ?? owner?.tenantId);
+  }
+
+  /**
+   * Records `owner` in a repository that has none (created before owner records existed), after checking that every
+   * snapshot record in it names that tenant. For the operator's explicit claim of a legacy repository.
+   */
+  static async claim(store: ObjectStore, masterKey: MasterKey | string, owner: RepositoryOwner): Promise<Repository> {
+    const repo = await Repository.open(store, masterKey, { owner, allowUnowned: true });
+    if (repo.ownerRecord) return repo;
+    await repo.listSnapshots();
+    const recorded = await writeOwner(repo.ctx.store, repo.ctx.dataKey, owner, repo.ctx.now());
+    if (!sameOwner(recorded, owner)) throw new ForeignRepositoryError(recorded.repositoryId, owner);
+    return Repository.open(store, masterKey, { owner });
   }
 
   get store(): ObjectStore {
@@ -122,13 +188,18 @@ export class Repository {
    * newest existing record as `previous`, extending the hash chain.
    */
   async commitSnapshot(input: CommitInput): Promise<SnapshotInfo> {
+    if (this.tenantId !== undefined && input.tenantId !== this.tenantId) {
+      throw new Error(
+        `Refusing to commit a snapshot of tenant ${input.tenantId} into tenant ${this.tenantId}'s repository`,
+      );
+    }
     await this.refresh();
     for (const [type, coverage] of Object.entries(input.types)) {
       if (coverage.status === 'captured' && !this.ctx.index.has(coverage.manifest)) {
         throw new Error(`Type ${type}: manifest ${coverage.manifest} is not stored; refusing to commit`);
       }
     }
-    const { records } = await this.loadRecords();
+    const { records } = await this.ownRecords();
     const chain = verifyChain(records);
     const record: SnapshotRecord = {
       v: 1,
@@ -174,6 +245,18 @@ export class Repository {
     return { records, unreadable };
   }
 
+  /** The records of this handle's tenant; a record naming another tenant fails the read (ForeignSnapshotError). */
+  private async ownRecords(): Promise<{ records: Map<string, SnapshotRecord>; unreadable: Map<string, string> }> {
+    const loaded = await this.loadRecords();
+    const foreign = [...loaded.records].filter(([, r]) => !this.belongs(r)).map(([id]) => id);
+    if (foreign.length > 0) throw new ForeignSnapshotError(foreign.sort(), this.tenantId!);
+    return loaded;
+  }
+
+  private belongs(record: SnapshotRecord): boolean {
+    return this.tenantId === undefined || record.tenantId === this.tenantId;
+  }
+
   private async forgottenIds(): Promise<Set<string>> {
     const ids = new Set<string>();
     for await (const info of this.ctx.store.list(FORGOTTEN_PREFIX)) ids.add(info.key.slice(FORGOTTEN_PREFIX.length));
@@ -185,7 +268,7 @@ export class Repository {
    * here; a record that fails to decrypt or verify is left out (verifyChain reports it).
    */
   async listSnapshots(): Promise<SnapshotInfo[]> {
-    const [{ records }, forgotten] = await Promise.all([this.loadRecords(), this.forgottenIds()]);
+    const [{ records }, forgotten] = await Promise.all([this.ownRecords(), this.forgottenIds()]);
     return [...records]
       .filter(([id]) => !forgotten.has(id))
       .map(([id, record]) => ({ id, record }))
@@ -193,12 +276,14 @@ export class Repository {
   }
 
   async getSnapshot(id: string): Promise<SnapshotRecord> {
-    const cached = this.records.get(id);
-    if (cached) return cached;
-    const bytes = await this.ctx.store.get(snapshotKey(id));
-    if (!bytes) throw new Error(`Snapshot ${id} does not exist`);
-    const record = decodeSnapshot(this.ctx.dataKey, id, bytes);
-    this.records.set(id, record);
+    let record = this.records.get(id);
+    if (!record) {
+      const bytes = await this.ctx.store.get(snapshotKey(id));
+      if (!bytes) throw new Error(`Snapshot ${id} does not exist`);
+      record = decodeSnapshot(this.ctx.dataKey, id, bytes);
+      this.records.set(id, record);
+    }
+    if (!this.belongs(record)) throw new ForeignSnapshotError([id], this.tenantId!);
     return record;
   }
 
@@ -302,7 +387,10 @@ export class Repository {
   /** Verifies every snapshot record and the hash chain linking them. */
   async verifyChain(): Promise<ChainReport> {
     const { records, unreadable } = await this.loadRecords();
-    return verifyChain(records, unreadable);
+    const report = verifyChain(records, unreadable);
+    const foreign = [...records].filter(([, r]) => !this.belongs(r)).map(([id]) => id);
+    for (const id of foreign) report.problems.push(`snapshot ${id} belongs to another tenant`);
+    return { ...report, ok: report.problems.length === 0 };
   }
 
   /** `restic check`: indexes against packs, every kept snapshot's references, and with readData every blob's hash. */

@@ -25,12 +25,47 @@ export type TenantStatus =
 /** unverified: the admin answered, but the consent could not be checked (e.g. Graph unreachable): ask again. */
 export type ConsentState = 'not-requested' | 'pending' | 'granted' | 'declined' | 'expired' | 'revoked' | 'unverified';
 
-export interface StorageLocation {
+/**
+ * Where a tenant's backups go: one of the operator's storage locations (`storageLocationId` when the tenant was
+ * added). The bucket and region are copied from the location then, so the repository stays where it was created
+ * whatever the configuration later says; the prefix is never stored: the service derives it from the tenant's ids
+ * (storage/locations.ts).
+ */
+export interface LocatedStorage {
+  locationId: string;
   bucket: string;
-  prefix: string;
   /** A label shown to the reseller, e.g. "europe-west1". */
   region: string;
+  /** Cloud KMS key objects are written with (CMEK), if the location names one. */
+  kmsKeyName?: string;
 }
+
+/** A tenant added before storage locations existed: the bucket and prefix the reseller typed, read as before. */
+export interface LegacyStorage {
+  bucket: string;
+  prefix: string;
+  region: string;
+}
+
+/** A tenant record's `storage`; records written before storage locations hold the legacy form. */
+export type StorageLocation = LocatedStorage | LegacyStorage;
+
+/** A new tenant's storage in the location the reseller chose (from the operator's configuration). */
+export function locatedStorage(location: {
+  id: string;
+  region: string;
+  bucket: string;
+  kmsKeyName?: string;
+}): LocatedStorage {
+  return {
+    locationId: location.id,
+    bucket: location.bucket,
+    region: location.region,
+    ...(location.kmsKeyName ? { kmsKeyName: location.kmsKeyName } : {}),
+  };
+}
+
+export const isLegacyStorage = (storage: StorageLocation): storage is LegacyStorage => !('locationId' in storage);
 
 export interface AppConsent {
   state: ConsentState;

@@ -13,7 +13,7 @@ import { CheckpointMissingError } from '../../storage/checkpoints';
 import type { SyncState } from '../../storage/sync-state';
 import type { TypeWriter } from '../../storage/type-writer';
 import type { BackupTarget } from '../../tenants/types';
-import type { Repositories } from './repositories';
+import { finalStorageFailure, type Repositories } from './repositories';
 import type { GraphReader, GraphRunStats } from './graph-reader';
 import { HARD_DELETED, SOFT_DELETED, scanPageLinks, type DigestedItems, type PageLinks } from './page-digest';
 import type { PageDigester } from './page-digester';
@@ -78,8 +78,13 @@ export function createCaptureActivities(deps: CaptureDependencies) {
     async captureType(input: CaptureTypeInput): Promise<TypeCapture> {
       const spec = getObjectType(input.type);
       const graph = deps.graphFor(input.job.directory);
-      const repo = await deps.repositories.get(input.job.storage);
-      const previous = await repo.latestCoverage(spec.key);
+      // The base of this backup: records of this tenant only (a foreign one fails the capture for good).
+      const { repo, previous } = await deps.repositories
+        .forTenant(input.job)
+        .then(async (repo) => ({ repo, previous: await repo.latestCoverage(spec.key) }))
+        .catch((err: unknown) => {
+          throw finalStorageFailure(err);
+        });
       const resume = activityInfo().heartbeatDetails as CaptureCheckpoint | undefined;
 
       let sync: SyncState | undefined;

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { RepositoryBusyError } from '../../storage/locks';
 import { DEFAULT_GRACE_MS } from '../../storage/prune';
 import { tenantWorkflowId, type Plan, type StorageLocation } from '../../tenants/types';
-import type { Repositories } from './repositories';
+import { finalStorageFailure, type Repositories } from './repositories';
 import { withTemporalDeadline } from '../temporal-calls';
 
 export interface RetentionResult {
@@ -28,11 +28,18 @@ export function createRetentionActivities(repositories: Repositories, temporal: 
       /** Prune about this often even when nothing expired, to clear what crashed backups left (default: never). */
       pruneEveryMs?: number;
     }): Promise<RetentionResult> {
-      const { plan } = await withTemporalDeadline(temporal, () =>
-        temporal.workflow.getHandle(tenantWorkflowId(input.tenantId)).query<{ plan: Plan }>('tenant'),
+      // The tenant's record gives its reseller too: the repository is opened (and owner-checked) for exactly it.
+      const { plan, resellerId } = await withTemporalDeadline(temporal, () =>
+        temporal.workflow
+          .getHandle(tenantWorkflowId(input.tenantId))
+          .query<{ plan: Plan; resellerId: string }>('tenant'),
       );
-      const repo = await repositories.get(input.storage);
-      const snapshots = await repo.listSnapshots();
+      const { repo, snapshots } = await repositories
+        .forTenant({ tenantId: input.tenantId, resellerId, storage: input.storage })
+        .then(async (repo) => ({ repo, snapshots: await repo.listSnapshots() }))
+        .catch((err: unknown) => {
+          throw finalStorageFailure(err);
+        });
       const cutoff = new Date(input.now).getTime() - retentionDays * 86_400_000;
       const expired =
         plan === 'archiver'

@@ -1,7 +1,7 @@
 import type { TypeCoverage } from '../../storage/snapshot';
 import type { BackupTarget } from '../../tenants/types';
 import type { TypeCapture } from './capture-type';
-import type { Repositories } from './repositories';
+import { finalStorageFailure, type Repositories } from './repositories';
 
 export interface CommitInput {
   target: BackupTarget;
@@ -21,7 +21,9 @@ export interface CommitResult {
 export function createSnapshotActivities(repositories: Repositories) {
   return {
     async commitSnapshot(input: CommitInput): Promise<CommitResult> {
-      const repo = await repositories.get(input.target.storage);
+      const repo = await repositories.forTenant(input.target).catch((err: unknown) => {
+        throw finalStorageFailure(err);
+      });
       const types: Record<string, TypeCoverage> = {};
       for (const c of input.captures) {
         types[c.type] =
@@ -38,11 +40,11 @@ export function createSnapshotActivities(repositories: Repositories) {
       }
       for (const f of input.failed)
         types[f.type] = { status: 'skipped', count: 0, reason: 'graph-error', detail: f.detail };
-      const { id, record } = await repo.commitSnapshot({
-        tenantId: input.target.tenantId,
-        startedAt: new Date(input.startedAt),
-        types,
-      });
+      const { id, record } = await repo
+        .commitSnapshot({ tenantId: input.target.tenantId, startedAt: new Date(input.startedAt), types })
+        .catch((err: unknown) => {
+          throw finalStorageFailure(err);
+        });
       const coverage = Object.entries(record.types);
       return {
         snapshotId: id,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Storage } from '@google-cloud/storage';
 import type { AuditEntry, AuditLog } from '../../accounts/types';
+import { auditPrefix } from '../../storage/locations';
 
 /** Entries without a reseller (operator, system, unauthenticated callers) are kept under this folder. */
 export const unattributedFolder = '_unattributed';
@@ -14,7 +15,6 @@ export class StorageAuditLog implements AuditLog {
   constructor(
     private readonly storage: Storage,
     private readonly bucket: string,
-    private readonly prefix = 'audit',
   ) {}
 
   async record(entry: AuditEntry): Promise<void> {
@@ -47,6 +47,7 @@ export class StorageAuditLog implements AuditLog {
   }
 
   private folder(resellerId: string | undefined): string {
-    return `${this.prefix}/${resellerId ?? unattributedFolder}/`;
+    // storage/locations.ts reserves the prefix: no tenant's repository can overlap it.
+    return auditPrefix(resellerId ?? unattributedFolder);
   }
 }

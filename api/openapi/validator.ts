@@ -37,6 +37,11 @@ function newAjv(coerceTypes: boolean): Ajv2020 {
   addFormats(ajv);
   // OpenAPI annotations that are not JSON Schema keywords.
   for (const keyword of ['example', 'discriminator', 'xml', 'externalDocs']) ajv.addKeyword(keyword);
+  // `x-refused: message`: a property that is never accepted, refused with a message that says what to send instead.
+  const refused = Object.assign((message: string) => ((refused.errors = [{ message }]), false), {
+    errors: [] as Partial<ErrorObject>[],
+  });
+  ajv.addKeyword({ keyword: 'x-refused', schemaType: 'string', errors: true, validate: refused });
   return ajv;
 }
 

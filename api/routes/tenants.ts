@@ -7,10 +7,11 @@ import { jobKindKey, organizationIdKey, resellerIdKey, tenantIdKey } from '../..
 import {
   DOMAIN_PATTERN,
   GUID_PATTERN,
+  isLegacyStorage,
+  locatedStorage,
   tenantWorkflowId,
   type NewTenantInput,
   type Plan,
-  type StorageLocation,
   type TenantRecord,
 } from '../../tenants/types';
 import { backupNowUpdate, changePlanUpdate, requestConsentUpdate, tenantQuery, tenantWorkflow } from '../../workflows';
@@ -35,11 +36,18 @@ export function tenantRoutes(deps: TenantRouteDeps): Router {
     const body = req.body as {
       organizationId: string;
       directory: string;
-      storage: StorageLocation;
+      storageLocationId: string;
       plan: Plan;
       backupImmediately?: boolean;
     };
     auditAs(res, 'tenant.create', `organization:${body.organizationId}`);
+    const location = deps.config.storage.locations.find((l) => l.id === body.storageLocationId);
+    if (!location) {
+      throw badRequest(
+        'body.storageLocationId',
+        `unknown storage location '${body.storageLocationId}' (GET /storage-locations lists them)`,
+      );
+    }
     if (!GUID_PATTERN.test(body.directory) && !DOMAIN_PATTERN.test(body.directory)) {
       throw badRequest('body.directory', 'must be a Microsoft tenant id (GUID) or a verified domain name');
     }
@@ -52,7 +60,8 @@ export function tenantRoutes(deps: TenantRouteDeps): Router {
       resellerId: reseller.resellerId,
       organizationId: organization.id,
       directory: body.directory.toLowerCase(),
-      storage: body.storage,
+      // The bucket comes from the operator's location, the prefix from the tenant's ids (storage/locations.ts).
+      storage: locatedStorage(location),
       plan: body.plan,
       backupImmediately: body.backupImmediately ?? false,
       consentTimeoutMs: deps.config.entra.consentTimeoutMs,
@@ -137,5 +146,15 @@ export function tenantRoutes(deps: TenantRouteDeps): Router {
 
 /** The tenant as the API shows it. */
 function present(record: TenantRecord) {
-  return { ...record, reauthorizationRequired: record.status === 'reauthorization-required' };
+  return {
+    ...record,
+    storage: presentStorage(record.storage),
+    reauthorizationRequired: record.status === 'reauthorization-required',
+  };
+}
+
+/** A located tenant shows its location; a legacy one the bucket and prefix it was created with, as they are. */
+function presentStorage(storage: TenantRecord['storage']) {
+  if (isLegacyStorage(storage)) return { ...storage, legacy: true };
+  return { locationId: storage.locationId, region: storage.region };
 }

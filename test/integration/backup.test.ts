@@ -16,7 +16,8 @@ import { TokenProvider } from '../../activities/graph/token-provider';
 import { storedForm } from '../../storage/stored-form';
 import { createGraphClient } from '../../activities/graph/graph-client';
 import { tenantBackupWorkflow, tenantWorkflow, backupProgressQuery } from '../../workflows';
-import { tenantWorkflowId, type BackupTarget, type Plan } from '../../tenants/types';
+import { locatedStorage, tenantWorkflowId, type BackupTarget, type Plan } from '../../tenants/types';
+import { repositoryLocation } from '../../activities/backup/repositories';
 import type { AppConfig } from '../../temporal.config';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
@@ -49,7 +50,7 @@ describe('backup engine (real Temporal, storage and Entra simulator)', function 
       resellerId: 'rsl-test',
       organizationId: 'org-test',
       directory: ms.id,
-      storage: { bucket: stack.config.storage.defaultBucket, prefix: `backups/${randomUUID()}`, region: 'local' },
+      storage: locatedStorage(fx.config.storage.locations[0]),
     };
     await client.workflow.start(tenantWorkflow, {
       taskQueue: fx.config.temporal.taskQueue,
@@ -90,9 +91,10 @@ describe('backup engine (real Temporal, storage and Entra simulator)', function 
     Repository.open(
       new GcsObjectStore(
         createStorageClient(stack.config.storage).bucket(target.storage.bucket),
-        target.storage.prefix,
+        repositoryLocation(target).prefix,
       ),
       fx.config.storage.masterKey,
+      { owner: target },
     );
 
   /** What Graph says now, read with the catalog's own $select: the truth a snapshot must equal. */

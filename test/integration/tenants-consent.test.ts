@@ -64,7 +64,7 @@ describe('tenants, consent and reauthorization (real Temporal, Entra simulator)'
     const res = await call('POST', '/tenants', {
       organizationId,
       directory,
-      storage: { bucket: stack.config.storage.defaultBucket, prefix: `tenants/${directory}`, region: 'local' },
+      storageLocationId: 'default',
       plan: 'backup',
       backupImmediately: false,
       ...extra,
@@ -327,7 +327,7 @@ describe('tenants, consent and reauthorization (real Temporal, Entra simulator)'
     const res = await call('POST', '/tenants', {
       organizationId,
       directory: 'not a tenant',
-      storage: { bucket: 'tenant-bucket', prefix: 'p', region: 'r' },
+      storageLocationId: 'default',
       plan: 'backup',
     });
     assert.equal(res.status, 400);

@@ -50,6 +50,26 @@ describe('temporal.config loadConfig', () => {
     assert.equal(c.entra.graphRequestTimeoutMs, 30_000);
   });
 
+  it('offers one storage location on the default bucket unless STORAGE_LOCATIONS names others', () => {
+    assert.deepEqual(loadConfig({ STORAGE_DEFAULT_BUCKET: 'eb-main' }).storage.locations, [
+      { id: 'default', displayName: 'Default', region: 'local', bucket: 'eb-main' },
+    ]);
+    const eu = { id: 'eu', displayName: 'Europe', region: 'europe-west1', bucket: 'eb-eu', kmsKeyName: 'projects/p/k' };
+    const us = { id: 'us', displayName: 'US', region: 'us-east1', bucket: 'eb-us' };
+    assert.deepEqual(loadConfig({ STORAGE_LOCATIONS: JSON.stringify([eu, us]) }).storage.locations, [eu, us]);
+  });
+
+  it('rejects storage locations that are malformed, duplicated or name no bucket', () => {
+    const loc = { id: 'eu', displayName: 'Europe', region: 'europe-west1', bucket: 'eb-eu' };
+    const bad = (value: unknown) => () => loadConfig({ STORAGE_LOCATIONS: JSON.stringify(value) });
+    assert.throws(() => loadConfig({ STORAGE_LOCATIONS: '{' }), /STORAGE_LOCATIONS must be a JSON array/);
+    assert.throws(bad([]), /non-empty array/);
+    assert.throws(bad([loc, loc]), /id 'eu' appears twice/);
+    assert.throws(bad([{ ...loc, bucket: undefined }]), /STORAGE_LOCATIONS\[0\]\.bucket must be a string/);
+    assert.throws(bad([{ ...loc, bucket: 'Not A Bucket' }]), /bucket is not a bucket name/);
+    assert.throws(bad([{ ...loc, id: '../x' }]), /\.id must match/);
+  });
+
   it('rejects a malformed number naming the variable', () => {
     assert.throws(() => loadConfig({ API_PORT: 'eighty' }), /API_PORT must be a non-negative integer/);
   });

@@ -40,6 +40,37 @@ describe('OpenAPI document and request validation', () => {
     assert.equal(probe?.problem.errors?.[0].field, 'body.holdSeconds');
   });
 
+  it('refuses a tenant body that names a bucket and prefix, pointing to storageLocationId', () => {
+    const tenant = { organizationId: 'org-1', directory: 'contoso.example', plan: 'backup' };
+    const err = run(validator, {
+      method: 'POST',
+      path: '/tenants',
+      body: { ...tenant, storage: { bucket: 'b', prefix: 'resellers/other', region: 'r' } },
+    });
+    assert.equal(err?.problem.status, 400);
+    const errors = err?.problem.errors ?? [];
+    assert.deepEqual(errors.map((e) => e.field).sort(), ['body.storage', 'body.storageLocationId']);
+    assert.match(
+      errors.find((e) => e.field === 'body.storage')!.message,
+      /name a storage location as storageLocationId/,
+    );
+    // Named together with a location id, the bucket and prefix are still refused.
+    const both = run(validator, {
+      method: 'POST',
+      path: '/tenants',
+      body: { ...tenant, storageLocationId: 'default', storage: { bucket: 'b', prefix: 'p', region: 'r' } },
+    });
+    assert.deepEqual(
+      both?.problem.errors?.map((e) => e.field),
+      ['body.storage'],
+    );
+    assert.match(both!.problem.detail!, /storageLocationId/);
+    assert.equal(
+      run(validator, { method: 'POST', path: '/tenants', body: { ...tenant, storageLocationId: 'x' } }),
+      undefined,
+    );
+  });
+
   it('adding a route is adding an entry to a fragment', () => {
     const extra: PathsFragment = {
       tag: { name: 'tenants', description: 't' },

@@ -47,7 +47,7 @@ export const tenantPaths: PathsFragment = {
               schema: {
                 type: 'object',
                 additionalProperties: false,
-                required: ['organizationId', 'directory', 'storage', 'plan'],
+                required: ['organizationId', 'directory', 'storageLocationId', 'plan'],
                 properties: {
                   organizationId: { $ref: '#/components/schemas/Id' },
                   directory: {
@@ -56,7 +56,18 @@ export const tenantPaths: PathsFragment = {
                     maxLength: 253,
                     description: 'Microsoft tenant id (GUID) or a verified domain',
                   },
-                  storage: { $ref: '#/components/schemas/StorageLocation' },
+                  storageLocationId: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 63,
+                    description: 'One of GET /storage-locations; the service derives the bucket and prefix',
+                  },
+                  storage: {
+                    description: 'Refused: a bucket and prefix are never chosen by the caller',
+                    'x-refused':
+                      'is not accepted: the service chooses the bucket and prefix; name a storage location ' +
+                      'as storageLocationId (GET /storage-locations)',
+                  },
                   plan: { $ref: '#/components/schemas/Plan' },
                   backupImmediately: { type: 'boolean', default: false },
                 },
@@ -202,14 +213,17 @@ export const tenantPaths: PathsFragment = {
   },
   schemas: {
     Plan: { type: 'string', enum: ['backup', 'archiver'] },
-    StorageLocation: {
+    TenantStorage: {
       type: 'object',
-      additionalProperties: false,
-      required: ['bucket', 'prefix', 'region'],
+      description:
+        'Where the tenant is kept: its storage location (id and region); tenants added before storage locations ' +
+        'show the bucket and prefix they were created with (`legacy: true`)',
       properties: {
-        bucket: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$' },
-        prefix: { type: 'string', maxLength: 512, pattern: '^[^\\s]*$' },
-        region: { type: 'string', minLength: 1, maxLength: 64 },
+        locationId: { type: 'string' },
+        region: { type: 'string' },
+        bucket: { type: 'string' },
+        prefix: { type: 'string' },
+        legacy: { type: 'boolean' },
       },
     },
     Tenant: {
@@ -221,6 +235,7 @@ export const tenantPaths: PathsFragment = {
         directory: { type: 'string' },
         microsoftTenantId: { type: 'string' },
         plan: { $ref: '#/components/schemas/Plan' },
+        storage: { $ref: '#/components/schemas/TenantStorage' },
         status: { type: 'string', enum: ['awaiting-consent', 'active', 'reauthorization-required', 'backups-failing'] },
         reauthorizationRequired: { type: 'boolean' },
         backupApp: { type: 'object' },
