@@ -10,7 +10,7 @@ import { Repositories } from './backup/repositories';
 import { createCaptureActivities } from './backup/capture-type';
 import { createSnapshotActivities } from './backup/snapshot';
 import { createRetentionActivities } from './backup/retention';
-import { createPlanActivities } from './backup/plan';
+import { createPlanActivities } from './backup/backup-settings';
 import { createGraphReader } from './backup/tenant-graph-reader';
 import { PageDigester } from './backup/page-digester';
 

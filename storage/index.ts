@@ -1,7 +1,7 @@
 export { canonicalBytes, canonicalJson, contentId, sha256Hex } from './canonical-json';
 export { IntegrityError } from './crypto';
 export { GcsObjectStore } from './gcs-object-store';
-export { DATA_KEY_FILE, DataKey, MasterKey, WrongMasterKeyError } from './keys';
+export { DATA_KEY_FILE, DataKey, MasterKey, WrongMasterKeyError } from './data-keys';
 export { RepositoryBusyError } from './locks';
 export { auditPrefix, exportPrefix, reservedOverlap, RESERVED_PREFIXES, tenantRepositoryPrefix } from './locations';
 export {

@@ -4,7 +4,7 @@ import { checkRepository, type CheckReport } from './check';
 import { readCheckpoint, type TypeCheckpoint } from './checkpoints';
 import type { RepositoryContext } from './context';
 import { IntegrityError, openCompressed, sealCompressed } from './crypto';
-import { DataKey, loadOrCreateDataKey, MasterKey } from './keys';
+import { DataKey, loadOrCreateDataKey, MasterKey } from './data-keys';
 import { DEFAULT_LOCK_STALE_MS, Lock } from './locks';
 import { readManifestEntries, type ManifestEntry } from './manifest';
 import type { ObjectStore } from './object-store';

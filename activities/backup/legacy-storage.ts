@@ -1,7 +1,7 @@
 import type { Storage } from '@google-cloud/storage';
 import type { Client } from '@temporalio/client';
 import { GcsObjectStore } from '../../storage/gcs-object-store';
-import { DATA_KEY_FILE } from '../../storage/keys';
+import { DATA_KEY_FILE } from '../../storage/data-keys';
 import type { OwnerRecord } from '../../storage/owner';
 import { Repository } from '../../storage/repository';
 import { isLegacyStorage, tenantWorkflowId, type LegacyStorage, type TenantRecord } from '../../tenants/types';

@@ -1,5 +1,6 @@
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { ApplicationFailure } from '@temporalio/common';
+import pLimit from 'p-limit';
 import type { EntraConfig } from '../../temporal.config';
 import { TenantGraph, BATCH_LIMIT } from '../graph/tenant-graph';
 import { DeltaTokenExpiredError, isDeltaReset, toActivityFailure } from '../graph/graph-failure';
@@ -29,7 +30,7 @@ const BATCHES_IN_FLIGHT = 8;
 /** The capture activity's view of Graph for one tenant, as the Backup app: the throttle-aware TenantGraph. */
 export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, directory: string): GraphReader {
   const graph = TenantGraph.forApp(entra, tokens, 'backup', directory);
-  const lanes = new Lanes(BATCHES_IN_FLIGHT);
+  const lanes = pLimit(BATCHES_IN_FLIGHT);
   return {
     rootUrl: entra.graphBaseUrl,
     pages: (url) => graph.pages<Item>(url),
@@ -44,7 +45,7 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
       const out = new Array<Item[]>(urls.length);
       const chains: Promise<void>[] = [];
       const readBatch = async (start: number) => {
-        const answers = await lanes.run(() =>
+        const answers = await lanes(() =>
           graph.batchGet<{ value?: Item[]; '@odata.nextLink'?: string }>(urls.slice(start, start + BATCH_LIMIT)),
         );
         for (const [k, answer] of answers.entries()) {
@@ -105,24 +106,4 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
       return toActivityFailure(err);
     },
   };
-}
-
-/** At most `size` tasks at once; the others wait in order. */
-class Lanes {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly size: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.running++;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
-    }
-  }
 }

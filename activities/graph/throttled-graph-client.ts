@@ -8,7 +8,8 @@ import {
 import type { EntraConfig } from '../../temporal.config';
 import { TokenAcquisitionError } from './graph-failure';
 import { GraphStats, StatsHandler } from './graph-stats';
-import { PacingHandler, pacers as defaultPacers, type Pacer, type PacerOptions, type PacerRegistry } from './pacer';
+import { pacers as defaultPacers, type Pacer, type PacerOptions, type PacerRegistry } from './pacer';
+import { PacingHandler } from './pacing-handler';
 import { RequestTimeoutHandler } from './request-timeout';
 import {
   DEFAULT_RETRY_AFTER_OPTIONS,

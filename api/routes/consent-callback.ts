@@ -5,7 +5,7 @@ import { tenantWorkflowId } from '../../tenants/types';
 import { consentCallbackUpdate, type tenantWorkflow } from '../../workflows';
 import { auditAs } from '../audit/audit-trail';
 import { badRequest } from '../problem';
-import { tenantUpdate } from './tenant-workflows';
+import { tenantUpdate } from '../owned-tenants';
 
 /**
  * Where Microsoft's admin-consent flow sends the admin's browser back

@@ -18,7 +18,7 @@ import { backupNowUpdate, changePlanUpdate, requestConsentUpdate, tenantQuery, t
 import { ownedOrganization, requireReseller, resellerOf } from '../auth';
 import { auditAs } from '../audit/audit-trail';
 import { badRequest } from '../problem';
-import { ownedTenant, tenantUpdate } from './tenant-workflows';
+import { ownedTenant, tenantUpdate } from '../owned-tenants';
 
 export interface TenantRouteDeps {
   client: Client;

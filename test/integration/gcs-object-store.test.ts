@@ -10,7 +10,7 @@ import { GcsObjectStore } from '../../storage/gcs-object-store';
 import { createStorageClient } from '../../storage/gcs-client';
 import { freePort } from '../../devstack/ports';
 import { startSilentServer, type SilentServer } from '../helpers/silent-server';
-import { MasterKey, WrongMasterKeyError } from '../../storage/keys';
+import { MasterKey, WrongMasterKeyError } from '../../storage/data-keys';
 import { Repository } from '../../storage/repository';
 
 const BINARY = path.resolve(__dirname, '../../.local/bin/fake-gcs-server');

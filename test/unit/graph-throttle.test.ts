@@ -13,7 +13,8 @@ import {
   parseRetryAfter,
   throttleScope,
 } from '../../activities/graph/retry-after';
-import { Pacer, pacerPriority, type PacerPriority } from '../../activities/graph/pacer';
+import { Pacer, type PacerPriority } from '../../activities/graph/pacer';
+import { pacerPriority } from '../../activities/graph/pacing-handler';
 import { DeltaTokenExpiredError, TokenAcquisitionError, toActivityFailure } from '../../activities/graph/graph-failure';
 import { authFailure } from '../../activities/graph/auth-failure';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { loadOrCreateDataKey, MasterKey } from '../../storage/keys';
+import { loadOrCreateDataKey, MasterKey } from '../../storage/data-keys';
 import { MemoryObjectStore } from '../../storage/memory-object-store';
 import { ForeignRepositoryError, OWNER_FILE, UnownedRepositoryError } from '../../storage/owner';
 import { ForeignSnapshotError, Repository } from '../../storage/repository';

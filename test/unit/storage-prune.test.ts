@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MasterKey } from '../../storage/keys';
+import { MasterKey } from '../../storage/data-keys';
 import { Lock, RepositoryBusyError } from '../../storage/locks';
 import { MemoryObjectStore } from '../../storage/memory-object-store';
 import { PackWriter } from '../../storage/pack-writer';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { canonicalBytes, sha256Hex } from '../../storage/canonical-json';
 import { IntegrityError, sealCompressed } from '../../storage/crypto';
-import { MasterKey } from '../../storage/keys';
+import { MasterKey } from '../../storage/data-keys';
 import type { ManifestRoot } from '../../storage/manifest';
 import { MemoryObjectStore } from '../../storage/memory-object-store';
 import { Repository } from '../../storage/repository';

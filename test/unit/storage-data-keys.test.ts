@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { gzipWindowBits, open, seal, sealCompressed, openCompressed, IntegrityError } from '../../storage/crypto';
-import { DATA_KEY_FILE, loadOrCreateDataKey, MasterKey, WrongMasterKeyError } from '../../storage/keys';
+import { DATA_KEY_FILE, loadOrCreateDataKey, MasterKey, WrongMasterKeyError } from '../../storage/data-keys';
 import { MemoryObjectStore } from '../../storage/memory-object-store';
 import { Repository } from '../../storage/repository';
 

@@ -1,9 +1,9 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Principal } from '../../accounts/types';
-import { tenantWorkflowId, type TenantRecord } from '../../tenants/types';
-import { tenantQuery, type tenantWorkflow } from '../../workflows';
-import { notFound, ProblemError } from '../problem';
+import type { Principal } from '../accounts/types';
+import { tenantWorkflowId, type TenantRecord } from '../tenants/types';
+import { tenantQuery, type tenantWorkflow } from '../workflows';
+import { notFound, ProblemError } from './problem';
 
 /** The tenant's workflow and record when the caller's reseller owns it; 404 otherwise (ids of others do not leak). */
 export async function ownedTenant(

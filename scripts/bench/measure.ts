@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { createStorageClient } from '../../storage/gcs-client';
+import { repositoryLocation } from '../../activities/backup/repositories';
+import type { Simulator } from '../../simulator';
+import { backupProgressQuery, tenantBackupWorkflow, type BackupProgress } from '../../workflows';
+import { log, mb } from './log';
+import { BACKUP_APP, type BenchStack } from './stack';
+
+export interface RunFigures {
+  seconds: number;
+  progress: BackupProgress;
+  requests: number;
+  resourceUnits: number;
+  historyEvents: number;
+  /** Resource units Graph charged in each 2 s of the run. */
+  ruTimeline: number[];
+}
+
+/** What the benchmark measured, before it is turned into figures. */
+export interface Measurements {
+  full: RunFigures;
+  incremental: RunFigures;
+  /** Bytes and objects in the tenant's storage prefix after the full backup, and after the last daily one. */
+  afterFull: StorageUse;
+  afterDays: StorageUse;
+  /** Peak resident memory of the worker process over the whole run (MB). */
+  workerPeakRssMb: number;
+}
+
+export interface StorageUse {
+  /** Files listed under the tenant's prefix. */
+  objects: number;
+  bytes: number;
+}
+
+/** A full backup, an incremental one after a day's churn, then one a day up to `days`, each timed and counted. */
+export async function measure(stack: BenchStack, options: { days: number; churn: number }): Promise<Measurements> {
+  const { sim, tenant, worker, client, config, target, pids } = stack;
+
+  const usageNow = () => {
+    const c = sim.control.usage({ tenantId: tenant.id, appId: BACKUP_APP.clientId }).counters[0];
+    return { requests: c?.requests ?? 0, resourceUnits: c?.resourceUnits ?? 0 };
+  };
+  const storageNow = async (): Promise<StorageUse> => {
+    const [files] = await createStorageClient(config.storage)
+      .bucket(target.storage.bucket)
+      .getFiles({ prefix: repositoryLocation(target).prefix });
+    return { objects: files.length, bytes: files.reduce((n, f) => n + Number(f.metadata.size ?? 0), 0) };
+  };
+  const backup = async (): Promise<RunFigures> => {
+    const before = usageNow();
+    const started = Date.now();
+    const handle = await client.workflow.start(tenantBackupWorkflow, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: `backup:${target.tenantId}:${randomUUID()}`,
+      args: [target],
+    });
+    const result = await handle.result();
+    const seconds = (Date.now() - started) / 1000;
+    if (result.status !== 'completed') throw new Error(`backup ${result.status}: ${result.skippedTypes.join(', ')}`);
+    const after = usageNow();
+    const history = await handle.fetchHistory();
+    // Activities that needed another attempt and why (a stalled one shows as a heartbeat timeout): the last
+    // attempt's started event carries its attempt number and the failure before it.
+    const events = history.events ?? [];
+    const retries = events.flatMap((e) => {
+      const started = e.activityTaskStartedEventAttributes;
+      if (!started || (started.attempt ?? 1) <= 1) return [];
+      const scheduled = events.find((x) => String(x.eventId) === String(started.scheduledEventId));
+      const name = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? 'activity';
+      return [`${name} attempt ${started.attempt} after "${started.lastFailure?.message ?? 'unknown'}"`];
+    });
+    for (const retry of retries) log(`  retried: ${retry}`);
+    // Graph's charges over the run, from the simulator's request log: shows where the budget went unused.
+    const startedAt = Date.parse((await handle.query(backupProgressQuery)).startedAt);
+    const ruTimeline: number[] = [];
+    for (const e of sim.control.requestLog({ tenantId: tenant.id, kind: 'graph' })) {
+      const bucket = Math.floor((Date.parse(e.at) - startedAt) / 2000);
+      if (bucket >= 0 && e.resourceUnits) ruTimeline[bucket] = (ruTimeline[bucket] ?? 0) + e.resourceUnits;
+    }
+    sim.control.clearRequestLog();
+    return {
+      ruTimeline: Array.from(ruTimeline, (ru) => ru ?? 0),
+      seconds,
+      progress: await handle.query(backupProgressQuery),
+      requests: after.requests - before.requests,
+      resourceUnits: after.resourceUnits - before.resourceUnits,
+      historyEvents: history.events?.length ?? 0,
+    };
+  };
+
+  log('full backup');
+  // Where the machine's CPU went during the full backup: the simulator runs in this process.
+  const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  const simulatorCpuBefore = process.cpuUsage();
+  const full = await backup();
+  const simulatorUsage = process.cpuUsage(simulatorCpuBefore);
+  const cpu = Object.entries(pids)
+    .map(([k, pid]) => `${k} ${(cpuSeconds(pid) - cpuBefore[k]).toFixed(1)} s`)
+    .concat(`simulator ${((simulatorUsage.user + simulatorUsage.system) / 1e6).toFixed(1)} s`)
+    .join(', ');
+  const afterFull = await storageNow();
+  log(
+    `  ${full.seconds.toFixed(1)} s, ${full.requests} requests, ${full.resourceUnits} RU, ${mb(afterFull.bytes)} stored; CPU ${cpu}; ` +
+      `worker peak RSS ${rssMb(worker.pid!, 'VmHWM').toFixed(0)} MB`,
+  );
+
+  const churnOnce = (day: number) => applyChurn(sim, tenant.id, options.churn, day);
+  churnOnce(1);
+  log(`incremental backup after ${(options.churn * 100).toFixed(1)} % churn`);
+  const incremental = await backup();
+  log(`  ${incremental.seconds.toFixed(1)} s, ${incremental.requests} requests, ${incremental.resourceUnits} RU`);
+
+  for (let day = 3; day <= options.days; day++) {
+    churnOnce(day);
+    const daily = await backup();
+    const largest = Object.entries(daily.progress.types)
+      .sort((a, b) => b[1].bytesStored - a[1].bytesStored)
+      .slice(0, 3)
+      .map(([type, t]) => `${type} ${mb(t.bytesStored)}`)
+      .join(', ');
+    log(
+      `  day ${day}: ${daily.seconds.toFixed(1)} s, ${daily.resourceUnits} RU, ${mb((await storageNow()).bytes)} stored (most: ${largest}), worker RSS ${rssMb(worker.pid!, 'VmRSS').toFixed(0)} MB (peak ${rssMb(worker.pid!, 'VmHWM').toFixed(0)})`,
+    );
+  }
+  const afterDays = await storageNow();
+  return { full, incremental, afterFull, afterDays, workerPeakRssMb: rssMb(worker.pid!, 'VmHWM') };
+}
+
+/** A day's changes: `share` of users edited, a few soft-deleted, group memberships added and removed. */
+function applyChurn(sim: Simulator, tenantId: string, share: number, day: number): void {
+  const c = sim.control;
+  const users = c.listObjects(tenantId, 'user');
+  const n = Math.max(1, Math.round(users.length * share));
+  for (let i = 0; i < n; i++) {
+    const u = users[(day * 7919 + i * 104_729) % users.length];
+    c.updateObject(tenantId, u.id, { jobTitle: `Role ${day}-${i}` });
+  }
+  for (let i = 0; i < Math.max(1, Math.round(n / 10)); i++) {
+    const u = users[(day * 31 + i * 613) % users.length];
+    if (!u.deleted) c.deleteObject(tenantId, u.id);
+  }
+  const groups = c.listObjects(tenantId, 'group');
+  for (let i = 0; i < Math.max(1, Math.round(groups.length * share)); i++) {
+    const g = groups[(day * 17 + i * 389) % groups.length];
+    const u = users[(day * 13 + i * 211) % users.length];
+    if (!u.deleted) c.addMember(tenantId, g.id, u.id);
+  }
+}
+
+/** CPU time (user + system, all threads) a process has used, in seconds. */
+function cpuSeconds(pid: number): number {
+  // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks, after the parenthesised command name.
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Resident memory of a process, in MB: VmHWM is the peak, VmRSS the current. */
+function rssMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}

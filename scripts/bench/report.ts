@@ -1,0 +1,84 @@
+import { listObjectTypes } from '../../catalog';
+import type { TenantSummary } from '../../simulator';
+import type { Measurements } from './measure';
+
+/** Microsoft's app+tenant resource-unit budget per 10 s by tenant size (graph-behaviour 7.2). */
+const BUDGET_PER_10S = { S: 3500, M: 5000, L: 8000 } as const;
+
+export interface ReportContext {
+  users: number;
+  days: number;
+  churn: number;
+  latency: { baseMs: number; jitterMs: number };
+  fullReadEvery: string;
+  tenant: TenantSummary;
+}
+
+/** The figures the README's targets are about, from what was measured. */
+export function benchFigures(m: Measurements, ctx: ReportContext) {
+  const { full, incremental, afterFull, afterDays } = m;
+  const budgetPerSecond = BUDGET_PER_10S[ctx.tenant.size] / 10;
+  const throttleBoundSeconds = full.resourceUnits / budgetPerSecond;
+  const objects = Object.values(ctx.tenant.counts).reduce((n, c) => n + c, 0);
+  return {
+    users: ctx.users,
+    objects,
+    fullSeconds: round(full.seconds),
+    requests: full.requests,
+    resourceUnits: full.resourceUnits,
+    throttleBoundSeconds: round(throttleBoundSeconds),
+    ratioToBound: round(full.seconds / throttleBoundSeconds),
+    incrementalRuShare: round(incremental.resourceUnits / full.resourceUnits, 4),
+    storageMultipleAfter30: round(afterDays.bytes / afterFull.bytes),
+    storageWrites: afterFull.objects,
+    workerPeakRssMb: round(m.workerPeakRssMb),
+    historyEvents: full.historyEvents,
+    throttleWaitSeconds: round(full.progress.throttleWaitMs / 1000),
+    graphSeconds: round(full.progress.graphMs / 1000),
+    storageSeconds: round(full.progress.storageMs / 1000),
+  };
+}
+
+/** Prints the table, the slowest types, the RU timeline, then the figures as one line of JSON. */
+export function printReport(m: Measurements, ctx: ReportContext): void {
+  const { full } = m;
+  const { tenant, latency, days, churn, users } = ctx;
+  const figures = benchFigures(m, ctx);
+  console.log(`
+entra-backup benchmark — ${users.toLocaleString()} users (${figures.objects.toLocaleString()} directory objects, size ${tenant.size})
+latency model: ${latency.baseMs} ms + up to ${latency.jitterMs} ms per request; budget ${BUDGET_PER_10S[tenant.size]} RU / 10 s;
+object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn * 100).toFixed(1)} % churn; full read every ${ctx.fullReadEvery} backups
+
+| figure                               | value |
+| ------------------------------------ | ----- |
+| full backup                          | ${figures.fullSeconds} s |
+| requests / resource units            | ${figures.requests} / ${figures.resourceUnits} |
+| throttle-bound minimum (RU ÷ budget) | ${figures.throttleBoundSeconds} s |
+| ratio to the bound                   | ${figures.ratioToBound} (target ≤ 1.3) |
+| incremental RU share (1 % churn)     | ${(figures.incrementalRuShare * 100).toFixed(2)} % (target ≤ 2 %) |
+| storage after ${days} snapshots          | ${figures.storageMultipleAfter30} × one full (target ≤ 1.5) |
+| storage writes of the full backup    | ${figures.storageWrites} objects |
+| worker peak RSS                      | ${figures.workerPeakRssMb} MB (target ≤ 500) |
+| history events of the full backup    | ${figures.historyEvents} |
+| time: throttle wait / Graph / storage | ${figures.throttleWaitSeconds} s / ${figures.graphSeconds} s / ${figures.storageSeconds} s (summed over types) |
+`);
+  const slowest = Object.entries(full.progress.types)
+    .sort((a, b) => b[1].seconds - a[1].seconds)
+    .slice(0, 6)
+    .map(
+      ([type, t]) =>
+        `  ${type.padEnd(24)} ${t.startedAfterSeconds.toFixed(1).padStart(5)}-${(t.startedAfterSeconds + t.seconds).toFixed(1).padStart(4)} s  ${String(t.resourceUnits).padStart(6)} RU  ` +
+        `wait ${t.throttleWaitSeconds.toFixed(1)} s, Graph ${t.graphSeconds.toFixed(1)} s, storage ${t.storageSeconds.toFixed(1)} s`,
+    )
+    .join('\n');
+  console.log(
+    `slowest types of the full backup (from-to after its start; throttle wait, Graph and storage overlap):\n${slowest}`,
+  );
+  console.log(
+    `resource units per 2 s of the full backup (budget ${BUDGET_PER_10S[tenant.size] / 5}): ${full.ruTimeline.join(' ')}`,
+  );
+  console.log(`429 answers during the full backup: ${full.progress.throttled}\n`);
+  console.log(JSON.stringify(figures));
+}
+
+const round = (n: number, digits = 2) => Number(n.toFixed(digits));
