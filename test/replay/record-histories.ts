@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -19,9 +19,12 @@ import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/t
  * Records the histories the replay test (test/workflows/replay.test.ts) replays: one real run of every workflow kind
  * against the real stack and simulator, written to test/fixtures/histories/. Run it (`npm run record:histories`)
  * after a workflow change that is meant to change commands, once that change is behind `patched()`, and commit the
- * files: then CI replays both the old histories (proving the patch) and the new ones.
+ * files: then CI replays both the old histories (proving the patch) and the new ones. Histories of an older release
+ * are kept beside (HISTORY_NAME_PREFIX names them) until its patches are deprecated.
  */
 const OUT = path.resolve(__dirname, '../fixtures/histories');
+/** Names the files, e.g. `before-versioning-` for histories recorded with an older release's workflow code. */
+const PREFIX = process.env.HISTORY_NAME_PREFIX ?? '';
 
 describe('record workflow histories for the replay test', function () {
   this.timeout(300_000);
@@ -45,9 +48,10 @@ describe('record workflow histories for the replay test', function () {
   async function save(name: string, workflowId: string) {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     await mkdir(OUT, { recursive: true });
-    await writeFile(path.join(OUT, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
+    const file = `${PREFIX}${name}.binpb`;
+    await writeFile(path.join(OUT, file), temporal.api.history.v1.History.encode(history).finish());
     // Replay needs the workflow id too (a child's id is derived from its parent's).
-    workflowIds[`${name}.binpb`] = workflowId;
+    workflowIds[file] = workflowId;
   }
 
   it('runs every workflow kind once and writes its history', async () => {
@@ -135,6 +139,9 @@ describe('record workflow histories for the replay test', function () {
     await save('tenant-backup', backupId);
     await save('tenant-backup-reauthorization', refused.workflowId);
     await save('retention', retentionId);
-    await writeFile(path.join(OUT, 'workflow-ids.json'), `${JSON.stringify(workflowIds, null, 2)}\n`);
+    const idsFile = path.join(OUT, 'workflow-ids.json');
+    const known = JSON.parse(await readFile(idsFile, 'utf8').catch(() => '{}')) as Record<string, string>;
+    const ids = Object.fromEntries(Object.entries({ ...known, ...workflowIds }).sort(([a], [b]) => a.localeCompare(b)));
+    await writeFile(idsFile, `${JSON.stringify(ids, null, 2)}\n`);
   });
 });
