@@ -285,6 +285,31 @@ describe('tenants, consent and reauthorization (real Temporal, Entra simulator)'
     }
   });
 
+  it('System Status shows a terminated backup as terminated, with the reason, not as still running', async () => {
+    const msTenant = fx.sim.control.createTenant({ users: 300, consentMode: 'accept' });
+    const { tenantId } = await addTenant(msTenant.id);
+    await consent(tenantId);
+    await waitFor('active', async () => ((await tenant(tenantId)).status === 'active' ? true : undefined));
+    fx.sim.control.setLatency({ baseMs: 200, jitterMs: 0 });
+    try {
+      const started = (await (await call('POST', `/tenants/${tenantId}/backups`)).json()) as { workflowId: string };
+      const handle = client.workflow.getHandle(started.workflowId);
+      await waitFor('capturing', async () =>
+        (await handle.describe()).searchAttributes.JobStatus?.[0] === 'capturing' ? true : undefined,
+      );
+      await handle.terminate('stopped by the operator for the test');
+      const job = await waitFor('the job listed as terminated', async () => {
+        const res = await call('GET', `/jobs?tenantId=${tenantId}&kind=backup`);
+        const { jobs } = (await res.json()) as { jobs: { workflowId: string; status: string; reason?: string }[] };
+        const job = jobs.find((j) => j.workflowId === started.workflowId);
+        return job?.status === 'terminated' ? job : undefined;
+      });
+      assert.match(job.reason ?? '', /stopped by the operator for the test/);
+    } finally {
+      fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
+    }
+  });
+
   it('answers 403 to organization users and 404 to other resellers', async () => {
     const msTenant = fx.sim.control.createTenant({ users: 5 });
     const { tenantId } = await addTenant(msTenant.id);
