@@ -1,4 +1,5 @@
 /**
+ * `npm run bench -- --tenants N [--users 500]`: many small tenants through one worker (scripts/many-tenants.ts).
  * `npm run bench -- --users N [--days 30] [--churn 0.01] [--latency-ms 80] [--jitter-ms 40] [--full-read-every 7]
  *   [--worker-heap-mb 256] [--worker-malloc-arenas 2] [--worker-cpu-prof DIR]`
  *
@@ -31,6 +32,7 @@ import {
 } from '../workflows';
 import { tenantWorkflowId, type BackupTarget } from '../tenants/types';
 import { buildWorkflowBundle } from './build-workflows';
+import { benchManyTenants } from './many-tenants';
 
 const BACKUP_APP = { clientId: '6b1d4c1e-8f34-4a7e-9d57-b3c0a1e2f001', secret: `bench-${randomUUID()}` };
 /** Microsoft's app+tenant resource-unit budget per 10 s by tenant size (graph-behaviour 7.2). */
@@ -65,8 +67,14 @@ async function run(): Promise<void> {
       'worker-malloc-arenas': { type: 'string', default: '2' },
       /** Writes a V8 CPU profile of the worker into this folder when it stops (open it in Chrome DevTools). */
       'worker-cpu-prof': { type: 'string' },
+      tenants: { type: 'string' },
     },
   });
+  if (values.tenants) {
+    const latency = { baseMs: Number(values['latency-ms']), jitterMs: Number(values['jitter-ms']) };
+    const users = process.argv.includes('--users') ? Number(values.users) : 500;
+    return benchManyTenants({ tenants: Number(values.tenants), users, latency });
+  }
   const users = Number(values.users);
   const days = Number(values.days);
   const churn = Number(values.churn);
