@@ -1,4 +1,5 @@
 /**
+ * `npm run bench -- --tenants N [--users 500]`: many small tenants through one worker (scripts/many-tenants.ts).
  * `npm run bench -- --users N [--days 30] [--churn 0.01] [--latency-ms 80] [--jitter-ms 40] [--full-read-every 7]
  *   [--worker-heap-mb 256] [--worker-malloc-arenas 2] [--worker-cpu-prof DIR]`
  *
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { measure } from './bench/measure';
 import { printReport } from './bench/report';
 import { withBenchStack } from './bench/stack';
+import { benchManyTenants } from './many-tenants';
 
 async function run(): Promise<void> {
   const { values } = parseArgs({
@@ -31,8 +33,14 @@ async function run(): Promise<void> {
       'worker-malloc-arenas': { type: 'string', default: '2' },
       /** Writes a V8 CPU profile of the worker into this folder when it stops (open it in Chrome DevTools). */
       'worker-cpu-prof': { type: 'string' },
+      tenants: { type: 'string' },
     },
   });
+  if (values.tenants) {
+    const latency = { baseMs: Number(values['latency-ms']), jitterMs: Number(values['jitter-ms']) };
+    const users = process.argv.includes('--users') ? Number(values.users) : 500;
+    return benchManyTenants({ tenants: Number(values.tenants), users, latency });
+  }
   const users = Number(values.users);
   const days = Number(values.days);
   const churn = Number(values.churn);
