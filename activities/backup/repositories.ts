@@ -1,7 +1,7 @@
 import type { Storage } from '@google-cloud/storage';
 import { ApplicationFailure } from '@temporalio/activity';
 import { GcsObjectStore } from '../../storage/gcs-object-store';
-import { folderOf, reservedOverlap, tenantRepositoryPrefix } from '../../storage/locations';
+import { exportPrefix, folderOf, reservedOverlap, tenantRepositoryPrefix } from '../../storage/locations';
 import { ForeignRepositoryError, UnownedRepositoryError } from '../../storage/owner';
 import { ForeignSnapshotError, Repository } from '../../storage/repository';
 import { isLegacyStorage, type StorageLocation } from '../../tenants/types';
@@ -47,6 +47,15 @@ export function repositoryLocation(tenant: TenantRepositoryRef): RepositoryLocat
   const reserved = reservedOverlap(storage.prefix);
   if (reserved) throw new ReservedPrefixError(tenant.tenantId, storage.prefix, reserved);
   return { bucket: storage.bucket, prefix: folderOf(storage.prefix), legacy: true };
+}
+
+/**
+ * Where a tenant's exports go: its repository's bucket (the data stays in the region the tenant was added in), under
+ * the export prefix the service reserves (storage/locations.ts), which no repository can overlap.
+ */
+export function exportLocation(tenant: TenantRepositoryRef): { bucket: string; prefix: string; kmsKeyName?: string } {
+  const { bucket, kmsKeyName } = repositoryLocation(tenant);
+  return { bucket, prefix: exportPrefix(tenant), ...(kmsKeyName ? { kmsKeyName } : {}) };
 }
 
 /**
