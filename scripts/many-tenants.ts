@@ -14,7 +14,7 @@ import { connectClient } from '../temporal/connection';
 import { requiredReadPermissions } from '../catalog';
 import { startSimulator } from '../simulator';
 import { tenantBackupWorkflow, tenantWorkflow } from '../workflows';
-import { tenantWorkflowId, type BackupTarget } from '../tenants/types';
+import { locatedStorage, tenantWorkflowId, type BackupTarget } from '../tenants/types';
 import { freePort } from '../devstack/ports';
 import { startStack, stopStack } from '../devstack/local-stack';
 import { ensureBucket } from '../devstack/buckets';
@@ -118,7 +118,7 @@ export async function runManyTenants(options: ManyTenantsOptions): Promise<ManyT
         resellerId: 'many-tenants',
         organizationId: 'many-tenants',
         directory,
-        storage: { bucket: config.storage.defaultBucket, prefix: `many/${directory}`, region: 'local' },
+        storage: locatedStorage(config.storage.locations[0]),
       };
       // Retention asks the tenant's workflow for its plan: it stays up until the end of the run.
       const tenantHandle = await client!.workflow.start(tenantWorkflow, {

@@ -7,7 +7,7 @@ import { createApp } from '../../api/app';
 import { StorageAuditLog } from '../../api/audit/storage-audit-log';
 import { createStorageClient } from '../../storage/gcs-client';
 import { GcsObjectStore } from '../../storage/gcs-object-store';
-import { loadOrCreateDataKey, MasterKey } from '../../storage/keys';
+import { loadOrCreateDataKey, MasterKey } from '../../storage/data-keys';
 import { ForeignRepositoryError } from '../../storage/owner';
 import { ForeignSnapshotError, Repository } from '../../storage/repository';
 import { encodeSnapshot, snapshotKey } from '../../storage/snapshot';
