@@ -6,6 +6,7 @@ import { tenantPaths } from './tenants';
 import { auditPaths } from './audit';
 import { codecPaths } from './codec';
 import { jobPaths } from './jobs';
+import { snapshotPaths } from './snapshots';
 
 /** Every fragment of the document, in the order the document lists them. A new area of the API adds its file here. */
 export const pathFragments: PathsFragment[] = [
@@ -13,6 +14,7 @@ export const pathFragments: PathsFragment[] = [
   diagnosticsPaths,
   organizationPaths,
   tenantPaths,
+  snapshotPaths,
   jobPaths,
   auditPaths,
   codecPaths,
