@@ -72,6 +72,17 @@ export const SEARCH_PROPERTIES: Partial<Record<ObjectTypeKey, readonly string[]>
   domains: ['id'],
 };
 
+/**
+ * Properties a diff does not report as attribute changes because the object's state says it already: an object read
+ * from the recycle bin carries `deletedDateTime` (https://learn.microsoft.com/en-us/graph/api/resources/directory),
+ * so moving to and back from the bin shows as `removed (soft)` / `restored`, not as this property set and unset.
+ */
+export const STATE_PROPERTIES: readonly string[] = ['deletedDateTime'];
+
+export function ignoredInDiff(_type: string): readonly string[] {
+  return STATE_PROPERTIES;
+}
+
 export function unorderedArrays(type: string): readonly string[] {
   return UNORDERED_ARRAYS[type as ObjectTypeKey] ?? [];
 }

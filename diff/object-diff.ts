@@ -92,17 +92,19 @@ function compare(
 /**
  * Attribute-level changes from `before` to `after`: nested objects are compared property by property (a change is
  * named by its dotted path), arrays declared in `unorderedArrays` as sets (items added and removed, order ignored),
- * any other array as one value. Pure; restore uses it to build the PATCH of a changed object.
+ * any other array as one value. `ignoredProperties` (top-level names) are left out. Pure; restore uses it to build the
+ * PATCH of a changed object.
  */
 export function diffObjects(
   before: Record<string, unknown>,
   after: Record<string, unknown>,
   unorderedArrays: readonly string[] = [],
+  ignoredProperties: readonly string[] = [],
 ): AttributeChange[] {
   const sets = new Set(unorderedArrays);
   const out: AttributeChange[] = [];
   compare(normalise(before as Json, '', sets), normalise(after as Json, '', sets), '', sets, out);
-  return out;
+  return ignoredProperties.length === 0 ? out : out.filter((c) => !ignoredProperties.includes(c.path.split('.')[0]));
 }
 
 /** The same changes seen from the other side (B → A from A → B). */

@@ -35,6 +35,8 @@ export interface DiffSource {
   ): Promise<RelatedRef[]>;
   /** Arrays of the type to compare as sets (catalog/comparison.ts). */
   unorderedArrays(type: string): readonly string[];
+  /** Properties that only record what the object's state already says (catalog/comparison.ts). */
+  ignoredProperties(type: string): readonly string[];
 }
 
 export interface ObjectRef {
@@ -150,7 +152,12 @@ async function diffType(source: DiffSource, type: string, objectId: string | und
       const attributes =
         old.contentHash === now.contentHash
           ? []
-          : diffObjects(olds.get(old.contentHash)!, nows.get(now.contentHash)!, source.unorderedArrays(type));
+          : diffObjects(
+              olds.get(old.contentHash)!,
+              nows.get(now.contentHash)!,
+              source.unorderedArrays(type),
+              source.ignoredProperties(type),
+            );
       const relationships = await diffRels(source, type, old, now);
       if (attributes.length > 0 || relationships.length > 0) {
         diff.changed.push({ ...ref(now), attributes, relationships });

@@ -1,4 +1,4 @@
-import { unorderedArrays } from '../../catalog';
+import { ignoredInDiff, unorderedArrays } from '../../catalog';
 import type { DiffSource, Side } from '../../diff';
 import type { ManifestEntry } from '../../storage/manifest';
 import type { SnapshotInfo } from '../../storage/repository';
@@ -29,5 +29,6 @@ export function repositoryDiffSource(reader: SnapshotReader, from: SnapshotInfo,
     describe: (side, type, relationship, parentId, items) =>
       reader.describe([snap(side), other(side)], type, relationship, parentId, items),
     unorderedArrays,
+    ignoredProperties: ignoredInDiff,
   };
 }

@@ -257,7 +257,7 @@ describe('browse and diff (real Temporal, storage, simulator and API)', function
       edited.history.map((h: any) => [h.snapshotId, h.event, h.contentChanged]),
       [
         [b, 'changed', true],
-        [a, 'created', false],
+        [a, 'captured', false],
       ],
     );
     const before = await getJson<Record<string, any>>(`${base()}/snapshots/${a}/types/users/objects/${ids.edited}`);
@@ -277,7 +277,7 @@ describe('browse and diff (real Temporal, storage, simulator and API)', function
       group.history.map((h: any) => [h.event, h.contentChanged, h.relationshipsChanged]),
       [
         ['changed', false, ['members', 'owners']],
-        ['created', false, []],
+        ['captured', false, []],
       ],
     );
 
@@ -411,7 +411,7 @@ describe('browse and diff (real Temporal, storage, simulator and API)', function
 
   it('reports one changed byte in a pack, naming the object and the pack, and returns nothing of it', async () => {
     const repo = await repository();
-    const entry = (await repo.listEntries(b, 'users')).find((e) => e.id === ids.created)!;
+    const entry = (await repo.listEntries(b, 'users')).find((e) => e.id === ids.edited)!;
     const where = repo.locate(entry.contentHash)!;
     const file = createStorageClient(stack.config.storage)
       .bucket(target.storage.bucket)
@@ -420,19 +420,24 @@ describe('browse and diff (real Temporal, storage, simulator and API)', function
     bytes[where.offset + Math.floor(where.length / 2)] ^= 0x01;
     await file.save(bytes);
 
-    const res = await get(`${base()}/snapshots/${b}/types/users/objects/${ids.created}`);
+    const res = await get(`${base()}/snapshots/${b}/types/users/objects/${ids.edited}`);
     assert.equal(res.status, 500);
+    assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
     const problem = (await res.json()) as Record<string, string>;
     assert.equal(problem.type, 'urn:entra-backup:problem:integrity');
-    assert.match(problem.object, new RegExp(`users object ${ids.created}`));
+    assert.equal(problem.object, `users object ${ids.edited}`);
     assert.equal(problem.pack, where.packId);
     assert.match(problem.detail, new RegExp(where.packId));
-    assert.equal(problem.object === undefined, false);
-    assert.equal(JSON.stringify(problem).includes('Nova@'), false);
+    assert.equal(JSON.stringify(problem).includes('Chief Restorer'), false, 'no byte of the object is returned');
 
+    // The diff decodes the edited user (its content changed): it fails the same way, naming it among its segment.
     const diff = await get(`${base()}/diff?from=${a}&to=${b}&type=users`);
-    // The created user is only listed (from the manifest); the edited user, decoded, may share its damaged segment.
-    if (diff.status !== 200) assert.equal(((await diff.json()) as { pack: string }).pack.includes(where.packId), true);
+    assert.equal(diff.status, 500);
+    const diffProblem = (await diff.json()) as Record<string, string>;
+    assert.match(diffProblem.object, new RegExp(`users object ${ids.edited}`));
+    assert.match(diffProblem.pack, new RegExp(where.packId));
+    // A page whose objects live elsewhere still reads.
+    assert.equal((await get(`${base()}/snapshots/${b}/types/groups/objects`)).status, 200);
   });
 
   it('answers 404 for a snapshot that retention has forgotten', async () => {

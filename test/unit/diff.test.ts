@@ -105,7 +105,8 @@ describe('diff (pure)', () => {
       ['u0', same(kept)],
       ['u1', entry('u1', u('u1', { jobTitle: 'B', proxyAddresses: ['y', 'x'] }))],
       ['u2', entry('u2', u('u2', { proxyAddresses: ['q', 'p'] }))], // reordered only: not a change
-      ['u3', { ...from.get('u3')!, state: 'softDeleted' }],
+      // Read from the recycle bin: deletedDateTime is set, which the state already says.
+      ['u3', entry('u3', u('u3', { deletedDateTime: '2026-01-01T00:00:00Z' }), 'softDeleted')],
       // u4 hard-deleted
       ['u5', { ...from.get('u5')!, state: 'present' }],
       ['u6', entry('u6', u('u6'))],
@@ -157,6 +158,7 @@ describe('diff (pure)', () => {
         describe: (_s, _type, _rel, _parent, items) =>
           Promise.resolve(items.map((i) => ({ id: i.id, type: 'users', displayName: `User ${i.id}` }))),
         unorderedArrays: (type) => (type === 'users' ? ['proxyAddresses'] : []),
+        ignoredProperties: () => ['deletedDateTime'],
       };
     };
     return { source, reads };
@@ -182,8 +184,8 @@ describe('diff (pure)', () => {
     ]);
     assert.deepEqual(
       reads.sort(),
-      ['u1', 'u1', 'u2', 'u2'],
-      'only the two objects with new content hashes are decoded',
+      ['u1', 'u1', 'u2', 'u2', 'u3', 'u3'],
+      'only objects with new content hashes are decoded',
     );
     const groups = diff.find((t) => t.type === 'groups')!;
     assert.deepEqual(groups.changed[0].relationships, [
