@@ -31,12 +31,14 @@ import {
 } from '../workflows';
 import { tenantWorkflowId, type BackupTarget } from '../tenants/types';
 import { buildWorkflowBundle } from './build-workflows';
+import { measureBrowse } from './bench-browse';
 
 const BACKUP_APP = { clientId: '6b1d4c1e-8f34-4a7e-9d57-b3c0a1e2f001', secret: `bench-${randomUUID()}` };
 /** Microsoft's app+tenant resource-unit budget per 10 s by tenant size (graph-behaviour 7.2). */
 const BUDGET_PER_10S = { S: 3500, M: 5000, L: 8000 } as const;
 
 interface RunFigures {
+  snapshotId: string;
   seconds: number;
   progress: BackupProgress;
   requests: number;
@@ -208,6 +210,7 @@ async function run(): Promise<void> {
       }
       sim!.control.clearRequestLog();
       return {
+        snapshotId: result.snapshotId!,
         ruTimeline: Array.from(ruTimeline, (ru) => ru ?? 0),
         seconds,
         progress: await handle.query(backupProgressQuery),
@@ -255,6 +258,11 @@ async function run(): Promise<void> {
     const afterDays = await storageNow();
     const workerPeakRssMb = rssMb(worker.pid!, 'VmHWM');
 
+    log('browse and diff through the API');
+    const browse = await measureBrowse(config, client, target, full.snapshotId, incremental.snapshotId);
+    log(`  diff of the first two snapshots: ${browse.diffSeconds.toFixed(2)} s (${browse.diffObjects} objects differ)`);
+    log(`  one user with its history: median ${browse.objectReadMs.toFixed(0)} ms of ${browse.objectReads} reads`);
+
     const budgetPerSecond = BUDGET_PER_10S[tenant.size] / 10;
     const throttleBoundSeconds = full.resourceUnits / budgetPerSecond;
     const objects = Object.values(tenant.counts).reduce((n, c) => n + c, 0);
@@ -274,6 +282,8 @@ async function run(): Promise<void> {
       throttleWaitSeconds: round(full.progress.throttleWaitMs / 1000),
       graphSeconds: round(full.progress.graphMs / 1000),
       storageSeconds: round(full.progress.storageMs / 1000),
+      diffSeconds: round(browse.diffSeconds),
+      objectReadMs: round(browse.objectReadMs),
     };
 
     console.log(`
@@ -293,6 +303,8 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
 | worker peak RSS                      | ${figures.workerPeakRssMb} MB (target ≤ 500) |
 | history events of the full backup    | ${figures.historyEvents} |
 | time: throttle wait / Graph / storage | ${figures.throttleWaitSeconds} s / ${figures.graphSeconds} s / ${figures.storageSeconds} s (summed over types) |
+| diff of two snapshots ${(churn * 100).toFixed(1)} % apart   | ${figures.diffSeconds} s (target ≤ 10) |
+| one object with history (median)     | ${figures.objectReadMs} ms (target ≤ 200) |
 `);
     const slowest = Object.entries(full.progress.types)
       .sort((a, b) => b[1].seconds - a[1].seconds)
