@@ -83,6 +83,22 @@ const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id 
 const ref = (e: SnapshotEntry): ObjectRef => ({ id: e.id, displayName: e.displayName });
 /** Objects decoded per batch: bounded memory whatever the number of changes. */
 const BATCH = 500;
+/** Relationship comparisons in flight at once. */
+const RELATIONSHIP_READS = 16;
+
+/** `fn` over `items` with at most `limit` calls running; results in the items' order. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
 
 /**
  * The difference between two snapshots of a tenant (any two, in either order). Manifests are compared first (an
@@ -148,7 +164,9 @@ async function diffType(source: DiffSource, type: string, objectId: string | und
         changedContent.map(([, now]) => now),
       ),
     ]);
-    for (const [old, now] of batch) {
+    // Relationship lists are separate blobs, each one read: many at once, or a diff of many groups waits on each.
+    const rels = await mapConcurrently(batch, RELATIONSHIP_READS, ([old, now]) => diffRels(source, type, old, now));
+    batch.forEach(([old, now], k) => {
       const attributes =
         old.contentHash === now.contentHash
           ? []
@@ -158,11 +176,11 @@ async function diffType(source: DiffSource, type: string, objectId: string | und
               source.unorderedArrays(type),
               source.ignoredProperties(type),
             );
-      const relationships = await diffRels(source, type, old, now);
+      const relationships = rels[k];
       if (attributes.length > 0 || relationships.length > 0) {
         diff.changed.push({ ...ref(now), attributes, relationships });
       }
-    }
+    });
   }
   diff.added.sort(byId);
   diff.removed.sort(byId);
