@@ -11,6 +11,7 @@ import { auditRoutes } from './routes/audit';
 import { tenantRoutes } from './routes/tenants';
 import { jobRoutes } from './routes/jobs';
 import { storageLocationRoutes } from './routes/storage-locations';
+import { snapshotRoutes } from './routes/snapshots';
 import { consentCallbackRoutes } from './routes/consent-callback';
 import { openApiRoutes } from './routes/openapi';
 import { codecRoutes } from './codec/codec-routes';
@@ -74,6 +75,7 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.use(tenantRoutes({ client: deps.client, accounts: deps.accounts, config: deps.config }));
   app.use(jobRoutes({ client: deps.client }));
   app.use(storageLocationRoutes({ locations: deps.config.storage.locations }));
+  app.use(snapshotRoutes({ client: deps.client, storage: deps.storage, masterKey: deps.config.storage.masterKey }));
   app.use(consentCallbackRoutes({ client: deps.client, stateKey: deps.config.entra.consentStateKey }));
 
   app.use((req) => {

@@ -147,3 +147,11 @@ export function classifyReadError(typeKey: string, error: GraphErrorLike): SkipR
   if (error.status === 403 && error.code === 'Authorization_RequestDenied') return 'permission-missing';
   return undefined;
 }
+export {
+  ignoredInDiff,
+  searchProperties,
+  unorderedArrays,
+  SEARCH_PROPERTIES,
+  STATE_PROPERTIES,
+  UNORDERED_ARRAYS,
+} from './comparison';

@@ -4,10 +4,12 @@ import { createStorageClient } from '../../storage/gcs-client';
 import { repositoryLocation } from '../../activities/backup/repositories';
 import type { Simulator } from '../../simulator';
 import { backupProgressQuery, tenantBackupWorkflow, type BackupProgress } from '../../workflows';
+import { measureBrowse, type BrowseFigures } from './browse';
 import { log, mb } from './log';
 import { BACKUP_APP, type BenchStack } from './stack';
 
 export interface RunFigures {
+  snapshotId: string;
   seconds: number;
   progress: BackupProgress;
   requests: number;
@@ -26,6 +28,7 @@ export interface Measurements {
   afterDays: StorageUse;
   /** Peak resident memory of the worker process over the whole run (MB). */
   workerPeakRssMb: number;
+  browse: BrowseFigures;
 }
 
 export interface StorageUse {
@@ -81,6 +84,7 @@ export async function measure(stack: BenchStack, options: { days: number; churn:
     }
     sim.control.clearRequestLog();
     return {
+      snapshotId: result.snapshotId!,
       ruTimeline: Array.from(ruTimeline, (ru) => ru ?? 0),
       seconds,
       progress: await handle.query(backupProgressQuery),
@@ -125,7 +129,13 @@ export async function measure(stack: BenchStack, options: { days: number; churn:
     );
   }
   const afterDays = await storageNow();
-  return { full, incremental, afterFull, afterDays, workerPeakRssMb: rssMb(worker.pid!, 'VmHWM') };
+  const workerPeakRssMb = rssMb(worker.pid!, 'VmHWM');
+
+  log('browse and diff through the API');
+  const browse = await measureBrowse(config, client, target, full.snapshotId, incremental.snapshotId);
+  log(`  diff of the first two snapshots: ${browse.diffSeconds.toFixed(2)} s (${browse.diffObjects} objects differ)`);
+  log(`  one user with its history: median ${browse.objectReadMs.toFixed(0)} ms of ${browse.objectReads} reads`);
+  return { full, incremental, afterFull, afterDays, workerPeakRssMb, browse };
 }
 
 /** A day's changes: `share` of users edited, a few soft-deleted, group memberships added and removed. */

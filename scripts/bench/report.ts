@@ -36,6 +36,8 @@ export function benchFigures(m: Measurements, ctx: ReportContext) {
     throttleWaitSeconds: round(full.progress.throttleWaitMs / 1000),
     graphSeconds: round(full.progress.graphMs / 1000),
     storageSeconds: round(full.progress.storageMs / 1000),
+    diffSeconds: round(m.browse.diffSeconds),
+    objectReadMs: round(m.browse.objectReadMs),
   };
 }
 
@@ -61,6 +63,8 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
 | worker peak RSS                      | ${figures.workerPeakRssMb} MB (target ≤ 500) |
 | history events of the full backup    | ${figures.historyEvents} |
 | time: throttle wait / Graph / storage | ${figures.throttleWaitSeconds} s / ${figures.graphSeconds} s / ${figures.storageSeconds} s (summed over types) |
+| diff of two snapshots ${(churn * 100).toFixed(1)} % apart   | ${figures.diffSeconds} s (target ≤ 10) |
+| one object with history (median)     | ${figures.objectReadMs} ms (target ≤ 200) |
 `);
   const slowest = Object.entries(full.progress.types)
     .sort((a, b) => b[1].seconds - a[1].seconds)

@@ -7,6 +7,7 @@ import { auditPaths } from './audit';
 import { codecPaths } from './codec';
 import { jobPaths } from './jobs';
 import { storageLocationPaths } from './storage-locations';
+import { snapshotPaths } from './snapshots';
 
 /** Every fragment of the document, in the order the document lists them. A new area of the API adds its file here. */
 export const pathFragments: PathsFragment[] = [
@@ -14,6 +15,7 @@ export const pathFragments: PathsFragment[] = [
   diagnosticsPaths,
   organizationPaths,
   tenantPaths,
+  snapshotPaths,
   jobPaths,
   auditPaths,
   codecPaths,

@@ -1,0 +1,42 @@
+import type { Storage } from '@google-cloud/storage';
+import { findObjectType, listObjectTypes } from '../../catalog';
+import { Repositories } from '../../activities/backup/repositories';
+import type { Repository } from '../../storage/repository';
+import { SnapshotReader, type NamingRules } from '../../storage/snapshot-reader';
+import type { TenantRecord } from '../../tenants/types';
+
+/** Related items named through the catalog: a relationship's target types; `#microsoft.graph.user` → `users`. */
+export const catalogNaming: NamingRules = {
+  targets: (type, relationship) =>
+    findObjectType(type)?.relationships.find((r) => r.key === relationship)?.targets ?? [],
+  typeOfOdataType: (odataType) => {
+    const name = odataType.replace(/^#microsoft\.graph\./, '');
+    return listObjectTypes().find((t) => t.key === `${name}s` || t.deletedItemsCast === `microsoft.graph.${name}`)?.key;
+  },
+};
+
+/** One set of owner-checked repository handles per API process (they cache the merged index). */
+let repositories: { storage: Storage; masterKey: string; handles: Repositories } | undefined;
+/** One reader per open repository: it caches manifests too. */
+const readers = new WeakMap<Repository, SnapshotReader>();
+
+/**
+ * The reader of a tenant's backup repository, through `Repositories.forTenant` like every activity: the location is
+ * derived from the tenant's ids and the repository's owner record is checked.
+ */
+export async function tenantSnapshotReader(
+  storage: Storage,
+  masterKey: string,
+  tenant: Pick<TenantRecord, 'tenantId' | 'resellerId' | 'storage'>,
+): Promise<SnapshotReader> {
+  if (!repositories || repositories.storage !== storage || repositories.masterKey !== masterKey) {
+    repositories = { storage, masterKey, handles: new Repositories(storage, masterKey) };
+  }
+  const repo = await repositories.handles.forTenant(tenant);
+  let reader = readers.get(repo);
+  if (!reader) {
+    reader = new SnapshotReader(repo, catalogNaming);
+    readers.set(repo, reader);
+  }
+  return reader;
+}

@@ -1,0 +1,381 @@
+import type { BlobSource } from './blob-io';
+import { IntegrityError } from './crypto';
+import { readManifestEntries, readManifestRoot, type ManifestEntry, type ManifestRoot } from './manifest';
+import type { RelationshipItem } from './relationships';
+import type { BlobNotFoundError, Repository, SnapshotInfo } from './repository';
+import type { ChainReport, SnapshotRecord, TypeCoverage } from './snapshot';
+
+/**
+ * The read side of a repository for browsing and comparing: snapshots, the types and objects of one snapshot, one
+ * object with its relationships and its version history. Manifests and objects are content-addressed and never
+ * change, so what is read is cached by id (bounded); only the list of snapshots is read again each time.
+ */
+
+/** A snapshot, type or object that does not exist (or that retention has forgotten). */
+export class BrowseNotFoundError extends Error {
+  constructor(readonly what: string) {
+    super(`${what} was not found`);
+    this.name = 'BrowseNotFoundError';
+  }
+}
+
+/**
+ * Stored data that fails its integrity check (authentication or hash). Names what was being read and the pack that
+ * holds it, so an operator can run a check and restore the pack; the data itself is never returned.
+ */
+export class CorruptDataError extends Error {
+  constructor(
+    readonly what: string,
+    readonly blobId: string,
+    readonly packId: string | undefined,
+    override readonly cause: Error,
+  ) {
+    super(`${what} failed its integrity check: blob ${blobId} in pack ${packId ?? '(unknown)'} (${cause.message})`);
+    this.name = 'CorruptDataError';
+  }
+}
+
+export interface SnapshotSummary {
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  /** Every type captured (none skipped). */
+  complete: boolean;
+  /** Objects per captured type (soft-deleted included), and how many of them are in the recycle bin. */
+  counts: Record<string, { count: number; softDeleted: number }>;
+  coverage: SnapshotRecord['types'];
+  /** The record is a verified link of the one hash chain of the tenant's snapshots. */
+  chainVerified: boolean;
+}
+
+export type RelationshipRef = { id: string; type: string | null; displayName: string | null };
+
+export type HistoryEvent = 'captured' | 'created' | 'changed' | 'soft-deleted' | 'restored' | 'deleted';
+
+export interface HistoryItem {
+  snapshotId: string;
+  startedAt: string;
+  event: HistoryEvent;
+  /** The object's content differs from the previous snapshot that captured its type. */
+  contentChanged: boolean;
+  /** Relationships whose items differ from that snapshot. */
+  relationshipsChanged: string[];
+}
+
+/** How related items are named: which catalog types to look them up in, and how a type is read off `@odata.type`. */
+export interface NamingRules {
+  targets(type: string, relationship: string): readonly string[];
+  typeOfOdataType(odataType: string): string | undefined;
+}
+
+class Lru<K, V> {
+  private readonly map = new Map<K, V>();
+  constructor(private readonly max: number) {}
+  get(key: K): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: K, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    while (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
+  }
+}
+
+type Captured = TypeCoverage & { status: 'captured' };
+
+export class SnapshotReader {
+  private readonly roots = new Lru<string, ManifestRoot>(512);
+  private readonly chunks = new Lru<string, ManifestEntry[]>(32);
+  private readonly entryMaps = new Lru<string, Promise<Map<string, ManifestEntry>>>(4);
+  private readonly blobs: BlobSource;
+
+  constructor(
+    readonly repo: Repository,
+    private readonly naming: NamingRules,
+  ) {
+    this.blobs = { readJson: (id) => this.readJson(id, 'manifest') };
+  }
+
+  // ---- reading blobs with integrity errors that say what failed ----------------------------------------------
+
+  private async readJson<T>(id: string, what: string): Promise<T> {
+    try {
+      return JSON.parse((await this.repo.readBlob(id)).toString('utf8')) as T;
+    } catch (err) {
+      throw this.explain(err, id, what);
+    }
+  }
+
+  private explain(err: unknown, id: string, what: string): unknown {
+    if (err instanceof IntegrityError || err instanceof SyntaxError) {
+      return new CorruptDataError(what, id, this.repo.locate(id)?.packId, err);
+    }
+    if ((err as BlobNotFoundError).name === 'BlobNotFoundError') {
+      return new CorruptDataError(what, id, undefined, err as Error);
+    }
+    return err;
+  }
+
+  /**
+   * Object versions by content hash, read together (only the packs holding them, neighbours coalesced). A failed
+   * batch is read again blob by blob so that the error names each object that is damaged, not its neighbours.
+   */
+  async readObjects(type: string, entries: readonly ManifestEntry[]): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    try {
+      for await (const { id, plaintext } of this.repo.readBlobBatch(entries.map((e) => e.contentHash))) {
+        out.set(id, JSON.parse(plaintext.toString('utf8')) as Record<string, unknown>);
+      }
+      return out;
+    } catch (err) {
+      if (!(err instanceof IntegrityError) && (err as Error).name !== 'BlobNotFoundError') throw err;
+    }
+    const failures: CorruptDataError[] = [];
+    for (const e of entries) {
+      if (out.has(e.contentHash)) continue;
+      try {
+        out.set(e.contentHash, await this.readJson(e.contentHash, `${type} object ${e.id}`));
+      } catch (err) {
+        if (!(err instanceof CorruptDataError)) throw err;
+        failures.push(err);
+      }
+    }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) {
+      const first = failures[0];
+      throw new CorruptDataError(
+        failures.map((f) => f.what).join(', '),
+        first.blobId,
+        [...new Set(failures.map((f) => f.packId))].join(', '),
+        first.cause,
+      );
+    }
+    return out;
+  }
+
+  async readObject(type: string, entry: ManifestEntry): Promise<Record<string, unknown>> {
+    return this.readJson(entry.contentHash, `${type} object ${entry.id}`);
+  }
+
+  async readRelationship(id: string, what: string): Promise<RelationshipItem[]> {
+    const root = await this.readJson<{ items?: RelationshipItem[]; chunks?: string[] }>(id, what);
+    if (root.items) return root.items;
+    const items: RelationshipItem[] = [];
+    for (const chunk of root.chunks ?? [])
+      items.push(...(await this.readJson<{ items: RelationshipItem[] }>(chunk, what)).items);
+    return items;
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------------------------------
+
+  /** Kept snapshots, newest first, with the chain's verdict on each. */
+  async snapshots(): Promise<{ items: SnapshotSummary[]; chain: ChainReport }> {
+    const [list, chain] = await Promise.all([this.repo.listSnapshots(), this.repo.verifyChain()]);
+    const inChain = new Set(chain.order);
+    const items = list.reverse().map(({ id, record }) => ({
+      id,
+      startedAt: record.startedAt,
+      finishedAt: record.finishedAt,
+      complete: Object.values(record.types).every((t) => t.status === 'captured'),
+      counts: Object.fromEntries(
+        Object.entries(record.types)
+          .filter((e): e is [string, Captured] => e[1].status === 'captured')
+          .map(([type, t]) => [type, { count: t.count, softDeleted: t.softDeleted }]),
+      ),
+      coverage: record.types,
+      chainVerified: inChain.has(id) && !chain.problems.some((p) => p.includes(id)),
+    }));
+    return { items, chain };
+  }
+
+  /** A kept snapshot; a forgotten or unknown one is not found. */
+  async snapshot(id: string): Promise<SnapshotInfo> {
+    const found = (await this.repo.listSnapshots()).find((s) => s.id === id);
+    if (!found) throw new BrowseNotFoundError(`snapshot '${id}'`);
+    return found;
+  }
+
+  /** The type's coverage in a snapshot; not found when the snapshot does not know the type or skipped it. */
+  captured(snapshot: SnapshotInfo, type: string): Captured {
+    const coverage = snapshot.record.types[type];
+    if (!coverage) throw new BrowseNotFoundError(`type '${type}' in snapshot '${snapshot.id}'`);
+    if (coverage.status !== 'captured') {
+      throw new BrowseNotFoundError(`type '${type}' in snapshot '${snapshot.id}' (not captured: ${coverage.reason})`);
+    }
+    return coverage;
+  }
+
+  // ---- manifests ----------------------------------------------------------------------------------------------
+
+  /** Every entry of a manifest (cached: a manifest never changes). */
+  entries(manifestId: string): Promise<Map<string, ManifestEntry>> {
+    let cached = this.entryMaps.get(manifestId);
+    if (!cached) {
+      cached = readManifestEntries(this.blobs, manifestId);
+      cached.catch(() => undefined);
+      this.entryMaps.set(manifestId, cached);
+    }
+    return cached;
+  }
+
+  /** A type's entries sorted by id. */
+  async sortedEntries(manifestId: string): Promise<ManifestEntry[]> {
+    return [...(await this.entries(manifestId)).values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  private async root(id: string): Promise<ManifestRoot> {
+    let root = this.roots.get(id);
+    if (!root) {
+      root = await readManifestRoot(this.blobs, id);
+      this.roots.set(id, root);
+    }
+    return root;
+  }
+
+  private async chunk(id: string): Promise<ManifestEntry[]> {
+    let entries = this.chunks.get(id);
+    if (!entries) {
+      entries = (await this.readJson<{ entries: ManifestEntry[] }>(id, 'manifest chunk')).entries;
+      this.chunks.set(id, entries);
+    }
+    return entries;
+  }
+
+  /** Binary search over chunks sorted by id (each chunk's entries sorted too): a few chunk reads, not all. */
+  private async searchChunks(chunkIds: readonly string[], objectId: string): Promise<ManifestEntry | undefined> {
+    let lo = 0;
+    let hi = chunkIds.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const entries = await this.chunk(chunkIds[mid]);
+      if (entries.length === 0) return undefined;
+      if (objectId < entries[0].id) hi = mid - 1;
+      else if (objectId > entries[entries.length - 1].id) lo = mid + 1;
+      else return entries.find((e) => e.id === objectId);
+    }
+    return undefined;
+  }
+
+  /**
+   * One object's entry in a manifest without resolving the whole manifest: walk the diff chain from the newest root
+   * back to the full manifest; the first root that upserts or removes the id decides.
+   */
+  async findEntry(manifestId: string, objectId: string): Promise<ManifestEntry | undefined> {
+    const cached = this.entryMaps.get(manifestId);
+    if (cached) return (await cached).get(objectId);
+    for (let id: string | null = manifestId; id;) {
+      const root: ManifestRoot = await this.root(id);
+      const inline = root.entries?.find((e) => e.id === objectId);
+      if (inline) return inline;
+      const chunked = await this.searchChunks(root.chunks, objectId);
+      if (chunked) return chunked;
+      if (root.removed.includes(objectId)) return undefined;
+      id = root.base;
+    }
+    return undefined;
+  }
+
+  // ---- naming related items ---------------------------------------------------------------------------------------
+
+  /**
+   * Id, catalog type and display name of related items, looked up in the snapshot's manifests of the relationship's
+   * target types. An assignment is named by the object at its other end (its principal or resource, whichever is not
+   * the parent).
+   */
+  async describe(
+    snapshots: readonly SnapshotInfo[],
+    type: string,
+    relationship: string,
+    parentId: string,
+    items: readonly RelationshipItem[],
+  ): Promise<RelationshipRef[]> {
+    const targets = this.naming.targets(type, relationship);
+    const out: RelationshipRef[] = [];
+    for (const item of items) {
+      const odata = typeof item['@odata.type'] === 'string' ? item['@odata.type'] : undefined;
+      let itemType = odata ? (this.naming.typeOfOdataType(odata) ?? null) : null;
+      let displayName = typeof item.displayName === 'string' ? item.displayName : null;
+      const candidates = [item.id, item.principalId, item.resourceId].filter(
+        (c): c is string => typeof c === 'string' && c !== parentId,
+      );
+      const searchTypes = itemType ? [itemType] : targets;
+      search: for (const candidate of displayName === null ? candidates : []) {
+        for (const snapshot of snapshots) {
+          for (const t of searchTypes) {
+            const coverage = snapshot.record.types[t];
+            if (coverage?.status !== 'captured') continue;
+            const entry = await this.findEntry(coverage.manifest, candidate);
+            if (entry) {
+              displayName = entry.displayName;
+              itemType ??= t;
+              break search;
+            }
+          }
+        }
+      }
+      out.push({ id: item.id, type: itemType, displayName });
+    }
+    return out;
+  }
+
+  // ---- history --------------------------------------------------------------------------------------------------
+
+  /**
+   * The kept snapshots in which the object's content, state or relationships changed (newest first). Snapshots that
+   * skipped the type say nothing about it and are passed over.
+   */
+  async history(type: string, objectId: string): Promise<HistoryItem[]> {
+    const snapshots = await this.repo.listSnapshots();
+    const items: HistoryItem[] = [];
+    let previous: ManifestEntry | undefined;
+    let seenType = false;
+    const byManifest = new Map<string, ManifestEntry | undefined>();
+    for (const { id, record } of snapshots) {
+      const coverage = record.types[type];
+      if (coverage?.status !== 'captured') continue;
+      let entry: ManifestEntry | undefined;
+      if (byManifest.has(coverage.manifest)) entry = byManifest.get(coverage.manifest);
+      else {
+        entry = await this.findEntry(coverage.manifest, objectId);
+        byManifest.set(coverage.manifest, entry);
+      }
+      const event = historyEvent(previous, entry, seenType);
+      seenType = true;
+      if (event) {
+        const rels = new Set([...Object.keys(previous?.rels ?? {}), ...Object.keys(entry?.rels ?? {})]);
+        items.push({
+          snapshotId: id,
+          startedAt: record.startedAt,
+          event,
+          contentChanged: previous !== undefined && entry !== undefined && previous.contentHash !== entry.contentHash,
+          relationshipsChanged:
+            previous && entry ? [...rels].filter((r) => previous?.rels?.[r] !== entry?.rels?.[r]).sort() : [],
+        });
+      }
+      previous = entry;
+    }
+    return items.reverse();
+  }
+}
+
+function historyEvent(
+  previous: ManifestEntry | undefined,
+  entry: ManifestEntry | undefined,
+  seenType: boolean,
+): HistoryEvent | undefined {
+  if (!previous && !entry) return undefined;
+  if (!previous) return seenType ? 'created' : 'captured';
+  if (!entry) return 'deleted';
+  if (previous.state === 'present' && entry.state === 'softDeleted') return 'soft-deleted';
+  if (previous.state === 'softDeleted' && entry.state === 'present') return 'restored';
+  const sameRels =
+    JSON.stringify(Object.entries(previous.rels ?? {}).sort()) ===
+    JSON.stringify(Object.entries(entry.rels ?? {}).sort());
+  if (previous.contentHash !== entry.contentHash || !sameRels) return 'changed';
+  return undefined;
+}
