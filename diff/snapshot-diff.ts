@@ -16,8 +16,13 @@ export type Side = 'from' | 'to';
 export interface DiffSource {
   /** Types of the snapshot: the manifest id of a captured type, or why it was skipped. */
   coverage(side: Side): Promise<Record<string, { manifest: string } | { skipped: string }>>;
-  /** A captured type's entries (sorted or not), resolved through its manifest chain. */
-  entries(side: Side, type: string): Promise<ReadonlyMap<string, SnapshotEntry>>;
+  /** A captured type's entries (sorted or not), resolved through its manifest chain; only `ids` when given. */
+  entries(side: Side, type: string, ids?: ReadonlySet<string>): Promise<ReadonlyMap<string, SnapshotEntry>>;
+  /**
+   * Ids whose entries may differ between the two sides, when the manifests tell without being read whole (one is an
+   * ancestor of the other in a diff chain); undefined when every entry must be compared.
+   */
+  candidates?(type: string): Promise<ReadonlySet<string> | undefined>;
   /** Object versions by content hash, each verified; fewer reads when given many at once. */
   readObjects(
     side: Side,
@@ -133,7 +138,9 @@ export async function diffSnapshots(source: DiffSource, filter: DiffFilter = {})
 }
 
 async function diffType(source: DiffSource, type: string, objectId: string | undefined, diff: TypeDiff) {
-  const [before, after] = await Promise.all([source.entries('from', type), source.entries('to', type)]);
+  // Only the entries that may differ, when the manifests' diff chain names them: O(changes), not O(objects).
+  const ids = objectId !== undefined ? new Set([objectId]) : await source.candidates?.(type);
+  const [before, after] = await Promise.all([source.entries('from', type, ids), source.entries('to', type, ids)]);
   const pick = (m: ReadonlyMap<string, SnapshotEntry>) =>
     objectId ? [m.get(objectId)].filter((e): e is SnapshotEntry => e !== undefined) : [...m.values()];
   const candidates: [SnapshotEntry, SnapshotEntry][] = [];

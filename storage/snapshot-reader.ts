@@ -87,9 +87,10 @@ class Lru<K, V> {
 }
 
 type Captured = TypeCoverage & { status: 'captured' };
+type IndexedRoot = ManifestRoot & { inline: Map<string, ManifestEntry>; removedIds: Set<string> };
 
 export class SnapshotReader {
-  private readonly roots = new Lru<string, ManifestRoot>(512);
+  private readonly roots = new Lru<string, IndexedRoot>(512);
   private readonly chunks = new Lru<string, ManifestEntry[]>(32);
   private readonly entryMaps = new Lru<string, Promise<Map<string, ManifestEntry>>>(4);
   private readonly blobs: BlobSource;
@@ -228,10 +229,16 @@ export class SnapshotReader {
     return [...(await this.entries(manifestId)).values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  private async root(id: string): Promise<ManifestRoot> {
+  /** A manifest root with its inline entries and removals indexed (a diff holds up to 1,000 of each). */
+  private async root(id: string): Promise<IndexedRoot> {
     let root = this.roots.get(id);
     if (!root) {
-      root = await readManifestRoot(this.blobs, id);
+      const plain = await readManifestRoot(this.blobs, id);
+      root = {
+        ...plain,
+        inline: new Map((plain.entries ?? []).map((e) => [e.id, e])),
+        removedIds: new Set(plain.removed),
+      };
       this.roots.set(id, root);
     }
     return root;
@@ -269,15 +276,49 @@ export class SnapshotReader {
     const cached = this.entryMaps.get(manifestId);
     if (cached) return (await cached).get(objectId);
     for (let id: string | null = manifestId; id;) {
-      const root: ManifestRoot = await this.root(id);
-      const inline = root.entries?.find((e) => e.id === objectId);
+      const root: IndexedRoot = await this.root(id);
+      const inline = root.inline.get(objectId);
       if (inline) return inline;
       const chunked = await this.searchChunks(root.chunks, objectId);
       if (chunked) return chunked;
-      if (root.removed.includes(objectId)) return undefined;
+      if (root.removedIds.has(objectId)) return undefined;
       id = root.base;
     }
     return undefined;
+  }
+
+  /** The entries of `ids` in a manifest (all of them without `ids`), found one by one through its chain. */
+  async entriesOf(manifestId: string, ids?: ReadonlySet<string>): Promise<Map<string, ManifestEntry>> {
+    if (!ids) return this.entries(manifestId);
+    const out = new Map<string, ManifestEntry>();
+    for (const id of ids) {
+      const entry = await this.findEntry(manifestId, id);
+      if (entry) out.set(id, entry);
+    }
+    return out;
+  }
+
+  /**
+   * Ids whose entries may differ between two manifests of a type, when one is an ancestor of the other in a diff
+   * chain: the ids the diffs between them upserted or removed. Undefined when a full manifest lies between them (or
+   * they are unrelated): then every entry must be compared.
+   */
+  async changedBetween(a: string, b: string): Promise<Set<string> | undefined> {
+    if (a === b) return new Set();
+    const walk = async (older: string, newer: string): Promise<Set<string> | undefined> => {
+      const ids = new Set<string>();
+      for (let id: string | null = newer; id;) {
+        if (id === older) return ids;
+        const root: IndexedRoot = await this.root(id);
+        if (root.base === null) return undefined;
+        for (const key of root.inline.keys()) ids.add(key);
+        for (const chunk of root.chunks) for (const e of await this.chunk(chunk)) ids.add(e.id);
+        for (const removed of root.removedIds) ids.add(removed);
+        id = root.base;
+      }
+      return undefined;
+    };
+    return (await walk(a, b)) ?? (await walk(b, a));
   }
 
   // ---- naming related items ---------------------------------------------------------------------------------------

@@ -76,6 +76,23 @@ describe('storage: snapshot reader (browse)', function () {
     }
   });
 
+  it('names the ids two manifests of one diff chain may differ in, without reading either whole', async () => {
+    const reader = new SnapshotReader(await Repository.open(store, master), catalogNaming);
+    const manifest = async (id: string) => {
+      const users = (await repo.getSnapshot(id)).types.users;
+      assert.ok(users.status === 'captured');
+      return users.manifest;
+    };
+    const [m1, m2, m3] = [await manifest(ids.s1), await manifest(ids.s2), await manifest(ids.s3)];
+    const expected = [5, 7, 9, 11_000].map(uid).sort();
+    assert.deepEqual([...(await reader.changedBetween(m1, m2))!].sort(), expected);
+    assert.deepEqual([...(await reader.changedBetween(m2, m1))!].sort(), expected, 'either order');
+    assert.deepEqual([...(await reader.changedBetween(m2, m3))!].sort(), [uid(7)]);
+    const groups = (await repo.getSnapshot(ids.s1)).types.groups;
+    assert.ok(groups.status === 'captured');
+    assert.equal(await reader.changedBetween(m1, groups.manifest), undefined, 'not one chain: compare everything');
+  });
+
   it('reads one object without reading every pack', async () => {
     const fresh = await Repository.open(store, master);
     const reader = new SnapshotReader(fresh, catalogNaming);
