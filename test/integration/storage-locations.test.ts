@@ -287,12 +287,19 @@ describe('storage locations: one repository per tenant, prefixes the service der
     const older = await legacyTenant({ bucket, prefix: `legacy/${randomUUID()}`, region: 'local' });
     const inAudit = await legacyTenant({ bucket, prefix: 'audit', region: 'local' });
 
-    // A repository written before owner records existed: data, no owner.
-    const before = await Repository.open(storeOf(older), fx.config.storage.masterKey);
-    const w = await before.startSnapshot(older.tenantId);
-    await w.addObject('users', 'u1', 'User 1', { id: 'u1', displayName: 'User 1' });
-    await w.finishType('users');
-    await w.commit();
+    const mixed = await legacyTenant({ bucket, prefix: `legacy/${randomUUID()}`, region: 'local' });
+
+    // Repositories written before owner records existed: data, no owner; the second one shared by two tenants.
+    const writeBefore = async (target: BackupTarget, tenantId = target.tenantId) => {
+      const repo = await Repository.open(storeOf(target), fx.config.storage.masterKey);
+      const w = await repo.startSnapshot(tenantId);
+      await w.addObject('users', 'u1', 'User 1', { id: 'u1', displayName: 'User 1' });
+      await w.finishType('users');
+      await w.commit();
+    };
+    await writeBefore(older);
+    await writeBefore(mixed);
+    await writeBefore(mixed, randomUUID());
 
     assert.equal((await backup(owner)).status, 'completed');
     const shown = (await (await call('GET', `/tenants/${owner.tenantId}`)).json()) as { storage: unknown };
@@ -331,6 +338,7 @@ describe('storage locations: one repository per tenant, prefixes the service der
     assert.equal(listed[older.tenantId].state, 'unowned');
     assert.equal(listed[older.tenantId].snapshots, 2);
     assert.equal(listed[inAudit.tenantId].state, 'reserved-prefix');
+    assert.equal(listed[mixed.tenantId].state, 'mixed');
     assert.equal(listed[first.tenantId], undefined, 'tenants in a storage location are not legacy');
     assert.equal(
       (await Repository.open(storeOf(older), fx.config.storage.masterKey)).ownerRecord,
@@ -341,6 +349,10 @@ describe('storage locations: one repository per tenant, prefixes the service der
     await assert.rejects(
       claimLegacyRepository(client, storage, fx.config.storage.masterKey, sameTyped.tenantId),
       ForeignRepositoryError,
+    );
+    await assert.rejects(
+      claimLegacyRepository(client, storage, fx.config.storage.masterKey, mixed.tenantId),
+      ForeignSnapshotError,
     );
     const claimed = await claimLegacyRepository(client, storage, fx.config.storage.masterKey, older.tenantId);
     assert.equal(claimed.tenantId, older.tenantId);
