@@ -37,7 +37,7 @@ async function run(): Promise<void> {
   try {
     switch (command) {
       case 'legacy-tenants': {
-        const reports = await listLegacyTenants(client, storage, config.storage.masterKey);
+        const reports = await listLegacyTenants(client, storage, config.storage.masterKey, config.temporal.taskQueue);
         if (reports.length === 0) console.log('no legacy tenants: every tenant is kept in a storage location');
         for (const r of reports) {
           console.log(

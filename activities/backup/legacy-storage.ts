@@ -37,9 +37,10 @@ export interface LegacyTenantReport {
   sharedWith: string[];
 }
 
-async function tenantRecords(client: Client): Promise<TenantRecord[]> {
+/** The tenants served by the workers of `taskQueue` (the deployment's own; another queue's tenants are not ours). */
+async function tenantRecords(client: Client, taskQueue: string): Promise<TenantRecord[]> {
   const records: TenantRecord[] = [];
-  const query = `WorkflowType = 'tenantWorkflow' AND ExecutionStatus = 'Running'`;
+  const query = `WorkflowType = 'tenantWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue}'`;
   for await (const execution of client.workflow.list({ query })) {
     records.push(await client.workflow.getHandle(execution.workflowId).query<TenantRecord>('tenant'));
   }
@@ -50,8 +51,9 @@ export async function listLegacyTenants(
   client: Client,
   storage: Storage,
   masterKey: string,
+  taskQueue: string,
 ): Promise<LegacyTenantReport[]> {
-  const legacy = (await tenantRecords(client)).filter((t) => isLegacyStorage(t.storage));
+  const legacy = (await tenantRecords(client, taskQueue)).filter((t) => isLegacyStorage(t.storage));
   const where = (t: TenantRecord) => {
     const s = t.storage as LegacyStorage;
     return `${s.bucket}/${s.prefix.replace(/\/+$/, '')}`;
