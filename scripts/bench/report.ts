@@ -29,8 +29,8 @@ export function benchFigures(m: Measurements, ctx: ReportContext) {
     throttleBoundSeconds: round(throttleBoundSeconds),
     ratioToBound: round(full.seconds / throttleBoundSeconds),
     incrementalRuShare: round(incremental.resourceUnits / full.resourceUnits, 4),
-    storageMultipleAfter30: round(afterDays.bytes / afterFull.bytes),
-    storageWrites: afterFull.objects,
+    storageMultipleAfterDays: round(afterDays.bytes / afterFull.bytes),
+    storageFilesAfterFull: afterFull.objects,
     workerPeakRssMb: round(m.workerPeakRssMb),
     historyEvents: full.historyEvents,
     throttleWaitSeconds: round(full.progress.throttleWaitMs / 1000),
@@ -56,8 +56,8 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
 | throttle-bound minimum (RU ÷ budget) | ${figures.throttleBoundSeconds} s |
 | ratio to the bound                   | ${figures.ratioToBound} (target ≤ 1.3) |
 | incremental RU share (1 % churn)     | ${(figures.incrementalRuShare * 100).toFixed(2)} % (target ≤ 2 %) |
-| storage after ${days} snapshots          | ${figures.storageMultipleAfter30} × one full (target ≤ 1.5) |
-| storage writes of the full backup    | ${figures.storageWrites} objects |
+| storage after ${days} snapshots          | ${figures.storageMultipleAfterDays} × one full (target ≤ 1.5) |
+| storage files after the full backup  | ${figures.storageFilesAfterFull} |
 | worker peak RSS                      | ${figures.workerPeakRssMb} MB (target ≤ 500) |
 | history events of the full backup    | ${figures.historyEvents} |
 | time: throttle wait / Graph / storage | ${figures.throttleWaitSeconds} s / ${figures.graphSeconds} s / ${figures.storageSeconds} s (summed over types) |
