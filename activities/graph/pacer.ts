@@ -1,3 +1,5 @@
+import { RESOURCE_UNITS_PER_WINDOW, RESOURCE_UNIT_WINDOW_MS } from '../../microsoft/graph-throttle-limits';
+
 /**
  * Pacing to the app+tenant resource-unit budget of "Identity and access service limits"
  * (https://learn.microsoft.com/en-us/graph/throttling-limits, graph-behaviour 7.2: S 3,500 / M 5,000 / L 8,000 RU
@@ -41,10 +43,10 @@ export interface PacerOptions {
 }
 
 export const DEFAULT_PACER_OPTIONS: PacerOptions = {
-  windowMs: 10_000,
-  initialBudget: 8_000,
+  windowMs: RESOURCE_UNIT_WINDOW_MS,
+  initialBudget: RESOURCE_UNITS_PER_WINDOW.L,
   minBudget: 500,
-  maxBudget: 8_000,
+  maxBudget: RESOURCE_UNITS_PER_WINDOW.L,
   targetUtilisation: 0.95,
   burstFraction: 0.05,
   decreaseFactor: 0.7,

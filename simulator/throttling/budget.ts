@@ -1,3 +1,4 @@
+import { RESOURCE_UNITS_PER_WINDOW, RESOURCE_UNIT_WINDOW_MS } from '../../microsoft/graph-throttle-limits';
 import { TenantSize } from '../store/types';
 
 export interface ThrottleConfig {
@@ -28,8 +29,8 @@ export interface ThrottleConfig {
 /** https://learn.microsoft.com/en-us/graph/throttling-limits (graph-behaviour 7.2, 7.3, 7.11). */
 export const DEFAULT_THROTTLE: ThrottleConfig = {
   enabled: true,
-  windowMs: 10_000,
-  limits: { S: 3500, M: 5000, L: 8000 },
+  windowMs: RESOURCE_UNIT_WINDOW_MS,
+  limits: { ...RESOURCE_UNITS_PER_WINDOW },
   writeWindowMs: 150_000,
   writeLimit: 3000,
   appResourceUnitLimit: 150_000,
