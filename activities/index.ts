@@ -10,7 +10,7 @@ import { Repositories } from './backup/repositories';
 import { createCaptureActivities } from './backup/capture-type';
 import { createSnapshotActivities } from './backup/snapshot';
 import { createRetentionActivities } from './backup/retention';
-import { createPlanActivities } from './backup/backup-settings';
+import { createBackupSettingsActivities } from './backup/backup-settings';
 import { createGraphReader } from './backup/tenant-graph-reader';
 import { PageDigester } from './backup/page-digester';
 
@@ -31,7 +31,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createConsentActivities(config.entra, tokens),
     ...createScheduleActivities(deps.temporal, config),
     ...createTenantAccessActivities(config.entra, tokens),
-    ...createPlanActivities(config.backup),
+    ...createBackupSettingsActivities(config.backup),
     ...createCaptureActivities({
       repositories,
       graphFor: (directory) => createGraphReader(config.entra, tokens, directory),

@@ -1,8 +1,9 @@
 import type { ExpectedError, ObjectTypeSpec } from './types';
 
 /*
- * The one table of what a backup captures and how it comes back. Facts from /work/shared/reference/microsoft-graph.md
- * and graph-behaviour.md; adding a simple type is adding one record, like EntraExporter's Get-EEDefaultSchema.ps1.
+ * The one table of what a backup captures and how it comes back. Facts from Microsoft Graph's reference pages for each
+ * type (https://learn.microsoft.com/en-us/graph/api/overview?view=graph-rest-1.0); adding a simple type is adding one
+ * record, like EntraExporter's Get-EEDefaultSchema.ps1.
  * Table order is the restore order: a type only depends on types above it (checked by the unit tests).
  */
 

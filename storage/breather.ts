@@ -5,7 +5,7 @@ const MAX_BUSY_MS = 3;
 
 /**
  * Lets the event loop turn during long CPU work. Awaiting promises alone never does: storing a 100,000-member group
- * or a 100,000-entry manifest held the loop for 100-350 ms, and every Graph response that arrived meanwhile (the
+ * or a 100,000-entry manifest would hold the loop, and every Graph response that arrived meanwhile (the
  * next page of a sequential listing among them) waited for it. Call `breathe()` between units of work; it yields
  * only once the stretch since the last yield is long enough to matter, so it costs next to nothing otherwise.
  */

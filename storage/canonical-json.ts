@@ -5,8 +5,8 @@ import { hash } from 'node:crypto';
  * Two captures of an unchanged object give the same bytes, hence the same content id: that is what deduplicates.
  */
 export function canonicalJson(value: unknown): string {
-  // Objects built (or parsed) with their keys in canonical order need no rewriting: V8's own serialiser is twice as
-  // fast, and gives the same bytes for such values.
+  // Objects built (or parsed) with their keys in canonical order need no rewriting: V8's own serialiser is faster,
+  // and gives the same bytes for such values.
   if ((typeof value === 'object' && value !== null && knownAsIs.has(value)) || isCanonicalAsIs(value)) {
     return JSON.stringify(value);
   }

@@ -12,7 +12,7 @@ export type TypeWriteMode = 'full' | 'changes';
 /**
  * `checkpoints/<sha256 of file>`: an unfinished type writer's state, sealed. Checkpoints are files of their own, not
  * blobs in packs, because they are worthless once the type is finished: the writer deletes its chain then. Inside
- * packs they were garbage that only a prune could collect, and a full read of 100,000 users left ~5 MB of it.
+ * packs they would be garbage that only a prune could collect.
  */
 export const CHECKPOINT_PREFIX = 'checkpoints/';
 
@@ -24,7 +24,7 @@ export function checkpointKey(id: string): string {
  * An unfinished type's writer state, stored as a chain of checkpoint files after its packs and index: a capture
  * activity that crashed resumes from the newest (and from the Graph page link it heartbeated with it) instead of
  * starting the type over. Each checkpoint holds only what changed since `previous`: one holding every entry so far
- * cost a 100,000-user read ~20 MB of JSON to serialise, compress and store every few seconds.
+ * would grow with the type and be written again every few seconds.
  */
 export interface TypeCheckpoint {
   v: 2;

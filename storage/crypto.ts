@@ -78,8 +78,8 @@ export async function sealCompressedOffThread(key: Buffer, purpose: SealPurpose,
 }
 
 /**
- * zlib's fast strategy (levels 1-3) compresses a segment of directory objects 2.5x faster than the default level 6,
- * to ~12 % more bytes; at level 6 compression was the largest CPU cost of a 100,000-user backup.
+ * zlib's fast strategy (levels 1-3) compresses segments of directory objects much faster than the default level 6 for
+ * a few more bytes: compression is among the largest CPU costs of a large backup.
  */
 const COMPRESSION_LEVEL = 2;
 

@@ -9,8 +9,8 @@ const SMALL = 4096;
 
 /**
  * A copy of `items` sorted by id in UTF-16 code-unit order (as `<` compares strings). Sorting the 100,000 members of
- * an all-users group or the entries of a 100,000-user manifest in one go held the event loop for 200-300 ms (random
- * GUIDs are slow to compare); bucketed by their first two code units, each bucket is small, the buckets together take
+ * an all-users group or the entries of a 100,000-user manifest in one go would hold the event loop (random GUIDs are
+ * slow to compare); bucketed by their first two code units, each bucket is small, the buckets together take
  * about half the comparisons, and the event loop turns between them.
  */
 export async function sortedById<T extends { id: string }>(items: readonly T[]): Promise<T[]> {

@@ -5,7 +5,7 @@ const ROUND_ANNOTATIONS = /@delta$|^@removed$|^@odata\.(context|nextLink|deltaLi
 
 /**
  * The object as stored: without response annotations, and without top-level properties whose value is null. A list
- * read returns a selected but unset property as null; a delta round omits it (graph-behaviour 5.9). Both mean
+ * read returns a selected but unset property as null; a delta round omits it (https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0). Both mean
  * "not set", so one form keeps the same version's content hash whichever way it was read.
  */
 export function storedForm(item: Record<string, unknown>): Record<string, unknown> {
@@ -25,8 +25,8 @@ export function storedForm(item: Record<string, unknown>): Record<string, unknow
 }
 
 /**
- * Object.keys(item), sorted. The items of one page share one key order; sorting 50 names per user was a fifth of the
- * cost of storing it, so the last order seen is kept. An index-like name ("0") enumerates first whatever the
+ * Object.keys(item), sorted. The items of one page share one key order, so the last order seen is
+ * kept instead of sorting the same names again for every item. An index-like name ("0") enumerates first whatever the
  * insertion order, so an object with one is not canonical as built.
  */
 function sortedKeys(item: Record<string, unknown>): { sorted: readonly string[]; indexLike: boolean } {

@@ -93,13 +93,24 @@ export interface LastBackup {
   skippedTypes?: string[];
 }
 
+/**
+ * A tenant has three ids, each for its own reader:
+ * - `tenantId`: ours. Chosen when the reseller adds the tenant; names its workflow (`tenant:{tenantId}`), schedule,
+ *   backups and API paths (`/tenants/{tenantId}`). Never changes.
+ * - `directory`: what the reseller typed to name the customer's Entra directory, the Microsoft tenant GUID or one of
+ *   its verified domains. Graph and the identity platform accept either in a URL, so it is what activities sign in
+ *   to and read from (`login.microsoftonline.com/{directory}`).
+ * - `microsoftTenantId`: the Microsoft tenant GUID, learned from the verified consent token; a consent callback
+ *   that reports another tenant is refused. Shown to operators, who know their customers by it.
+ */
 export interface TenantRecord {
+  /** Ours (see above). */
   tenantId: string;
   resellerId: string;
   organizationId: string;
-  /** What the reseller typed: the Microsoft tenant id (GUID) or a verified domain. */
+  /** What the reseller typed: the Microsoft tenant id (GUID) or a verified domain (see above). */
   directory: string;
-  /** The Microsoft tenant GUID, known once consent has been verified. */
+  /** The Microsoft tenant GUID, known once consent has been verified (see above). */
   microsoftTenantId?: string;
   displayName?: string;
   storage: StorageLocation;

@@ -1,16 +1,31 @@
 import { listObjectTypes } from '../../catalog';
 import type { BackupConfig } from '../../temporal.config';
 
+export interface BackupSettings {
+  /** Object types captured at once. */
+  typeConcurrency: number;
+  /** The catalog types this backup captures. */
+  types: string[];
+}
+
 /**
  * Process-side settings a backup workflow needs, read once per run and recorded in its history: how many types at
  * once, and which types this backup captures. The types come from the worker's catalog here, in an activity, and
  * never from workflow code: a worker deployed with a changed catalog then replays a running backup with the list
  * its history recorded, not a new one (which would be a different set of commands: non-determinism).
  */
-export function createPlanActivities(backup: BackupConfig) {
+export function createBackupSettingsActivities(backup: BackupConfig) {
+  const decideBackupSettings = async (): Promise<BackupSettings> => ({
+    typeConcurrency: backup.typeConcurrency,
+    types: listObjectTypes().map((t) => t.key),
+  });
   return {
-    async planBackup(): Promise<{ typeConcurrency: number; types: string[] }> {
-      return { typeConcurrency: backup.typeConcurrency, types: listObjectTypes().map((t) => t.key) };
-    },
+    decideBackupSettings,
+    /**
+     * The same activity under the name workflows have recorded in their histories so far ('plan' read as the
+     * tenant's Backup/Archiver plan). Kept while workflow code still calls it: renaming an activity a workflow calls
+     * changes its history, so the switch belongs with a versioning patch in the workflow.
+     */
+    planBackup: decideBackupSettings,
   };
 }

@@ -13,7 +13,7 @@ export interface GraphStatsSnapshot {
   resourceUnits: number;
   /** 429 answers, inner `$batch` ones included. */
   throttled: number;
-  /** Time requests spent held by a Retry-After (graph-behaviour 7.10). */
+  /** Time requests spent held by a Retry-After (https://learn.microsoft.com/en-us/graph/throttling). */
   throttleWaitMs: number;
   /**
    * Time requests spent queued by the pacer to stay within the tenant's resource-unit budget. After a 429 the pacer

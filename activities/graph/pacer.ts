@@ -1,12 +1,13 @@
 import { LruCache, perTenantCacheLimits } from '../lru-cache';
+import { RESOURCE_UNITS_PER_WINDOW, RESOURCE_UNIT_WINDOW_MS } from '../../microsoft/graph-throttle-limits';
 
 /**
  * Pacing to the app+tenant resource-unit budget of "Identity and access service limits"
- * (https://learn.microsoft.com/en-us/graph/throttling-limits, graph-behaviour 7.2: S 3,500 / M 5,000 / L 8,000 RU
+ * (https://learn.microsoft.com/en-us/graph/throttling-limits: S 3,500 / M 5,000 / L 8,000 RU
  * per 10 s by tenant size). We do not know the size class, and other worker processes may share the budget, so the
  * budget is an estimate adapted AIMD-style:
  * - multiplicative decrease on a 429 (at most once per half window: one exhausted window throttles many requests);
- * - `x-ms-throttle-limit-percentage` p (sent only above 0.8 of the limit, 7.7) together with the RU this process saw
+ * - `x-ms-throttle-limit-percentage` p (sent only above 0.8 of the limit, https://learn.microsoft.com/en-us/graph/throttling-limits) together with the RU this process saw
  *   Graph charge in the last window U gives the limit directly, L ≈ U / p; the budget is lowered to it at once, which
  *   takes a small tenant from the default L to S within its first window instead of after a run of 429s;
  * - additive increase for every window in which requests queued here and Graph sent no p and no 429 (we are below
@@ -43,10 +44,10 @@ export interface PacerOptions {
 }
 
 export const DEFAULT_PACER_OPTIONS: PacerOptions = {
-  windowMs: 10_000,
-  initialBudget: 8_000,
+  windowMs: RESOURCE_UNIT_WINDOW_MS,
+  initialBudget: RESOURCE_UNITS_PER_WINDOW.L,
   minBudget: 500,
-  maxBudget: 8_000,
+  maxBudget: RESOURCE_UNITS_PER_WINDOW.L,
   targetUtilisation: 0.95,
   burstFraction: 0.05,
   decreaseFactor: 0.7,
@@ -176,8 +177,8 @@ export class Pacer {
 
   /**
    * Most RU one `$batch` should carry now. Graph runs a batch's requests back to back and throttles each on its own
-   * (graph-behaviour 6.6): a batch larger than what the limit has left gets 429s for its tail, all of them inside the
-   * Retry-After of the first. With p known, (1 − p) of the limit is left; without it, at least 0.2 (7.7).
+   * (https://learn.microsoft.com/en-us/graph/json-batching): a batch larger than what the limit has left gets 429s for its tail, all of them inside the
+   * Retry-After of the first. With p known, (1 − p) of the limit is left; without it, at least 0.2 (https://learn.microsoft.com/en-us/graph/throttling-limits).
    */
   batchAllowance(): number {
     const limit = Math.min(this.budget, this.limitEstimate ?? Infinity);

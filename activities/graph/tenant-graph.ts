@@ -24,7 +24,7 @@ import type { TokenProvider } from './token-provider';
 /** One page of a collection, delta round or relationship. */
 export interface GraphPage<T> {
   value: T[];
-  /** Absolute URL of the next page, used as is (graph-behaviour 3.7, 5.2–5.3); save it to resume. */
+  /** Absolute URL of the next page, used as is (https://learn.microsoft.com/en-us/graph/paging, https://learn.microsoft.com/en-us/graph/api/user-delta?view=graph-rest-1.0); save it to resume. */
   nextLink?: string;
   /** On the last page of a delta round: where the next round starts. */
   deltaLink?: string;
@@ -40,7 +40,7 @@ export interface BatchGetResult<T> {
   error?: { code?: string; message?: string };
 }
 
-/** Graph documents 20 requests per JSON batch (graph-behaviour 6.3; BatchRequestContent.requestLimit, 6.8). */
+/** Graph documents 20 requests per JSON batch (https://learn.microsoft.com/en-us/graph/json-batching; BatchRequestContent.requestLimit, https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/content/BatchRequestContent.ts). */
 export const BATCH_LIMIT = 20;
 
 interface BatchResponseItem {
@@ -138,7 +138,7 @@ export class TenantGraph {
 
   /**
    * GETs many URLs (e.g. the members of many groups) through `$batch`, 20 per request. Graph throttles each inner
-   * request on its own and SDKs do not retry them (graph-behaviour 6.6), so inner 429s close the shared gate and are
+   * request on its own and SDKs do not retry them (https://learn.microsoft.com/en-us/graph/json-batching), so inner 429s close the shared gate and are
    * sent again in a later batch; inner 5xx are retried a few times; anything else is reported per url.
    */
   async batchGet<T = Record<string, unknown>>(urls: readonly string[]): Promise<BatchGetResult<T>[]> {
@@ -230,7 +230,7 @@ export class TenantGraph {
     return { throttledMs, scope, retry };
   }
 
-  /** Inner batch URLs are relative to the version root (graph-behaviour 6.2). */
+  /** Inner batch URLs are relative to the version root (https://learn.microsoft.com/en-us/graph/json-batching). */
   private relativeUrl(url: string): string {
     const root = this.graph.graphRoot;
     if (url.startsWith(`${root}/`)) return url.slice(root.length);
@@ -279,7 +279,7 @@ async function graphErrorOf(response: Response): Promise<GraphError> {
 
 function isDeltaUrl(url: string): boolean {
   const { path, query } = splitGraphUrl(url);
-  // Graph writes both /users/delta and /users/delta() (5.1); next links of a round keep the function path.
+  // Graph writes both /users/delta and /users/delta() (https://learn.microsoft.com/en-us/graph/delta-query-overview); next links of a round keep the function path.
   return /(^|\/)(microsoft\.graph\.)?delta(\(\))?$/.test(path) || query.has('$deltatoken');
 }
 

@@ -6,7 +6,7 @@ import { classifyTokenError } from './auth-failure';
 
 export interface AppToken {
   accessToken: string;
-  /** Claims we read (not verify: Graph tokens are opaque to clients, graph-behaviour 1.19). */
+  /** Claims we read (not verify: Graph tokens are opaque to clients, https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens). */
   tenantId?: string;
   roles: string[];
   expiresOn?: Date;
@@ -31,8 +31,8 @@ export class TokenProvider {
   private readonly clients = new LruCache<string, ConfidentialClientApplication>(perTenantCacheLimits.tokenClients);
   /**
    * The last token per (app, directory), served until it is within TOKEN_REUSE_MARGIN_MS of expiring. msal's own
-   * cache lookup (filtering every cached credential, ~60 us) ran once per Graph request: 0.7 s of a 100,000-user
-   * backup's event loop. A fresh token (after a 401) replaces the entry.
+   * cache lookup filters every cached credential, too much work to repeat for each Graph request of a large backup.
+   * A fresh token (after a 401) replaces the entry.
    */
   private readonly latest = new LruCache<string, AppToken>(perTenantCacheLimits.tokenClients);
 
@@ -56,7 +56,7 @@ export class TokenProvider {
           clientId: creds.clientId,
           clientSecret: creds.clientSecret,
           authority: `https://${this.entra.authorityHost}/${directory}`,
-          // Skips instance discovery, which would go to login.microsoftonline.com (graph-behaviour 1.25).
+          // Skips instance discovery, which would go to login.microsoftonline.com (https://github.com/AzureAD/microsoft-authentication-library-for-js/blob/980f0b0/lib/msal-common/src/authority/Authority.ts).
           knownAuthorities: [this.entra.authorityHost],
         },
       });

@@ -166,9 +166,17 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** Resident memory of a process, in MB: VmHWM is the peak, VmRSS the current. */
-function rssMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? 0);
-  return kb / 1024;
+/**
+ * Resident memory of a process, in MB: VmHWM is the peak, VmRSS the current. A /proc without the field fails the
+ * benchmark: a 0 would pass any "at most" target.
+ */
+export function rssMb(
+  pid: number,
+  field: 'VmHWM' | 'VmRSS',
+  status = fs.readFileSync(`/proc/${pid}/status`, 'utf8'),
+): number {
+  const kb = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1];
+  if (kb === undefined)
+    throw new Error(`/proc/${pid}/status has no ${field} line: the worker's memory cannot be measured`);
+  return Number(kb) / 1024;
 }

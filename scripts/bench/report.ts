@@ -1,9 +1,7 @@
 import { listObjectTypes } from '../../catalog';
+import { RESOURCE_UNITS_PER_WINDOW, RESOURCE_UNIT_WINDOW_MS } from '../../microsoft/graph-throttle-limits';
 import type { TenantSummary } from '../../simulator';
 import type { Measurements } from './measure';
-
-/** Microsoft's app+tenant resource-unit budget per 10 s by tenant size (graph-behaviour 7.2). */
-const BUDGET_PER_10S = { S: 3500, M: 5000, L: 8000 } as const;
 
 export interface ReportContext {
   users: number;
@@ -17,7 +15,7 @@ export interface ReportContext {
 /** The figures the README's targets are about, from what was measured. */
 export function benchFigures(m: Measurements, ctx: ReportContext) {
   const { full, incremental, afterFull, afterDays } = m;
-  const budgetPerSecond = BUDGET_PER_10S[ctx.tenant.size] / 10;
+  const budgetPerSecond = RESOURCE_UNITS_PER_WINDOW[ctx.tenant.size] / (RESOURCE_UNIT_WINDOW_MS / 1000);
   const throttleBoundSeconds = full.resourceUnits / budgetPerSecond;
   const objects = Object.values(ctx.tenant.counts).reduce((n, c) => n + c, 0);
   return {
@@ -29,8 +27,8 @@ export function benchFigures(m: Measurements, ctx: ReportContext) {
     throttleBoundSeconds: round(throttleBoundSeconds),
     ratioToBound: round(full.seconds / throttleBoundSeconds),
     incrementalRuShare: round(incremental.resourceUnits / full.resourceUnits, 4),
-    storageMultipleAfter30: round(afterDays.bytes / afterFull.bytes),
-    storageWrites: afterFull.objects,
+    storageMultipleAfterDays: round(afterDays.bytes / afterFull.bytes),
+    storageFilesAfterFull: afterFull.objects,
     workerPeakRssMb: round(m.workerPeakRssMb),
     historyEvents: full.historyEvents,
     throttleWaitSeconds: round(full.progress.throttleWaitMs / 1000),
@@ -48,7 +46,7 @@ export function printReport(m: Measurements, ctx: ReportContext): void {
   const figures = benchFigures(m, ctx);
   console.log(`
 entra-backup benchmark — ${users.toLocaleString()} users (${figures.objects.toLocaleString()} directory objects, size ${tenant.size})
-latency model: ${latency.baseMs} ms + up to ${latency.jitterMs} ms per request; budget ${BUDGET_PER_10S[tenant.size]} RU / 10 s;
+latency model: ${latency.baseMs} ms + up to ${latency.jitterMs} ms per request; budget ${RESOURCE_UNITS_PER_WINDOW[tenant.size]} RU / ${RESOURCE_UNIT_WINDOW_MS / 1000} s;
 object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn * 100).toFixed(1)} % churn; full read every ${ctx.fullReadEvery} backups
 
 | figure                               | value |
@@ -58,8 +56,8 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
 | throttle-bound minimum (RU ÷ budget) | ${figures.throttleBoundSeconds} s |
 | ratio to the bound                   | ${figures.ratioToBound} (target ≤ 1.3) |
 | incremental RU share (1 % churn)     | ${(figures.incrementalRuShare * 100).toFixed(2)} % (target ≤ 2 %) |
-| storage after ${days} snapshots          | ${figures.storageMultipleAfter30} × one full (target ≤ 1.5) |
-| storage writes of the full backup    | ${figures.storageWrites} objects |
+| storage after ${days} snapshots          | ${figures.storageMultipleAfterDays} × one full (target ≤ 1.5) |
+| storage files after the full backup  | ${figures.storageFilesAfterFull} |
 | worker peak RSS                      | ${figures.workerPeakRssMb} MB (target ≤ 500) |
 | history events of the full backup    | ${figures.historyEvents} |
 | time: throttle wait / Graph / storage | ${figures.throttleWaitSeconds} s / ${figures.graphSeconds} s / ${figures.storageSeconds} s (summed over types) |
@@ -79,7 +77,7 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
     `slowest types of the full backup (from-to after its start; throttle wait, Graph and storage overlap):\n${slowest}`,
   );
   console.log(
-    `resource units per 2 s of the full backup (budget ${BUDGET_PER_10S[tenant.size] / 5}): ${full.ruTimeline.join(' ')}`,
+    `resource units per 2 s of the full backup (budget ${(RESOURCE_UNITS_PER_WINDOW[tenant.size] * 2000) / RESOURCE_UNIT_WINDOW_MS}): ${full.ruTimeline.join(' ')}`,
   );
   console.log(`429 answers during the full backup: ${full.progress.throttled}\n`);
   console.log(JSON.stringify(figures));

@@ -8,12 +8,12 @@ import { DeltaEmission, DeltaRound } from './delta-rounds';
 import { EntityKind, StoredObject } from '../store/types';
 
 /**
- * Delta query (graph-behaviour §5): https://learn.microsoft.com/en-us/graph/delta-query-overview
+ * Delta query: https://learn.microsoft.com/en-us/graph/delta-query-overview
  * A round is frozen when its first page is asked for: the ids changed in (fromSeq, toSeq] are listed once and paged
  * with $skiptoken; the last page carries a deltaLink for toSeq. Rounds live in the simulator instance
  * (`state.deltaRounds`), never in module state.
  *
- * `$select` scopes change tracking (5.5): "If a $select query parameter is used, the parameter indicates that the
+ * `$select` scopes change tracking (https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0): "If a $select query parameter is used, the parameter indicates that the
  * client prefers to only track changes on the properties or relationships specified in the $select statement. If a
  * change occurs to a property that isn't selected, the resource for which that property changed doesn't appear in the
  * delta response after a subsequent request." Without `$select` every property is tracked ("If $select isn't
@@ -21,7 +21,7 @@ import { EntityKind, StoredObject } from '../store/types';
  * and the default property set is returned (users: the 11 default properties; groups: all properties and
  * members@delta, https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0).
  * `Prefer: return=minimal` (sent on each request of the round): changed objects carry only the properties that
- * changed since the previous round, removed ones as null (5.9).
+ * changed since the previous round, removed ones as null (https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0).
  * Not modelled: `$select=manager` on users, `$filter=id eq`.
  */
 const DELTA_TOKEN_LIFETIME_MS = 7 * 86400_000;
@@ -45,7 +45,7 @@ interface DeltaToken {
 export function delta(ctx: GraphContext, set: EntitySet): GraphResponse {
   requireAny(ctx, set.read);
   const q = ctx.req.query;
-  // 5.4: $orderby is not supported on delta; $expand and $top not on users/groups/other directory objects
+  // https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0: $orderby is not supported on delta; $expand and $top not on users/groups/other directory objects
   // (applications and servicePrincipals accept them; they are ignored here).
   // https://learn.microsoft.com/en-us/graph/delta-query-overview#query-parameters
   if (q.has('$orderby')) {
@@ -75,7 +75,7 @@ export function delta(ctx: GraphContext, set: EntitySet): GraphResponse {
   } else {
     const select = parseSelect(q);
     if (deltaTokenRaw === 'latest') {
-      // 5.10: deltaLink and no resource data.
+      // https://learn.microsoft.com/en-us/graph/delta-query-overview: deltaLink and no resource data.
       const token: DeltaToken = { s: set.path, d: tenant.id, q: tenant.seq, t: now, sel: select };
       return json(200, {
         '@odata.context': contextUrl(ctx, set.contextName, select),
@@ -88,7 +88,7 @@ export function delta(ctx: GraphContext, set: EntitySet): GraphResponse {
     if (deltaTokenRaw !== null) {
       const t = decodeToken<DeltaToken>(deltaTokenRaw);
       if (!t || t.s !== set.path) throw badRequest('The delta token is malformed.', 'Request_BadRequest');
-      // 5.13/5.14: seven days for directory objects; 410 with a Location to restart from scratch. A token issued in
+      // https://learn.microsoft.com/en-us/graph/delta-query-overview: seven days for directory objects; 410 with a Location to restart from scratch. A token issued in
       // another tenant (or by another simulator) names no sync state here: also 410 (choice; unverified).
       if (
         (t.d !== undefined && t.d !== tenant.id) ||
@@ -106,7 +106,7 @@ export function delta(ctx: GraphContext, set: EntitySet): GraphResponse {
   const page = round.emissions.slice(offset, offset + PAGE_SIZE);
   const value = page.map((e) => renderEmission(ctx, set, round as DeltaRound, e));
   const body: Record<string, unknown> = {
-    // 3.9: the first page names the $select, later ones do not.
+    // https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list?view=graph-rest-1.0: the first page names the $select, later ones do not.
     '@odata.context': contextUrl(ctx, set.contextName, offset === 0 ? round.select : undefined),
   };
   if (offset + PAGE_SIZE < round.emissions.length) {
@@ -122,7 +122,7 @@ export function delta(ctx: GraphContext, set: EntitySet): GraphResponse {
 }
 
 function expired(base: string): GraphError {
-  // Exact code for directory objects is unverified (5.14); syncStateNotFound from the generic error list (4.12).
+  // Exact code for directory objects is unverified (https://learn.microsoft.com/en-us/graph/delta-query-overview); syncStateNotFound from the generic error list (https://learn.microsoft.com/en-us/graph/errors).
   return new GraphError(410, 'syncStateNotFound', 'The delta token is expired and data must be synchronized again.', {
     Location: `${base}?$deltatoken=`,
   });
@@ -141,7 +141,7 @@ function buildRound(ctx: GraphContext, set: EntitySet, fromSeq: number, select?:
   const tenant = ctx.tenant;
   const toSeq = tenant.seq;
   const emissions: DeltaEmission[] = [];
-  // 5.5/5.6: members@delta by default, or when $select names members.
+  // https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0, https://learn.microsoft.com/en-us/graph/delta-query-groups: members@delta by default, or when $select names members.
   const trackMembers = set.kind === 'group' && (!select || select.includes('members'));
   for (const obj of tenant.list(set.kind)) {
     if (obj.seq <= fromSeq) continue;
@@ -162,7 +162,7 @@ function buildRound(ctx: GraphContext, set: EntitySet, fromSeq: number, select?:
     // A group whose membership changed appears even when no selected property changed.
     if (!changed && members.length === 0) continue;
     if (members.length <= MEMBER_SLICE) emissions.push({ id: obj.id, members });
-    // 5.12: a large group comes back on several entries, each with a slice of members@delta.
+    // https://learn.microsoft.com/en-us/graph/delta-query-groups: a large group comes back on several entries, each with a slice of members@delta.
     else
       for (let i = 0; i < members.length; i += MEMBER_SLICE)
         emissions.push({ id: obj.id, members: members.slice(i, i + MEMBER_SLICE) });
@@ -197,7 +197,7 @@ function renderEmission(
   let props = round.select?.filter((p) => !RELATIONSHIPS.has(p));
   const minimal = /return=minimal/i.test(ctx.req.headers['prefer'] ?? '');
   if (minimal && round.fromSeq > 0 && (live.baseSeq ?? 0) <= round.fromSeq) {
-    // 5.9: "with Prefer: return=minimal only changed properties" — a removed value is sent as null.
+    // https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0: "with Prefer: return=minimal only changed properties" — a removed value is sent as null.
     const changed = Object.entries(live.propSeq ?? {})
       .filter(([p, seq]) => seq > round.fromSeq && !RELATIONSHIPS.has(p))
       .map(([p]) => p);
@@ -208,7 +208,7 @@ function renderEmission(
   }
   const out = render(live, set, props);
   out.id = live.id;
-  // 5.9: selected (or default) properties with their current values; properties never set are omitted.
+  // https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0: selected (or default) properties with their current values; properties never set are omitted.
   for (const [k, v] of Object.entries(out)) if (v === null && live.data[k] === undefined && k !== 'id') delete out[k];
   return withMembers(ctx, out, e);
 }

@@ -114,7 +114,7 @@ function relation(ctx: GraphContext, set: EntitySet, id: string, rest: string[])
   throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${rel}'.`);
 }
 
-/** /{set}/$count needs ConsistencyLevel: eventual (graph-behaviour 3.11). */
+/** /{set}/$count needs ConsistencyLevel: eventual (https://learn.microsoft.com/en-us/graph/aad-advanced-queries). */
 function count(ctx: GraphContext, set: EntitySet): GraphResponse {
   requireAny(ctx, set.read);
   if (ctx.req.headers['consistencylevel'] !== 'eventual') throw badRequest('$count is not currently supported.');

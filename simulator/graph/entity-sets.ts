@@ -17,7 +17,7 @@ export interface EntitySet {
   /** Properties returned without $select (undefined = every stored property). */
   defaultSelect?: string[];
   delta: boolean;
-  /** Graph does not page directoryRoles (graph-behaviour 3.17). */
+  /** Graph does not page directoryRoles (https://learn.microsoft.com/en-us/graph/paging). */
   paged: boolean;
   readOnly: string[];
   required?: string[];
@@ -26,7 +26,7 @@ export interface EntitySet {
 const DIR_READ = ['Directory.Read.All', 'Directory.ReadWrite.All'];
 const DIR_WRITE = ['Directory.ReadWrite.All'];
 
-/** graph-behaviour 3.16: https://learn.microsoft.com/en-us/graph/api/user-list?view=graph-rest-1.0 */
+/** https://learn.microsoft.com/en-us/graph/api/user-list?view=graph-rest-1.0 */
 export const USER_DEFAULT_SELECT = [
   'businessPhones',
   'displayName',

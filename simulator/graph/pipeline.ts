@@ -19,7 +19,7 @@ interface Principal {
 /** Numbers each HTTP request, so throttling can tell a later request from one inside the same $batch. */
 let httpRequests = 0;
 
-/** Throttling + routing of one request (also used for each request inside a $batch, graph-behaviour 6.6). */
+/** Throttling + routing of one request (also used for each request inside a $batch, https://learn.microsoft.com/en-us/graph/json-batching). */
 function admitAndDispatch(
   state: SimState,
   principal: Principal,
@@ -43,7 +43,7 @@ function admitAndDispatch(
   });
   let res: GraphResponse;
   if (!decision.allowed) {
-    // graph-behaviour 4.11, 7.8, 7.10: https://learn.microsoft.com/en-us/graph/throttling-limits
+    // https://learn.microsoft.com/en-us/graph/errors: https://learn.microsoft.com/en-us/graph/throttling-limits
     const size = principal.tenant.size === 'L' ? 'large' : principal.tenant.size === 'M' ? 'medium' : 'small';
     const identifier =
       decision.quota === 'Tenant'
@@ -96,7 +96,7 @@ function admitAndDispatch(
   return res;
 }
 
-/** JSON batching (graph-behaviour §6): https://learn.microsoft.com/en-us/graph/json-batching */
+/** JSON batching: https://learn.microsoft.com/en-us/graph/json-batching */
 function batch(
   state: SimState,
   principal: Principal,

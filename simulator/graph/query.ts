@@ -1,6 +1,6 @@
 import { GraphContext, badRequest } from './types';
 
-/** Query options Graph recognises; directory endpoints reject them without the `$` (graph-behaviour 4.9). */
+/** Query options Graph recognises; directory endpoints reject them without the `$` (https://github.com/microsoftgraph/microsoft-graph-docs/issues/3879). */
 const KNOWN_OPTIONS = [
   'select',
   'top',
@@ -18,7 +18,7 @@ export function checkQueryOptions(q: URLSearchParams): void {
   for (const key of q.keys()) {
     if (KNOWN_OPTIONS.includes(key.toLowerCase())) throw badRequest(`Unrecognized query argument specified: '${key}'.`);
   }
-  // graph-behaviour 3.8: https://learn.microsoft.com/en-us/graph/api/user-list?view=graph-rest-1.0
+  // https://learn.microsoft.com/en-us/graph/api/user-list?view=graph-rest-1.0
   if (q.has('$skip')) throw badRequest("'$skip' is not supported by the service.");
 }
 
@@ -32,7 +32,7 @@ export function parseSelect(q: URLSearchParams): string[] | undefined {
   return props.length ? props : undefined;
 }
 
-/** $top must be 1..max (graph-behaviour 3.6). */
+/** $top must be 1..max (https://learn.microsoft.com/en-us/graph/api/group-list-members?view=graph-rest-1.0). */
 export function parseTop(q: URLSearchParams, defaultTop: number, maxTop: number): number {
   const raw = q.get('$top');
   if (raw === null) return defaultTop;
@@ -60,7 +60,7 @@ export function decodeToken<T>(token: string): T | undefined {
   }
 }
 
-/** nextLink keeps every other query parameter of the request (graph-behaviour 3.7). */
+/** nextLink keeps every other query parameter of the request (https://learn.microsoft.com/en-us/graph/paging). */
 export function nextLink(ctx: GraphContext, skiptoken: string): string {
   const params = new URLSearchParams();
   for (const [k, v] of ctx.req.query) if (k !== '$skiptoken') params.append(k, v);

@@ -29,7 +29,7 @@ export interface GraphContext {
   root: string;
 }
 
-/** Thrown by handlers; turned into Graph's error body (graph-behaviour 4.1). */
+/** Thrown by handlers; turned into Graph's error body (https://learn.microsoft.com/en-us/graph/errors). */
 export class GraphError extends Error {
   constructor(
     readonly status: number,
@@ -42,7 +42,7 @@ export class GraphError extends Error {
 }
 
 export function graphDate(d = new Date()): string {
-  // innerError.date carries no zone suffix (graph-behaviour 4.1).
+  // innerError.date carries no zone suffix (https://learn.microsoft.com/en-us/graph/errors).
   return d.toISOString().replace(/\.\d{3}Z$/, '');
 }
 

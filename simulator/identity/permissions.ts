@@ -50,7 +50,7 @@ export function permissionId(name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** Least-privileged read permissions for a backup (graph-behaviour / microsoft-graph.md permission table). */
+/** Least-privileged read permissions for a backup (https://learn.microsoft.com/en-us/graph/permissions-reference). */
 export const BACKUP_APP_ROLES: GraphPermission[] = [
   'User.Read.All',
   'Group.Read.All',

@@ -1,3 +1,4 @@
+import { RESOURCE_UNITS_PER_WINDOW, RESOURCE_UNIT_WINDOW_MS } from '../../microsoft/graph-throttle-limits';
 import { TenantSize } from '../store/types';
 
 export interface ThrottleConfig {
@@ -25,11 +26,11 @@ export interface ThrottleConfig {
   globalWindowMs: number;
 }
 
-/** https://learn.microsoft.com/en-us/graph/throttling-limits (graph-behaviour 7.2, 7.3, 7.11). */
+/** https://learn.microsoft.com/en-us/graph/throttling-limits. */
 export const DEFAULT_THROTTLE: ThrottleConfig = {
   enabled: true,
-  windowMs: 10_000,
-  limits: { S: 3500, M: 5000, L: 8000 },
+  windowMs: RESOURCE_UNIT_WINDOW_MS,
+  limits: { ...RESOURCE_UNITS_PER_WINDOW },
   writeWindowMs: 150_000,
   writeLimit: 3000,
   appResourceUnitLimit: 150_000,
@@ -107,7 +108,7 @@ export interface ThrottleDecision {
   allowed: boolean;
   retryAfterSeconds?: number;
   information?: 'ResourceUnitLimitExceeded' | 'WriteLimitExceeded' | 'RequestLimitExceeded';
-  /** `<Scope>/<Limit>/<ApplicationId>/<TenantId>`, Scope Tenant_Application | Tenant | Application (7.8). */
+  /** `<Scope>/<Limit>/<ApplicationId>/<TenantId>`, Scope Tenant_Application | Tenant | Application (https://learn.microsoft.com/en-us/graph/throttling-limits). */
   scope?: string;
   /** The quota that was hit, for the error message. */
   quota?: 'Tenant_Application' | 'Tenant' | 'Application' | 'Global';
@@ -222,7 +223,7 @@ export class ThrottleBudget {
       let hit: Hit | undefined;
       let quota: ThrottleDecision['quota'];
       if (app.requests.used + 1 > g.globalRequestLimit) {
-        // 7.11: the global per-app request limit; its scope string is not documented (Application/ReadWrite chosen).
+        // https://learn.microsoft.com/en-us/graph/throttling-limits: the global per-app request limit; its scope string is not documented (Application/ReadWrite chosen).
         hit = {
           until: app.requests.start + g.globalWindowMs,
           information: 'RequestLimitExceeded',

@@ -1,6 +1,6 @@
 /**
  * Resource-unit cost of one Graph request, per "Identity and access service limits":
- * https://learn.microsoft.com/en-us/graph/throttling-limits (graph-behaviour 7.4, 7.5).
+ * https://learn.microsoft.com/en-us/graph/throttling-limits.
  */
 export function requestCost(
   method: string,

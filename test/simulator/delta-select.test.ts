@@ -25,7 +25,7 @@ async function round(client: Client, url: string): Promise<{ items: Item[]; delt
 
 const byId = (items: Item[]) => new Map(items.map((i) => [i.id, i]));
 
-describe('simulator: delta scoped by $select (graph-behaviour 5.5, 5.9)', function () {
+describe('simulator: delta scoped by $select', function () {
   let sim: Simulator;
   let backup: TestApp;
   let tenantId: string;
@@ -174,7 +174,7 @@ describe('simulator: delta state per simulator instance', function () {
   });
 });
 
-describe('simulator: recycle bin purged after 30 days of simulated time (graph-behaviour 8.4)', function () {
+describe('simulator: recycle bin purged after 30 days of simulated time', function () {
   let sim: Simulator;
   let backup: TestApp;
   let tenantId: string;

@@ -10,7 +10,7 @@ interface Page {
   value: Item[];
 }
 
-describe('simulator: $expand (graph-behaviour 3.15, 7.5) and scopedRoleMembers', function () {
+describe('simulator: $expand and scopedRoleMembers', function () {
   let sim: Simulator;
   let backup: TestApp;
   let tenantId: string;

@@ -134,7 +134,7 @@ describe('simulator: throttling', function () {
   });
 });
 
-describe('simulator: application, tenant and global quotas (graph-behaviour 7.3, 7.11)', function () {
+describe('simulator: application, tenant and global quotas', function () {
   let sim: Simulator;
   let restore: TestApp;
   let other: TestApp;

@@ -27,7 +27,7 @@ function graphError(status: number, code?: string, headers: Record<string, strin
   return e;
 }
 
-describe('graph read layer: resource-unit estimates (graph-behaviour 7.4, 7.5)', () => {
+describe('graph read layer: resource-unit estimates', () => {
   it('uses the base cost table', () => {
     assert.equal(estimateResourceUnits('GET', `${ROOT}/users`), 2);
     assert.equal(estimateResourceUnits('GET', `${ROOT}/applications`), 2);
@@ -78,7 +78,7 @@ describe('graph read layer: resource-unit estimates (graph-behaviour 7.4, 7.5)',
   });
 });
 
-describe('graph read layer: Retry-After (graph-behaviour 7.10)', () => {
+describe('graph read layer: Retry-After', () => {
   it('parses fractional seconds and HTTP dates', () => {
     assert.equal(parseRetryAfter('10'), 10_000);
     assert.equal(parseRetryAfter('2.128'), 2128);
@@ -107,7 +107,7 @@ describe('graph read layer: Retry-After (graph-behaviour 7.10)', () => {
   });
 });
 
-describe('graph read layer: Retry-After scopes (graph-behaviour 7.8)', () => {
+describe('graph read layer: Retry-After scopes', () => {
   it('holds every tenant of the app after an Application-scope 429, one tenant after a Tenant_Application one', () => {
     const gates = new RetryAfterGates();
     const t1 = gates.get('App-1', 'tenant-1');
