@@ -38,7 +38,8 @@ export function createTenantAccessActivities(entra: EntraConfig, tokens: TokenPr
   async function check(directory: string): Promise<{ microsoftTenantId?: string; missingRoles: string[] }> {
     const token = await tokens.acquire('backup', directory, true);
     const missing = requiredRoles('backup').filter((r) => !token.roles.includes(r));
-    // An app-only token without roles is what revoked admin consent looks like (https://learn.microsoft.com/en-us/graph/api/serviceprincipal-delete-approleassignments?view=graph-rest-1.0).
+    // An app-only token without roles is what revoked admin consent looks like
+    // (https://learn.microsoft.com/en-us/graph/api/serviceprincipal-delete-approleassignments?view=graph-rest-1.0).
     if (token.roles.length === 0)
       throw authFailure('PermissionMissing', 'the Backup app holds no permission in this tenant');
     const graph = createGraphClient(entra, async () => token.accessToken);

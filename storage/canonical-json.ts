@@ -34,7 +34,9 @@ export function contentId(value: unknown): string {
 
 class UnserializableValue extends Error {}
 
-/** Objects their builder checked while building them (see markCanonicalAsIs): canonicalJson need not walk them again. */
+/**
+ * Objects their builder checked while building them (see markCanonicalAsIs): canonicalJson need not walk them again.
+ */
 const knownAsIs = new WeakSet<object>();
 
 /**

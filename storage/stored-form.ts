@@ -5,7 +5,8 @@ const ROUND_ANNOTATIONS = /@delta$|^@removed$|^@odata\.(context|nextLink|deltaLi
 
 /**
  * The object as stored: without response annotations, and without top-level properties whose value is null. A list
- * read returns a selected but unset property as null; a delta round omits it (https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0). Both mean
+ * read returns a selected but unset property as null; a delta round omits it
+ * (https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0). Both mean
  * "not set", so one form keeps the same version's content hash whichever way it was read.
  */
 export function storedForm(item: Record<string, unknown>): Record<string, unknown> {

@@ -121,7 +121,9 @@ function lastNonSpace(body: Uint8Array, j: number): number {
   return j;
 }
 
-/** Index of the quote that opens the string whose closing quote is at `end` (a quote after an even run of backslashes). */
+/**
+ * Index of the quote that opens the string whose closing quote is at `end` (a quote after an even run of backslashes).
+ */
 function startOfString(body: Uint8Array, end: number): number {
   for (let j = end - 1; j >= 0; j--) {
     if (body[j] !== QUOTE) continue;

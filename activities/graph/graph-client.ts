@@ -4,7 +4,8 @@ import { authFailure } from './auth-failure';
 
 /**
  * The unmodified Graph client pointed at the configured Graph root. `customHosts` lets it attach our token to a
- * host other than graph.microsoft.com (the simulator), which it otherwise refuses to do (https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/GraphRequestUtil.ts).
+ * host other than graph.microsoft.com (the simulator), which it otherwise refuses to do
+ * (https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/GraphRequestUtil.ts).
  */
 export function createGraphClient(entra: EntraConfig, getAccessToken: () => Promise<string>): Client {
   const root = new URL(entra.graphBaseUrl);

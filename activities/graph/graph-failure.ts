@@ -5,7 +5,8 @@ import { GraphThrottledError, parseRetryAfter } from './retry-after';
 
 /**
  * A delta link Graph no longer accepts: `410 Gone` with a `Location` holding the request that starts over
- * ("same as the initial query"), or a 40X with `syncStateNotFound`/`resyncRequired` (https://learn.microsoft.com/en-us/graph/errors, https://learn.microsoft.com/en-us/graph/delta-query-overview;
+ * ("same as the initial query"), or a 40X with `syncStateNotFound`/`resyncRequired`
+ * (https://learn.microsoft.com/en-us/graph/errors, https://learn.microsoft.com/en-us/graph/delta-query-overview;
  * https://learn.microsoft.com/en-us/graph/delta-query-overview). The capture activity catches it and reads the type
  * in full; the delta link and any saved next link of that round are useless.
  */
@@ -55,7 +56,8 @@ export function describeGraphError(err: GraphError): { status: number; code?: st
  * What a capture activity throws for an error of the read layer, so Temporal does the right thing:
  * - GraphThrottledError (or a 429 that got through) → retryable `GraphThrottled` with `nextRetryDelay` = Graph's
  *   Retry-After, overriding the retry policy's backoff for that attempt (issue 6 item 4);
- * - 403 Authorization_RequestDenied → non-retryable PermissionMissing (an admin must consent; https://learn.microsoft.com/en-us/entra/identity-platform/scenario-daemon-acquire-token);
+ * - 403 Authorization_RequestDenied → non-retryable PermissionMissing (an admin must consent;
+ * https://learn.microsoft.com/en-us/entra/identity-platform/scenario-daemon-acquire-token);
  * - 410 / delta reset → non-retryable `DeltaTokenExpired` (the caller should have caught DeltaTokenExpiredError);
  * - 401 (already retried once with a fresh token), 5xx, resets, timeouts → a plain Error: retryable;
  * - other 4xx (400, 404, 501…) → non-retryable `GraphRequestFailed`: the same request fails the same way.

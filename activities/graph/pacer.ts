@@ -7,7 +7,8 @@ import { RESOURCE_UNITS_PER_WINDOW, RESOURCE_UNIT_WINDOW_MS } from '../../micros
  * per 10 s by tenant size). We do not know the size class, and other worker processes may share the budget, so the
  * budget is an estimate adapted AIMD-style:
  * - multiplicative decrease on a 429 (at most once per half window: one exhausted window throttles many requests);
- * - `x-ms-throttle-limit-percentage` p (sent only above 0.8 of the limit, https://learn.microsoft.com/en-us/graph/throttling-limits) together with the RU this process saw
+ * - `x-ms-throttle-limit-percentage` p (sent only above 0.8 of the limit,
+ * https://learn.microsoft.com/en-us/graph/throttling-limits) together with the RU this process saw
  *   Graph charge in the last window U gives the limit directly, L ≈ U / p; the budget is lowered to it at once, which
  *   takes a small tenant from the default L to S within its first window instead of after a run of 429s;
  * - additive increase for every window in which requests queued here and Graph sent no p and no 429 (we are below
@@ -177,8 +178,10 @@ export class Pacer {
 
   /**
    * Most RU one `$batch` should carry now. Graph runs a batch's requests back to back and throttles each on its own
-   * (https://learn.microsoft.com/en-us/graph/json-batching): a batch larger than what the limit has left gets 429s for its tail, all of them inside the
-   * Retry-After of the first. With p known, (1 − p) of the limit is left; without it, at least 0.2 (https://learn.microsoft.com/en-us/graph/throttling-limits).
+   * (https://learn.microsoft.com/en-us/graph/json-batching): a batch larger than what the limit has left gets 429s for
+   * its tail, all of them inside the
+   * Retry-After of the first. With p known, (1 − p) of the limit is left; without it, at least 0.2
+   * (https://learn.microsoft.com/en-us/graph/throttling-limits).
    */
   batchAllowance(): number {
     const limit = Math.min(this.budget, this.limitEstimate ?? Infinity);

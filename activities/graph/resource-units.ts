@@ -2,10 +2,14 @@
  * Resource-unit (RU) costs of directory requests, estimated before a request is sent so the pacer can charge it up
  * front. Microsoft's table: "Identity and access service limits" in
  * https://learn.microsoft.com/en-us/graph/throttling-limits. The estimate is corrected
- * afterwards with the `x-ms-resource-unit` response header (https://learn.microsoft.com/en-us/graph/throttling-limits), so a wrong guess costs one request's worth of pacing.
+ * afterwards with the `x-ms-resource-unit` response header (https://learn.microsoft.com/en-us/graph/throttling-limits),
+ * so a wrong guess costs one request's worth of pacing.
  */
 
-/** Base cost of a GET by path shape, ids replaced by `{id}`. Anything else costs 1 (https://learn.microsoft.com/en-us/graph/throttling-limits). */
+/**
+ * Base cost of a GET by path shape, ids replaced by `{id}`. Anything else costs 1
+ * (https://learn.microsoft.com/en-us/graph/throttling-limits).
+ */
 const GET_COSTS: ReadonlyArray<[RegExp, number]> = [
   [/^applications$/, 2],
   [/^applications\/\{id\}\/extensionProperties$/, 2],
@@ -16,7 +20,8 @@ const GET_COSTS: ReadonlyArray<[RegExp, number]> = [
   [/^oauth2PermissionGrants(\/\{id\}|\/delta)?$/, 2],
   [/^servicePrincipals\/\{id\}\/appRoleAssignments$/, 2],
   [/^subscribedSkus$/, 3],
-  // "GET users 2"; the me/… costs (memberOf, ownedObjects, …) "apply to users/{id|upn}/…" too (https://learn.microsoft.com/en-us/graph/throttling-limits), and the
+  // "GET users 2"; the me/… costs (memberOf, ownedObjects, …) "apply to users/{id|upn}/…" too
+  // (https://learn.microsoft.com/en-us/graph/throttling-limits), and the
   // simulator charges every users/… read 2, so the whole users tree is estimated at 2.
   [/^users(\/.*)?$/, 2],
 ];
@@ -38,7 +43,10 @@ function shape(path: string): string {
     .join('/');
 }
 
-/** Estimated RU of one request (https://learn.microsoft.com/en-us/graph/throttling-limits): writes 1; GET by table; `$select` −1, `$expand` +1, `$top` < 20 −1; ≥ 1. */
+/**
+ * Estimated RU of one request (https://learn.microsoft.com/en-us/graph/throttling-limits): writes 1; GET by table;
+ * `$select` −1, `$expand` +1, `$top` < 20 −1; ≥ 1.
+ */
 export function estimateResourceUnits(method: string, url: string): number {
   if (method.toUpperCase() !== 'GET') return 1;
   const { path, query } = splitGraphUrl(url);
@@ -56,7 +64,8 @@ interface BatchBody {
 }
 
 /**
- * A `$batch` is charged per inner request (https://learn.microsoft.com/en-us/graph/json-batching: "each request evaluated individually"), so its
+ * A `$batch` is charged per inner request (https://learn.microsoft.com/en-us/graph/json-batching: "each request
+ * evaluated individually"), so its
  * estimate is the sum of its requests' estimates. Unparseable bodies cost 1: Graph will refuse them anyway.
  */
 export function estimateBatchResourceUnits(body: unknown): number {
@@ -78,13 +87,19 @@ export function isBatchUrl(url: string): boolean {
   return /(^|\/)\$batch$/.test(splitGraphUrl(url).path);
 }
 
-/** `x-ms-resource-unit` (https://learn.microsoft.com/en-us/graph/throttling-limits): positive integer, or undefined when absent or malformed. */
+/**
+ * `x-ms-resource-unit` (https://learn.microsoft.com/en-us/graph/throttling-limits): positive integer, or undefined when
+ * absent or malformed.
+ */
 export function readResourceUnits(get: (name: string) => string | null | undefined): number | undefined {
   const v = Number(get('x-ms-resource-unit'));
   return Number.isFinite(v) && v > 0 ? v : undefined;
 }
 
-/** `x-ms-throttle-limit-percentage` (https://learn.microsoft.com/en-us/graph/throttling-limits): only sent above 0.8 of the limit, 0.8–1.8. */
+/**
+ * `x-ms-throttle-limit-percentage` (https://learn.microsoft.com/en-us/graph/throttling-limits): only sent above 0.8 of
+ * the limit, 0.8–1.8.
+ */
 export function readLimitPercentage(get: (name: string) => string | null | undefined): number | undefined {
   const raw = get('x-ms-throttle-limit-percentage');
   if (raw === null || raw === undefined || raw === '') return undefined;

@@ -40,9 +40,11 @@ export class GraphThrottledError extends GraphClientError {
 /**
  * The instant before which no request of one (app, tenant) may be sent from this process. Shared by every client
  * of that pair, so a 429 seen by one read holds back all the others, not only the request that got it: Microsoft
- * counts the budget per app+tenant (https://learn.microsoft.com/en-us/graph/throttling-limits), and a request sent during the Retry-After is throttled
+ * counts the budget per app+tenant (https://learn.microsoft.com/en-us/graph/throttling-limits), and a request sent
+ * during the Retry-After is throttled
  * again and can extend the penalty. A gate also honours its app's gate, closed by 429s whose
- * `x-ms-throttle-scope` is `Application/…` (https://learn.microsoft.com/en-us/graph/throttling-limits: the app's limits across all tenants).
+ * `x-ms-throttle-scope` is `Application/…` (https://learn.microsoft.com/en-us/graph/throttling-limits: the app's limits
+ * across all tenants).
  */
 export class RetryAfterGate {
   private until = 0;
@@ -65,7 +67,10 @@ export class RetryAfterGate {
   }
 }
 
-/** `x-ms-throttle-scope: <Scope>/<Limit>/<ApplicationId>/<TenantId>` (https://learn.microsoft.com/en-us/graph/throttling-limits). */
+/**
+ * `x-ms-throttle-scope: <Scope>/<Limit>/<ApplicationId>/<TenantId>`
+ * (https://learn.microsoft.com/en-us/graph/throttling-limits).
+ */
 export function throttleScope(scopeHeader: string | null | undefined): 'tenant' | 'application' {
   return /^application\//i.test(scopeHeader ?? '') ? 'application' : 'tenant';
 }
@@ -118,7 +123,9 @@ export const DEFAULT_RETRY_AFTER_OPTIONS: RetryAfterOptions = {
 
 /**
  * How long a response asks us to wait, or undefined when it is not a throttling answer. 429 always
- * (https://learn.microsoft.com/en-us/graph/errors); 503/504 only with a Retry-After, as graph-client's RetryHandler does (https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/middleware/RetryHandler.ts) — without one they are plain
+ * (https://learn.microsoft.com/en-us/graph/errors); 503/504 only with a Retry-After, as graph-client's RetryHandler
+ * does (https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/middleware/RetryHandler.ts) — without
+ * one they are plain
  * transient errors for TransientRetryHandler.
  */
 export function throttleDelayMs(response: Response, attempt: number, options: RetryAfterOptions): number | undefined {

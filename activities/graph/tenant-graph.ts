@@ -24,7 +24,10 @@ import type { TokenProvider } from './token-provider';
 /** One page of a collection, delta round or relationship. */
 export interface GraphPage<T> {
   value: T[];
-  /** Absolute URL of the next page, used as is (https://learn.microsoft.com/en-us/graph/paging, https://learn.microsoft.com/en-us/graph/api/user-delta?view=graph-rest-1.0); save it to resume. */
+  /**
+   * Absolute URL of the next page, used as is (https://learn.microsoft.com/en-us/graph/paging,
+   * https://learn.microsoft.com/en-us/graph/api/user-delta?view=graph-rest-1.0); save it to resume.
+   */
   nextLink?: string;
   /** On the last page of a delta round: where the next round starts. */
   deltaLink?: string;
@@ -40,7 +43,11 @@ export interface BatchGetResult<T> {
   error?: { code?: string; message?: string };
 }
 
-/** Graph documents 20 requests per JSON batch (https://learn.microsoft.com/en-us/graph/json-batching; BatchRequestContent.requestLimit, https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/content/BatchRequestContent.ts). */
+/**
+ * Graph documents 20 requests per JSON batch (https://learn.microsoft.com/en-us/graph/json-batching;
+ * BatchRequestContent.requestLimit,
+ * https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/content/BatchRequestContent.ts).
+ */
 export const BATCH_LIMIT = 20;
 
 interface BatchResponseItem {
@@ -138,7 +145,8 @@ export class TenantGraph {
 
   /**
    * GETs many URLs (e.g. the members of many groups) through `$batch`, 20 per request. Graph throttles each inner
-   * request on its own and SDKs do not retry them (https://learn.microsoft.com/en-us/graph/json-batching), so inner 429s close the shared gate and are
+   * request on its own and SDKs do not retry them (https://learn.microsoft.com/en-us/graph/json-batching), so inner
+   * 429s close the shared gate and are
    * sent again in a later batch; inner 5xx are retried a few times; anything else is reported per url.
    */
   async batchGet<T = Record<string, unknown>>(urls: readonly string[]): Promise<BatchGetResult<T>[]> {
@@ -279,7 +287,8 @@ async function graphErrorOf(response: Response): Promise<GraphError> {
 
 function isDeltaUrl(url: string): boolean {
   const { path, query } = splitGraphUrl(url);
-  // Graph writes both /users/delta and /users/delta() (https://learn.microsoft.com/en-us/graph/delta-query-overview); next links of a round keep the function path.
+  // Graph writes both /users/delta and /users/delta() (https://learn.microsoft.com/en-us/graph/delta-query-overview);
+  // next links of a round keep the function path.
   return /(^|\/)(microsoft\.graph\.)?delta(\(\))?$/.test(path) || query.has('$deltatoken');
 }
 

@@ -51,7 +51,9 @@ export interface ThrottledGraphClient {
  *     → HTTPMessageHandler
  *
  * The SDK's RetryHandler is left out on purpose: it waits per request, so the other requests of the tenant keep
- * going during a Retry-After (https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/middleware/RetryHandler.ts), and it retries after at most 180 s whatever Graph said.
+ * going during a Retry-After
+ * (https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/middleware/RetryHandler.ts), and it
+ * retries after at most 180 s whatever Graph said.
  */
 export function createThrottledGraphClient(
   entra: EntraConfig,
@@ -84,7 +86,8 @@ export function createThrottledGraphClient(
     middleware,
     baseUrl: root.origin,
     defaultVersion: version,
-    // Lets AuthenticationHandler attach our token to a host other than graph.microsoft.com (https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/GraphRequestUtil.ts).
+    // Lets AuthenticationHandler attach our token to a host other than graph.microsoft.com
+    // (https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/GraphRequestUtil.ts).
     customHosts: new Set([root.hostname]),
   });
   return { client, stats, pacer, gate, retryAfter, graphRoot: `${root.origin}/${version}` };

@@ -6,7 +6,10 @@ import { classifyTokenError } from './auth-failure';
 
 export interface AppToken {
   accessToken: string;
-  /** Claims we read (not verify: Graph tokens are opaque to clients, https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens). */
+  /**
+   * Claims we read (not verify: Graph tokens are opaque to clients,
+   * https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens).
+   */
   tenantId?: string;
   roles: string[];
   expiresOn?: Date;
@@ -56,7 +59,8 @@ export class TokenProvider {
           clientId: creds.clientId,
           clientSecret: creds.clientSecret,
           authority: `https://${this.entra.authorityHost}/${directory}`,
-          // Skips instance discovery, which would go to login.microsoftonline.com (https://github.com/AzureAD/microsoft-authentication-library-for-js/blob/980f0b0/lib/msal-common/src/authority/Authority.ts).
+          // Skips instance discovery, which would go to login.microsoftonline.com
+          // (https://github.com/AzureAD/microsoft-authentication-library-for-js/blob/980f0b0/lib/msal-common/src/authority/Authority.ts).
           knownAuthorities: [this.entra.authorityHost],
         },
       });

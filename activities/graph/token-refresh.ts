@@ -4,7 +4,8 @@ import { discardBody, requireNext, setRequestHeader } from './middleware-util';
 
 /**
  * A 401 from Graph means the token it got is no longer good (expired early, signing keys rolled, tenant-wide token
- * revocation: https://learn.microsoft.com/en-us/graph/errors) although msal's cache still holds it. Retry once with a token acquired past the
+ * revocation: https://learn.microsoft.com/en-us/graph/errors) although msal's cache still holds it. Retry once with a
+ * token acquired past the
  * cache; a second 401 goes back to the caller, who retries the activity later.
  */
 export class TokenRefreshHandler implements Middleware {

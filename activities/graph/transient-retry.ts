@@ -17,7 +17,8 @@ const TRANSIENT_STATUSES = new Set([500, 502, 503, 504]);
 /**
  * Retries what a moment later usually succeeds: 5xx answers (503/504 with a Retry-After are the Retry-After
  * handler's) and requests that never got an answer (reset connection, timeout). Only reads are retried: a GET, or
- * a $batch, which this layer only sends with GETs inside. Writes are not idempotent (https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/middleware/RetryHandler.ts notes
+ * a $batch, which this layer only sends with GETs inside. Writes are not idempotent
+ * (https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/middleware/RetryHandler.ts notes
  * graph-client's RetryHandler retries JSON POSTs, risking duplicate creates); they go back to the caller.
  * After the last retry the answer or error goes back to the caller, where it is a retryable activity failure.
  */

@@ -203,7 +203,8 @@ export class SimulatorControl {
 
   /**
    * Moves simulated time forward (access tokens expire after 1 h, delta tokens after 7 days, recycle-bin items are
-   * permanently deleted 30 days after their deletion — https://learn.microsoft.com/en-us/graph/api/resources/directory?view=graph-rest-1.0).
+   * permanently deleted 30 days after their deletion —
+   * https://learn.microsoft.com/en-us/graph/api/resources/directory?view=graph-rest-1.0).
    */
   advanceClock(ms: number): { now: string } {
     this.state.clock.advance(ms);

@@ -12,8 +12,11 @@ const unauthorized = (message: string) =>
   new GraphError(401, 'InvalidAuthenticationToken', message, { 'WWW-Authenticate': WWW_AUTH });
 
 /**
- * Validates the bearer token (signature, exp, aud) as Graph does (https://learn.microsoft.com/en-us/graph/errors) and computes the effective
- * roles. Choice for the unverified https://learn.microsoft.com/en-us/graph/api/serviceprincipal-delete-approleassignments?view=graph-rest-1.0 question: roles are re-checked against the live app-role assignments, so a
+ * Validates the bearer token (signature, exp, aud) as Graph does (https://learn.microsoft.com/en-us/graph/errors) and
+ * computes the effective
+ * roles. Choice for the unverified
+ * https://learn.microsoft.com/en-us/graph/api/serviceprincipal-delete-approleassignments?view=graph-rest-1.0 question:
+ * roles are re-checked against the live app-role assignments, so a
  * consent revoked mid-run gives 403 at once, even with a token issued before.
  */
 export function authenticate(

@@ -21,7 +21,11 @@ export interface LazyList {
   slice(start: number, end: number): StoredObject[];
 }
 
-/** A page of `items` with an opaque offset skiptoken; nextLink is absolute https (https://learn.microsoft.com/en-us/graph/paging, https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/tasks/PageIterator.ts). */
+/**
+ * A page of `items` with an opaque offset skiptoken; nextLink is absolute https
+ * (https://learn.microsoft.com/en-us/graph/paging,
+ * https://github.com/microsoftgraph/msgraph-sdk-javascript/blob/bfb564a/src/tasks/PageIterator.ts).
+ */
 export function pageOf(
   ctx: GraphContext,
   items: readonly StoredObject[] | LazyList,
@@ -49,7 +53,8 @@ export function pageOf(
   if (filter) source = items.slice(0, items.length).filter((o) => filter(o.data, o.id));
   const slice = source.slice(offset, offset + top);
   const body: Record<string, unknown> = { '@odata.context': contextUrl(ctx, opts.contextName, select) };
-  // https://learn.microsoft.com/en-us/graph/aad-advanced-queries: @odata.count only with ConsistencyLevel: eventual and $count=true, first page only.
+  // https://learn.microsoft.com/en-us/graph/aad-advanced-queries: @odata.count only with ConsistencyLevel: eventual and
+  // $count=true, first page only.
   if (ctx.req.query.get('$count') === 'true' && ctx.req.headers['consistencylevel'] === 'eventual' && offset === 0) {
     body['@odata.count'] = source.length;
   }
@@ -107,19 +112,24 @@ function bodyOf(ctx: GraphContext): Json {
   return { ...(b as Json) };
 }
 
-/** POST to a collection: 201 with the created entity (e.g. https://learn.microsoft.com/en-us/graph/api/user-post-users?view=graph-rest-1.0). */
+/**
+ * POST to a collection: 201 with the created entity (e.g.
+ * https://learn.microsoft.com/en-us/graph/api/user-post-users?view=graph-rest-1.0).
+ */
 export function createInSet(ctx: GraphContext, set: EntitySet): GraphResponse {
   requireAny(ctx, set.write);
   const body = bodyOf(ctx);
   if (set.kind !== 'domain') checkReadOnly(set, body);
   for (const p of set.required ?? []) {
-    // The error for a missing required property is unverified (https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/6967); this wording is a choice.
+    // The error for a missing required property is unverified
+    // (https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/6967); this wording is a choice.
     if (body[p] === undefined || body[p] === null) {
       throw badRequest(`Invalid value specified for property '${p}' of resource '${set.kind}'.`);
     }
   }
   if ('passwordCredentials' in body && set.kind === 'application') {
-    // Secrets are added with addPassword (https://learn.microsoft.com/en-us/graph/api/application-addpassword?view=graph-rest-1.0).
+    // Secrets are added with addPassword
+    // (https://learn.microsoft.com/en-us/graph/api/application-addpassword?view=graph-rest-1.0).
     delete body.passwordCredentials;
   }
   const now = ctx.state.clock.iso();
@@ -204,7 +214,10 @@ export function idFromODataId(url: string): string {
   return m[1].toLowerCase();
 }
 
-/** members@odata.bind: max 20, all-or-nothing (https://learn.microsoft.com/en-us/graph/api/group-post-members?view=graph-rest-1.0). */
+/**
+ * members@odata.bind: max 20, all-or-nothing
+ * (https://learn.microsoft.com/en-us/graph/api/group-post-members?view=graph-rest-1.0).
+ */
 function applyBinds(ctx: GraphContext, obj: StoredObject, binds: Binds, creating: boolean): void {
   for (const rel of ['members', 'owners'] as const) {
     const ids = binds[rel];
@@ -227,7 +240,10 @@ function applyBinds(ctx: GraphContext, obj: StoredObject, binds: Binds, creating
   }
 }
 
-/** PATCH: 204, unspecified properties keep their values (https://learn.microsoft.com/en-us/graph/api/user-update?view=graph-rest-1.0). */
+/**
+ * PATCH: 204, unspecified properties keep their values
+ * (https://learn.microsoft.com/en-us/graph/api/user-update?view=graph-rest-1.0).
+ */
 export function updateInSet(ctx: GraphContext, set: EntitySet, id: string): GraphResponse {
   requireAny(ctx, set.write);
   const obj = getFromSet(ctx, set, id);
@@ -256,7 +272,8 @@ export function deleteObject(ctx: GraphContext, obj: StoredObject): void {
   const now = ctx.state.clock.iso();
   ctx.tenant.remove(obj, now);
   if (obj.kind === 'application') {
-    // The app's service principal goes to the recycle bin with it; restoring the app does not bring it back (https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-restore?view=graph-rest-1.0).
+    // The app's service principal goes to the recycle bin with it; restoring the app does not bring it back
+    // (https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-restore?view=graph-rest-1.0).
     const sp = findServicePrincipalByAppId(ctx.tenant, String(obj.data.appId));
     if (sp) ctx.tenant.remove(sp, now);
   }

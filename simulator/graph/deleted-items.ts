@@ -13,14 +13,17 @@ const RESTORE_ROLES: Partial<Record<EntityKind, string[]>> = {
 };
 
 /**
- * /directory/deletedItems (https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list?view=graph-rest-1.0):
+ * /directory/deletedItems
+ * (https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list?view=graph-rest-1.0):
  * https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list?view=graph-rest-1.0
  */
 export function deletedItems(ctx: GraphContext, rest: string[]): GraphResponse {
   const { method } = ctx.req;
   ctx.tenant.purgeExpired(ctx.state.clock.now());
   if (rest.length === 0) {
-    // https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list?view=graph-rest-1.0, https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/4424: the cast is required; HTTP status unverified, 400 chosen.
+    // https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list?view=graph-rest-1.0,
+    // https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/4424: the cast is required; HTTP status
+    // unverified, 400 chosen.
     throw badRequest(
       'Searches against this resource are not supported. Only specific instances can be queried.',
       'Request_UnsupportedQuery',
@@ -53,7 +56,8 @@ export function deletedItems(ctx: GraphContext, rest: string[]): GraphResponse {
     });
   }
   if (rest.length === 1 && method === 'DELETE') {
-    // https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-delete?view=graph-rest-1.0: permanent deletion, 204.
+    // https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-delete?view=graph-rest-1.0: permanent
+    // deletion, 204.
     requireAny(ctx, RESTORE_ROLES[obj.kind] ?? []);
     ctx.tenant.permanentlyDelete(obj.id);
     return noContent();

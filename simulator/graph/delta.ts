@@ -13,15 +13,18 @@ import { EntityKind, StoredObject } from '../store/types';
  * with $skiptoken; the last page carries a deltaLink for toSeq. Rounds live in the simulator instance
  * (`state.deltaRounds`), never in module state.
  *
- * `$select` scopes change tracking (https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0): "If a $select query parameter is used, the parameter indicates that the
+ * `$select` scopes change tracking (https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0): "If a
+ * $select query parameter is used, the parameter indicates that the
  * client prefers to only track changes on the properties or relationships specified in the $select statement. If a
  * change occurs to a property that isn't selected, the resource for which that property changed doesn't appear in the
  * delta response after a subsequent request." Without `$select` every property is tracked ("If $select isn't
- * specified, all properties of the object are tracked for changes", https://learn.microsoft.com/en-us/graph/delta-query-users)
+ * specified, all properties of the object are tracked for changes",
+ * https://learn.microsoft.com/en-us/graph/delta-query-users)
  * and the default property set is returned (users: the 11 default properties; groups: all properties and
  * members@delta, https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0).
  * `Prefer: return=minimal` (sent on each request of the round): changed objects carry only the properties that
- * changed since the previous round, removed ones as null (https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0).
+ * changed since the previous round, removed ones as null
+ * (https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0).
  * Not modelled: `$select=manager` on users, `$filter=id eq`.
  */
 const DELTA_TOKEN_LIFETIME_MS = 7 * 86400_000;
@@ -45,7 +48,8 @@ interface DeltaToken {
 export function delta(ctx: GraphContext, set: EntitySet): GraphResponse {
   requireAny(ctx, set.read);
   const q = ctx.req.query;
-  // https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0: $orderby is not supported on delta; $expand and $top not on users/groups/other directory objects
+  // https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0: $orderby is not supported on delta;
+  // $expand and $top not on users/groups/other directory objects
   // (applications and servicePrincipals accept them; they are ignored here).
   // https://learn.microsoft.com/en-us/graph/delta-query-overview#query-parameters
   if (q.has('$orderby')) {
@@ -88,7 +92,8 @@ export function delta(ctx: GraphContext, set: EntitySet): GraphResponse {
     if (deltaTokenRaw !== null) {
       const t = decodeToken<DeltaToken>(deltaTokenRaw);
       if (!t || t.s !== set.path) throw badRequest('The delta token is malformed.', 'Request_BadRequest');
-      // https://learn.microsoft.com/en-us/graph/delta-query-overview: seven days for directory objects; 410 with a Location to restart from scratch. A token issued in
+      // https://learn.microsoft.com/en-us/graph/delta-query-overview: seven days for directory objects; 410 with a
+      // Location to restart from scratch. A token issued in
       // another tenant (or by another simulator) names no sync state here: also 410 (choice; unverified).
       if (
         (t.d !== undefined && t.d !== tenant.id) ||
@@ -106,7 +111,8 @@ export function delta(ctx: GraphContext, set: EntitySet): GraphResponse {
   const page = round.emissions.slice(offset, offset + PAGE_SIZE);
   const value = page.map((e) => renderEmission(ctx, set, round as DeltaRound, e));
   const body: Record<string, unknown> = {
-    // https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list?view=graph-rest-1.0: the first page names the $select, later ones do not.
+    // https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list?view=graph-rest-1.0: the first page names
+    // the $select, later ones do not.
     '@odata.context': contextUrl(ctx, set.contextName, offset === 0 ? round.select : undefined),
   };
   if (offset + PAGE_SIZE < round.emissions.length) {
@@ -122,7 +128,8 @@ export function delta(ctx: GraphContext, set: EntitySet): GraphResponse {
 }
 
 function expired(base: string): GraphError {
-  // Exact code for directory objects is unverified (https://learn.microsoft.com/en-us/graph/delta-query-overview); syncStateNotFound from the generic error list (https://learn.microsoft.com/en-us/graph/errors).
+  // Exact code for directory objects is unverified (https://learn.microsoft.com/en-us/graph/delta-query-overview);
+  // syncStateNotFound from the generic error list (https://learn.microsoft.com/en-us/graph/errors).
   return new GraphError(410, 'syncStateNotFound', 'The delta token is expired and data must be synchronized again.', {
     Location: `${base}?$deltatoken=`,
   });
@@ -141,7 +148,9 @@ function buildRound(ctx: GraphContext, set: EntitySet, fromSeq: number, select?:
   const tenant = ctx.tenant;
   const toSeq = tenant.seq;
   const emissions: DeltaEmission[] = [];
-  // https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0, https://learn.microsoft.com/en-us/graph/delta-query-groups: members@delta by default, or when $select names members.
+  // https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0,
+  // https://learn.microsoft.com/en-us/graph/delta-query-groups: members@delta by default, or when $select names
+  // members.
   const trackMembers = set.kind === 'group' && (!select || select.includes('members'));
   for (const obj of tenant.list(set.kind)) {
     if (obj.seq <= fromSeq) continue;
@@ -162,7 +171,8 @@ function buildRound(ctx: GraphContext, set: EntitySet, fromSeq: number, select?:
     // A group whose membership changed appears even when no selected property changed.
     if (!changed && members.length === 0) continue;
     if (members.length <= MEMBER_SLICE) emissions.push({ id: obj.id, members });
-    // https://learn.microsoft.com/en-us/graph/delta-query-groups: a large group comes back on several entries, each with a slice of members@delta.
+    // https://learn.microsoft.com/en-us/graph/delta-query-groups: a large group comes back on several entries, each
+    // with a slice of members@delta.
     else
       for (let i = 0; i < members.length; i += MEMBER_SLICE)
         emissions.push({ id: obj.id, members: members.slice(i, i + MEMBER_SLICE) });
@@ -197,7 +207,8 @@ function renderEmission(
   let props = round.select?.filter((p) => !RELATIONSHIPS.has(p));
   const minimal = /return=minimal/i.test(ctx.req.headers['prefer'] ?? '');
   if (minimal && round.fromSeq > 0 && (live.baseSeq ?? 0) <= round.fromSeq) {
-    // https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0: "with Prefer: return=minimal only changed properties" — a removed value is sent as null.
+    // https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0: "with Prefer: return=minimal only
+    // changed properties" — a removed value is sent as null.
     const changed = Object.entries(live.propSeq ?? {})
       .filter(([p, seq]) => seq > round.fromSeq && !RELATIONSHIPS.has(p))
       .map(([p]) => p);
@@ -208,7 +219,8 @@ function renderEmission(
   }
   const out = render(live, set, props);
   out.id = live.id;
-  // https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0: selected (or default) properties with their current values; properties never set are omitted.
+  // https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0: selected (or default) properties with
+  // their current values; properties never set are omitted.
   for (const [k, v] of Object.entries(out)) if (v === null && live.data[k] === undefined && k !== 'id') delete out[k];
   return withMembers(ctx, out, e);
 }

@@ -4,7 +4,8 @@ import { GraphContext, badRequest } from './types';
 import { render } from './render';
 
 /**
- * `$expand` on directory objects (https://learn.microsoft.com/en-us/graph/query-parameters): "typically returns a maximum of 20 items for the expanded
+ * `$expand` on directory objects (https://learn.microsoft.com/en-us/graph/query-parameters): "typically returns a
+ * maximum of 20 items for the expanded
  * relationship and has no @odata.nextLink"; not supported together with advanced queries.
  * https://learn.microsoft.com/en-us/graph/query-parameters#expand-parameter
  * Resource-unit cost +1 is charged by throttling/cost.ts (https://learn.microsoft.com/en-us/graph/throttling-limits).

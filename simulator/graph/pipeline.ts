@@ -19,7 +19,10 @@ interface Principal {
 /** Numbers each HTTP request, so throttling can tell a later request from one inside the same $batch. */
 let httpRequests = 0;
 
-/** Throttling + routing of one request (also used for each request inside a $batch, https://learn.microsoft.com/en-us/graph/json-batching). */
+/**
+ * Throttling + routing of one request (also used for each request inside a $batch,
+ * https://learn.microsoft.com/en-us/graph/json-batching).
+ */
 function admitAndDispatch(
   state: SimState,
   principal: Principal,

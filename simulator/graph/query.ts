@@ -1,6 +1,9 @@
 import { GraphContext, badRequest } from './types';
 
-/** Query options Graph recognises; directory endpoints reject them without the `$` (https://github.com/microsoftgraph/microsoft-graph-docs/issues/3879). */
+/**
+ * Query options Graph recognises; directory endpoints reject them without the `$`
+ * (https://github.com/microsoftgraph/microsoft-graph-docs/issues/3879).
+ */
 const KNOWN_OPTIONS = [
   'select',
   'top',

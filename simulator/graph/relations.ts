@@ -15,7 +15,10 @@ function relationIds(ctx: GraphContext, owner: StoredObject, rel: 'members' | 'o
   return rel === 'members' ? ctx.tenant.members.get(owner.id) : ctx.tenant.owners.get(owner.id);
 }
 
-/** GET {set}/{id}/members|owners[/microsoft.graph.{type}] — directoryObjects with @odata.type (https://learn.microsoft.com/en-us/graph/api/group-list-members?view=graph-rest-1.0). */
+/**
+ * GET {set}/{id}/members|owners[/microsoft.graph.{type}] — directoryObjects with @odata.type
+ * (https://learn.microsoft.com/en-us/graph/api/group-list-members?view=graph-rest-1.0).
+ */
 export function listRelation(
   ctx: GraphContext,
   set: EntitySet,
@@ -74,7 +77,9 @@ function transitive(ctx: GraphContext, groupId: string): Set<string> {
   return out;
 }
 
-/** POST {set}/{id}/members/$ref (https://learn.microsoft.com/en-us/graph/api/group-post-members?view=graph-rest-1.0). */
+/**
+ * POST {set}/{id}/members/$ref (https://learn.microsoft.com/en-us/graph/api/group-post-members?view=graph-rest-1.0).
+ */
 export function addRef(
   ctx: GraphContext,
   set: EntitySet,
@@ -101,7 +106,10 @@ export function addRef(
   return noContent();
 }
 
-/** DELETE {set}/{id}/members/{memberId}/$ref (https://learn.microsoft.com/en-us/graph/api/group-delete-members?view=graph-rest-1.0). */
+/**
+ * DELETE {set}/{id}/members/{memberId}/$ref
+ * (https://learn.microsoft.com/en-us/graph/api/group-delete-members?view=graph-rest-1.0).
+ */
 export function removeRef(
   ctx: GraphContext,
   set: EntitySet,
@@ -182,7 +190,11 @@ export function appRoleAssignments(
 export const methodNotAllowed = () =>
   Object.assign(badRequest('Specified HTTP method is not allowed for the request target.'), { status: 405 });
 
-/** addPassword: secretText returned once, never stored in a readable form (https://learn.microsoft.com/en-us/graph/api/resources/passwordcredential?view=graph-rest-1.0, https://learn.microsoft.com/en-us/graph/api/application-addpassword?view=graph-rest-1.0). */
+/**
+ * addPassword: secretText returned once, never stored in a readable form
+ * (https://learn.microsoft.com/en-us/graph/api/resources/passwordcredential?view=graph-rest-1.0,
+ * https://learn.microsoft.com/en-us/graph/api/application-addpassword?view=graph-rest-1.0).
+ */
 export function addPassword(ctx: GraphContext, set: EntitySet, app: StoredObject): GraphResponse {
   requireAny(ctx, set.write);
   const b = (ctx.req.body ?? {}) as { passwordCredential?: MG.PasswordCredential };

@@ -27,11 +27,13 @@ export function render(
 function valueOf(obj: StoredObject, prop: string, explicitlySelected: boolean): unknown {
   const v = obj.data[prop];
   if (prop === 'passwordCredentials' && Array.isArray(v)) {
-    // https://learn.microsoft.com/en-us/graph/api/resources/passwordcredential?view=graph-rest-1.0: secretText is only returned by addPassword.
+    // https://learn.microsoft.com/en-us/graph/api/resources/passwordcredential?view=graph-rest-1.0: secretText is only
+    // returned by addPassword.
     return v.map((c: Record<string, unknown>) => ({ ...c, secretText: null }));
   }
   if (prop === 'keyCredentials' && Array.isArray(v) && !explicitlySelected) {
-    // https://learn.microsoft.com/en-us/graph/api/application-list?view=graph-beta: key is only returned when keyCredentials is explicitly selected.
+    // https://learn.microsoft.com/en-us/graph/api/application-list?view=graph-beta: key is only returned when
+    // keyCredentials is explicitly selected.
     return v.map((c: Record<string, unknown>) => ({ ...c, key: null }));
   }
   if (prop === 'passwordProfile') return null;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
 
 /**
- * Microsoft identity platform error body (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes):
+ * Microsoft identity platform error body
+ * (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes):
  * https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes
  */
 export function aadErrorBody(error: string, code: number, description: string): Record<string, unknown> {

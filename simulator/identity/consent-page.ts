@@ -9,7 +9,9 @@ const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 function errorPage(res: Response, code: number, message: string): void {
-  // Shown on the sign-in page, not redirected (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes; "shown" is unverified). Status 400 chosen.
+  // Shown on the sign-in page, not redirected
+  // (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes; "shown" is unverified). Status
+  // 400 chosen.
   res
     .status(400)
     .type('html')
@@ -78,7 +80,8 @@ export function consentRouter(state: SimState): Router {
       url.searchParams.set('tenant', tenant.id);
       url.searchParams.set('scope', p.scope);
     } else {
-      // Observed Cancel answer (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes): no tenant parameter.
+      // Observed Cancel answer (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes): no
+      // tenant parameter.
       const stamp = new Date()
         .toISOString()
         .replace('T', ' ')

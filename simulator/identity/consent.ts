@@ -120,7 +120,9 @@ export type RevokeMode = 'assignments' | 'servicePrincipal';
 
 /**
  * Revokes consent. 'assignments': app-role assignments removed, tokens still issued without roles -> Graph 403
- * (https://learn.microsoft.com/en-us/graph/api/serviceprincipal-delete-approleassignments?view=graph-rest-1.0). 'servicePrincipal': the SP is deleted (hard) -> token endpoint 401 AADSTS7000229 (https://github.com/microsoft/teams-sdk/blob/main/teams.md/docs/main/teams/app-authentication/troubleshooting.md).
+ * (https://learn.microsoft.com/en-us/graph/api/serviceprincipal-delete-approleassignments?view=graph-rest-1.0).
+ * 'servicePrincipal': the SP is deleted (hard) -> token endpoint 401 AADSTS7000229
+ * (https://github.com/microsoft/teams-sdk/blob/main/teams.md/docs/main/teams/app-authentication/troubleshooting.md).
  */
 export function revokeConsent(tenant: TenantStore, appId: string, mode: RevokeMode, now: string): boolean {
   const sp = findServicePrincipalByAppId(tenant, appId);

@@ -5,14 +5,16 @@ import { sendAadError } from './aad-error';
 /**
  * OpenID discovery and signing keys. msal-node fetches `{authority}/v2.0/.well-known/openid-configuration` for any
  * non-Microsoft host and requires authorization_endpoint, token_endpoint, issuer (same origin as the authority)
- * and jwks_uri (https://github.com/AzureAD/microsoft-authentication-library-for-js/blob/980f0b0/lib/msal-common/src/authority/Authority.ts).
+ * and jwks_uri
+ * (https://github.com/AzureAD/microsoft-authentication-library-for-js/blob/980f0b0/lib/msal-common/src/authority/Authority.ts).
  */
 export function openIdRouter(state: SimState): Router {
   const r = Router();
   r.get('/:tenant/v2.0/.well-known/openid-configuration', (req, res) => {
     const tenant = state.findTenant(req.params.tenant);
     if (!tenant) {
-      // https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes: same invalid_tenant / 90002 as sign-in; HTTP status unverified, 400 chosen.
+      // https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes: same invalid_tenant / 90002 as
+      // sign-in; HTTP status unverified, 400 chosen.
       sendAadError(res, 400, 'invalid_tenant', 90002, tenantNotFound(req.params.tenant));
       return;
     }

@@ -14,7 +14,9 @@ const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /**
  * v2 token endpoint, client credentials only:
  * https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow
- * Error statuses and codes follow https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow (400 by default, 401 for client authentication failures).
+ * Error statuses and codes follow
+ * https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow (400 by default, 401 for
+ * client authentication failures).
  */
 export function tokenRouter(state: SimState): Router {
   const r = Router();
@@ -80,7 +82,8 @@ export function tokenRouter(state: SimState): Router {
     }
     const app = state.apps.get(clientId);
     if (!app) {
-      // https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes (HTTP 400 per third-party captures).
+      // https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes (HTTP 400 per third-party
+      // captures).
       return fail(
         400,
         'unauthorized_client',
@@ -126,7 +129,9 @@ export function tokenRouter(state: SimState): Router {
     }
     const sp = findServicePrincipalByAppId(tenant, clientId);
     if (!sp) {
-      // https://github.com/microsoft/teams-sdk/blob/main/teams.md/docs/main/teams/app-authentication/troubleshooting.md, https://learn.microsoft.com/en-us/entra/identity-platform/deprecate-service-principal-less-authentication: no service-principal-less tokens in 2026.
+      // https://github.com/microsoft/teams-sdk/blob/main/teams.md/docs/main/teams/app-authentication/troubleshooting.md,
+      // https://learn.microsoft.com/en-us/entra/identity-platform/deprecate-service-principal-less-authentication: no
+      // service-principal-less tokens in 2026.
       return fail(
         401,
         'invalid_client',
@@ -149,7 +154,8 @@ export function tokenRouter(state: SimState): Router {
       idp: iss,
       idtyp: 'app',
       oid: sp.id,
-      // Tokens are issued without a roles claim when nothing is granted (https://learn.microsoft.com/en-us/graph/api/serviceprincipal-delete-approleassignments?view=graph-rest-1.0).
+      // Tokens are issued without a roles claim when nothing is granted
+      // (https://learn.microsoft.com/en-us/graph/api/serviceprincipal-delete-approleassignments?view=graph-rest-1.0).
       ...(roles.length ? { roles } : {}),
       sub: sp.id,
       tid: tenant.id,

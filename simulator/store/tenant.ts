@@ -121,7 +121,8 @@ export class TenantStore {
       obj.deletedDateTime = at;
       this.recycleBin.set(obj.id, obj);
       this.tombstones.set(obj.id, { id: obj.id, kind: obj.kind, seq: ++this.seq, reason: 'changed' });
-      // Soft-deleted users keep their memberships (https://learn.microsoft.com/en-us/graph/delta-query-groups); nothing else to do.
+      // Soft-deleted users keep their memberships (https://learn.microsoft.com/en-us/graph/delta-query-groups); nothing
+      // else to do.
       return;
     }
     this.purgeRelations(obj.id, obj.kind);
@@ -138,7 +139,8 @@ export class TenantStore {
   }
 
   /**
-   * Recycle-bin retention (https://learn.microsoft.com/en-us/graph/api/resources/directory?view=graph-rest-1.0: "After 30 days, the items are permanently deleted",
+   * Recycle-bin retention (https://learn.microsoft.com/en-us/graph/api/resources/directory?view=graph-rest-1.0: "After
+   * 30 days, the items are permanently deleted",
    * https://learn.microsoft.com/en-us/graph/api/resources/directory?view=graph-rest-1.0). Returns the purged ids.
    */
   purgeExpired(nowMs: number, retentionMs = RECYCLE_BIN_RETENTION_MS): string[] {

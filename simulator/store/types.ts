@@ -18,7 +18,10 @@ export type EntityKind =
   | 'scopedRoleMembership'
   | 'federatedIdentityCredential';
 
-/** Kinds that go to the recycle bin on DELETE (https://learn.microsoft.com/en-us/graph/api/group-delete?view=graph-rest-1.0, current pages: security groups too). */
+/**
+ * Kinds that go to the recycle bin on DELETE
+ * (https://learn.microsoft.com/en-us/graph/api/group-delete?view=graph-rest-1.0, current pages: security groups too).
+ */
 export const SOFT_DELETABLE: ReadonlySet<EntityKind> = new Set([
   'user',
   'group',
@@ -43,7 +46,8 @@ export interface StoredObject {
   baseSeq?: number;
   /**
    * Sequence of the last change per property (and per relationship: `owners`), set only for properties changed after
-   * creation; lets a `$select`-scoped delta ignore changes to unselected properties (https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0).
+   * creation; lets a `$select`-scoped delta ignore changes to unselected properties
+   * (https://learn.microsoft.com/en-us/graph/api/group-delta?view=graph-rest-1.0).
    */
   propSeq?: Record<string, number>;
   deletedDateTime?: string;

@@ -108,7 +108,10 @@ export interface ThrottleDecision {
   allowed: boolean;
   retryAfterSeconds?: number;
   information?: 'ResourceUnitLimitExceeded' | 'WriteLimitExceeded' | 'RequestLimitExceeded';
-  /** `<Scope>/<Limit>/<ApplicationId>/<TenantId>`, Scope Tenant_Application | Tenant | Application (https://learn.microsoft.com/en-us/graph/throttling-limits). */
+  /**
+   * `<Scope>/<Limit>/<ApplicationId>/<TenantId>`, Scope Tenant_Application | Tenant | Application
+   * (https://learn.microsoft.com/en-us/graph/throttling-limits).
+   */
   scope?: string;
   /** The quota that was hit, for the error message. */
   quota?: 'Tenant_Application' | 'Tenant' | 'Application' | 'Global';
@@ -223,7 +226,8 @@ export class ThrottleBudget {
       let hit: Hit | undefined;
       let quota: ThrottleDecision['quota'];
       if (app.requests.used + 1 > g.globalRequestLimit) {
-        // https://learn.microsoft.com/en-us/graph/throttling-limits: the global per-app request limit; its scope string is not documented (Application/ReadWrite chosen).
+        // https://learn.microsoft.com/en-us/graph/throttling-limits: the global per-app request limit; its scope string
+        // is not documented (Application/ReadWrite chosen).
         hit = {
           until: app.requests.start + g.globalWindowMs,
           information: 'RequestLimitExceeded',
