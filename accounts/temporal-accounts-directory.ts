@@ -7,11 +7,11 @@ import {
   createApiKeyUpdate,
   createOrganizationUpdate,
   organizationsQuery,
-  resellerAccountWorkflow,
   resellerAccountWorkflowId,
   resellerQuery,
   revokeApiKeyUpdate,
-} from '../workflows/reseller-account';
+} from '../workflows/reseller-account-messages';
+import { resellerAccountWorkflow } from '../workflows/reseller-account';
 import { jobKindKey, resellerIdKey } from '../temporal/search-attributes';
 
 export interface TemporalAccountsDirectoryOptions {

@@ -1,6 +1,8 @@
 // Every workflow the worker registers; the worker bundles this file.
 export * from './storage-probe';
+export * from './storage-probe-messages';
 export * from './reseller-account';
+export * from './reseller-account-messages';
 export * from './tenant';
 export * from './tenant-backup';
 export * from './tenant-messages';

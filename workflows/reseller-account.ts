@@ -2,15 +2,23 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineUpdate,
   setHandler,
   upsertSearchAttributes,
   allHandlersFinished,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ApiKeyRecord, ApiKeyRole, ApiKeySummary, Organization, Reseller } from '../accounts/types';
-import { jobKindKey, resellerIdKey, type JobKind } from '../temporal/search-attributes';
+import type { ApiKeyRecord, ApiKeySummary, Organization, Reseller } from '../accounts/types';
+import { jobKindKey, resellerIdKey } from '../temporal/search-attributes';
+import {
+  resellerAccountJobKind,
+  resellerQuery,
+  organizationsQuery,
+  apiKeyRecordQuery,
+  apiKeysQuery,
+  createOrganizationUpdate,
+  createApiKeyUpdate,
+  revokeApiKeyUpdate,
+} from './reseller-account-messages';
 
 /**
  * One long-lived workflow per reseller (id `reseller:{resellerId}`) holds its organizations and API key records:
@@ -31,38 +39,6 @@ export interface ResellerAccountInput {
   /** Continue as new after this many updates even before Temporal suggests it (tests use a small number). */
   updatesPerRun?: number;
 }
-
-export interface CreateOrganizationRequest {
-  id: string;
-  name: string;
-  createdAt: string;
-}
-
-export interface CreateApiKeyRequest {
-  keyId: string;
-  secretHash: string;
-  role: ApiKeyRole;
-  organizationId?: string;
-  createdAt: string;
-}
-
-export interface RevokeApiKeyRequest {
-  keyId: string;
-  revokedAt: string;
-}
-
-export const resellerAccountWorkflowId = (resellerId: string) => `reseller:${resellerId}`;
-export const resellerAccountJobKind: JobKind = 'reseller-account';
-
-export const resellerQuery = defineQuery<Reseller>('reseller');
-export const organizationsQuery = defineQuery<Organization[]>('organizations');
-/** The record the API authenticates against (hash included); undefined for an unknown key id. */
-export const apiKeyRecordQuery = defineQuery<ApiKeyRecord | undefined, [string]>('apiKeyRecord');
-export const apiKeysQuery = defineQuery<ApiKeySummary[]>('apiKeys');
-
-export const createOrganizationUpdate = defineUpdate<Organization, [CreateOrganizationRequest]>('createOrganization');
-export const createApiKeyUpdate = defineUpdate<ApiKeySummary, [CreateApiKeyRequest]>('createApiKey');
-export const revokeApiKeyUpdate = defineUpdate<ApiKeySummary, [RevokeApiKeyRequest]>('revokeApiKey');
 
 const defaultUpdatesPerRun = 1000;
 const idPattern = /^[a-z0-9-]{1,64}$/;

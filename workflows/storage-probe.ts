@@ -1,6 +1,7 @@
-import { defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { workflowTuning } from '../workflow-constants';
+import { storageProbeStatusQuery, type StorageProbeStatus } from './storage-probe-messages';
 
 export interface StorageProbeInput {
   bucket: string;
@@ -8,16 +9,12 @@ export interface StorageProbeInput {
   holdSeconds?: number;
 }
 
-export type StorageProbeStatus = 'writing' | 'holding' | 'verifying' | 'completed' | 'failed';
-
 export interface StorageProbeResult {
   bucket: string;
   key: string;
   bytes: number;
   verified: boolean;
 }
-
-export const storageProbeStatusQuery = defineQuery<StorageProbeStatus>('storageProbeStatus');
 
 const { writeProbeObject, verifyProbeObject } = proxyActivities<Activities>({
   startToCloseTimeout: workflowTuning.shortActivity.startToCloseTimeout,

@@ -6,11 +6,8 @@ import { developmentCodecToken } from '../../temporal.config';
 import { connectClient } from '../../temporal/connection';
 import { createEncryptionCodec } from '../../temporal/data-converter';
 import { parseApiKey } from '../../accounts/api-key';
-import {
-  organizationsQuery,
-  resellerAccountWorkflow,
-  resellerAccountWorkflowId,
-} from '../../workflows/reseller-account';
+import { organizationsQuery, resellerAccountWorkflowId } from '../../workflows/reseller-account-messages';
+import { resellerAccountWorkflow } from '../../workflows/reseller-account';
 import { payloadsToJson } from '../../api/codec/payload-json';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';

@@ -9,7 +9,7 @@ import { StorageAuditLog } from '../../api/audit/storage-audit-log';
 import { createStorageClient } from '../../storage/gcs-client';
 import { tenantWorkflowId } from '../../tenants/types';
 import { storageProbeWorkflow } from '../../workflows';
-import { resellerAccountWorkflowId } from '../../workflows/reseller-account';
+import { resellerAccountWorkflowId } from '../../workflows/reseller-account-messages';
 import { sharedTestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { listen, waitFor } from '../helpers/http';

@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import type { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { authFailure } from '../../activities/graph/auth-failure';
-import { tenantBackupWorkflow, tenantQuery, tenantWorkflow } from '../../workflows';
+import { retentionWorkflow, tenantBackupWorkflow, tenantQuery, tenantWorkflow } from '../../workflows';
 import type { BackupTarget, TenantRecord } from '../../tenants/types';
 import { eventually, startWorkflowEnv, workflowWorker } from '../helpers/workflow-env';
 
@@ -57,7 +57,12 @@ describe('tenantBackupWorkflow (mocked activities)', function () {
       if (b) return b(input);
       return { snapshotId: 'snap-1', objects: 9, skippedTypes: input.failed.map((f) => f.type) };
     },
-    applyRetention: async () => ({ forgotten: 0, kept: 1, packsDeleted: 0, bytesFreed: 0 }),
+    applyRetention: async (input) => {
+      if (input.tenantId === 'retention-refused') {
+        throw ApplicationFailure.nonRetryable('storage refused the listing', 'StorageFailed');
+      }
+      return { forgotten: 0, kept: 1, packsDeleted: 0, bytesFreed: 0 };
+    },
     setBackupSchedulePaused: async (input) =>
       void calls.push({ name: 'setBackupSchedulePaused', directory: input.tenantId }),
   };
@@ -241,5 +246,18 @@ describe('tenantBackupWorkflow (mocked activities)', function () {
     const t = await tenantAfter(tenant, 'told', (t) => t.lastBackup?.status === 'failed');
     assert.equal(t.status, 'active');
     assert.match(t.lastBackup?.detail ?? '', /cancelled/);
+  });
+
+  it('a retention run that fails ends failed with its reason, not running', async () => {
+    const handle = await env.client.workflow.start(retentionWorkflow, {
+      taskQueue,
+      workflowId: `retention:${randomUUID()}`,
+      args: [
+        { tenantId: 'retention-refused', resellerId: 'rsl-test', storage: { bucket: 'b', prefix: 'p', region: 'l' } },
+      ],
+    });
+    await assert.rejects(handle.result(), WorkflowFailedError);
+    assert.equal(await jobStatus(handle), 'failed');
+    assert.match((await memoReason(handle)) ?? '', /storage refused the listing/);
   });
 });
