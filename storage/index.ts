@@ -19,3 +19,5 @@ export { BlobNotFoundError, Repository, type RepositoryOptions, type SnapshotInf
 export type { ChainReport, SnapshotRecord, TypeCoverage } from './snapshot';
 export { SnapshotWriter, type CommitInput, type TypeOutcome } from './snapshot-writer';
 export { TypeWriter, type AddObjectOptions, type TypeResult, type TypeWriteMode } from './type-writer';
+export { BlobReadError, type BlobRead } from './blob-reads';
+export { verifySnapshot, type BadBlobReport, type SnapshotVerification } from './verify-snapshot';

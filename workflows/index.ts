@@ -5,3 +5,6 @@ export * from './tenant';
 export * from './tenant-backup';
 export * from './tenant-messages';
 export * from './retention';
+export * from './export';
+export * from './export-messages';
+export * from './verify';
