@@ -31,6 +31,7 @@ import {
 } from '../workflows';
 import { tenantWorkflowId, type BackupTarget } from '../tenants/types';
 import { buildWorkflowBundle } from './build-workflows';
+import { measureExport } from './bench-export';
 
 const BACKUP_APP = { clientId: '6b1d4c1e-8f34-4a7e-9d57-b3c0a1e2f001', secret: `bench-${randomUUID()}` };
 /** Microsoft's app+tenant resource-unit budget per 10 s by tenant size (graph-behaviour 7.2). */
@@ -119,14 +120,16 @@ async function run(): Promise<void> {
     const nodeFlags = [`--max-old-space-size=${values['worker-heap-mb']}`];
     const profileDir = values['worker-cpu-prof'];
     if (profileDir) nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`);
-    worker = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.resolve(__dirname, '../worker/main.ts')], {
-      env: {
-        ...process.env,
-        ...env,
-        ...(values['worker-malloc-arenas'] !== '0' ? { MALLOC_ARENA_MAX: values['worker-malloc-arenas'] } : {}),
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const spawnWorker = () =>
+      spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.resolve(__dirname, '../worker/main.ts')], {
+        env: {
+          ...process.env,
+          ...env,
+          ...(values['worker-malloc-arenas'] !== '0' ? { MALLOC_ARENA_MAX: values['worker-malloc-arenas'] } : {}),
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    worker = spawnWorker();
     client = await connectClient(config.temporal);
 
     const target: BackupTarget = {
@@ -238,11 +241,13 @@ async function run(): Promise<void> {
     churnOnce(1);
     log(`incremental backup after ${(churn * 100).toFixed(1)} % churn`);
     const incremental = await backup();
+    let latest = incremental;
     log(`  ${incremental.seconds.toFixed(1)} s, ${incremental.requests} requests, ${incremental.resourceUnits} RU`);
 
     for (let day = 3; day <= days; day++) {
       churnOnce(day);
       const daily = await backup();
+      latest = daily;
       const largest = Object.entries(daily.progress.types)
         .sort((a, b) => b[1].bytesStored - a[1].bytesStored)
         .slice(0, 3)
@@ -254,6 +259,23 @@ async function run(): Promise<void> {
     }
     const afterDays = await storageNow();
     const workerPeakRssMb = rssMb(worker.pid!, 'VmHWM');
+
+    // The export runs on a fresh worker, so its peak RSS is the export's own.
+    log('whole-tenant export of the newest snapshot, on a fresh worker');
+    const stopping = new Promise((resolve) => worker!.once('exit', resolve));
+    worker.kill('SIGTERM');
+    await stopping;
+    worker = spawnWorker();
+    const exported = await measureExport({
+      client,
+      config,
+      target,
+      snapshotId: latest.progress.snapshotId!,
+      workerPid: worker.pid!,
+    });
+    log(
+      `  ${exported.exportObjects} objects, ${exported.exportMb} MB zip in ${exported.exportSeconds} s, worker peak RSS ${exported.exportPeakRssMb} MB`,
+    );
 
     const budgetPerSecond = BUDGET_PER_10S[tenant.size] / 10;
     const throttleBoundSeconds = full.resourceUnits / budgetPerSecond;
@@ -274,6 +296,9 @@ async function run(): Promise<void> {
       throttleWaitSeconds: round(full.progress.throttleWaitMs / 1000),
       graphSeconds: round(full.progress.graphMs / 1000),
       storageSeconds: round(full.progress.storageMs / 1000),
+      exportSeconds: exported.exportSeconds,
+      exportObjectsPerSecond: exported.exportObjectsPerSecond,
+      exportPeakRssMb: exported.exportPeakRssMb,
     };
 
     console.log(`
@@ -292,6 +317,7 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
 | storage writes of the full backup    | ${figures.storageWrites} objects |
 | worker peak RSS                      | ${figures.workerPeakRssMb} MB (target ≤ 500) |
 | history events of the full backup    | ${figures.historyEvents} |
+| whole-tenant export                  | ${figures.exportSeconds} s, ${figures.exportObjectsPerSecond} objects/s, worker peak ${figures.exportPeakRssMb} MB (target ≤ 300) |
 | time: throttle wait / Graph / storage | ${figures.throttleWaitSeconds} s / ${figures.graphSeconds} s / ${figures.storageSeconds} s (summed over types) |
 `);
     const slowest = Object.entries(full.progress.types)

@@ -6,6 +6,7 @@ import { exportObjectName } from '../../exports/object-names';
 import { objectEntryName, relationshipEntryName } from '../../exports/entry-names';
 import { inGraphShape } from '../../exports/odata-types';
 import type { ExportRequest, ExportResult } from '../../exports/types';
+import { IntegrityError } from '../../storage/crypto';
 import type { ManifestEntry } from '../../storage/manifest';
 import type { Repository } from '../../storage/repository';
 import type { SnapshotRecord } from '../../storage/snapshot';
@@ -50,7 +51,17 @@ async function planExport(repo: Repository, req: ExportRequest): Promise<ExportP
   let files = 3; // README.txt, manifest.json, SHA256SUMS
   for (const type of wanted) {
     if (!captured.includes(type)) throw refused(`type ${type} was not captured in snapshot ${req.snapshotId}`);
-    let entries = await repo.listEntries(req.snapshotId, type);
+    let entries: ManifestEntry[];
+    try {
+      entries = await repo.listEntries(req.snapshotId, type);
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      throw ApplicationFailure.create({
+        type: 'IntegrityError',
+        message: `${type}: the snapshot's list of objects cannot be read: ${err.message}`,
+        nonRetryable: true,
+      });
+    }
     if (req.level === 'object') {
       entries = entries.filter((e) => e.id === req.objectId);
       if (entries.length === 0) throw refused(`object ${type}/${req.objectId} is not in snapshot ${req.snapshotId}`);

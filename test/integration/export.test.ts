@@ -333,4 +333,213 @@ describe('download: zip exports and verify (real Temporal, storage and Entra sim
       'only the accepted export wrote anything',
     );
   });
+
+  it('a worker killed mid-export still yields exactly one valid zip at the URL', async function () {
+    this.timeout(360_000);
+    const target = await newTenant(6000);
+    const snapshotId = await backup(target);
+    const repo = await repositoryOf(target);
+    let total = 0;
+    for (const spec of listObjectTypes()) total += (await repo.listEntries(snapshotId, spec.key)).length;
+
+    // The killed worker reads storage through a slow link, so it dies with the zip half built.
+    const proxy = await slowProxy(Number(new URL(stack.config.storage.apiEndpoint!).port), 1_000_000);
+    await worker!.stop();
+    worker = undefined;
+    const child = startWorkerProcess({ ...fx.env, STORAGE_API_ENDPOINT: proxy.url });
+    const exportId = randomUUID();
+    const ids = { resellerId: reseller.resellerId, tenantId: target.tenantId, exportId };
+    const bucket = storage().bucket(target.storage.bucket);
+    try {
+      const req: ExportRequest = {
+        ...ids,
+        directory: target.directory,
+        storage: target.storage,
+        snapshotId,
+        level: 'tenant',
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        heartbeatTimeoutMs: 3000,
+      };
+      const handle = await client.workflow.start(exportWorkflow, {
+        taskQueue: fx.config.temporal.taskQueue,
+        workflowId: exportWorkflowId(target.tenantId, exportId),
+        args: [req],
+      });
+      await waitForExportHeartbeat(handle.workflowId);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      assert.equal((await handle.describe()).status.name, 'RUNNING', 'the worker died mid-export');
+      assert.equal((await bucket.file(exportObjectName(ids)).exists())[0], false, 'no zip yet');
+
+      worker = await startWorker(fx.config);
+      const result = await handle.result();
+      assert.equal(result.objects, total);
+      const { events } = await handle.fetchHistory();
+      const attempts = events!
+        .filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => e.activityTaskStartedEventAttributes!.attempt);
+      assert.ok(
+        attempts.some((a) => (a ?? 0) >= 2),
+        `the export activity was retried (attempts ${attempts.join(',')})`,
+      );
+
+      const got = await call('GET', `/tenants/${target.tenantId}/exports/${exportId}`);
+      assert.equal(got.body.status, 'completed', JSON.stringify(got.body));
+      const dir = await download(got.body.url as string);
+      execFileSync('sha256sum', ['--quiet', '-c', 'SHA256SUMS'], { cwd: dir });
+      const objectFiles = filesIn(dir).filter((f) => /__[^.]*\.json$/.test(f));
+      assert.equal(objectFiles.length, total, 'every object once');
+      assert.equal(new Set(objectFiles).size, total);
+      const [written] = await bucket.getFiles({ prefix: exportObjectPrefix(ids) });
+      assert.deepEqual(
+        written.map((f) => f.name),
+        [exportObjectName(ids)],
+        'exactly one zip, no leftover of the killed attempt',
+      );
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await proxy.close();
+      worker ??= await startWorker(fx.config);
+    }
+  });
+
+  it('one changed byte in a pack: the export fails naming the object and pack, verify reports the blob', async () => {
+    const target = await newTenant(300);
+    const snapshotId = await backup(target);
+    const repo = await repositoryOf(target);
+    // A user of the pack's first segment: several segments of users come before the type's manifest.
+    const users = await repo.listEntries(snapshotId, 'users');
+    let location;
+    for await (const read of repo.readBlobsReporting(users.map((e) => e.contentHash))) {
+      if (!location || read.location!.offset < location.offset) location = read.location!;
+    }
+    const user = users.find((e) => e.contentHash === location!.id)!;
+    const pack = storage().bucket(target.storage.bucket).file(`${target.storage.prefix}/packs/${location!.packId}`);
+    const [bytes] = await pack.download();
+    bytes[location!.offset + 40] ^= 0x01;
+    await pack.save(bytes, { resumable: false });
+
+    const failed = await exportThroughApi(target.tenantId, { level: 'tenant', snapshotId });
+    assert.equal(failed.status, 'failed', JSON.stringify(failed));
+    assert.match(failed.error as string, new RegExp(`users object .*${user.id}`));
+    assert.match(failed.error as string, new RegExp(`pack ${location!.packId}`));
+    const [leftovers] = await storage()
+      .bucket(target.storage.bucket)
+      .getFiles({
+        prefix: exportObjectPrefix({
+          resellerId: reseller.resellerId,
+          tenantId: target.tenantId,
+          exportId: failed.jobId,
+        }),
+      });
+    assert.deepEqual(leftovers, [], 'no zip with an unverified object');
+
+    for (const body of [{ snapshotId }, {}]) {
+      const started = await call('POST', `/tenants/${target.tenantId}/verifications`, body);
+      assert.equal(started.status, 202, JSON.stringify(started.body));
+      const report = await waitFor<Json>(
+        'the verification',
+        async () => {
+          const res = await call('GET', `/tenants/${target.tenantId}/verifications/${started.body.jobId as string}`);
+          return res.body.status === 'running' ? undefined : res.body;
+        },
+        60_000,
+      );
+      assert.equal(report.status, 'damaged', JSON.stringify(report));
+      const bad = (report.report as { badBlobs: { blobId: string; packId: string; usedBy: string[] }[] }).badBlobs;
+      const blob = bad.find((b) => b.blobId === user.contentHash);
+      assert.ok(blob, `${JSON.stringify(body)}: the damaged user's blob is reported`);
+      assert.equal(blob.packId, location!.packId);
+      if ('snapshotId' in body) assert.ok(blob.usedBy.includes(`users/${user.id}`));
+    }
+    const jobs = await call('GET', `/jobs?kind=verify&tenantId=${target.tenantId}`);
+    assert.equal((jobs.body.jobs as Json[]).length, 2);
+    assert.ok((jobs.body.jobs as Json[]).every((j) => j.kind === 'verify' && j.status === 'damaged'));
+  });
+
+  it('deletes the export when its link expires (short expiry), whatever the bucket lifecycle does', async () => {
+    const shortApi = await startApi(stack, client, {
+      config: { ...fx.config, exports: { expirySeconds: 8 } },
+      accounts: fx.accounts,
+    });
+    try {
+      const target = await newTenant(5);
+      await backup(target);
+      const done = await exportThroughApi(target.tenantId, { level: 'type', type: 'users' }, shortApi.baseUrl);
+      assert.equal(done.status, 'completed', JSON.stringify(done));
+      const file = storage()
+        .bucket(target.storage.bucket)
+        .file(exportObjectName({ resellerId: reseller.resellerId, tenantId: target.tenantId, exportId: done.jobId }));
+      assert.equal((await file.exists())[0], true);
+      await waitFor('the export to be deleted', async () => ((await file.exists())[0] ? undefined : true), 60_000);
+      const after = await call('GET', `/tenants/${target.tenantId}/exports/${done.jobId}`);
+      assert.equal(after.body.status, 'expired');
+      assert.equal((await fetch(done.url as string)).status, 404, 'the old link leads nowhere');
+    } finally {
+      await shortApi.close();
+    }
+  });
+
+  /** Waits until the export activity has heartbeated: it is building the zip. */
+  async function waitForExportHeartbeat(workflowId: string): Promise<void> {
+    await waitFor(
+      'the export activity to heartbeat',
+      async () => {
+        const pending = (await client.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
+        for (const a of pending) {
+          if (a.activityType?.name !== 'buildExport' || !a.heartbeatDetails?.payloads?.length) continue;
+          const details = await decodeFromPayloadsAtIndex<{ objects: number } | undefined>(
+            client.options.loadedDataConverter,
+            0,
+            a.heartbeatDetails.payloads,
+          );
+          if (details) return true;
+        }
+        return undefined;
+      },
+      90_000,
+    );
+  }
 });
+
+/** A worker in its own process, so the test can kill it as a crash would. */
+function startWorkerProcess(env: Record<string, string>): ChildProcess {
+  const root = path.resolve(__dirname, '../..');
+  return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker/main.ts')], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
+}
+
+/** A TCP proxy to a local port whose answers arrive at `bytesPerSecond`: a slow link to storage. */
+async function slowProxy(port: number, bytesPerSecond: number): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      upstream.pause();
+      setTimeout(
+        () => {
+          client.write(chunk);
+          upstream.resume();
+        },
+        Math.ceil((chunk.length / bytesPerSecond) * 1000),
+      );
+    });
+    upstream.on('end', () => client.end());
+    for (const s of [client, upstream]) s.on('error', () => [client, upstream].forEach((x) => x.destroy()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port: own } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${own}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
