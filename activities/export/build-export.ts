@@ -134,101 +134,121 @@ export function createBuildExportActivity(deps: ExportActivityDeps) {
      */
     async buildExport(req: ExportRequest): Promise<ExportResult> {
       const ctx = Context.current();
-      const bucket = deps.storage.bucket(req.storage.bucket);
-      const objectName = exportObjectName(req);
-      const file = bucket.file(objectName);
-      const [exists] = await file.exists();
-      if (exists) {
-        const [metadata] = await file.getMetadata();
-        const custom = (metadata.metadata ?? {}) as Record<string, string>;
-        return {
-          bucket: req.storage.bucket,
-          objectName,
-          expiresAt: req.expiresAt,
-          objects: Number(custom.objects),
-          files: Number(custom.files),
-          bytes: Number(metadata.size),
-        };
-      }
-
-      const repo = await openTenantRepository(deps.repositories, req.storage);
-      const plan = await planExport(repo, req);
-      const out = file.createWriteStream({
-        resumable: true,
-        chunkSize: UPLOAD_CHUNK_BYTES,
-        contentType: 'application/zip',
-        preconditionOpts: { ifGenerationMatch: 0 },
-        metadata: {
-          contentDisposition: `attachment; filename="entra-backup-${req.snapshotId.slice(0, 12)}-${req.level}.zip"`,
-          metadata: { objects: String(plan.objects), files: String(plan.files), snapshotId: req.snapshotId },
-        },
-      });
-      const zip = new ExportZip(out, new Date(plan.record.finishedAt));
-      const onCancel = () => zip.abort(new Error('export cancelled (heartbeat timeout or shutdown)'));
-      ctx.cancellationSignal.addEventListener('abort', onCancel);
-
-      const workflow = deps.temporal.workflow.getHandle(ctx.info.workflowExecution!.workflowId);
-      let objects = 0;
-      let lastProgress = 0;
-      const progress = async (force = false) => {
-        ctx.heartbeat({ objects, bytes: zip.bytes });
-        if (!force && Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
-        lastProgress = Date.now();
-        // Progress is for the System Status view only: a signal that fails must not fail the export.
-        await workflow.signal(exportProgressSignal, { objects, bytes: zip.bytes }).catch(() => undefined);
-      };
-
+      // Also beat while planning and while the last chunk uploads, where no object is written for a while; a storage
+      // request that hangs still fails on its own deadline (STORAGE_REQUEST_TIMEOUT_SECONDS) and ends the attempt.
+      const last = { objects: 0, bytes: 0 };
+      ctx.heartbeat(last);
+      const beating = setInterval(() => ctx.heartbeat(last), 1000);
       try {
-        await zip.add('README.txt', Buffer.from(exportReadme(req, plan.record.finishedAt), 'utf8'));
-        await progress(true);
-        for (const { type, entries } of plan.types) {
-          const byHash = new Map<string, ManifestEntry[]>();
-          for (const e of entries) byHash.set(e.contentHash, [...(byHash.get(e.contentHash) ?? []), e]);
-          let withRelationships: ManifestEntry[] = [];
-          for await (const read of repo.readBlobsReporting(byHash.keys())) {
-            const owners = byHash.get(read.id) ?? [];
-            if (read.error) {
-              // Never export what cannot be verified: the whole export fails, naming what is damaged.
-              throw ApplicationFailure.create({
-                type: 'IntegrityError',
-                message: `${type} object ${owners.map((e) => e.id).join(', ')} cannot be exported: ${read.error.message}`,
-                nonRetryable: true,
-              });
-            }
-            const object = JSON.parse(read.plaintext!.toString('utf8')) as Record<string, unknown>;
-            const body = json(inGraphShape(type, object));
-            for (const e of owners) {
-              await zip.add(objectEntryName(type, e.id, e.displayName, e.state === 'softDeleted'), body);
-              objects++;
-              if (e.rels && Object.keys(e.rels).length > 0) withRelationships.push(e);
-            }
-            if (withRelationships.length >= RELATIONSHIP_BATCH) {
-              await addRelationships(repo, zip, type, withRelationships);
-              withRelationships = [];
-            }
-            await progress();
-          }
-          await addRelationships(repo, zip, type, withRelationships);
-          await progress();
-        }
-        await zip.add('manifest.json', json(exportManifest(req, plan)));
-        await zip.finish();
-      } catch (err) {
-        zip.abort(err as Error);
-        throw err;
+        return await buildExportZip(deps, req, ctx, last);
       } finally {
-        ctx.cancellationSignal.removeEventListener('abort', onCancel);
+        clearInterval(beating);
       }
-      await progress(true);
-      return {
-        bucket: req.storage.bucket,
-        objectName,
-        expiresAt: req.expiresAt,
-        objects: plan.objects,
-        files: zip.files,
-        bytes: zip.bytes,
-      };
     },
+  };
+}
+
+async function buildExportZip(
+  deps: ExportActivityDeps,
+  req: ExportRequest,
+  ctx: Context,
+  last: { objects: number; bytes: number },
+): Promise<ExportResult> {
+  const bucket = deps.storage.bucket(req.storage.bucket);
+  const objectName = exportObjectName(req);
+  const file = bucket.file(objectName);
+  const [exists] = await file.exists();
+  if (exists) {
+    const [metadata] = await file.getMetadata();
+    const custom = (metadata.metadata ?? {}) as Record<string, string>;
+    return {
+      bucket: req.storage.bucket,
+      objectName,
+      expiresAt: req.expiresAt,
+      objects: Number(custom.objects),
+      files: Number(custom.files),
+      bytes: Number(metadata.size),
+    };
+  }
+
+  const repo = await openTenantRepository(deps.repositories, req.storage);
+  const plan = await planExport(repo, req);
+  const out = file.createWriteStream({
+    resumable: true,
+    chunkSize: UPLOAD_CHUNK_BYTES,
+    contentType: 'application/zip',
+    preconditionOpts: { ifGenerationMatch: 0 },
+    metadata: {
+      contentDisposition: `attachment; filename="entra-backup-${req.snapshotId.slice(0, 12)}-${req.level}.zip"`,
+      metadata: { objects: String(plan.objects), files: String(plan.files), snapshotId: req.snapshotId },
+    },
+  });
+  const zip = new ExportZip(out, new Date(plan.record.finishedAt));
+  const onCancel = () => zip.abort(new Error('export cancelled (heartbeat timeout or shutdown)'));
+  ctx.cancellationSignal.addEventListener('abort', onCancel);
+
+  const workflow = deps.temporal.workflow.getHandle(ctx.info.workflowExecution!.workflowId);
+  let objects = 0;
+  let lastProgress = 0;
+  const progress = async (force = false) => {
+    last.objects = objects;
+    last.bytes = zip.bytes;
+    ctx.heartbeat(last);
+    if (!force && Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
+    lastProgress = Date.now();
+    // Progress is for the System Status view only: a signal that fails must not fail the export.
+    await workflow.signal(exportProgressSignal, { objects, bytes: zip.bytes }).catch(() => undefined);
+  };
+
+  try {
+    await zip.add('README.txt', Buffer.from(exportReadme(req, plan.record.finishedAt), 'utf8'));
+    await progress(true);
+    for (const { type, entries } of plan.types) {
+      const byHash = new Map<string, ManifestEntry[]>();
+      for (const e of entries) byHash.set(e.contentHash, [...(byHash.get(e.contentHash) ?? []), e]);
+      let withRelationships: ManifestEntry[] = [];
+      for await (const read of repo.readBlobsReporting(byHash.keys())) {
+        const owners = byHash.get(read.id) ?? [];
+        if (read.error) {
+          // Never export what cannot be verified: the whole export fails, naming what is damaged.
+          throw ApplicationFailure.create({
+            type: 'IntegrityError',
+            message: `${type} object ${owners.map((e) => e.id).join(', ')} cannot be exported: ${read.error.message}`,
+            nonRetryable: true,
+          });
+        }
+        const object = JSON.parse(read.plaintext!.toString('utf8')) as Record<string, unknown>;
+        const body = json(inGraphShape(type, object));
+        for (const e of owners) {
+          await zip.add(objectEntryName(type, e.id, e.displayName, e.state === 'softDeleted'), body);
+          objects++;
+          if (e.rels && Object.keys(e.rels).length > 0) withRelationships.push(e);
+        }
+        if (withRelationships.length >= RELATIONSHIP_BATCH) {
+          await addRelationships(repo, zip, type, withRelationships);
+          withRelationships = [];
+        }
+        await progress();
+      }
+      await addRelationships(repo, zip, type, withRelationships);
+      await progress();
+    }
+    await zip.add('manifest.json', json(exportManifest(req, plan)));
+    await zip.finish();
+  } catch (err) {
+    zip.abort(err as Error);
+    throw err;
+  } finally {
+    ctx.cancellationSignal.removeEventListener('abort', onCancel);
+  }
+  await progress(true);
+  return {
+    bucket: req.storage.bucket,
+    objectName,
+    expiresAt: req.expiresAt,
+    objects: plan.objects,
+    files: zip.files,
+    bytes: zip.bytes,
   };
 }
 

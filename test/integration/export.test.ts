@@ -336,7 +336,7 @@ describe('download: zip exports and verify (real Temporal, storage and Entra sim
 
   it('a worker killed mid-export still yields exactly one valid zip at the URL', async function () {
     this.timeout(360_000);
-    const target = await newTenant(6000);
+    const target = await newTenant(4000);
     const snapshotId = await backup(target);
     const repo = await repositoryOf(target);
     let total = 0;
@@ -358,7 +358,7 @@ describe('download: zip exports and verify (real Temporal, storage and Entra sim
         snapshotId,
         level: 'tenant',
         expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-        heartbeatTimeoutMs: 3000,
+        heartbeatTimeoutMs: 10_000,
       };
       const handle = await client.workflow.start(exportWorkflow, {
         taskQueue: fx.config.temporal.taskQueue,
