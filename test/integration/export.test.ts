@@ -13,6 +13,7 @@ import { GcsObjectStore } from '../../storage/gcs-object-store';
 import { Repository } from '../../storage/repository';
 import { canonicalBytes } from '../../storage/canonical-json';
 import { firstPageUrl, listObjectTypes } from '../../catalog';
+import { permissionId } from '../../simulator/identity/permissions';
 import { TokenProvider } from '../../activities/graph/token-provider';
 import { createGraphClient } from '../../activities/graph/graph-client';
 import { storedForm } from '../../activities/backup/stored-form';
@@ -332,6 +333,40 @@ describe('download: zip exports and verify (real Temporal, storage and Entra sim
       [exportObjectName({ resellerId: reseller.resellerId, tenantId: target.tenantId, exportId: done.jobId })],
       'only the accepted export wrote anything',
     );
+  });
+
+  it('exports an incomplete snapshot only for its captured types, and says so in manifest.json', async () => {
+    const target = await newTenant(10);
+    const policyRead = fx.sim.control
+      .listObjects(target.directory, 'appRoleAssignment')
+      .find((a) => (a.data as { appRoleId?: string }).appRoleId === permissionId('Policy.Read.All'));
+    assert.ok(policyRead, 'the assignment to remove exists');
+    fx.sim.control.deleteObject(target.directory, policyRead.id, { hard: true });
+    const snapshotId = await backup(target);
+
+    const refused = await call('POST', `/tenants/${target.tenantId}/exports`, {
+      level: 'type',
+      type: 'conditionalAccessPolicies',
+      snapshotId,
+    });
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.match(refused.body.detail as string, /not captured.*permission-missing/);
+
+    const done = await exportThroughApi(target.tenantId, { level: 'tenant', snapshotId });
+    assert.equal(done.status, 'completed', JSON.stringify(done));
+    const dir = await download(done.url as string);
+    const manifest = readJson(path.join(dir, 'manifest.json')) as {
+      snapshot: { complete: boolean };
+      note?: string;
+      exportedTypes: string[];
+      coverage: Record<string, { status: string; reason?: string }>;
+    };
+    assert.equal(manifest.snapshot.complete, false);
+    assert.match(manifest.note ?? '', /conditionalAccessPolicies/);
+    assert.equal(manifest.coverage.conditionalAccessPolicies.reason, 'permission-missing');
+    assert.ok(!manifest.exportedTypes.includes('conditionalAccessPolicies'));
+    assert.ok(manifest.exportedTypes.includes('users'));
+    assert.ok(!filesIn(dir).some((f) => f.startsWith('conditionalAccessPolicies/')));
   });
 
   it('a worker killed mid-export still yields exactly one valid zip at the URL', async function () {
