@@ -150,6 +150,8 @@ export interface AppConfig {
   };
   local: LocalStackConfig;
   backup: BackupConfig;
+  /** Download links: how long an export zip and its signed URL live (EXPORT_EXPIRY_SECONDS, at most 7 days). */
+  exports: { expirySeconds: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -340,6 +342,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       workflowBundlePath: optional(env, 'WORKFLOW_BUNDLE_PATH'),
     },
     local,
+    exports: { expirySeconds: Math.min(int(env, 'EXPORT_EXPIRY_SECONDS', 604_800), 604_800) },
     backup: {
       typeConcurrency: int(env, 'BACKUP_TYPE_CONCURRENCY', 4),
       fullReadEvery: int(env, 'BACKUP_FULL_READ_EVERY', 7),

@@ -13,6 +13,9 @@ import { createRetentionActivities } from './backup/retention';
 import { createBackupSettingsActivities } from './backup/backup-settings';
 import { createGraphReader } from './backup/tenant-graph-reader';
 import { PageDigester } from './backup/page-digester';
+import { createBuildExportActivity } from './export/build-export';
+import { createExportLifecycleActivities } from './export/export-lifecycle';
+import { createVerifyActivities } from './verify/verify-repository';
 
 /** What activities need from the process that hosts them; built once per worker. */
 export interface ActivityDependencies {
@@ -41,6 +44,9 @@ export function createActivities(deps: ActivityDependencies) {
     }),
     ...createSnapshotActivities(repositories),
     ...createRetentionActivities(repositories, deps.temporal, config.backup.retentionDays),
+    ...createBuildExportActivity({ repositories, storage: deps.storage, temporal: deps.temporal }),
+    ...createExportLifecycleActivities(deps.storage),
+    ...createVerifyActivities(repositories),
   };
 }
 

@@ -40,7 +40,8 @@ export function openSegment(dataKey: Buffer, sealed: Buffer, what: string): Buff
 export function blobFromSegment(blob: PackedBlob, segment: Buffer): Buffer {
   const plaintext = Buffer.from(segment.subarray(blob.start, blob.start + blob.size));
   if (plaintext.length !== blob.size || sha256Hex(plaintext) !== blob.id) {
-    throw new IntegrityError(`blob ${blob.id}: content does not match its id`);
+    const where = 'packId' in blob ? ` in pack ${(blob as BlobLocation).packId}` : '';
+    throw new IntegrityError(`blob ${blob.id}${where}: content does not match its id`);
   }
   return plaintext;
 }

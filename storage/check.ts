@@ -1,3 +1,4 @@
+import { sha256Hex } from './canonical-json';
 import type { RepositoryContext } from './context';
 import type { ObjectInfo } from './object-store';
 import { packBlobs, parsePack } from './pack-reader';
@@ -45,9 +46,19 @@ export async function checkRepository(
     for (const packId of stored.keys()) {
       const bytes = await ctx.store.get(packKey(packId));
       if (!bytes) continue;
+      const indexed = ctx.index.packs.get(packId);
+      if (indexed && sha256Hex(bytes) !== packId) {
+        // A damaged pack: name every blob in it that no longer verifies (the index says where they are), not just
+        // the pack, so a report shows which objects are lost.
+        errors.push(`pack ${packId}: bytes do not match the pack's name`);
+        for (const { blob, error } of packBlobs(ctx.dataKey, packId, bytes, indexed.blobs)) {
+          if (error) errors.push(`blob ${blob.id} in pack ${packId}: ${error.message}`);
+          else blobsChecked++;
+        }
+        continue;
+      }
       try {
         const header = parsePack(ctx.dataKey, packId, bytes);
-        const indexed = ctx.index.packs.get(packId);
         if (!indexed) notes.push(`pack ${packId} is in no index (unfinished backup; prune collects it)`);
         else if (
           JSON.stringify(
@@ -63,8 +74,8 @@ export async function checkRepository(
         ) {
           errors.push(`pack ${packId}: header and index disagree`);
         }
-        for (const { error } of packBlobs(ctx.dataKey, packId, bytes, header)) {
-          if (error) errors.push(error.message);
+        for (const { blob, error } of packBlobs(ctx.dataKey, packId, bytes, header)) {
+          if (error) errors.push(`blob ${blob.id} in pack ${packId}: ${error.message}`);
           else blobsChecked++;
         }
       } catch (err) {

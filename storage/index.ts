@@ -34,3 +34,5 @@ export type { ChainReport, SnapshotRecord, TypeCoverage } from './snapshot';
 export type { SyncState } from './sync-state';
 export { SnapshotWriter, type CommitInput, type TypeOutcome } from './snapshot-writer';
 export { TypeWriter, type AddObjectOptions, type TypeResult, type TypeWriteMode } from './type-writer';
+export { BlobReadError, type BlobRead } from './blob-reads';
+export { verifySnapshot, type BadBlobReport, type SnapshotVerification } from './verify-snapshot';

@@ -72,7 +72,7 @@ export async function readPackHeader(
 export async function readBlob(store: ObjectStore, dataKey: Buffer, loc: BlobLocation): Promise<Buffer> {
   const sealed = await store.getRange(packKey(loc.packId), loc.offset, loc.offset + loc.length);
   if (sealed.length !== loc.length) throw new IntegrityError(`blob ${loc.id}: pack ${loc.packId} is truncated`);
-  return blobFromSegment(loc, openSegment(dataKey, sealed, `blob ${loc.id}`));
+  return blobFromSegment(loc, openSegment(dataKey, sealed, `blob ${loc.id} in pack ${loc.packId}`));
 }
 
 /**
@@ -110,7 +110,7 @@ export async function* readBlobs(
         const loc = locs[k];
         if (segment?.offset !== loc.offset) {
           const sealed = range.subarray(loc.offset - start, loc.offset - start + loc.length);
-          segment = { offset: loc.offset, plaintext: openSegment(dataKey, sealed, `blob ${loc.id}`) };
+          segment = { offset: loc.offset, plaintext: openSegment(dataKey, sealed, `blob ${loc.id} in pack ${packId}`) };
         }
         yield { location: loc, plaintext: blobFromSegment(loc, segment.plaintext) };
       }

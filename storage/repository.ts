@@ -1,5 +1,6 @@
 import type { BlobLocation } from './blob';
 import type { BlobSource } from './blob-io';
+import { readBlobsReporting, type BlobRead } from './blob-reads';
 import { readBlob, readBlobs } from './pack-reader';
 import { checkRepository, type CheckReport } from './check';
 import { readCheckpoint, type TypeCheckpoint } from './checkpoints';
@@ -379,6 +380,15 @@ export class Repository {
 
   async readObject<T = unknown>(contentHash: string): Promise<T> {
     return JSON.parse((await this.readBlob(contentHash)).toString('utf8')) as T;
+  }
+
+  /**
+   * Blobs by id with coalesced ranged reads, each verified against its id; a bad or missing blob is yielded with a
+   * BlobReadError naming it and its pack instead of ending the read (export and verify; see blob-reads.ts).
+   */
+  async *readBlobsReporting(ids: Iterable<string>): AsyncIterable<BlobRead> {
+    await this.refresh();
+    yield* readBlobsReporting(this.ctx.store, this.ctx.dataKey, this.ctx.index, ids);
   }
 
   readRelationship(relationshipHash: string): Promise<RelationshipItem[]> {

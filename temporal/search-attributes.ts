@@ -9,4 +9,4 @@ export const jobKindKey = defineSearchAttributeKey(searchAttributeNames.jobKind,
 export const jobStatusKey = defineSearchAttributeKey(searchAttributeNames.jobStatus, 'KEYWORD');
 
 /** What each workflow of the product is, as the JobKind search attribute says (System Status filters on it). */
-export type JobKind = 'tenant' | 'backup' | 'reseller-account' | 'export' | 'restore' | 'retention';
+export type JobKind = 'tenant' | 'backup' | 'reseller-account' | 'export' | 'restore' | 'retention' | 'verify';

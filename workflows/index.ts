@@ -8,3 +8,6 @@ export * from './tenant-backup';
 export * from './tenant-messages';
 export * from './tenant-backup-messages';
 export * from './retention';
+export * from './export';
+export * from './export-messages';
+export * from './verify';

@@ -1,6 +1,9 @@
 import type { Storage } from '@google-cloud/storage';
 import { findObjectType, listObjectTypes } from '../../catalog';
-import { Repositories } from '../../activities/backup/repositories';
+import { Repositories, repositoryLocation } from '../../activities/backup/repositories';
+import { DATA_KEY_FILE } from '../../storage/data-keys';
+import { GcsObjectStore } from '../../storage/gcs-object-store';
+import { notFound } from '../problem';
 import type { Repository } from '../../storage/repository';
 import { SnapshotReader, type NamingRules } from '../../storage/snapshot-reader';
 import type { TenantRecord } from '../../tenants/types';
@@ -29,14 +32,30 @@ export async function tenantSnapshotReader(
   masterKey: string,
   tenant: Pick<TenantRecord, 'tenantId' | 'resellerId' | 'storage'>,
 ): Promise<SnapshotReader> {
-  if (!repositories || repositories.storage !== storage || repositories.masterKey !== masterKey) {
-    repositories = { storage, masterKey, handles: new Repositories(storage, masterKey) };
-  }
-  const repo = await repositories.handles.forTenant(tenant);
+  const repo = await openTenantRepositoryForReading(storage, masterKey, tenant);
+  if (!repo) throw notFound(`tenant ${tenant.tenantId} has no backups yet`);
   let reader = readers.get(repo);
   if (!reader) {
     reader = new SnapshotReader(repo, catalogNaming);
     readers.set(repo, reader);
   }
   return reader;
+}
+
+/**
+ * Opens a tenant's repository for reading, or undefined when it has none yet. Never creates one (a GET, or a refused
+ * request, writes nothing). The one place the API locates a tenant's repository.
+ */
+export async function openTenantRepositoryForReading(
+  storage: Storage,
+  masterKey: string,
+  tenant: Pick<TenantRecord, 'tenantId' | 'resellerId' | 'storage'>,
+): Promise<Repository | undefined> {
+  const location = repositoryLocation(tenant);
+  const store = new GcsObjectStore(storage.bucket(location.bucket), location.prefix);
+  if (!(await store.exists(DATA_KEY_FILE))) return undefined;
+  if (!repositories || repositories.storage !== storage || repositories.masterKey !== masterKey) {
+    repositories = { storage, masterKey, handles: new Repositories(storage, masterKey) };
+  }
+  return repositories.handles.forTenant(tenant);
 }

@@ -1,10 +1,11 @@
 import { Router } from 'express';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { searchAttributeNames } from '../../temporal.config';
-import { backupProgressQuery, type BackupProgress } from '../../workflows';
+import { backupProgressQuery, exportProgressQuery, type BackupProgress } from '../../workflows';
+import type { ExportProgress } from '../../exports/types';
 import { requireReseller, resellerOf } from '../auth';
 
-const KINDS = ['backup', 'retention'] as const;
+const KINDS = ['backup', 'retention', 'export', 'verify'] as const;
 
 /**
  * The System Status view: the reseller's backup and retention jobs, newest first, from Temporal's visibility store
@@ -49,11 +50,18 @@ const FINAL_JOB_STATUSES = new Set(['completed', 'incomplete', 'failed', 'cancel
 async function describeJob(client: Client, e: WorkflowExecutionInfo) {
   const attrs = e.searchAttributes as Record<string, unknown[] | undefined>;
   const first = (name: string) => attrs[name]?.[0] as string | undefined;
-  let progress: BackupProgress | undefined;
+  let progress: BackupProgress | ExportProgress | undefined;
   if (e.type === 'tenantBackupWorkflow' && e.status.name === 'RUNNING') {
     progress = await client.workflow
       .getHandle(e.workflowId, e.runId)
       .query(backupProgressQuery)
+      .catch(() => undefined);
+  }
+  // Exports show objects and bytes written, finished ones too (what the zip holds).
+  if (e.type === 'exportWorkflow') {
+    progress = await client.workflow
+      .getHandle(e.workflowId, e.runId)
+      .query(exportProgressQuery)
       .catch(() => undefined);
   }
   const { status, reason } = await finalStatus(client, e, first(searchAttributeNames.jobStatus));

@@ -5,6 +5,7 @@ import { repositoryLocation } from '../../activities/backup/repositories';
 import type { Simulator } from '../../simulator';
 import { backupProgressQuery, tenantBackupWorkflow, type BackupProgress } from '../../workflows';
 import { measureBrowse, type BrowseFigures } from './browse';
+import { measureExport, type ExportFigures } from './export';
 import { log, mb } from './log';
 import { BACKUP_APP, type BenchStack } from './stack';
 
@@ -29,6 +30,7 @@ export interface Measurements {
   /** Peak resident memory of the worker process over the whole run (MB). */
   workerPeakRssMb: number;
   browse: BrowseFigures;
+  exported: ExportFigures;
 }
 
 export interface StorageUse {
@@ -40,6 +42,7 @@ export interface StorageUse {
 /** A full backup, an incremental one after a day's churn, then one a day up to `days`, each timed and counted. */
 export async function measure(stack: BenchStack, options: { days: number; churn: number }): Promise<Measurements> {
   const { sim, tenant, worker, client, config, target, pids } = stack;
+  let latest: RunFigures | undefined;
 
   const usageNow = () => {
     const c = sim.control.usage({ tenantId: tenant.id, appId: BACKUP_APP.clientId }).counters[0];
@@ -119,6 +122,7 @@ export async function measure(stack: BenchStack, options: { days: number; churn:
   for (let day = 3; day <= options.days; day++) {
     churnOnce(day);
     const daily = await backup();
+    latest = daily;
     const largest = Object.entries(daily.progress.types)
       .sort((a, b) => b[1].bytesStored - a[1].bytesStored)
       .slice(0, 3)
@@ -135,7 +139,21 @@ export async function measure(stack: BenchStack, options: { days: number; churn:
   const browse = await measureBrowse(config, client, target, full.snapshotId, incremental.snapshotId);
   log(`  diff of the first two snapshots: ${browse.diffSeconds.toFixed(2)} s (${browse.diffObjects} objects differ)`);
   log(`  one user with its history: median ${browse.objectReadMs.toFixed(0)} ms of ${browse.objectReads} reads`);
-  return { full, incremental, afterFull, afterDays, workerPeakRssMb, browse };
+
+  // The export runs on a fresh worker, so its peak RSS is the export's own.
+  log('whole-tenant export of the newest snapshot, on a fresh worker');
+  const exportWorker = await stack.restartWorker();
+  const exported = await measureExport({
+    client,
+    config,
+    target,
+    snapshotId: (latest ?? incremental).snapshotId,
+    workerPid: exportWorker.pid!,
+  });
+  log(
+    `  ${exported.exportObjects} objects, ${exported.exportMb} MB zip in ${exported.exportSeconds} s, worker peak RSS ${exported.exportPeakRssMb} MB`,
+  );
+  return { full, incremental, afterFull, afterDays, workerPeakRssMb, browse, exported };
 }
 
 /** A day's changes: `share` of users edited, a few soft-deleted, group memberships added and removed. */

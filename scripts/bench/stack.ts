@@ -36,6 +36,8 @@ export interface BenchStack {
   config: AppConfig;
   target: BackupTarget;
   pids: { worker: number; temporal: number; storage: number };
+  /** Stops the worker and starts a fresh one (a measurement whose peak memory must be its own). */
+  restartWorker(): Promise<ChildProcess>;
 }
 
 /**
@@ -91,18 +93,16 @@ export async function withBenchStack(options: BenchStackOptions, use: (stack: Be
     const nodeFlags = [`--max-old-space-size=${options.workerHeapMb}`];
     const profileDir = options.workerCpuProfileDir;
     if (profileDir) nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`);
-    worker = spawn(
-      process.execPath,
-      [...nodeFlags, '--import', 'tsx', path.resolve(__dirname, '../../worker/main.ts')],
-      {
+    const spawnWorker = () =>
+      spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.resolve(__dirname, '../../worker/main.ts')], {
         env: {
           ...process.env,
           ...env,
           ...(options.workerMallocArenas !== '0' ? { MALLOC_ARENA_MAX: options.workerMallocArenas } : {}),
         },
         stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
+      });
+    worker = spawnWorker();
     client = await connectClient(config.temporal);
 
     const target: BackupTarget = {
@@ -141,7 +141,14 @@ export async function withBenchStack(options: BenchStackOptions, use: (stack: Be
       }
     }
     const pids = { worker: worker.pid!, temporal: stack.record.temporal.pid, storage: stack.record.gcs.pid };
-    await use({ sim, tenant, worker, client, config, target, pids });
+    const restartWorker = async () => {
+      const stopping = new Promise((resolve) => worker!.once('exit', resolve));
+      worker!.kill('SIGTERM');
+      await stopping;
+      worker = spawnWorker();
+      return worker;
+    };
+    await use({ sim, tenant, worker, client, config, target, pids, restartWorker });
   } finally {
     if (worker && worker.exitCode === null) {
       // It shuts down while Temporal still runs (and writes its CPU profile, if asked for), or is killed after 30 s.

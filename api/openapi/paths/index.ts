@@ -8,6 +8,7 @@ import { codecPaths } from './codec';
 import { jobPaths } from './jobs';
 import { storageLocationPaths } from './storage-locations';
 import { snapshotPaths } from './snapshots';
+import { exportPaths } from './exports';
 
 /** Every fragment of the document, in the order the document lists them. A new area of the API adds its file here. */
 export const pathFragments: PathsFragment[] = [
@@ -17,6 +18,7 @@ export const pathFragments: PathsFragment[] = [
   tenantPaths,
   snapshotPaths,
   jobPaths,
+  exportPaths,
   auditPaths,
   codecPaths,
   storageLocationPaths,

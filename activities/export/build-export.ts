@@ -1,0 +1,290 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import type { Storage } from '@google-cloud/storage';
+import { exportObjectName } from '../../exports/object-names';
+import { objectEntryName, relationshipEntryName } from '../../exports/entry-names';
+import { inGraphShape } from '../../exports/odata-types';
+import type { ExportRequest, ExportResult } from '../../exports/types';
+import { IntegrityError } from '../../storage/crypto';
+import type { ManifestEntry } from '../../storage/manifest';
+import type { Repository } from '../../storage/repository';
+import type { SnapshotRecord } from '../../storage/snapshot';
+import { exportProgressSignal } from '../../workflows/export-messages';
+import type { Repositories } from '../backup/repositories';
+import { ExportZip } from './export-zip';
+import { exportReadme } from './readme-text';
+import { openTenantRepository } from './tenant-repository';
+
+/** Relationship lists are fetched for this many objects at once (coalesced reads, bounded memory). */
+const RELATIONSHIP_BATCH = 500;
+/** The zip is uploaded in resumable chunks of this size: the only buffer the upload holds. */
+const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
+const PROGRESS_EVERY_MS = 2000;
+
+const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
+
+/** What one export holds, decided before a byte is written (the counts go into the object's metadata). */
+interface ExportPlan {
+  record: SnapshotRecord;
+  types: { type: string; entries: ManifestEntry[] }[];
+  objects: number;
+  files: number;
+}
+
+/** Non-retryable: the request cannot be served from this repository (checked by the API too; retention may win). */
+function refused(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'ExportRefused', message, nonRetryable: true });
+}
+
+async function planExport(repo: Repository, req: ExportRequest): Promise<ExportPlan> {
+  if (!(await repo.listSnapshots()).some((s) => s.id === req.snapshotId)) {
+    throw refused(`snapshot ${req.snapshotId} does not exist or was forgotten by retention`);
+  }
+  const record = await repo.getSnapshot(req.snapshotId);
+  const captured = Object.entries(record.types)
+    .filter(([, c]) => c.status === 'captured')
+    .map(([type]) => type);
+  const wanted = req.level === 'tenant' ? captured : [req.type!];
+  const types: ExportPlan['types'] = [];
+  let objects = 0;
+  let files = 3; // README.txt, manifest.json, SHA256SUMS
+  for (const type of wanted) {
+    if (!captured.includes(type)) throw refused(`type ${type} was not captured in snapshot ${req.snapshotId}`);
+    let entries: ManifestEntry[];
+    try {
+      entries = await repo.listEntries(req.snapshotId, type);
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      throw ApplicationFailure.create({
+        type: 'IntegrityError',
+        message: `${type}: the snapshot's list of objects cannot be read: ${err.message}`,
+        nonRetryable: true,
+      });
+    }
+    if (req.level === 'object') {
+      entries = entries.filter((e) => e.id === req.objectId);
+      if (entries.length === 0) throw refused(`object ${type}/${req.objectId} is not in snapshot ${req.snapshotId}`);
+    }
+    types.push({ type, entries });
+    objects += entries.length;
+    files += entries.reduce((n, e) => n + 1 + Object.keys(e.rels ?? {}).length, 0);
+  }
+  return { record, types, objects, files };
+}
+
+function exportManifest(req: ExportRequest, plan: ExportPlan) {
+  const { record } = plan;
+  const counts: Record<string, { objects: number; inRecycleBin: number; relationshipFiles: number }> = {};
+  for (const { type, entries } of plan.types) {
+    counts[type] = {
+      objects: entries.length,
+      inRecycleBin: entries.filter((e) => e.state === 'softDeleted').length,
+      relationshipFiles: entries.reduce((n, e) => n + Object.keys(e.rels ?? {}).length, 0),
+    };
+  }
+  const coverage = Object.fromEntries(
+    Object.entries(record.types).map(([type, c]) => [
+      type,
+      c.status === 'captured'
+        ? { status: c.status, count: c.count, inRecycleBin: c.softDeleted, readMode: c.readMode }
+        : { status: c.status, reason: c.reason, ...(c.detail ? { detail: c.detail } : {}) },
+    ]),
+  );
+  const skipped = Object.entries(record.types).filter(([, c]) => c.status === 'skipped');
+  return {
+    format: 'entra-backup-export',
+    formatVersion: 1,
+    tenant: { id: req.tenantId, microsoftTenantId: req.directory },
+    snapshot: {
+      id: req.snapshotId,
+      startedAt: record.startedAt,
+      finishedAt: record.finishedAt,
+      complete: skipped.length === 0,
+    },
+    level: req.level,
+    filter: { ...(req.type ? { type: req.type } : {}), ...(req.objectId ? { objectId: req.objectId } : {}) },
+    ...(skipped.length > 0
+      ? {
+          note: `The snapshot is incomplete: ${skipped.map(([t]) => t).join(', ')} were not captured (see coverage); only captured types are exported.`,
+        }
+      : {}),
+    exportedTypes: plan.types.map((t) => t.type),
+    counts,
+    totals: { objects: plan.objects, files: plan.files },
+    coverage,
+    expiresAt: req.expiresAt,
+  };
+}
+
+export interface ExportActivityDeps {
+  repositories: Repositories;
+  storage: Storage;
+  temporal: Client;
+}
+
+export function createBuildExportActivity(deps: ExportActivityDeps) {
+  return {
+    /**
+     * Builds the export zip and streams it into the tenant's bucket as a resumable upload, which GCS completes only
+     * when its last chunk arrives, and only if no object of that name exists (`ifGenerationMatch: 0`). A killed or
+     * failed attempt therefore leaves no object; the retry builds the zip again from the beginning; an attempt that
+     * finds the zip already there (its predecessor finished the upload but not the activity) returns it. So the
+     * URL shows exactly one complete zip, or nothing.
+     */
+    async buildExport(req: ExportRequest): Promise<ExportResult> {
+      const ctx = Context.current();
+      // Also beat while planning and while the last chunk uploads, where no object is written for a while; a storage
+      // request that hangs still fails on its own deadline (STORAGE_REQUEST_TIMEOUT_SECONDS) and ends the attempt.
+      const last = { objects: 0, bytes: 0 };
+      ctx.heartbeat(last);
+      const beating = setInterval(() => ctx.heartbeat(last), 1000);
+      try {
+        return await buildExportZip(deps, req, ctx, last);
+      } finally {
+        clearInterval(beating);
+      }
+    },
+  };
+}
+
+async function buildExportZip(
+  deps: ExportActivityDeps,
+  req: ExportRequest,
+  ctx: Context,
+  last: { objects: number; bytes: number },
+): Promise<ExportResult> {
+  const bucket = deps.storage.bucket(req.storage.bucket);
+  const objectName = exportObjectName(req);
+  const file = bucket.file(objectName);
+  const [exists] = await file.exists();
+  if (exists) {
+    const [metadata] = await file.getMetadata();
+    const custom = (metadata.metadata ?? {}) as Record<string, string>;
+    return {
+      bucket: req.storage.bucket,
+      objectName,
+      expiresAt: req.expiresAt,
+      objects: Number(custom.objects),
+      files: Number(custom.files),
+      bytes: Number(metadata.size),
+    };
+  }
+
+  const repo = await openTenantRepository(deps.repositories, req);
+  const plan = await planExport(repo, req);
+  const out = file.createWriteStream({
+    resumable: true,
+    chunkSize: UPLOAD_CHUNK_BYTES,
+    contentType: 'application/zip',
+    preconditionOpts: { ifGenerationMatch: 0 },
+    metadata: {
+      contentDisposition: `attachment; filename="entra-backup-${req.snapshotId.slice(0, 12)}-${req.level}.zip"`,
+      metadata: { objects: String(plan.objects), files: String(plan.files), snapshotId: req.snapshotId },
+    },
+  });
+  const zip = new ExportZip(out, new Date(plan.record.finishedAt));
+  const onCancel = () => zip.abort(new Error('export cancelled (heartbeat timeout or shutdown)'));
+  ctx.cancellationSignal.addEventListener('abort', onCancel);
+
+  const workflow = deps.temporal.workflow.getHandle(ctx.info.workflowExecution!.workflowId);
+  let objects = 0;
+  let lastProgress = 0;
+  const progress = async (force = false) => {
+    last.objects = objects;
+    last.bytes = zip.bytes;
+    ctx.heartbeat(last);
+    if (!force && Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
+    lastProgress = Date.now();
+    // Progress is for the System Status view only: a signal that fails must not fail the export.
+    await workflow.signal(exportProgressSignal, { objects, bytes: zip.bytes }).catch(() => undefined);
+  };
+
+  try {
+    await zip.add('README.txt', Buffer.from(exportReadme(req, plan.record.finishedAt), 'utf8'));
+    await progress(true);
+    for (const { type, entries } of plan.types) {
+      const byHash = new Map<string, ManifestEntry[]>();
+      for (const e of entries) byHash.set(e.contentHash, [...(byHash.get(e.contentHash) ?? []), e]);
+      let withRelationships: ManifestEntry[] = [];
+      for await (const read of repo.readBlobsReporting(byHash.keys())) {
+        const owners = byHash.get(read.id) ?? [];
+        if (read.error) {
+          // Never export what cannot be verified: the whole export fails, naming what is damaged.
+          throw ApplicationFailure.create({
+            type: 'IntegrityError',
+            message: `${type} object ${owners.map((e) => e.id).join(', ')} cannot be exported: ${read.error.message}`,
+            nonRetryable: true,
+          });
+        }
+        const object = JSON.parse(read.plaintext!.toString('utf8')) as Record<string, unknown>;
+        const body = json(inGraphShape(type, object));
+        for (const e of owners) {
+          await zip.add(objectEntryName(type, e.id, e.displayName, e.state === 'softDeleted'), body);
+          objects++;
+          if (e.rels && Object.keys(e.rels).length > 0) withRelationships.push(e);
+        }
+        if (withRelationships.length >= RELATIONSHIP_BATCH) {
+          await addRelationships(repo, zip, type, withRelationships);
+          withRelationships = [];
+        }
+        await progress();
+      }
+      await addRelationships(repo, zip, type, withRelationships);
+      await progress();
+    }
+    await zip.add('manifest.json', json(exportManifest(req, plan)));
+    await zip.finish();
+  } catch (err) {
+    zip.abort(err as Error);
+    throw err;
+  } finally {
+    ctx.cancellationSignal.removeEventListener('abort', onCancel);
+  }
+  await progress(true);
+  return {
+    bucket: req.storage.bucket,
+    objectName,
+    expiresAt: req.expiresAt,
+    objects: plan.objects,
+    files: zip.files,
+    bytes: zip.bytes,
+  };
+}
+
+/** Writes the relationship files of a batch of objects: roots, then chunks of large lists, with coalesced reads. */
+async function addRelationships(repo: Repository, zip: ExportZip, type: string, entries: ManifestEntry[]) {
+  if (entries.length === 0) return;
+  const users = new Map<string, string[]>();
+  for (const e of entries) {
+    for (const root of Object.values(e.rels ?? {})) users.set(root, [...(users.get(root) ?? []), `${type}/${e.id}`]);
+  }
+  const damaged = (id: string, error: Error) =>
+    ApplicationFailure.create({
+      type: 'IntegrityError',
+      message: `relationship of ${(users.get(id) ?? []).join(', ')} cannot be exported: ${error.message}`,
+      nonRetryable: true,
+    });
+  const roots = new Map<string, { items?: unknown[]; chunks?: string[] }>();
+  for await (const read of repo.readBlobsReporting(users.keys())) {
+    if (read.error) throw damaged(read.id, read.error);
+    roots.set(read.id, JSON.parse(read.plaintext!.toString('utf8')) as { items?: unknown[]; chunks?: string[] });
+  }
+  const chunkIds = [...roots.values()].flatMap((r) => r.chunks ?? []);
+  const chunks = new Map<string, unknown[]>();
+  for (const [rootId, root] of roots) for (const c of root.chunks ?? []) users.set(c, users.get(rootId) ?? []);
+  for await (const read of repo.readBlobsReporting(chunkIds)) {
+    if (read.error) throw damaged(read.id, read.error);
+    chunks.set(read.id, (JSON.parse(read.plaintext!.toString('utf8')) as { items: unknown[] }).items);
+  }
+  for (const e of entries) {
+    for (const [rel, rootId] of Object.entries(e.rels ?? {})) {
+      const root = roots.get(rootId)!;
+      const items = root.items ?? (root.chunks ?? []).flatMap((c) => chunks.get(c) ?? []);
+      await zip.add(
+        relationshipEntryName(type, e.id, e.displayName, e.state === 'softDeleted', rel),
+        json({ value: items }),
+      );
+    }
+  }
+}
