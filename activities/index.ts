@@ -13,6 +13,7 @@ import { createRetentionActivities } from './backup/retention';
 import { createPlanActivities } from './backup/plan';
 import { createGraphReader } from './backup/tenant-graph-reader';
 import { PageDigester } from './backup/page-digester';
+import { createRestoreActivities } from './restore';
 
 /** What activities need from the process that hosts them; built once per worker. */
 export interface ActivityDependencies {
@@ -41,6 +42,13 @@ export function createActivities(deps: ActivityDependencies) {
     }),
     ...createSnapshotActivities(repositories),
     ...createRetentionActivities(repositories, deps.temporal, config.backup.retentionDays),
+    ...createRestoreActivities({
+      entra: config.entra,
+      tokens,
+      storage: deps.storage,
+      masterKey: config.storage.masterKey,
+      temporal: deps.temporal,
+    }),
   };
 }
 

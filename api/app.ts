@@ -10,6 +10,7 @@ import { organizationRoutes } from './routes/organizations';
 import { auditRoutes } from './routes/audit';
 import { tenantRoutes } from './routes/tenants';
 import { jobRoutes } from './routes/jobs';
+import { restoreRoutes } from './routes/restores';
 import { consentCallbackRoutes } from './routes/consent-callback';
 import { openApiRoutes } from './routes/openapi';
 import { codecRoutes } from './codec/codec-routes';
@@ -71,6 +72,7 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.use(auditRoutes({ audit: deps.audit }));
   app.use(tenantRoutes({ client: deps.client, accounts: deps.accounts, config: deps.config }));
   app.use(jobRoutes({ client: deps.client }));
+  app.use(restoreRoutes({ client: deps.client, storage: deps.storage, config: deps.config }));
   app.use(consentCallbackRoutes({ client: deps.client, stateKey: deps.config.entra.consentStateKey }));
 
   app.use((req) => {

@@ -13,7 +13,8 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
 
-export type SealPurpose = 'data-key' | 'segment' | 'pack-header' | 'index' | 'snapshot' | 'forget' | 'checkpoint';
+export type SealPurpose =
+  'data-key' | 'segment' | 'pack-header' | 'index' | 'snapshot' | 'forget' | 'checkpoint' | 'document';
 
 export class IntegrityError extends Error {
   constructor(message: string) {

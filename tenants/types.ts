@@ -17,7 +17,15 @@ export type TenantStatus =
   /** Consent was revoked or permissions are missing: schedule paused until an admin consents again. */
   | 'reauthorization-required';
 
-export type ConsentState = 'not-requested' | 'pending' | 'granted' | 'declined' | 'expired' | 'revoked';
+export type ConsentState =
+  | 'not-requested'
+  | 'pending'
+  | 'granted'
+  | 'declined'
+  | 'expired'
+  | 'revoked'
+  /** Restore app, one-time consent: consumed by a restore (its permissions removed where Graph allowed it). */
+  | 'used';
 
 export interface StorageLocation {
   bucket: string;

@@ -5,3 +5,4 @@ export * from './tenant';
 export * from './tenant-backup';
 export * from './tenant-messages';
 export * from './retention';
+export * from './restore';

@@ -22,6 +22,7 @@ import {
   changePlanUpdate,
   consentCallbackUpdate,
   requestConsentUpdate,
+  restoreConsentUsedUpdate,
   tenantQuery,
   type AuthFailureReport,
   type ConsentCallback,
@@ -177,6 +178,16 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
       },
     },
   );
+
+  // Restore (issue 13): a one-time Restore consent serves one restore only; afterwards it shows as used.
+  setHandler(restoreConsentUsedUpdate, ({ restoreId, note }) => {
+    if (record.restoreApp.mode === 'one-time' && record.restoreApp.state === 'granted') {
+      record.restoreApp.state = 'used';
+      record.restoreApp.mode = 'none';
+      record.restoreApp.reason = `used by restore ${restoreId}: ${note}`;
+    }
+    return record;
+  });
 
   setHandler(authFailedSignal, (report) => void authFailures.push(report));
   setHandler(backupFinishedSignal, (last) => {

@@ -4,7 +4,7 @@ import { searchAttributeNames } from '../../temporal.config';
 import { backupProgressQuery, type BackupProgress } from '../../workflows';
 import { requireReseller, resellerOf } from '../auth';
 
-const KINDS = ['backup', 'retention'] as const;
+const KINDS = ['backup', 'retention', 'restore'] as const;
 
 /**
  * The System Status view: the reseller's backup and retention jobs, newest first, from Temporal's visibility store

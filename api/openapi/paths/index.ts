@@ -6,6 +6,7 @@ import { tenantPaths } from './tenants';
 import { auditPaths } from './audit';
 import { codecPaths } from './codec';
 import { jobPaths } from './jobs';
+import { restorePaths } from './restores';
 
 /** Every fragment of the document, in the order the document lists them. A new area of the API adds its file here. */
 export const pathFragments: PathsFragment[] = [
@@ -14,6 +15,7 @@ export const pathFragments: PathsFragment[] = [
   organizationPaths,
   tenantPaths,
   jobPaths,
+  restorePaths,
   auditPaths,
   codecPaths,
 ];
