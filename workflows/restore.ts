@@ -116,6 +116,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     state.plan = { ...plan, expiresAt: new Date(Date.now() + input.confirmationTimeoutMs).toISOString() };
     setStatus('awaiting-confirmation');
     if (!(await condition(() => confirmation !== undefined, input.confirmationTimeoutMs))) {
+      await releaseConsent();
       setStatus('expired', 'the plan was not confirmed in time; nothing was written');
       return finish();
     }
@@ -129,6 +130,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     setStatus('verifying');
     const report = await verifyRestore(ref);
     state.report = report;
+    await releaseConsent();
     const clean = report.partlyRestored === 0 && report.failed === 0;
     setStatus(
       clean ? 'completed' : report.restored + report.partlyRestored > 0 ? 'partly-completed' : 'failed',
@@ -136,24 +138,27 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     );
     return finish();
   } catch (err) {
+    // Even when the restore failed: a one-time consent is never left behind.
+    await releaseConsent();
     setStatus('failed', err instanceof Error ? err.message : String(err));
     throw err;
-  } finally {
-    if (oneTime) {
-      // Even when the restore failed or expired: a one-time consent is never left behind.
-      await CancellationScope.nonCancellable(async () => {
-        const revocation = await revokeRestoreAppRoles({ directory: input.directory });
-        state.revocation = revocation;
-        await markRestoreConsentUsed({
-          tenantId: input.tenantId,
-          restoreId,
-          note: revocation.manual
-            ? `Graph refused to remove its permissions: ${revocation.manual}`
-            : `${revocation.removed} application permission(s) removed`,
-        });
-        state.consent.state = revocation.manual ? 'used' : 'revoked';
+  }
+
+  /** Ends a one-time consent: the Restore app's permissions removed where Graph allows, the consent shown as used. */
+  async function releaseConsent(): Promise<void> {
+    if (!oneTime || state.revocation) return;
+    await CancellationScope.nonCancellable(async () => {
+      const revocation = await revokeRestoreAppRoles({ directory: input.directory });
+      state.revocation = revocation;
+      await markRestoreConsentUsed({
+        tenantId: input.tenantId,
+        restoreId,
+        note: revocation.manual
+          ? `Graph refused to remove its permissions: ${revocation.manual}`
+          : `${revocation.removed} application permission(s) removed`,
       });
-    }
+      state.consent.state = revocation.manual ? 'used' : 'revoked';
+    });
   }
 
   function finish(): RestoreState {

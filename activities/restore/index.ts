@@ -75,25 +75,37 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       const graph = graphFor(input.directory);
       const clientId = deps.entra.restoreApp.clientId ?? '';
       const manual = `remove the application permissions of the enterprise application with appId ${clientId} (Restore app) in Entra admin center > Enterprise applications > Permissions`;
+      let removed = 0;
       try {
         const sps = await graph.readAll<{ id: string }>(`/servicePrincipals?$filter=appId eq '${clientId}'`);
-        let removed = 0;
+        const assignments: { id: string; principalId: string; resourceId: string; appRoleId: string }[] = [];
         for (const sp of sps) {
-          const assignments = await graph.readAll<{ id: string }>(`/servicePrincipals/${sp.id}/appRoleAssignments`);
-          for (const a of assignments) {
-            try {
-              await graph.delete(`/servicePrincipals/${sp.id}/appRoleAssignments/${encodeURIComponent(a.id)}`);
-              removed++;
-            } catch (err) {
-              if (!isStatus(err, 404)) throw err;
-            }
+          assignments.push(
+            ...(await graph.readAll<(typeof assignments)[number]>(`/servicePrincipals/${sp.id}/appRoleAssignments`)),
+          );
+        }
+        // The permission that allows removing the others goes last (each removal takes effect at once).
+        const roleNames = new Map<string, string>();
+        for (const resourceId of new Set(assignments.map((a) => a.resourceId))) {
+          const resource = await graph.get<{ appRoles?: { id: string; value: string }[] }>(
+            `/servicePrincipals/${resourceId}?$select=appRoles`,
+          );
+          for (const r of resource.appRoles ?? []) roleNames.set(r.id, r.value);
+        }
+        const last = (a: (typeof assignments)[number]) =>
+          roleNames.get(a.appRoleId) === 'AppRoleAssignment.ReadWrite.All' ? 1 : 0;
+        for (const a of [...assignments].sort((x, y) => last(x) - last(y))) {
+          try {
+            await graph.delete(`/servicePrincipals/${a.principalId}/appRoleAssignments/${encodeURIComponent(a.id)}`);
+            removed++;
+          } catch (err) {
+            if (!isStatus(err, 404)) throw err;
           }
         }
         return { removed };
       } catch (err) {
         // Our own permission to remove them may be the first thing gone (403), or the token refused (401).
-        if (err instanceof GraphError && (err.statusCode === 403 || err.statusCode === 401))
-          return { removed: 0, manual };
+        if (err instanceof GraphError && (err.statusCode === 403 || err.statusCode === 401)) return { removed, manual };
         throw err;
       }
     },

@@ -11,6 +11,8 @@ import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { listen, waitFor } from '../helpers/http';
 import { startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -75,8 +77,8 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     (await (await call('GET', `/tenants/${tenantId}/restores/${restoreId}`)).json()) as any;
 
   /** A backed-up simulated tenant: its ids, the snapshot, and a Graph client with the Restore app (for damage). */
-  async function backedUpTenant(restoreMode?: 'permanent') {
-    const ms = fx.sim.control.createTenant({ users: 40, consentMode: 'accept' });
+  async function backedUpTenant(restoreMode?: 'permanent', users = 40) {
+    const ms = fx.sim.control.createTenant({ users, consentMode: 'accept' });
     const res = await call('POST', '/tenants', {
       organizationId,
       directory: ms.id,
@@ -102,7 +104,8 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
       );
     }
     const tokens = new TokenProvider(fx.config.entra);
-    fx.sim.control.grantConsent(ms.id, fx.config.entra.restoreApp.clientId!);
+    // The tests damage the tenant with the Restore app; with a one-time consent the tenant must not have it yet.
+    if (restoreMode) fx.sim.control.grantConsent(ms.id, fx.config.entra.restoreApp.clientId!);
     const graph: GraphClient = createGraphClient(
       fx.config.entra,
       async () => (await tokens.acquire('restore', ms.id)).accessToken,
@@ -311,4 +314,153 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     assert.ok(confirmEntry?.detail?.includes(planned.plan.hash), 'the audit trail names the confirmed plan hash');
     assert.match(confirmEntry!.actor, /^reseller:/);
   });
+
+  it('asks for a one-time Restore consent, uses it for this restore and removes it afterwards', async () => {
+    const t = await backedUpTenant(undefined, 20);
+    const user = structuredClone(fx.sim.control.listObjects(t.directory, 'user', { limit: 2 })[1]);
+    fx.sim.control.updateObject(t.directory, user.id, { department: 'Damaged' });
+    const started = await requestRestore(t.tenantId, {
+      snapshotId: t.snapshotId,
+      objects: [{ type: 'users', id: user.id }],
+    });
+    assert.equal(started.status, 'awaiting-consent', JSON.stringify(started));
+    assert.equal(started.consent.mode, 'one-time');
+    assert.match(started.consent.consentUrl, new RegExp(`/${t.directory}/v2.0/adminconsent`));
+    await admin(started.consent.consentUrl);
+    const planned = await awaitStatus(t.tenantId, started.restoreId, ['awaiting-confirmation']);
+    const confirm = await call('POST', `/tenants/${t.tenantId}/restores/${started.restoreId}/confirmation`, {
+      planHash: planned.plan.hash,
+    });
+    assert.equal(confirm.status, 202);
+    const done = await awaitStatus(t.tenantId, started.restoreId, ['completed', 'partly-completed', 'failed']);
+    assert.equal(done.status, 'completed', JSON.stringify(done.reportDetail));
+    assert.equal(fx.sim.control.getObject(t.directory, user.id).data.department, user.data.department ?? undefined);
+    assert.ok(done.revocation.removed > 0, JSON.stringify(done.revocation));
+    const sp = fx.sim.control
+      .listObjects(t.directory, 'servicePrincipal')
+      .find((s) => s.data.appId === fx.config.entra.restoreApp.clientId)!;
+    const left = fx.sim.control
+      .listObjects(t.directory, 'appRoleAssignment')
+      .filter((a) => (a.data as { principalId?: string }).principalId === sp.id);
+    assert.deepEqual(left, [], 'no application permission of the Restore app is left in the tenant');
+    const record = await tenant(t.tenantId);
+    assert.equal(record.restoreApp.state, 'used');
+    assert.match(record.restoreApp.reason, new RegExp(started.restoreId));
+  });
+
+  it('is refused, changing nothing, when the admin declines the Restore consent', async () => {
+    const t = await backedUpTenant(undefined, 20);
+    fx.sim.control.setConsentMode(t.directory, 'decline');
+    const user = fx.sim.control.listObjects(t.directory, 'user', { limit: 1 })[0];
+    const since = lastSeq();
+    const started = await requestRestore(t.tenantId, {
+      snapshotId: t.snapshotId,
+      objects: [{ type: 'users', id: user.id }],
+    });
+    assert.equal(started.status, 'awaiting-consent');
+    const microsoft = await fetch(started.consent.consentUrl, { redirect: 'manual' });
+    await fetch(microsoft.headers.get('location')!, { headers: { accept: 'application/json' } });
+    const refused = await awaitStatus(t.tenantId, started.restoreId, ['refused']);
+    assert.match(refused.detail, /no consent.*nothing was changed/s);
+    assert.deepEqual(writesTo(t.directory, since), []);
+  });
+
+  it('read-back verification reports a property the tenant refused to keep as partly restored', async () => {
+    const t = await backedUpTenant('permanent', 20);
+    const user = structuredClone(
+      fx.sim.control.listObjects(t.directory, 'user').find((u) => u.data.jobTitle && u.data.department)!,
+    );
+    fx.sim.control.updateObject(t.directory, user.id, { jobTitle: 'Damaged', department: 'Damaged' });
+    fx.sim.control.addFault({
+      kind: 'ignoreProperty',
+      method: 'PATCH',
+      pathPrefix: `/users/${user.id}`,
+      property: 'jobTitle',
+    });
+    try {
+      const started = await requestRestore(t.tenantId, {
+        snapshotId: t.snapshotId,
+        objects: [{ type: 'users', id: user.id }],
+      });
+      const planned = await awaitStatus(t.tenantId, started.restoreId, ['awaiting-confirmation']);
+      await call('POST', `/tenants/${t.tenantId}/restores/${started.restoreId}/confirmation`, {
+        planHash: planned.plan.hash,
+      });
+      const done = await awaitStatus(t.tenantId, started.restoreId, ['completed', 'partly-completed', 'failed']);
+      assert.equal(done.status, 'partly-completed');
+      const [o] = done.reportDetail.objects;
+      assert.equal(o.outcome, 'partly-restored');
+      assert.deepEqual(
+        o.differences.map((d: any) => [d.name, d.expected, d.actual]),
+        [['jobTitle', user.data.jobTitle, 'Damaged']],
+      );
+      assert.equal(fx.sim.control.getObject(t.directory, user.id).data.department, user.data.department);
+      assert.ok(done.reportDetail.fidelity.restored < done.reportDetail.fidelity.restorable);
+    } finally {
+      fx.sim.control.clearFaults();
+    }
+  });
+
+  it('a worker killed mid-restore leaves no duplicate object, and the restore completes', async () => {
+    const t = await backedUpTenant('permanent', 30);
+    const victims = structuredClone(
+      fx.sim.control
+        .listObjects(t.directory, 'user')
+        .filter((u) => !String(u.data.userPrincipalName).includes('#'))
+        .slice(3, 9),
+    );
+    for (const v of victims) fx.sim.control.deleteObject(t.directory, v.id, { hard: true });
+    const started = await requestRestore(t.tenantId, {
+      snapshotId: t.snapshotId,
+      objects: victims.map((v) => ({ type: 'users', id: v.id })),
+    });
+    const planned = await awaitStatus(t.tenantId, started.restoreId, ['awaiting-confirmation']);
+    assert.equal(planned.plan.counts.recreate, victims.length);
+    await worker.stop();
+    const child = startWorkerProcess(fx.env);
+    try {
+      // Answers arrive 300 ms after Graph logged the write: killing in between loses the answer of a create that
+      // landed, the hardest case for idempotence.
+      fx.sim.control.setLatency({ baseMs: 300, jitterMs: 0 });
+      const since = lastSeq();
+      await call('POST', `/tenants/${t.tenantId}/restores/${started.restoreId}/confirmation`, {
+        planHash: planned.plan.hash,
+      });
+      await waitFor(
+        'a user created',
+        async () =>
+          fx.sim.control
+            .requestLog({ tenantId: t.directory, kind: 'graph', sinceSeq: since })
+            .filter((e) => e.method === 'POST' && e.url.startsWith('/users') && e.status === 201).length >= 2
+            ? true
+            : undefined,
+        60_000,
+        10,
+      );
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    } finally {
+      fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
+      if (child.exitCode === null) child.kill('SIGKILL');
+      worker = await startWorker(fx.config);
+    }
+    const done = await awaitStatus(t.tenantId, started.restoreId, ['completed', 'partly-completed', 'failed'], 240_000);
+    assert.equal(done.status, 'completed', JSON.stringify(done.reportDetail?.objects));
+    for (const v of victims) {
+      const same = fx.sim.control
+        .listObjects(t.directory, 'user', { limit: 10_000 })
+        .filter((u) => u.data.userPrincipalName === v.data.userPrincipalName);
+      assert.equal(same.length, 1, `${String(v.data.userPrincipalName)} exists once`);
+    }
+  });
 });
+
+/** A worker in its own process, so the test can kill it as a crash would. */
+function startWorkerProcess(env: Record<string, string>): ChildProcess {
+  const root = path.resolve(__dirname, '../..');
+  return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker/main.ts')], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
+}
