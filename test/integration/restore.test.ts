@@ -208,7 +208,27 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     const hardPolicy = policies[1];
     const changedPolicy = policies[3];
 
+    const ownedApp = apps[2];
+    const ownersOf = async (path: string) =>
+      ((await t.graph.api(`${path}/owners`).get()) as { value: { id: string }[] }).value.map((o) => o.id).sort();
+    const appOwners = await ownersOf(`/applications/${ownedApp.id}`);
+    // A hard-deleted group with an owner, nested in no other group (whose membership it would otherwise change).
+    let ownedGroup: (typeof groups)[number] | undefined;
+    let groupOwners: string[] = [];
+    for (const g of groups) {
+      if (g.id === excludedGroupId || g.id === otherGroup.id) continue;
+      if (groups.some((p) => c.listMembers(t.directory, p.id).includes(g.id))) continue;
+      groupOwners = await ownersOf(`/groups/${g.id}`);
+      if (groupOwners.length > 0 && !groupOwners.includes(hardUser.id) && !groupOwners.includes(softUser.id)) {
+        ownedGroup = g;
+        break;
+      }
+    }
+    assert.ok(ownedGroup && appOwners.length > 0, 'the seed gives apps and groups owners');
+    const ownedGroupMembers = c.listMembers(t.directory, ownedGroup.id);
+
     // Damage.
+    await t.graph.api(`/applications/${ownedApp.id}/owners/${appOwners[0]}/$ref`).delete();
     const affectedGroups = new Set([...groupsOf(softUser.id), ...groupsOf(hardUser.id), otherGroup.id]);
     affectedGroups.delete(excludedGroupId);
     c.updateObject(t.directory, changedUser.id, { jobTitle: 'Damaged', department: 'Nowhere' });
@@ -217,6 +237,7 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     c.removeMember(t.directory, otherGroup.id, removedMember);
     c.updateObject(t.directory, otherGroup.id, { description: 'Damaged' });
     c.deleteObject(t.directory, excludedGroupId, { hard: true });
+    c.deleteObject(t.directory, ownedGroup.id, { hard: true });
     await t.graph.api(`/applications/${softApp.id}`).delete();
     await t.graph.api(`/applications/${hardApp.id}`).delete();
     await t.graph.api(`/directory/deletedItems/${hardApp.id}`).delete();
@@ -232,10 +253,12 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
       { type: 'users', id: softUser.id },
       { type: 'users', id: hardUser.id },
       { type: 'groups', id: excludedGroupId },
+      { type: 'groups', id: ownedGroup.id },
       ...[...affectedGroups].map((id) => ({ type: 'groups', id })),
       { type: 'applications', id: softApp.id },
       { type: 'servicePrincipals', id: softSp.id },
       { type: 'applications', id: hardApp.id },
+      { type: 'applications', id: ownedApp.id },
       { type: 'servicePrincipals', id: hardSp.id },
       { type: 'conditionalAccessPolicies', id: hardPolicy.id },
       { type: 'conditionalAccessPolicies', id: changedPolicy.id },
@@ -279,6 +302,18 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     const stillThere = excludedMembers.filter((m) => m !== hardUser.id);
     const nowMembers = c.listMembers(t.directory, newGroupId);
     for (const m of stillThere) assert.ok(nowMembers.includes(m), `member ${m} is back`);
+    const newOwnedGroupId = report.idMapping[ownedGroup.id];
+    assert.deepEqual(await ownersOf(`/groups/${newOwnedGroupId}`), groupOwners, 'the re-created group has its owners');
+    assert.deepEqual(
+      c.listMembers(t.directory, newOwnedGroupId).sort(),
+      ownedGroupMembers.map((m) => report.idMapping[m] ?? m).sort(),
+      'and its members (a re-created member by its new id)',
+    );
+    assert.deepEqual(
+      await ownersOf(`/applications/${ownedApp.id}`),
+      appOwners.map((o) => report.idMapping[o] ?? o).sort(),
+      'the removed app owner is back',
+    );
     for (const p of c.listObjects(t.directory, 'conditionalAccessPolicy')) {
       const ex = (p.data as any).conditions.users.excludeGroups as string[];
       assert.ok(!ex.includes(excludedGroupId), `policy ${String(p.data.displayName)} no longer names the old id`);
