@@ -436,7 +436,8 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     }
   });
 
-  it('a worker killed mid-restore leaves no duplicate object, and the restore completes', async () => {
+  it('a worker killed mid-restore leaves no duplicate object, and the restore completes', async function () {
+    this.timeout(600_000);
     const t = await backedUpTenant('permanent', 30);
     const victims = structuredClone(
       fx.sim.control
@@ -456,11 +457,20 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     try {
       // Answers arrive 300 ms after Graph logged the write: killing in between loses the answer of a create that
       // landed, the hardest case for idempotence.
+      // The worker process is up once the restore answers a query again (it bundles workflows first).
+      await waitFor(
+        'the worker process',
+        async () =>
+          (await call('GET', `/tenants/${t.tenantId}/restores/${started.restoreId}`)).status === 200 ? true : undefined,
+        180_000,
+        500,
+      );
       fx.sim.control.setLatency({ baseMs: 300, jitterMs: 0 });
       const since = lastSeq();
-      await call('POST', `/tenants/${t.tenantId}/restores/${started.restoreId}/confirmation`, {
+      const confirmed = await call('POST', `/tenants/${t.tenantId}/restores/${started.restoreId}/confirmation`, {
         planHash: planned.plan.hash,
       });
+      assert.equal(confirmed.status, 202, await confirmed.clone().text());
       await waitFor(
         'a user created',
         async () =>
@@ -469,7 +479,7 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
             .filter((e) => e.method === 'POST' && e.url.startsWith('/users') && e.status === 201).length >= 2
             ? true
             : undefined,
-        60_000,
+        120_000,
         10,
       );
       child.kill('SIGKILL');
