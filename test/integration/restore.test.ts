@@ -155,6 +155,12 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
       planned.planDetail.objects[0].attributes.map((a: any) => [a.name, a.current, a.restored]),
       [['jobTitle', 'Damaged', user.data.jobTitle ?? null]],
     );
+    const second = await call('POST', `/tenants/${t.tenantId}/restores`, {
+      snapshotId: t.snapshotId,
+      objects: [{ type: 'users', id: user.id }],
+    });
+    assert.equal(second.status, 409, 'one restore per tenant: a second is refused, not queued');
+    assert.match(((await second.json()) as any).detail, /refused \(not queued\)/);
     const stale = await call('POST', `/tenants/${t.tenantId}/restores/${started.restoreId}/confirmation`, {
       planHash: '0'.repeat(64),
     });
