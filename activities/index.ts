@@ -16,6 +16,7 @@ import { PageDigester } from './backup/page-digester';
 import { createBuildExportActivity } from './export/build-export';
 import { createExportLifecycleActivities } from './export/export-lifecycle';
 import { createVerifyActivities } from './verify/verify-repository';
+import { createRestoreActivities } from './restore';
 
 /** What activities need from the process that hosts them; built once per worker. */
 export interface ActivityDependencies {
@@ -47,6 +48,13 @@ export function createActivities(deps: ActivityDependencies) {
     ...createBuildExportActivity({ repositories, storage: deps.storage, temporal: deps.temporal }),
     ...createExportLifecycleActivities(deps.storage),
     ...createVerifyActivities(repositories),
+    ...createRestoreActivities({
+      entra: config.entra,
+      tokens,
+      storage: deps.storage,
+      masterKey: config.storage.masterKey,
+      temporal: deps.temporal,
+    }),
   };
 }
 

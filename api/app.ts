@@ -13,6 +13,7 @@ import { jobRoutes } from './routes/jobs';
 import { storageLocationRoutes } from './routes/storage-locations';
 import { snapshotRoutes } from './routes/snapshots';
 import { exportRoutes } from './routes/exports';
+import { restoreRoutes } from './routes/restores';
 import { consentCallbackRoutes } from './routes/consent-callback';
 import { openApiRoutes } from './routes/openapi';
 import { codecRoutes } from './codec/codec-routes';
@@ -78,6 +79,7 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.use(storageLocationRoutes({ locations: deps.config.storage.locations }));
   app.use(snapshotRoutes({ client: deps.client, storage: deps.storage, masterKey: deps.config.storage.masterKey }));
   app.use(exportRoutes({ client: deps.client, storage: deps.storage, config: deps.config }));
+  app.use(restoreRoutes({ client: deps.client, storage: deps.storage, config: deps.config }));
   app.use(consentCallbackRoutes({ client: deps.client, stateKey: deps.config.entra.consentStateKey }));
 
   app.use((req) => {

@@ -35,6 +35,8 @@ export class SimState {
   /** The publisher's home tenant id (appOwnerOrganizationId of our multi-tenant apps). */
   readonly publisherTenantId = randomUUID();
   readonly requestLog: RequestLogEntry[] = [];
+  /** replicationDelay fault: created object id → requests naming it that still answer 404. */
+  readonly replicaLag = new Map<string, number>();
   requestLogLimit = 100_000;
   private logSeq = 0;
   baseUrl = '';

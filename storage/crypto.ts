@@ -14,7 +14,7 @@ const TAG_BYTES = 16;
 export const SEAL_OVERHEAD = 1 + NONCE_BYTES + TAG_BYTES;
 
 export type SealPurpose =
-  'data-key' | 'owner' | 'segment' | 'pack-header' | 'index' | 'snapshot' | 'forget' | 'checkpoint';
+  'data-key' | 'owner' | 'segment' | 'pack-header' | 'index' | 'snapshot' | 'forget' | 'checkpoint' | 'document';
 
 export class IntegrityError extends Error {
   constructor(message: string) {

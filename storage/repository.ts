@@ -6,6 +6,7 @@ import { checkRepository, type CheckReport } from './check';
 import { readCheckpoint, type TypeCheckpoint } from './checkpoints';
 import type { RepositoryContext } from './context';
 import { IntegrityError, openCompressed, sealCompressed } from './crypto';
+import { canonicalBytes } from './canonical-json';
 import { DataKey, loadOrCreateDataKey, MasterKey } from './data-keys';
 import { DEFAULT_LOCK_STALE_MS, Lock } from './locks';
 import { readManifestEntries, type ManifestEntry } from './manifest';
@@ -39,6 +40,9 @@ import {
 import { SnapshotWriter, type CommitInput } from './snapshot-writer';
 import { parseSyncState, type SyncState } from './sync-state';
 import { TypeWriter, type TypeWriteMode } from './type-writer';
+
+/** Mutable sealed documents (restore plans and reports); never read by prune or check. */
+export const DOCUMENT_PREFIX = 'documents/';
 
 export interface RepositoryOptions {
   /** Target pack size in bytes (default 4 MiB). */
@@ -416,6 +420,23 @@ export class Repository {
       const object: unknown = JSON.parse(plaintext.toString('utf8'));
       for (const entry of byHash.get(location.id) ?? []) yield { entry, object };
     }
+  }
+
+  /**
+   * A sealed JSON document at `documents/{name}` (a restore's plan, id mapping and report): data of the tenant, so
+   * encrypted with its data key like everything else, but mutable and outside packs and snapshots.
+   */
+  async writeDocument(name: string, value: unknown): Promise<void> {
+    await this.ctx.store.put(
+      DOCUMENT_PREFIX + name,
+      sealCompressed(this.ctx.dataKey, 'document', canonicalBytes(value)),
+    );
+  }
+
+  async readDocument<T>(name: string): Promise<T | undefined> {
+    const bytes = await this.ctx.store.get(DOCUMENT_PREFIX + name);
+    if (!bytes) return undefined;
+    return JSON.parse(openCompressed(this.ctx.dataKey, 'document', bytes, `document ${name}`).toString('utf8')) as T;
   }
 
   // ---- integrity and retention ---------------------------------------------------------------------------------

@@ -22,8 +22,17 @@ export type TenantStatus =
    */
   | 'backups-failing';
 
-/** unverified: the admin answered, but the consent could not be checked (e.g. Graph unreachable): ask again. */
-export type ConsentState = 'not-requested' | 'pending' | 'granted' | 'declined' | 'expired' | 'revoked' | 'unverified';
+export type ConsentState =
+  | 'not-requested'
+  | 'pending'
+  | 'granted'
+  | 'declined'
+  | 'expired'
+  | 'revoked'
+  /** The admin answered, but the consent could not be checked (e.g. Graph unreachable): ask again. */
+  | 'unverified'
+  /** Restore app, one-time consent: consumed by a restore (its permissions removed where Graph allowed it). */
+  | 'used';
 
 /**
  * Where a tenant's backups go: one of the operator's storage locations (`storageLocationId` when the tenant was

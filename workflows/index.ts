@@ -11,3 +11,4 @@ export * from './retention';
 export * from './export';
 export * from './export-messages';
 export * from './verify';
+export * from './restore';

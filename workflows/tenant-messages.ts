@@ -40,3 +40,8 @@ export const backupFinishedSignal = defineSignal<[LastBackup]>('backupFinished')
 /** The Backup app can read the tenant but lacks some permissions: backups go on, partial, until an admin consents. */
 export const permissionsMissingSignal =
   defineSignal<[{ missingRoles: string[]; backupWorkflowId: string }]>('permissionsMissing');
+
+/** A restore used the one-time Restore consent (and removed the app's permissions where Graph allowed it). */
+export const restoreConsentUsedUpdate = defineUpdate<TenantRecord, [{ restoreId: string; note: string }]>(
+  'restoreConsentUsed',
+);

@@ -5,7 +5,7 @@ import { backupProgressQuery, exportProgressQuery, type BackupProgress } from '.
 import type { ExportProgress } from '../../exports/types';
 import { requireReseller, resellerOf } from '../auth';
 
-const KINDS = ['backup', 'retention', 'export', 'verify'] as const;
+const KINDS = ['backup', 'retention', 'export', 'verify', 'restore'] as const;
 
 /**
  * The System Status view: the reseller's backup and retention jobs, newest first, from Temporal's visibility store

@@ -7,10 +7,14 @@ import { Random } from '../util/random';
  * - tokenExpiry: every access token issued so far in the tenant stops being valid (401 InvalidAuthenticationToken).
  * - revokeConsent: the app's consent in the tenant is revoked (mode 'assignments' -> 403 on Graph,
  *   'servicePrincipal' -> next token request fails with AADSTS7000229); the triggering request already sees it.
+ * - replicationDelay: the request succeeds, but an object it creates (201 with an id) is not yet on the replica the
+ *   next `lagRequests` requests naming its id reach: they answer 404 Request_ResourceNotFound (eventual consistency,
+ *   https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/).
+ * - ignoreProperty: the write succeeds (2xx) but `property` is silently not stored, so only reading it back tells.
  * A rule fires on the matching request after `afterRequests` matching ones, and/or with `probability` drawn from
  * the simulator's seeded generator, at most `times` times (default: 1 with afterRequests, unlimited otherwise).
  */
-export type FaultKind = 'status' | 'reset' | 'tokenExpiry' | 'revokeConsent';
+export type FaultKind = 'status' | 'reset' | 'tokenExpiry' | 'revokeConsent' | 'replicationDelay' | 'ignoreProperty';
 
 export interface FaultRule {
   kind: FaultKind;
@@ -25,6 +29,10 @@ export interface FaultRule {
   /** Graph path prefix after /v1.0, e.g. "/users". */
   pathPrefix?: string;
   revokeMode?: 'assignments' | 'servicePrincipal';
+  /** replicationDelay: how many later requests naming the created object answer 404 (default 2). */
+  lagRequests?: number;
+  /** ignoreProperty: the body property dropped. */
+  property?: string;
 }
 
 export interface LatencyModel {

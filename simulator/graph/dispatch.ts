@@ -30,7 +30,7 @@ export function splitPath(path: string): string[] {
 export function dispatch(ctx: GraphContext): GraphResponse {
   const { method } = ctx.req;
   checkQueryOptions(ctx.req.query);
-  const seg = splitPath(ctx.req.path);
+  const seg = alternateKey(ctx, splitPath(ctx.req.path));
   const joined = seg.join('/');
 
   if (seg[0] === 'directory' && seg[1] === 'deletedItems') return deletedItems(ctx, seg.slice(2));
@@ -66,6 +66,20 @@ export function dispatch(ctx: GraphContext): GraphResponse {
     throw methodNotAllowed();
   }
   return relation(ctx, set, id, rest.slice(1));
+}
+
+/**
+ * `applications(appId='…')` and `servicePrincipals(appId='…')`: the alternate key Graph accepts in place of the id
+ * (https://learn.microsoft.com/en-us/graph/api/application-get?view=graph-rest-1.0,
+ * https://learn.microsoft.com/en-us/graph/api/serviceprincipal-get?view=graph-rest-1.0). Rewritten to the id.
+ */
+function alternateKey(ctx: GraphContext, seg: string[]): string[] {
+  const m = /^(applications|servicePrincipals)\(appId='([^']*)'\)$/.exec(seg[0] ?? '');
+  if (!m) return seg;
+  const kind = m[1] === 'applications' ? 'application' : 'servicePrincipal';
+  const obj = ctx.tenant.list(kind).find((o) => String(o.data.appId).toLowerCase() === m[2].toLowerCase());
+  if (!obj) throw notFound(`${m[1]}(appId='${m[2]}')`);
+  return [m[1], obj.id, ...seg.slice(1)];
 }
 
 function relation(ctx: GraphContext, set: EntitySet, id: string, rest: string[]): GraphResponse {

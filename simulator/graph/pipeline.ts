@@ -301,6 +301,34 @@ export function graphRouter(state: SimState): Router {
         revokeConsent(principal.tenant, principal.appId, fault.revokeMode ?? 'assignments', state.clock.iso());
         principal = authenticate(state, req.headers.authorization);
       }
+      if (fault.kind === 'ignoreProperty' && fault.property && graphReq.body && typeof graphReq.body === 'object') {
+        const body = { ...(graphReq.body as Record<string, unknown>) };
+        delete body[fault.property];
+        graphReq.body = body;
+      }
+    }
+    const lagging = [...state.replicaLag.keys()].find((id) => path.includes(id));
+    if (lagging) {
+      const left = (state.replicaLag.get(lagging) ?? 1) - 1;
+      if (left <= 0) state.replicaLag.delete(lagging);
+      else state.replicaLag.set(lagging, left);
+      const message = `Resource '${lagging}' does not exist or one of its queried reference-property objects are not present.`;
+      state.log({
+        kind: 'graph',
+        tenantId: principal.tenant.id,
+        appId: principal.appId,
+        method: req.method,
+        url: path + url.search,
+        status: 404,
+        fault: 'replicationDelay',
+      });
+      await answered();
+      send(
+        res,
+        errorResponse(new GraphError(404, 'Request_ResourceNotFound', message), clientRequestId),
+        clientRequestId,
+      );
+      return;
     }
     let out: GraphResponse;
     try {
@@ -320,6 +348,10 @@ export function graphRouter(state: SimState): Router {
     } catch (err) {
       if (!(err instanceof GraphError)) throw err;
       out = errorResponse(err, clientRequestId);
+    }
+    const createdId = (out.body as { id?: unknown } | undefined)?.id;
+    if (fault?.kind === 'replicationDelay' && out.status === 201 && typeof createdId === 'string') {
+      state.replicaLag.set(createdId, fault.lagRequests ?? 2);
     }
     // Serialised before the wait: that is work of the response time too.
     if (out.body !== undefined && out.text === undefined) {

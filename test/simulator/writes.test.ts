@@ -158,4 +158,52 @@ describe('simulator: writes and the recycle bin', function () {
     await client.api(`${base}/${created.id}`).delete();
     assert.deepEqual(((await client.api(base).get()) as { value: unknown[] }).value, []);
   });
+  it('addresses applications and service principals by appId (alternate key)', async () => {
+    const app = (await client.api('/applications').post({ displayName: 'By appId' })) as MG.Application;
+    const sp = (await client.api('/servicePrincipals').post({ appId: app.appId })) as MG.ServicePrincipal;
+    const got = (await client.api(`/applications(appId='${app.appId}')`).get()) as MG.Application;
+    assert.equal(got.id, app.id);
+    const gotSp = (await client.api(`/servicePrincipals(appId='${app.appId}')`).get()) as MG.ServicePrincipal;
+    assert.equal(gotSp.id, sp.id);
+    await assert.rejects(
+      client.api(`/applications(appId='00000000-0000-4000-8000-00000000000a')`).get(),
+      (e: GraphError) => e.statusCode === 404,
+    );
+  });
+
+  it('replication delay on demand: a created object answers 404 to the next requests naming it', async () => {
+    sim.control.addFault({ kind: 'replicationDelay', method: 'POST', pathPrefix: '/groups', lagRequests: 2, times: 1 });
+    try {
+      const g = (await client
+        .api('/groups')
+        .post({ displayName: 'Lagging', mailEnabled: false, mailNickname: 'lag', securityEnabled: true })) as MG.Group;
+      for (let i = 0; i < 2; i++) {
+        await assert.rejects(
+          client.api(`/groups/${g.id}`).get(),
+          (e: GraphError) => e.statusCode === 404 && e.code === 'Request_ResourceNotFound',
+        );
+      }
+      assert.equal(((await client.api(`/groups/${g.id}`).get()) as MG.Group).displayName, 'Lagging');
+    } finally {
+      sim.control.clearFaults();
+    }
+  });
+
+  it('a property the tenant refuses to keep (fault) is accepted with 204 and reads back unchanged', async () => {
+    const u = (await client.api('/users').post(newUser('ignored'))) as MG.User;
+    sim.control.addFault({
+      kind: 'ignoreProperty',
+      method: 'PATCH',
+      pathPrefix: `/users/${u.id}`,
+      property: 'jobTitle',
+    });
+    try {
+      await client.api(`/users/${u.id}`).patch({ jobTitle: 'Kept?', department: 'Kept' });
+      const got = (await client.api(`/users/${u.id}`).select(['jobTitle', 'department']).get()) as MG.User;
+      assert.equal(got.jobTitle, null);
+      assert.equal(got.department, 'Kept');
+    } finally {
+      sim.control.clearFaults();
+    }
+  });
 });

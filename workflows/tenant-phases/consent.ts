@@ -3,6 +3,7 @@ import { isAuthFailureKind } from '../../workflow-constants';
 import {
   consentCallbackUpdate,
   requestConsentUpdate,
+  restoreConsentUsedUpdate,
   type ConsentCallback,
   type ConsentRequest,
 } from '../tenant-messages';
@@ -68,6 +69,17 @@ export function registerConsentHandlers(state: TenantState): void {
       },
     },
   );
+
+  // Restore: a one-time Restore consent serves one restore only; afterwards it shows as used.
+  setHandler(restoreConsentUsedUpdate, ({ restoreId, note }) => {
+    const restore = state.record.restoreApp;
+    if (restore.mode === 'one-time' && restore.state === 'granted') {
+      restore.state = 'used';
+      restore.mode = 'none';
+      restore.reason = `used by restore ${restoreId}: ${note}`;
+    }
+    return state.record;
+  });
 }
 
 /** When the next open request expires, if any. */

@@ -9,6 +9,7 @@ import { jobPaths } from './jobs';
 import { storageLocationPaths } from './storage-locations';
 import { snapshotPaths } from './snapshots';
 import { exportPaths } from './exports';
+import { restorePaths } from './restores';
 
 /** Every fragment of the document, in the order the document lists them. A new area of the API adds its file here. */
 export const pathFragments: PathsFragment[] = [
@@ -19,6 +20,7 @@ export const pathFragments: PathsFragment[] = [
   snapshotPaths,
   jobPaths,
   exportPaths,
+  restorePaths,
   auditPaths,
   codecPaths,
   storageLocationPaths,

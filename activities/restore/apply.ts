@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import { GraphError } from '@microsoft/microsoft-graph-client';
+import { getObjectType } from '../../catalog';
+import { naturalKey, remapIds } from '../../restore/compare';
+import type { PlannedObject, RestorePlan } from '../../restore/types';
+import { keyProperty } from './plan';
+import { isAlreadyExists, isStatus, withReplicationRetry, type RestoreGraph } from './restore-graph';
+
+/** What applying has done so far, stored next to the plan so a retried or resumed activity carries on from it. */
+export interface RestoreProgress {
+  v: 1;
+  done: string[];
+  /** Old id → new id of re-created objects (and old appId → new appId of re-created applications). */
+  mapping: Record<string, string>;
+  /** Object id → relationship → captured targets that no longer exist. */
+  missing: Record<string, Record<string, string[]>>;
+  failures: Record<string, string>;
+  temporaryPasswordUsers: string[];
+  writes: number;
+}
+
+export const emptyProgress = (): RestoreProgress => ({
+  v: 1,
+  done: [],
+  mapping: {},
+  missing: {},
+  failures: {},
+  temporaryPasswordUsers: [],
+  writes: 0,
+});
+
+const REPORT_ONLY = 'enabledForReportingButNotEnforced';
+
+/** A temporary password Graph's complexity rules accept; handed to Graph only, never logged or stored. */
+function temporaryPassword(): string {
+  return `Rt!${randomBytes(18).toString('base64url')}9a`;
+}
+
+function writeBody(plan: RestorePlan, o: PlannedObject, mapping: Record<string, string>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const a of o.attributes) body[a.name] = remapIds(a.restored, mapping);
+  if (o.type === 'conditionalAccessPolicies' && 'state' in body && plan.conditionalAccessState === 'report-only') {
+    body.state = REPORT_ONLY;
+  }
+  if (
+    o.type === 'conditionalAccessPolicies' &&
+    o.action === 'recreate' &&
+    plan.conditionalAccessState === 'report-only'
+  )
+    body.state = REPORT_ONLY;
+  // Named locations are polymorphic: Graph needs the derived type in every write (graph-restore-and-audit 10.35).
+  const odataType = o.keys?.['@odata.type'];
+  if (odataType) body['@odata.type'] = odataType;
+  return body;
+}
+
+function refUrl(graph: RestoreGraph, id: string): string {
+  return graph.url(`/directoryObjects/${id}`);
+}
+
+/**
+ * Applies one object of a plan. Every step is safe to run again: a restore from the recycle bin that finds the object
+ * already back goes on, a re-create first looks for the object an earlier attempt created, reference adds tolerate
+ * "already exists" and removals "not found".
+ */
+export async function applyObject(
+  graph: RestoreGraph,
+  plan: RestorePlan,
+  o: PlannedObject,
+  progress: RestoreProgress,
+  save: () => Promise<void>,
+): Promise<void> {
+  const spec = getObjectType(o.type);
+  const path = (id: string) => `${spec.path}/${encodeURIComponent(id)}`;
+  let liveId = o.id;
+  if (o.action === 'restore-from-recycle-bin') {
+    try {
+      await graph.post(`/directory/deletedItems/${encodeURIComponent(o.id)}/restore`, {});
+    } catch (err) {
+      // Restored by an earlier attempt whose answer was lost: the object is live again.
+      if (!(isStatus(err, 404) && (await graph.readLive(o.type, o.id)))) throw err;
+    }
+    if (o.type === 'applications') await restoreServicePrincipalOf(graph, o);
+  }
+  if (o.action === 'recreate') {
+    liveId = await recreate(graph, plan, o, progress);
+    await save();
+  }
+  if (o.action === 'update' || o.action === 'restore-from-recycle-bin') {
+    const body = writeBody(plan, o, progress.mapping);
+    if (Object.keys(body).filter((k) => k !== '@odata.type').length > 0) {
+      await withReplicationRetry(() => graph.patch(path(liveId), body));
+    }
+  }
+  for (const rel of o.relationships) {
+    const relPath = `${path(liveId)}/${rel.name}`;
+    for (const target of rel.add) {
+      const mapped = progress.mapping[target] ?? target;
+      try {
+        await withReplicationRetry(() => graph.post(`${relPath}/$ref`, { '@odata.id': refUrl(graph, mapped) }), 4);
+      } catch (err) {
+        if (isAlreadyExists(err)) continue;
+        if (isStatus(err, 404)) {
+          const missing = (progress.missing[o.id] ??= {});
+          (missing[rel.name] ??= []).push(target);
+          continue;
+        }
+        throw err;
+      }
+    }
+    for (const target of rel.remove) {
+      try {
+        await graph.delete(`${relPath}/${encodeURIComponent(target)}/$ref`);
+      } catch (err) {
+        if (!isStatus(err, 404)) throw err;
+      }
+    }
+  }
+}
+
+/** Restoring an application does not restore its service principal (graph-behaviour 8.6): bring it back too. */
+async function restoreServicePrincipalOf(graph: RestoreGraph, app: PlannedObject): Promise<void> {
+  const live = await graph.readLive('applications', app.id);
+  const appId = live?.appId;
+  if (typeof appId !== 'string') return;
+  const deleted = await graph.readAll<{ id: string; appId?: string }>(
+    `/directory/deletedItems/microsoft.graph.servicePrincipal?$filter=appId eq '${appId}'`,
+  );
+  for (const sp of deleted.filter((s) => s.appId === appId)) {
+    try {
+      await graph.post(`/directory/deletedItems/${encodeURIComponent(sp.id)}/restore`, {});
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+  }
+}
+
+/** An object this restore created in an earlier attempt: same natural key, and not one that existed at planning. */
+async function findRecreated(graph: RestoreGraph, o: PlannedObject, body: Record<string, unknown>) {
+  const prop = keyProperty(o.type);
+  const value = body[prop];
+  if (typeof value !== 'string') return undefined;
+  const key = naturalKey(o.type, body);
+  const preexisting = new Set(o.preexisting ?? []);
+  const found = await graph.idsWhere(o.type, prop, value);
+  return found.find((x) => naturalKey(o.type, x) === key && !preexisting.has(String(x.id)));
+}
+
+async function recreate(
+  graph: RestoreGraph,
+  plan: RestorePlan,
+  o: PlannedObject,
+  progress: RestoreProgress,
+): Promise<string> {
+  const spec = getObjectType(o.type);
+  const body = writeBody(plan, o, progress.mapping);
+  let created: Record<string, unknown> | undefined = await findRecreated(graph, o, body);
+  if (!created) {
+    if (o.type === 'users') {
+      body.passwordProfile = { password: temporaryPassword(), forceChangePasswordNextSignIn: true };
+    }
+    try {
+      created = await withReplicationRetry(() => graph.post(spec.path, body));
+    } catch (err) {
+      // The create landed but its answer was lost (graph-restore-and-audit 11.5): find it.
+      if (!(err instanceof GraphError && isAlreadyExists(err))) throw err;
+      created = await findRecreated(graph, o, body);
+      if (!created) throw err;
+    }
+  }
+  if (!created) throw new Error(`re-creating ${o.type} '${o.id}' returned no object`);
+  const newId = String(created.id);
+  progress.mapping[o.id] = newId;
+  const oldAppId = o.keys?.appId;
+  if (o.type === 'applications' && oldAppId && typeof created.appId === 'string') {
+    progress.mapping[oldAppId] = created.appId;
+    // identifierUris such as api://{appId} name the new appId now (graph-restore-and-audit 10.19).
+    const uris = body.identifierUris;
+    if (Array.isArray(uris) && !sameList(remapIds(uris, progress.mapping), uris)) {
+      await withReplicationRetry(() =>
+        graph.patch(`${spec.path}/${newId}`, { identifierUris: remapIds(uris, progress.mapping) }),
+      );
+    }
+  }
+  if (o.type === 'users' && !progress.temporaryPasswordUsers.includes(newId))
+    progress.temporaryPasswordUsers.push(newId);
+  return newId;
+}
+
+function sameList(a: unknown, b: unknown[]): boolean {
+  return Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Rewrites references to re-created objects in live conditional access policies the plan does not restore. */
+export async function applyRemaps(graph: RestoreGraph, plan: RestorePlan, progress: RestoreProgress): Promise<void> {
+  for (const r of plan.remaps) {
+    if (progress.done.includes(`remap:${r.id}`)) continue;
+    const policy = await graph.getOrNull(`/identity/conditionalAccess/policies/${encodeURIComponent(r.id)}`);
+    if (policy) {
+      const conditions = remapIds(policy.conditions, progress.mapping);
+      await graph.patch(`/identity/conditionalAccess/policies/${encodeURIComponent(r.id)}`, { conditions });
+    }
+    progress.done.push(`remap:${r.id}`);
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Shapes of a restore: request, plan, progress and report. Pure types and constants: the restore workflow imports
+ * them, so nothing here may touch Node built-ins.
+ */
+
+/** One object a restore request names: a catalog type and the object's id in the snapshot. */
+export interface RestoreTarget {
+  type: string;
+  id: string;
+}
+
+/** What happens to one object. */
+export type PlannedAction =
+  /** The live object equals the snapshot (restorable attributes and relationships). */
+  | 'unchanged'
+  /** The object exists: PATCH attributes, add/remove relationships. */
+  | 'update'
+  /** In the recycle bin: POST /directory/deletedItems/{id}/restore, then reset attributes and relationships. */
+  | 'restore-from-recycle-bin'
+  /** Gone for good (or the type has no recycle bin): POST it again; it gets a new id, references are remapped. */
+  | 'recreate'
+  /** Cannot be done through Graph; `reason` says why. */
+  | 'impossible';
+
+export interface AttributeChange {
+  name: string;
+  /** Live value (null when absent or the object is gone). */
+  current: unknown;
+  /** Value in the snapshot, written back. */
+  restored: unknown;
+}
+
+export interface RelationshipChange {
+  name: string;
+  /** Ids (snapshot ids; remapped at apply time when their object is re-created by this restore). */
+  add: string[];
+  remove: string[];
+  /** Snapshot targets that no longer exist and are not part of this restore: cannot be re-added. */
+  missing: string[];
+}
+
+export interface PlannedObject {
+  type: string;
+  id: string;
+  displayName: string | null;
+  action: PlannedAction;
+  reason?: string;
+  attributes: AttributeChange[];
+  relationships: RelationshipChange[];
+  /** Re-create only: live ids of objects with the same natural key at planning time (never taken for ours). */
+  preexisting?: string[];
+  /** Re-create only: captured values a POST needs that are not restorable attributes (`@odata.type`, old appId). */
+  keys?: Record<string, string>;
+  /** Secrets Graph never returns that an admin must issue again (e.g. client secrets of a re-created app). */
+  secretsToReissue?: string[];
+}
+
+/** Live objects that reference an object this restore re-creates: their reference is rewritten to the new id. */
+export interface ReferenceRemap {
+  type: string;
+  id: string;
+  displayName: string | null;
+  /** Snapshot ids referenced (old ids of objects being re-created). */
+  references: string[];
+}
+
+export interface RestorePlan {
+  v: 1;
+  restoreId: string;
+  tenantId: string;
+  snapshotId: string;
+  createdAt: string;
+  /** Conditional access policies come back report-only unless the request asked for the captured state. */
+  conditionalAccessState: 'report-only' | 'as-captured';
+  objects: PlannedObject[];
+  remaps: ReferenceRemap[];
+}
+
+export interface PlanCounts {
+  objects: number;
+  unchanged: number;
+  update: number;
+  restoreFromRecycleBin: number;
+  recreate: number;
+  impossible: number;
+  attributeChanges: number;
+  relationshipChanges: number;
+}
+
+/** What the workflow keeps of a plan: where it is stored and its hash, never the objects themselves. */
+export interface PlanSummary {
+  key: string;
+  hash: string;
+  counts: PlanCounts;
+}
+
+export type ObjectOutcome = 'restored' | 'partly-restored' | 'failed' | 'unchanged' | 'not-restorable';
+
+export interface ObjectReport {
+  type: string;
+  id: string;
+  /** The object's id now (differs from `id` when it was re-created). */
+  liveId?: string;
+  displayName: string | null;
+  outcome: ObjectOutcome;
+  /** Properties or relationships that did not come back, with why. */
+  differences?: { name: string; expected: unknown; actual: unknown; why: string }[];
+  error?: string;
+}
+
+export interface RestoreReport {
+  v: 1;
+  restoreId: string;
+  objects: ObjectReport[];
+  /** Old id → new id of every re-created object. */
+  idMapping: Record<string, string>;
+  secretsToReissue: { type: string; id: string; displayName: string | null; secrets: string[] }[];
+  /** Users re-created with a temporary password (never shown): they must set a new one at next sign-in. */
+  temporaryPasswordUsers: string[];
+  fidelity: { restorable: number; restored: number };
+}
+
+export interface ReportSummary {
+  key: string;
+  restored: number;
+  partlyRestored: number;
+  failed: number;
+  unchanged: number;
+  fidelity: { restorable: number; restored: number };
+  writeRequests: number;
+}
+
+export type RestoreStatus =
+  | 'awaiting-consent'
+  | 'planning'
+  | 'awaiting-confirmation'
+  | 'applying'
+  | 'verifying'
+  | 'completed'
+  | 'partly-completed'
+  | 'failed'
+  | 'expired'
+  | 'refused';
+
+/** The order a plan is applied in: referenced objects exist before the objects that reference them. */
+export const APPLY_ORDER: readonly string[][] = [
+  ['namedLocations'],
+  ['users'],
+  ['groups'],
+  ['applications'],
+  ['servicePrincipals'],
+  ['oauth2PermissionGrants'],
+  ['administrativeUnits'],
+  ['roleAssignments'],
+  ['conditionalAccessPolicies'],
+];
+
+/** Types a restore can write back today (others are captured for browse, diff and export). */
+export const RESTORABLE_TYPES: readonly string[] = [
+  'namedLocations',
+  'users',
+  'groups',
+  'applications',
+  'servicePrincipals',
+  'administrativeUnits',
+  'conditionalAccessPolicies',
+];
+
+export interface RestoreRequest {
+  restoreId: string;
+  tenantId: string;
+  resellerId: string;
+  directory: string;
+  snapshotId: string;
+  objects: RestoreTarget[];
+  conditionalAccessState: 'report-only' | 'as-captured';
+  /** Who asked (principal label, for the audit trail). */
+  requestedBy: string;
+  /** How long a plan waits for its confirmation. */
+  confirmationTimeoutMs: number;
+  /** How long a one-time consent request waits for an admin. */
+  consentTimeoutMs: number;
+}
+
+export interface RestoreState {
+  restoreId: string;
+  tenantId: string;
+  snapshotId: string;
+  status: RestoreStatus;
+  detail?: string;
+  consent: { mode: 'permanent' | 'one-time'; consentUrl?: string; state: 'pending' | 'granted' | 'used' | 'revoked' };
+  plan?: PlanSummary & { expiresAt: string };
+  confirmedBy?: string;
+  confirmedAt?: string;
+  report?: ReportSummary;
+  revocation?: { removed: number; manual?: string };
+  requestedBy: string;
+  startedAt: string;
+  finishedAt?: string;
+}
+
+export const restoreWorkflowId = (tenantId: string, restoreId: string) => `restore:${tenantId}:${restoreId}`;
+export const restoreWorkflowIdPrefix = (tenantId: string) => `restore:${tenantId}:`;
