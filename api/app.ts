@@ -13,6 +13,9 @@ import { jobRoutes } from './routes/jobs';
 import { consentCallbackRoutes } from './routes/consent-callback';
 import { openApiRoutes } from './routes/openapi';
 import { codecRoutes } from './codec/codec-routes';
+import { portalRoutes } from './portal/portal-routes';
+import { PortalSessions } from './portal/session';
+import { sessionRoutes } from './portal/session-routes';
 import { authenticate } from './auth';
 import { auditTrail } from './audit/audit-trail';
 import { buildOpenApiDocument } from './openapi/document';
@@ -56,9 +59,17 @@ export function createApp(deps: ApiDependencies): express.Express {
       namespace: deps.config.temporal.namespace,
     }),
   );
+  app.use(portalRoutes({ temporalWebUiUrl: deps.config.temporal.webUiUrl, namespace: deps.config.temporal.namespace }));
+  const sessions = new PortalSessions({
+    secret: deps.config.api.portal.sessionSecret,
+    lifetimeMs: deps.config.api.portal.sessionLifetimeMs,
+  });
   app.use(express.json({ limit: '100kb' }));
   app.use(
-    authenticate(deps.accounts, { isPublic: (req) => validator.operations.find(req.method, req.path)?.isPublic }),
+    authenticate(deps.accounts, {
+      isPublic: (req) => validator.operations.find(req.method, req.path)?.isPublic,
+      sessions,
+    }),
   );
   app.use(validator.validateRequest);
 
@@ -71,6 +82,7 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.use(auditRoutes({ audit: deps.audit }));
   app.use(tenantRoutes({ client: deps.client, accounts: deps.accounts, config: deps.config }));
   app.use(jobRoutes({ client: deps.client }));
+  app.use(sessionRoutes({ accounts: deps.accounts, sessions, publicUrl: deps.config.api.publicUrl }));
   app.use(consentCallbackRoutes({ client: deps.client, stateKey: deps.config.entra.consentStateKey }));
 
   app.use((req) => {

@@ -27,6 +27,7 @@ import {
   type ConsentCallback,
   type ConsentRequest,
 } from './tenant-messages';
+import { tenantListMemo } from './tenant-list-memo';
 
 const { prepareConsentRequest, ensureBackupSchedule, setBackupSchedulePaused, triggerBackup } =
   proxyActivities<Activities>({
@@ -196,6 +197,8 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
     upsertSearchAttributes([{ key: jobStatusKey, value: record.status }]);
   };
   publishStatus();
+  const listMemo = tenantListMemo();
+  listMemo.publish(record);
 
   for (;;) {
     const earliestExpiry = () => (pending.length ? Math.min(...pending.map((p) => p.expiresAt)) : undefined);
@@ -205,6 +208,7 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
       callbacks.length > 0 ||
       authFailures.length > 0 ||
       earliestExpiry() !== nextExpiry ||
+      listMemo.stale(record) ||
       workflowInfo().continueAsNewSuggested;
     if (nextExpiry === undefined) await condition(woken);
     else await condition(woken, Math.max(nextExpiry - Date.now(), 1));
@@ -221,6 +225,7 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
     while (callbacks.length > 0) await handleCallback(callbacks.shift()!);
     while (authFailures.length > 0) await handleAuthFailure(authFailures.shift()!);
     publishStatus();
+    listMemo.publish(record);
 
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);

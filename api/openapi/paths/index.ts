@@ -6,6 +6,7 @@ import { tenantPaths } from './tenants';
 import { auditPaths } from './audit';
 import { codecPaths } from './codec';
 import { jobPaths } from './jobs';
+import { sessionPaths } from './session';
 
 /** Every fragment of the document, in the order the document lists them. A new area of the API adds its file here. */
 export const pathFragments: PathsFragment[] = [
@@ -16,4 +17,5 @@ export const pathFragments: PathsFragment[] = [
   jobPaths,
   auditPaths,
   codecPaths,
+  sessionPaths,
 ];
