@@ -68,8 +68,9 @@ export function portalRoutes(deps: { temporalWebUiUrl: string; namespace: string
     });
 
   router.get('/', (_req, res) => res.redirect(302, '/portal/'));
-  router.get('/portal', (_req, res) => res.redirect(302, '/portal/'));
-  router.get('/portal/', (_req, res) => {
+  // Express routes are not strict: '/portal' also matches '/portal/', the page's own address (relative links).
+  router.get('/portal', (req, res) => {
+    if (!req.path.endsWith('/')) return res.redirect(302, '/portal/');
     securityHeaders(res);
     res.set('Cache-Control', 'no-cache').type('html').send(page);
   });
