@@ -29,19 +29,23 @@ export function Dashboard(props: { banner: (text: string) => void }) {
   const [organizations, setOrganizations] = useState<Organization[]>([]);
   const [filters, setFilters] = useState<Filters>(noFilters);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<TenantPage | undefined>();
+  const [page, setPage] = useState<(TenantPage & { number: number }) | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();
   const [adding, setAdding] = useState(false);
   const awaited = useRef(new Set<string>());
+  const latest = useRef('');
   const cursor = cursors[cursors.length - 1];
 
   const load = useCallback(async () => {
     const q = new URLSearchParams({ pageSize: String(PAGE_SIZE) });
     for (const [k, v] of Object.entries(filters)) if (v) q.set(k, v);
     if (cursor) q.set('cursor', cursor);
+    // A poll of the page shown before a filter or page change must not overwrite the new one.
+    const asked = (latest.current = `${q}`);
     try {
       const next = await api<TenantPage>('GET', `/tenants?${q}`);
-      setPage(next);
+      if (asked !== latest.current) return;
+      setPage({ ...next, number: cursors.length });
       setProblem(undefined);
       for (const t of next.tenants) {
         if (awaited.current.has(t.tenantId) && t.status === 'active') {
@@ -52,7 +56,7 @@ export function Dashboard(props: { banner: (text: string) => void }) {
     } catch (err) {
       setProblem(err instanceof ApiError ? err.problem : { title: 'The tenants could not be loaded', status: 0 });
     }
-  }, [filters, cursor]);
+  }, [filters, cursors]);
 
   useEffect(() => {
     api<{ organizations: Organization[] }>('GET', '/organizations').then(
@@ -165,7 +169,7 @@ export function Dashboard(props: { banner: (text: string) => void }) {
     ${
       page &&
       html`<p class="muted" aria-live="polite">
-          ${page.total} tenant${page.total === 1 ? '' : 's'}${page.total > PAGE_SIZE ? ` — page ${cursors.length}` : ''}
+          ${page.total} tenant${page.total === 1 ? '' : 's'}${page.total > PAGE_SIZE ? ` — page ${page.number}` : ''}
         </p>
         <div class="table-wrap">
           <table class="tenants">
