@@ -76,9 +76,11 @@ export function SystemStatus(props: { webUi: { url: string; namespace: string } 
                   <progress max=${p.typesTotal || 1} value=${p.typesDone}></progress>
                 </label>
                 <div class="counts">
-                  ${p.objectsRead.toLocaleString()} objects read · ${p.requests.toLocaleString()} Graph requests ·
-                  ${p.throttled} throttled (${duration(p.throttleWaitMs)} waited)
-                  ${p.running.length ? html` · now: ${p.running.join(', ')}` : null}
+                  ${
+                    `${p.objectsRead.toLocaleString()} objects read · ${p.requests.toLocaleString()} Graph requests · ` +
+                    `${p.throttled} throttled (${duration(p.throttleWaitMs)} waited)` +
+                    (p.running.length ? ` · now: ${p.running.join(', ')}` : '')
+                  }
                 </div>
                 ${
                   p.skipped.length > 0 &&
