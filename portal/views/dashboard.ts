@@ -105,6 +105,14 @@ export function Dashboard(props: { banner: (text: string) => void }) {
       await load();
     });
 
+  // An organization user: the API refuses the list; say so in its words and offer nothing that would be refused too.
+  if (problem?.status === 403 && !page) {
+    return html`<main id="main">
+      <h1>Tenants</h1>
+      <${ProblemView} problem=${problem} />
+    </main>`;
+  }
+
   const orgName = (id: string) => organizations.find((o) => o.id === id)?.name ?? id;
 
   return html`<main id="main">

@@ -142,6 +142,13 @@ describe('portal in a real browser (chromium, real Temporal, Entra simulator)', 
     assert.match(await row(page, 'Fabrikam Ltd').locator('td[data-label="Next backup"]').innerText(), /\d/);
     await assertAccessible(page, 'dashboard');
     await screenshot(page, '04-dashboard');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await row(page, 'Fabrikam Ltd')
+      .getByRole('button', { name: /Backup now/ })
+      .waitFor();
+    await assertAccessible(page, 'dashboard at 390 px');
+    await screenshot(page, '04b-dashboard-390px');
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     await row(page, 'Fabrikam Ltd')
       .getByRole('button', { name: /Backup now/ })
@@ -197,6 +204,7 @@ describe('portal in a real browser (chromium, real Temporal, Entra simulator)', 
     const p = await ctx.newPage();
     await signIn(p, orgKey);
     await p.getByRole('alert').getByText('organizations cannot manage Entra backups; only resellers can').waitFor();
+    assert.equal(await p.getByRole('button', { name: 'Add tenant' }).count(), 0);
     await screenshot(p, '07-organization-user-390px');
     await ctx.close();
   });
