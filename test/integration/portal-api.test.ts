@@ -163,6 +163,22 @@ describe('portal API: session sign-in and the paged tenant list (real Temporal)'
     assert.equal((await get(`organizationId=${organizationId}&search=list.example`)).total, 5);
     assert.equal((await get('search=list.example', other.apiKey)).total, 0, "another reseller's list");
 
+    // Without search or memo-only filters a page is one visibility page; the cursor is Temporal's page token.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await get(`pageSize=4${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.ok(page.tenants.length <= 4);
+      assert.equal(page.total, 6, 'five listed tenants and the one added with the CSRF token');
+      seen.push(...page.tenants.map((t) => t.directory));
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.deepEqual([...seen].sort(), [...names, 'csrf-ok.example.com'].sort());
+    const mixed = await fetch(`${api.baseUrl}/tenants?cursor=${first.nextCursor}`, {
+      headers: bearer(reseller.apiKey),
+    });
+    assert.equal(mixed.status, 400, 'a cursor of a searched list is refused for the unfiltered one');
+
     const tooBig = await fetch(`${api.baseUrl}/tenants?pageSize=201`, { headers: bearer(reseller.apiKey) });
     assert.equal(tooBig.status, 400);
     const badCursor = await fetch(`${api.baseUrl}/tenants?cursor=bm9wZQ`, { headers: bearer(reseller.apiKey) });
