@@ -233,6 +233,11 @@ function storageMasterKey(env: Env, production: boolean): string {
   return developmentStorageMasterKey;
 }
 
+function portalSessionKey(env: Env): string | undefined {
+  const key = optional(env, 'PORTAL_SESSION_KEY');
+  return key === undefined ? undefined : base64Key('PORTAL_SESSION_KEY', key);
+}
+
 function sessionHours(env: Env): number {
   const hours = Number(str(env, 'PORTAL_SESSION_HOURS', '8'));
   if (!(hours > 0)) throw new Error('PORTAL_SESSION_HOURS must be a positive number of hours');
@@ -300,7 +305,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
         sessionLifetimeMs: sessionHours(env) * 60 * 60 * 1000,
         // Every API replica already shares the payload key: sessions derive their own keys from it (HKDF) unless
         // a key of their own is configured.
-        sessionSecret: optional(env, 'PORTAL_SESSION_KEY') ?? payloadEncryption(env, production).key,
+        sessionSecret: portalSessionKey(env) ?? payloadEncryption(env, production).key,
       },
     },
     entra: {
