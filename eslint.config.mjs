@@ -35,6 +35,7 @@ const layers = {
   tenants: [],
   diff: [],
   exports: ['tenants'],
+  portal: [],
   restore: ['activities', 'catalog', 'storage', 'tenants'],
   'workflow-constants.ts': [],
   'temporal.config.ts': ['workflow-constants.ts'],

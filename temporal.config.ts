@@ -40,6 +40,13 @@ export interface PayloadEncryptionConfig {
   development: boolean;
 }
 
+export interface PortalConfig {
+  /** How long a portal session lasts after sign-in (PORTAL_SESSION_HOURS, default 8). */
+  sessionLifetimeMs: number;
+  /** Base64 key material sealing session cookies, the same on every API replica (PORTAL_SESSION_KEY). */
+  sessionSecret: string;
+}
+
 /** The codec endpoint the Temporal Web UI calls to show decrypted payloads (operators only). */
 export interface CodecEndpointConfig {
   /** Operator token: sent as `Authorization: Bearer`, or exchanged for a cookie at `/codec/login`. Unset: disabled. */
@@ -139,6 +146,8 @@ export interface AppConfig {
     /** How browsers and Microsoft reach the API. */
     publicUrl: string;
     codec: CodecEndpointConfig;
+    /** The operator portal's sign-in sessions. */
+    portal: PortalConfig;
   };
   worker: {
     maxConcurrentActivities: number;
@@ -255,6 +264,17 @@ function storageLocations(env: Env, defaultBucket: string): StorageLocationConfi
   });
 }
 
+function portalSessionKey(env: Env): string | undefined {
+  const key = optional(env, 'PORTAL_SESSION_KEY');
+  return key === undefined ? undefined : base64Key('PORTAL_SESSION_KEY', key);
+}
+
+function sessionHours(env: Env): number {
+  const hours = Number(str(env, 'PORTAL_SESSION_HOURS', '8'));
+  if (!(hours > 0)) throw new Error('PORTAL_SESSION_HOURS must be a positive number of hours');
+  return hours;
+}
+
 function codecToken(env: Env, production: boolean): string | undefined {
   const token = optional(env, 'CODEC_AUTH_TOKEN');
   if (!token) return production ? undefined : developmentCodecToken;
@@ -312,6 +332,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
           .split(',')
           .map((o) => o.trim())
           .filter(Boolean),
+      },
+      portal: {
+        sessionLifetimeMs: sessionHours(env) * 60 * 60 * 1000,
+        // Every API replica already shares the payload key: sessions derive their own keys from it (HKDF) unless
+        // a key of their own is configured.
+        sessionSecret: portalSessionKey(env) ?? payloadEncryption(env, production).key,
       },
     },
     entra: {

@@ -17,6 +17,9 @@ import { restoreRoutes } from './routes/restores';
 import { consentCallbackRoutes } from './routes/consent-callback';
 import { openApiRoutes } from './routes/openapi';
 import { codecRoutes } from './codec/codec-routes';
+import { portalRoutes } from './portal/portal-routes';
+import { PortalSessions } from './portal/session';
+import { sessionRoutes } from './portal/session-routes';
 import { authenticate } from './auth';
 import { auditTrail } from './audit/audit-trail';
 import { buildOpenApiDocument } from './openapi/document';
@@ -61,9 +64,17 @@ export function createApp(deps: ApiDependencies): express.Express {
       namespace: deps.config.temporal.namespace,
     }),
   );
+  app.use(portalRoutes({ temporalWebUiUrl: deps.config.temporal.webUiUrl, namespace: deps.config.temporal.namespace }));
+  const sessions = new PortalSessions({
+    secret: deps.config.api.portal.sessionSecret,
+    lifetimeMs: deps.config.api.portal.sessionLifetimeMs,
+  });
   app.use(express.json({ limit: '100kb' }));
   app.use(
-    authenticate(deps.accounts, { isPublic: (req) => validator.operations.find(req.method, req.path)?.isPublic }),
+    authenticate(deps.accounts, {
+      isPublic: (req) => validator.operations.find(req.method, req.path)?.isPublic,
+      sessions,
+    }),
   );
   app.use(validator.validateRequest);
 
@@ -80,6 +91,7 @@ export function createApp(deps: ApiDependencies): express.Express {
   app.use(snapshotRoutes({ client: deps.client, storage: deps.storage, masterKey: deps.config.storage.masterKey }));
   app.use(exportRoutes({ client: deps.client, storage: deps.storage, config: deps.config }));
   app.use(restoreRoutes({ client: deps.client, storage: deps.storage, config: deps.config }));
+  app.use(sessionRoutes({ accounts: deps.accounts, sessions, publicUrl: deps.config.api.publicUrl }));
   app.use(consentCallbackRoutes({ client: deps.client, stateKey: deps.config.entra.consentStateKey }));
 
   app.use((req) => {

@@ -197,6 +197,7 @@ async function run(): Promise<void> {
   console.log(`
 entra-backup demo is running
   API:               ${apiUrl}   (OpenAPI document: ${apiUrl}/openapi.json)
+  Portal:            ${apiUrl}/portal/   (sign in with the API key below)
   Temporal Web UI:   ${stack.webUiUrl}
   Temporal:          ${stack.temporalAddress}, namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
   GCS emulator:      ${stack.storageEndpoint}, buckets ${[...new Set(config.storage.locations.map((l) => l.bucket))].join(', ')}

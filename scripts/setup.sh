@@ -70,4 +70,15 @@ if [[ -f simulator/tls/generate.ts ]]; then
   command -v openssl >/dev/null || fail "openssl is required to create the local certificate authority"
   say "local certificate authority: $(npx tsx simulator/tls/generate.ts "$root/.local/certs")"
 fi
+# The portal's browser tests drive Debian's chromium (test/helpers/browser.ts). Installed only where we may (root with
+# apt-get, as in CI); elsewhere those tests are skipped with a message saying how to get it.
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
+    echo "setup: installing chromium for the browser tests (apt-get)"
+    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+      || echo "setup: warning: chromium could not be installed; the browser tests will be skipped" >&2
+  else
+    say "chromium not found: the browser tests will be skipped (as root: apt-get install -y --no-install-recommends chromium)"
+  fi
+fi
 say "done"

@@ -21,6 +21,7 @@ import {
 import { newTenantState, registerRecordHandlers } from './tenant-phases/onboarding';
 import { handleAuthFailure, registerReauthorizationHandlers } from './tenant-phases/reauthorization';
 import { TENANT_PATCH, type PendingConsent, type TenantState } from './tenant-phases/state';
+import { tenantListMemo } from './tenant-list-memo';
 
 /** Carried across continue-as-new: the whole state of one tenant. */
 export interface TenantWorkflowInput {
@@ -50,15 +51,18 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
     upsertSearchAttributes([{ key: jobStatusKey, value: state.record.status }]);
   };
   publishStatus();
+  const listMemo = tenantListMemo();
+  listMemo.publish(state.record);
 
   try {
     for (;;) {
-      await nextEvent(state);
+      await nextEvent(state, () => listMemo.stale(state.record));
       state.statusChanged = false;
       expireConsentRequests(state);
       while (state.callbacks.length > 0) await handleConsentAnswer(state, state.callbacks.shift()!);
       while (state.authFailures.length > 0) await handleAuthFailure(state, state.authFailures.shift()!);
       publishStatus();
+      listMemo.publish(state.record);
 
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
@@ -81,13 +85,14 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
 }
 
 /** Waits for something to do: a consent answer, an auth failure, an expiring request, or time to continue as new. */
-async function nextEvent(state: TenantState): Promise<void> {
+async function nextEvent(state: TenantState, listEntryStale: () => boolean): Promise<void> {
   const nextExpiry = nextConsentExpiry(state);
   // A new consent request changes the next expiry: wake up to re-arm the timer for it.
   const woken = () =>
     state.callbacks.length > 0 ||
     state.authFailures.length > 0 ||
     state.statusChanged ||
+    listEntryStale() ||
     nextConsentExpiry(state) !== nextExpiry ||
     workflowInfo().continueAsNewSuggested;
   if (nextExpiry === undefined) await condition(woken);

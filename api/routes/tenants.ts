@@ -19,6 +19,7 @@ import { ownedOrganization, requireReseller, resellerOf } from '../auth';
 import { auditAs } from '../audit/audit-trail';
 import { badRequest } from '../problem';
 import { ownedTenant, tenantUpdate } from '../owned-tenants';
+import { listTenantPage, type TenantListFilters } from './tenant-list';
 
 export interface TenantRouteDeps {
   client: Client;
@@ -86,20 +87,22 @@ export function tenantRoutes(deps: TenantRouteDeps): Router {
       .json(present(await handle.query(tenantQuery)));
   });
 
+  // The dashboard's list: paged, filtered and searched from the memo each tenant workflow keeps (tenant-list.ts).
   router.get('/tenants', async (req, res) => {
     const reseller = resellerOf(res);
-    const organizationId = typeof req.query.organizationId === 'string' ? req.query.organizationId : undefined;
-    let query = `WorkflowType = 'tenantWorkflow' AND ExecutionStatus = 'Running' AND ResellerId = '${reseller.resellerId}'`;
-    if (organizationId) {
-      await ownedOrganization(deps.accounts, reseller, organizationId);
-      query += ` AND OrganizationId = '${organizationId}'`;
-    }
-    const tenants: ReturnType<typeof present>[] = [];
-    for await (const execution of deps.client.workflow.list({ query })) {
-      const record = await deps.client.workflow.getHandle(execution.workflowId).query(tenantQuery);
-      tenants.push(present(record));
-    }
-    res.json({ tenants });
+    const q = req.query as Record<string, string | undefined>;
+    if (q.organizationId) await ownedOrganization(deps.accounts, reseller, q.organizationId);
+    res.json(
+      await listTenantPage(deps.client, reseller.resellerId, {
+        organizationId: q.organizationId,
+        status: q.status as TenantListFilters['status'],
+        plan: q.plan as TenantListFilters['plan'],
+        lastBackup: q.lastBackup as TenantListFilters['lastBackup'],
+        search: q.search,
+        pageSize: q.pageSize ? Number(q.pageSize) : 50,
+        cursor: q.cursor,
+      }),
+    );
   });
 
   router.get('/tenants/:tenantId', async (req, res) => {

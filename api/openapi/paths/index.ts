@@ -10,6 +10,7 @@ import { storageLocationPaths } from './storage-locations';
 import { snapshotPaths } from './snapshots';
 import { exportPaths } from './exports';
 import { restorePaths } from './restores';
+import { sessionPaths } from './session';
 
 /** Every fragment of the document, in the order the document lists them. A new area of the API adds its file here. */
 export const pathFragments: PathsFragment[] = [
@@ -24,4 +25,5 @@ export const pathFragments: PathsFragment[] = [
   auditPaths,
   codecPaths,
   storageLocationPaths,
+  sessionPaths,
 ];

@@ -79,20 +79,55 @@ export const tenantPaths: PathsFragment = {
       },
       get: {
         operationId: 'listTenants',
-        summary: 'The reseller’s tenants, optionally of one organization',
+        summary: 'One page of the reseller’s tenants, sorted by name, filtered and searched',
+        description:
+          'Read from the list entry each tenant workflow keeps in its memo: a page answers from one visibility list, ' +
+          'whatever the number of tenants. Pass `nextCursor` back as `cursor` for the next page.',
         tags: ['tenants'],
         parameters: [
           { name: 'organizationId', in: 'query', required: false, schema: { $ref: '#/components/schemas/Id' } },
+          {
+            name: 'status',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', enum: ['awaiting-consent', 'active', 'reauthorization-required'] },
+          },
+          { name: 'plan', in: 'query', required: false, schema: { $ref: '#/components/schemas/Plan' } },
+          {
+            name: 'lastBackup',
+            in: 'query',
+            required: false,
+            description: 'result of the last backup; `none` when there was none yet',
+            schema: { type: 'string', enum: ['none', 'running', 'completed', 'incomplete', 'failed'] },
+          },
+          {
+            name: 'search',
+            in: 'query',
+            required: false,
+            description: 'part of the display name or domain, case-insensitive',
+            schema: { type: 'string', maxLength: 253 },
+          },
+          {
+            name: 'pageSize',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+          },
+          { name: 'cursor', in: 'query', required: false, schema: { type: 'string', maxLength: 2048 } },
         ],
         responses: {
           '200': {
-            description: 'Tenants',
+            description: 'A page of tenants',
             content: {
               'application/json': {
                 schema: {
                   type: 'object',
-                  required: ['tenants'],
-                  properties: { tenants: { type: 'array', items: { $ref: '#/components/schemas/Tenant' } } },
+                  required: ['tenants', 'total'],
+                  properties: {
+                    tenants: { type: 'array', items: { $ref: '#/components/schemas/TenantListItem' } },
+                    total: { type: 'integer', description: 'tenants matching the filters, over all pages' },
+                    nextCursor: { type: 'string', description: 'absent on the last page' },
+                  },
                 },
               },
             },
@@ -242,6 +277,26 @@ export const tenantPaths: PathsFragment = {
         restoreApp: { type: 'object' },
         schedulePaused: { type: 'boolean' },
         lastBackup: { type: 'object' },
+      },
+    },
+    TenantListItem: {
+      type: 'object',
+      required: ['tenantId', 'organizationId', 'directory', 'plan', 'status', 'backupApp', 'restoreApp'],
+      properties: {
+        tenantId: { type: 'string' },
+        organizationId: { type: 'string' },
+        directory: { type: 'string' },
+        displayName: { type: 'string' },
+        plan: { $ref: '#/components/schemas/Plan' },
+        status: { type: 'string', enum: ['awaiting-consent', 'active', 'reauthorization-required'] },
+        reauthorizationRequired: { type: 'boolean' },
+        reason: { type: 'string', description: 'why reauthorization is required' },
+        storageRegion: { type: 'string' },
+        backupApp: { type: 'object' },
+        restoreApp: { type: 'object', description: 'state and mode (none, permanent, one-time)' },
+        lastBackup: { type: 'object', description: 'status, at, skippedTypes, detail' },
+        nextBackupAt: { type: 'string', format: 'date-time' },
+        createdAt: { type: 'string', format: 'date-time' },
       },
     },
   },
