@@ -129,6 +129,8 @@ export class ThrottleBudget {
   private appStates = new Map<string, AppState>();
   private tenantWrites = new Map<string, Window>();
   readonly earlyRetries: EarlyRetry[] = [];
+  /** When each recent HTTP request arrived: the requests inside one $batch were all sent at that moment. */
+  private readonly arrivals = new Map<number, number>();
 
   configFor(tenantId: string): ThrottleConfig {
     const o = this.tenantOverrides.get(tenantId);
@@ -287,9 +289,11 @@ export class ThrottleBudget {
     req: { tenantId: string; appId: string; method: string; url: string; httpRequest?: number },
     now: number,
   ): boolean {
+    // A $batch's inner requests are judged by when the batch arrived, not by when this one's turn came within it.
+    const sentAt = this.arrivalOf(req.httpRequest, now);
     const early =
-      now < b.retryAfterUntil &&
-      (req.url === b.retryAfterGivenTo || now - b.retryAfterGivenAt >= IN_FLIGHT_GRACE_MS) &&
+      sentAt < b.retryAfterUntil &&
+      (req.url === b.retryAfterGivenTo || sentAt - b.retryAfterGivenAt >= IN_FLIGHT_GRACE_MS) &&
       (req.httpRequest === undefined || req.httpRequest !== b.retryAfterGivenIn);
     if (early) {
       b.usage.earlyRetries++;
@@ -299,11 +303,20 @@ export class ThrottleBudget {
         appId: req.appId,
         method: req.method,
         url: req.url,
-        earlyByMs: b.retryAfterUntil - now,
+        earlyByMs: b.retryAfterUntil - sentAt,
       });
       if (this.earlyRetries.length > 10_000) this.earlyRetries.shift();
     }
     return early;
+  }
+
+  private arrivalOf(httpRequest: number | undefined, now: number): number {
+    if (httpRequest === undefined) return now;
+    const known = this.arrivals.get(httpRequest);
+    if (known !== undefined) return known;
+    this.arrivals.set(httpRequest, now);
+    if (this.arrivals.size > 1000) this.arrivals.delete(this.arrivals.keys().next().value!);
+    return now;
   }
 
   /**

@@ -149,3 +149,41 @@ export function startWorkerProcess(env: Record<string, string>): ChildProcess & 
     },
   });
 }
+
+/**
+ * Nothing readable in Temporal that should not be (issue 15 item 7): the whole history of each workflow — failure
+ * messages and stack traces included, where activities' errors end up — holds none of the tenant's directory data
+ * (names, user principal names, mail addresses), no secret of ours and no access token. Payloads are encrypted by the
+ * codec, so only what Temporal keeps in the clear can match.
+ */
+export async function assertHistoriesHoldNoDirectoryData(
+  client: TemporalClient,
+  fx: TenantFixture,
+  directory: string,
+  workflowIds: string[],
+): Promise<number> {
+  const forbidden = new Set<string>([BACKUP_APP.secret, fx.config.storage.masterKey, fx.config.entra.consentStateKey]);
+  for (const kind of ['user', 'group', 'application'] as const) {
+    for (const o of fx.sim.control.listObjects(directory, kind)) {
+      const data = o.data as Record<string, unknown>;
+      for (const key of ['displayName', 'userPrincipalName', 'mail', 'mailNickname']) {
+        const value = data[key];
+        if (typeof value === 'string' && value.length >= 6) forbidden.add(value);
+      }
+    }
+  }
+  let events = 0;
+  for (const id of workflowIds) {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    events += history.events?.length ?? 0;
+    // Binary fields (payload data, encrypted) as text too: a payload that escaped the codec would show here.
+    const text = JSON.stringify(history, (_key, value: unknown) =>
+      value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value,
+    );
+    for (const secret of forbidden) {
+      if (secret.length >= 6) assert.ok(!text.includes(secret), `the history of ${id} holds '${secret}'`);
+    }
+    assert.doesNotMatch(text, /eyJ[\w-]{10,}\.eyJ[\w-]{10,}/, `the history of ${id} holds an access token`);
+  }
+  return events;
+}
