@@ -3,6 +3,8 @@ import { Random } from '../util/random';
 /**
  * Faults injected into Graph requests (after the access token is validated, before throttling).
  * - status: answer with a 5xx (500/502/503/504) and Graph's error body; 503/504 may carry Retry-After.
+ * - throttle: answer 429 TooManyRequests with Retry-After (`retryAfterSeconds`, default 1), as the budget would; a
+ *   request before it is over counts as an early retry in `usage()`.
  * - reset: destroy the TCP connection without an answer (client sees ECONNRESET / "fetch failed").
  * - tokenExpiry: every access token issued so far in the tenant stops being valid (401 InvalidAuthenticationToken).
  * - revokeConsent: the app's consent in the tenant is revoked (mode 'assignments' -> 403 on Graph,
@@ -14,7 +16,14 @@ import { Random } from '../util/random';
  * A rule fires on the matching request after `afterRequests` matching ones, and/or with `probability` drawn from
  * the simulator's seeded generator, at most `times` times (default: 1 with afterRequests, unlimited otherwise).
  */
-export type FaultKind = 'status' | 'reset' | 'tokenExpiry' | 'revokeConsent' | 'replicationDelay' | 'ignoreProperty';
+export type FaultKind =
+  | 'status'
+  | 'reset'
+  | 'tokenExpiry'
+  | 'revokeConsent'
+  | 'replicationDelay'
+  | 'ignoreProperty'
+  | 'throttle';
 
 export interface FaultRule {
   kind: FaultKind;

@@ -285,6 +285,27 @@ export function graphRouter(state: SimState): Router {
         send(res, errorResponse(new GraphError(status, code, message, headers), clientRequestId), clientRequestId);
         return;
       }
+      if (fault.kind === 'throttle') {
+        // Throttling answers as documented: https://learn.microsoft.com/en-us/graph/throttling
+        const retryAfterSeconds = fault.retryAfterSeconds ?? 1;
+        state.throttle.injectedThrottle(
+          {
+            tenantId: principal.tenant.id,
+            appId: principal.appId,
+            method: req.method,
+            url: path + url.search,
+            httpRequest,
+          },
+          retryAfterSeconds * 1000,
+        );
+        logFault(429);
+        await answered();
+        const error = new GraphError(429, 'TooManyRequests', 'Too many requests. Please try again later.', {
+          'Retry-After': String(retryAfterSeconds),
+        });
+        send(res, errorResponse(error, clientRequestId), clientRequestId);
+        return;
+      }
       if (fault.kind === 'tokenExpiry') {
         principal.tenant.accessTokensNotBefore = state.clock.now() + 1;
         logFault(401);

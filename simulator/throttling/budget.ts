@@ -133,6 +133,8 @@ export class ThrottleBudget {
   private appStates = new Map<string, AppState>();
   private tenantWrites = new Map<string, Window>();
   readonly earlyRetries: EarlyRetry[] = [];
+  /** When each recent HTTP request arrived: the requests inside one $batch were all sent at that moment. */
+  private readonly arrivals = new Map<number, number>();
 
   configFor(tenantId: string): ThrottleConfig {
     const o = this.tenantOverrides.get(tenantId);
@@ -179,22 +181,7 @@ export class ThrottleBudget {
     const cfg = this.configFor(req.tenantId);
     const b = this.bucket(req.tenantId, req.appId, now);
     b.usage.requests++;
-    const early =
-      now < b.retryAfterUntil &&
-      (req.url === b.retryAfterGivenTo || now - b.retryAfterGivenAt >= IN_FLIGHT_GRACE_MS) &&
-      (req.httpRequest === undefined || req.httpRequest !== b.retryAfterGivenIn);
-    if (early) {
-      b.usage.earlyRetries++;
-      this.earlyRetries.push({
-        at: new Date(now).toISOString(),
-        tenantId: req.tenantId,
-        appId: req.appId,
-        method: req.method,
-        url: req.url,
-        earlyByMs: b.retryAfterUntil - now,
-      });
-      if (this.earlyRetries.length > 10_000) this.earlyRetries.shift();
-    }
+    const early = this.noteEarly(b, req, now);
     if (now - b.ruWindowStart >= cfg.windowMs) {
       b.ruWindowStart = now;
       b.ruUsed = 0;
@@ -299,6 +286,61 @@ export class ThrottleBudget {
       tw.used++;
     }
     return { allowed: true, limitFraction: b.ruUsed / limit, early };
+  }
+
+  /** Whether this request came before the end of a Retry-After the tenant's app was given; recorded if so. */
+  private noteEarly(
+    b: BucketState,
+    req: { tenantId: string; appId: string; method: string; url: string; httpRequest?: number },
+    now: number,
+  ): boolean {
+    // A $batch's inner requests are judged by when the batch arrived, not by when this one's turn came within it.
+    const sentAt = this.arrivalOf(req.httpRequest, now);
+    const early =
+      sentAt < b.retryAfterUntil &&
+      (req.url === b.retryAfterGivenTo || sentAt - b.retryAfterGivenAt >= IN_FLIGHT_GRACE_MS) &&
+      (req.httpRequest === undefined || req.httpRequest !== b.retryAfterGivenIn);
+    if (early) {
+      b.usage.earlyRetries++;
+      this.earlyRetries.push({
+        at: new Date(now).toISOString(),
+        tenantId: req.tenantId,
+        appId: req.appId,
+        method: req.method,
+        url: req.url,
+        earlyByMs: b.retryAfterUntil - sentAt,
+      });
+      if (this.earlyRetries.length > 10_000) this.earlyRetries.shift();
+    }
+    return early;
+  }
+
+  private arrivalOf(httpRequest: number | undefined, now: number): number {
+    if (httpRequest === undefined) return now;
+    const known = this.arrivals.get(httpRequest);
+    if (known !== undefined) return known;
+    this.arrivals.set(httpRequest, now);
+    if (this.arrivals.size > 1000) this.arrivals.delete(this.arrivals.keys().next().value!);
+    return now;
+  }
+
+  /**
+   * A 429 answered by the fault injector rather than by the budget: remembered like the budget's own, so that a
+   * request the client sends before its Retry-After is over counts as an early retry.
+   */
+  injectedThrottle(
+    req: { tenantId: string; appId: string; method: string; url: string; httpRequest?: number },
+    retryAfterMs: number,
+    now = Date.now(),
+  ): void {
+    const b = this.bucket(req.tenantId, req.appId, now);
+    b.usage.requests++;
+    this.noteEarly(b, req, now);
+    b.usage.throttled++;
+    b.retryAfterUntil = Math.max(b.retryAfterUntil, now + retryAfterMs);
+    b.retryAfterGivenIn = req.httpRequest ?? -1;
+    b.retryAfterGivenAt = now;
+    b.retryAfterGivenTo = req.url;
   }
 
   usage(filter: { tenantId?: string; appId?: string } = {}): UsageCounters[] {

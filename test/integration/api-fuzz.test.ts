@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { AuditEntry } from '../../accounts/types';
@@ -79,9 +80,13 @@ describe('API fuzz: malformed requests to every route of the OpenAPI document', 
   let victimOrganizationId: string;
   let victimTenantId: string;
   let orgUserKey: string;
+  let taskQueue: string;
 
   before(async () => {
-    stack = await sharedTestStack();
+    const shared = await sharedTestStack();
+    // A task queue of its own: workflows other test files left behind never run here and change nothing meanwhile.
+    taskQueue = `api-fuzz-${randomBytes(4).toString('hex')}`;
+    stack = { ...shared, config: { ...shared.config, temporal: { ...shared.config.temporal, taskQueue } } };
     client = await connectClient(stack.config.temporal);
     worker = await startWorker(stack.config);
     api = await startApi(stack, client);
@@ -129,8 +134,10 @@ describe('API fuzz: malformed requests to every route of the OpenAPI document', 
       mallory: (await api.accounts.listOrganizations(mallory.resellerId)).map((o) => o.id).sort(),
     };
     const tenant = await client.workflow.getHandle(tenantWorkflowId(victimTenantId)).query(tenantQuery);
-    const { count: workflows } = await client.workflow.count();
-    const { count: tenantWorkflows } = await client.workflow.count(`WorkflowType = 'tenantWorkflow'`);
+    const { count: workflows } = await client.workflow.count(`TaskQueue = '${taskQueue}'`);
+    const { count: tenantWorkflows } = await client.workflow.count(
+      `TaskQueue = '${taskQueue}' AND WorkflowType = 'tenantWorkflow'`,
+    );
     return { objects, auditObjects, organizations, tenant, workflows, tenantWorkflows };
   }
 
@@ -182,6 +189,7 @@ describe('API fuzz: malformed requests to every route of the OpenAPI document', 
     );
 
     const before = await stateOf();
+    assert.ok(before.tenantWorkflows >= 1 && before.workflows > before.tenantWorkflows, 'the counts see this run');
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
     const failures: string[] = [];
     const statuses = new Map<number, number>();

@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Client as TemporalClient } from '@temporalio/client';
+import type { Client as GraphClient } from '@microsoft/microsoft-graph-client';
+import { createStorageClient } from '../../storage/gcs-client';
+import { canonicalBytes } from '../../storage/canonical-json';
+import { GcsObjectStore } from '../../storage/gcs-object-store';
+import { Repository } from '../../storage/repository';
+import { firstPageUrl, listObjectTypes } from '../../catalog';
+import { TokenProvider } from '../../activities/graph/token-provider';
+import { storedForm } from '../../activities/backup/capture-type';
+import { createGraphClient } from '../../activities/graph/graph-client';
+import { tenantBackupWorkflow, tenantWorkflow } from '../../workflows';
+import { tenantWorkflowId, type BackupTarget, type Plan } from '../../tenants/types';
+import type { TestStack } from './stack';
+import { BACKUP_APP, type TenantFixture } from './tenant-fixture';
+
+/**
+ * What the fault suite (test/faults/) needs around one backup: a simulated tenant with its tenant workflow, a way to
+ * run a backup, the tenant's repository, and the check that a snapshot equals the tenant object for object.
+ */
+export function backupFixture(stack: TestStack, client: TemporalClient, fx: TenantFixture) {
+  /** A simulated customer tenant, our tenant record for it, and where its backups go. */
+  async function newTenant(users: number, plan: Plan = 'backup'): Promise<BackupTarget> {
+    const ms = fx.sim.control.createTenant({ users, consentTo: [BACKUP_APP.clientId] });
+    const target: BackupTarget = {
+      tenantId: randomUUID(),
+      resellerId: 'rsl-test',
+      organizationId: 'org-test',
+      directory: ms.id,
+      storage: { bucket: stack.config.storage.defaultBucket, prefix: `faults/${randomUUID()}`, region: 'local' },
+    };
+    await client.workflow.start(tenantWorkflow, {
+      taskQueue: fx.config.temporal.taskQueue,
+      workflowId: tenantWorkflowId(target.tenantId),
+      args: [
+        {
+          tenant: {
+            ...target,
+            plan,
+            backupImmediately: false,
+            consentTimeoutMs: 600_000,
+            createdAt: new Date().toISOString(),
+          },
+        },
+      ],
+    });
+    return target;
+  }
+
+  const startBackup = (target: BackupTarget) =>
+    client.workflow.start(tenantBackupWorkflow, {
+      taskQueue: fx.config.temporal.taskQueue,
+      workflowId: `backup:${target.tenantId}:${randomUUID()}`,
+      args: [target, { retentionGraceMs: 0 }],
+    });
+
+  const repositoryOf = (target: BackupTarget) =>
+    Repository.open(
+      new GcsObjectStore(
+        createStorageClient(stack.config.storage).bucket(target.storage.bucket),
+        target.storage.prefix,
+      ),
+      fx.config.storage.masterKey,
+    );
+
+  /** Why a snapshot is not complete, for assertion messages. */
+  async function skippedDetail(target: BackupTarget, snapshotId?: string): Promise<string> {
+    if (!snapshotId) return 'no snapshot';
+    const record = await (await repositoryOf(target)).getSnapshot(snapshotId);
+    return Object.entries(record.types)
+      .filter(([, t]) => t.status === 'skipped')
+      .map(([type, t]) => `${type}: ${t.status === 'skipped' ? t.detail : ''}`)
+      .join('; ');
+  }
+
+  /** What Graph says now, read with the catalog's own $select: the truth a snapshot must equal. */
+  async function tenantNow(directory: string, type: string): Promise<Map<string, Record<string, unknown>>> {
+    const tokens = new TokenProvider(fx.config.entra);
+    const graph: GraphClient = createGraphClient(
+      fx.config.entra,
+      async () => (await tokens.acquire('backup', directory)).accessToken,
+    );
+    const spec = listObjectTypes().find((t) => t.key === type)!;
+    const out = new Map<string, Record<string, unknown>>();
+    if (spec.singleton) {
+      const url = firstPageUrl(type, { baseUrl: fx.config.entra.graphBaseUrl });
+      const o = (await graph.api(url).get()) as Record<string, unknown>;
+      out.set(o[spec.idProperty] as string, storedForm(o));
+      return out;
+    }
+    for (let url: string | undefined = firstPageUrl(type, { baseUrl: fx.config.entra.graphBaseUrl }); url;) {
+      const page = (await graph.api(url).get()) as { value: Record<string, unknown>[]; '@odata.nextLink'?: string };
+      for (const o of page.value) out.set(o[spec.idProperty] as string, storedForm(o));
+      url = page['@odata.nextLink'];
+    }
+    return out;
+  }
+
+  /**
+   * Every present object of the snapshot equals the tenant, byte for byte in canonical JSON; no object is missing and
+   * none is listed twice. Returns how many objects were compared.
+   */
+  async function assertSnapshotEqualsTenant(target: BackupTarget, snapshotId: string, types: string[]) {
+    const repo = await repositoryOf(target);
+    let objects = 0;
+    for (const type of types) {
+      const truth = await tenantNow(target.directory, type);
+      const entries = (await repo.listEntries(snapshotId, type)).filter((e) => e.state === 'present');
+      const ids = entries.map((e) => e.id);
+      assert.equal(new Set(ids).size, ids.length, `${type}: an object is listed twice`);
+      assert.deepEqual([...ids].sort(), [...truth.keys()].sort(), `${type}: ids differ`);
+      for (const e of entries) {
+        const stored = await repo.readObject(e.contentHash);
+        assert.equal(canonicalBytes(stored).toString(), canonicalBytes(truth.get(e.id)).toString(), `${type} ${e.id}`);
+      }
+      objects += entries.length;
+    }
+    return objects;
+  }
+
+  return { newTenant, startBackup, repositoryOf, skippedDetail, tenantNow, assertSnapshotEqualsTenant };
+}
+
+/** The object types every fault test compares (the ones a small simulated tenant has plenty of). */
+export const comparedTypes = ['users', 'groups', 'applications', 'servicePrincipals'];
+
+/**
+ * The product's worker in a process of its own: a crash test can kill it, and its CPU work does not delay the
+ * in-process simulator's clock (which would make requests sent in time look early against a Retry-After).
+ */
+export function startWorkerProcess(env: Record<string, string>): ChildProcess & { stop(): Promise<void> } {
+  const root = path.resolve(__dirname, '../..');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'worker/main.ts')], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
+  return Object.assign(child, {
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  });
+}
+
+/**
+ * Nothing readable in Temporal that should not be (issue 15 item 7): the whole history of each workflow — failure
+ * messages and stack traces included, where activities' errors end up — holds none of the tenant's directory data
+ * (names, user principal names, mail addresses), no secret of ours and no access token. Payloads are encrypted by the
+ * codec, so only what Temporal keeps in the clear can match.
+ */
+export async function assertHistoriesHoldNoDirectoryData(
+  client: TemporalClient,
+  fx: TenantFixture,
+  directory: string,
+  workflowIds: string[],
+): Promise<number> {
+  const forbidden = new Set<string>([BACKUP_APP.secret, fx.config.storage.masterKey, fx.config.entra.consentStateKey]);
+  for (const kind of ['user', 'group', 'application'] as const) {
+    for (const o of fx.sim.control.listObjects(directory, kind)) {
+      const data = o.data as Record<string, unknown>;
+      for (const key of ['displayName', 'userPrincipalName', 'mail', 'mailNickname']) {
+        const value = data[key];
+        if (typeof value === 'string' && value.length >= 6) forbidden.add(value);
+      }
+    }
+  }
+  let events = 0;
+  for (const id of workflowIds) {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    events += history.events?.length ?? 0;
+    // Binary fields (payload data, encrypted) as text too: a payload that escaped the codec would show here.
+    const text = JSON.stringify(history, (_key, value: unknown) =>
+      value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value,
+    );
+    for (const secret of forbidden) {
+      if (secret.length >= 6) assert.ok(!text.includes(secret), `the history of ${id} holds '${secret}'`);
+    }
+    assert.doesNotMatch(text, /eyJ[\w-]{10,}\.eyJ[\w-]{10,}/, `the history of ${id} holds an access token`);
+  }
+  return events;
+}
