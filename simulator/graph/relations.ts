@@ -187,9 +187,7 @@ export function addPassword(ctx: GraphContext, set: EntitySet, app: StoredObject
   requireAny(ctx, set.write);
   const b = (ctx.req.body ?? {}) as { passwordCredential?: MG.PasswordCredential };
   const start = b.passwordCredential?.startDateTime ?? ctx.state.clock.iso();
-  const end =
-    b.passwordCredential?.endDateTime ??
-    new Date(Date.parse(start) + 2 * 365 * 86400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const end = b.passwordCredential?.endDateTime ?? twoYearsAfter(start);
   const secretText =
     randomUUID().replace(/-/g, '').slice(0, 8) + '~' + Buffer.from(randomUUID()).toString('base64url').slice(0, 31);
   const cred: MG.PasswordCredential = {
@@ -207,6 +205,17 @@ export function addPassword(ctx: GraphContext, set: EntitySet, app: StoredObject
     ...cred,
     secretText,
   });
+}
+
+/**
+ * "The default value for endDateTime is two years from startDateTime"
+ * (https://learn.microsoft.com/en-us/graph/api/resources/passwordcredential?view=graph-rest-1.0): two calendar years,
+ * not 730 days (a span holding 29 February is 731 days).
+ */
+export function twoYearsAfter(start: string): string {
+  const d = new Date(start);
+  d.setUTCFullYear(d.getUTCFullYear() + 2);
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function removePassword(ctx: GraphContext, set: EntitySet, app: StoredObject): GraphResponse {
