@@ -28,6 +28,8 @@ export function pageOf(
   items: readonly StoredObject[] | LazyList,
   opts: {
     set?: EntitySet;
+    /** Type of every item, for `$select` checking where no entity set applies (e.g. appRoleAssignments). */
+    kind?: StoredObject['kind'];
     contextName: string;
     defaultTop: number;
     maxTop: number;
@@ -35,7 +37,7 @@ export function pageOf(
     withType?: boolean;
   },
 ): GraphResponse {
-  const select = checkSelect(opts.set?.kind, parseSelect(ctx.req.query), { collection: true });
+  const select = checkSelect(opts.kind ?? opts.set?.kind, parseSelect(ctx.req.query), { collection: true });
   const filter = parseFilter(ctx.req.query);
   const search = parseSearch(ctx.req.query, ctx.req.headers);
   const top = opts.paged ? parseTop(ctx.req.query, opts.defaultTop, opts.maxTop) : Number.MAX_SAFE_INTEGER;

@@ -139,7 +139,7 @@ export function appRoleAssignments(
   const contextName = `servicePrincipals('${sp.id}')/${rel}`;
   if (method === 'GET' && !assignmentId) {
     requireAny(ctx, ASSIGN_READ);
-    return pageOf(ctx, list, { contextName, defaultTop: 100, maxTop: 999, paged: true });
+    return pageOf(ctx, list, { kind: 'appRoleAssignment', contextName, defaultTop: 100, maxTop: 999, paged: true });
   }
   if (method === 'GET' && assignmentId) {
     requireAny(ctx, ASSIGN_READ);

@@ -51,6 +51,15 @@ describe('simulator: $select, $search and addPassword as Graph documents them', 
       assert.equal(one.id, users.value[0].id);
     });
 
+    it('checks $select on typed relationship lists too (appRoleAssignments)', async () => {
+      const sps = (await client.api('/servicePrincipals').top(1).get()) as Page<MG.ServicePrincipal>;
+      const e = await errorOf(
+        client.api(`/servicePrincipals/${sps.value[0].id}/appRoleAssignedTo`).select(['id', 'appRoleName']).get(),
+      );
+      assert.equal(e.status, 400);
+      assert.match(e.message, /microsoft\.graph\.appRoleAssignment/);
+    });
+
     it('matches property names case-insensitively and renders them with Graph spelling', async () => {
       const page = (await client.api('/users').top(1).select('DisplayName').get()) as Page<MG.User>;
       assert.equal(typeof page.value[0].displayName, 'string');
@@ -63,18 +72,29 @@ describe('simulator: $select, $search and addPassword as Graph documents them', 
       assert.ok(Array.isArray(ok.value));
     });
 
-    it("accepts every $select list of the backup catalog's top-level types", async () => {
+    it("accepts every $select list of the backup catalog's types and relationships", async () => {
       let checked = 0;
       for (const t of OBJECT_TYPES) {
         if (!t.select || t.path.includes('{')) continue;
         const res = (await client
           .api(t.path)
           .select([...t.select])
-          .get()) as Page<unknown>;
+          .get()) as Page<{ id: string }>;
         assert.ok(Array.isArray(res.value), t.path);
         checked++;
+        const parent = res.value[0];
+        for (const rel of t.relationships as readonly { path: string; select: readonly string[] | null }[]) {
+          if (!parent || !rel.select) continue;
+          const path = rel.path.replace('{id}', parent.id);
+          const page = (await client
+            .api(path)
+            .select([...rel.select])
+            .get()) as Page<unknown>;
+          assert.ok(Array.isArray(page.value), path);
+          checked++;
+        }
       }
-      assert.ok(checked >= 10, `checked ${checked} types`);
+      assert.ok(checked >= 20, `checked ${checked} lists`);
     });
   });
 
@@ -134,11 +154,9 @@ describe('simulator: $select, $search and addPassword as Graph documents them', 
 
   it('addPassword ends two calendar years after the start by default (not 730 days)', async () => {
     const app = (await client.api('/applications').post({ displayName: 'Leap' })) as MG.Application;
-    const cred = (await client
-      .api(`/applications/${app.id}/addPassword`)
-      .post({
-        passwordCredential: { displayName: 'x', startDateTime: '2027-03-01T08:30:00Z' },
-      })) as MG.PasswordCredential;
+    const cred = (await client.api(`/applications/${app.id}/addPassword`).post({
+      passwordCredential: { displayName: 'x', startDateTime: '2027-03-01T08:30:00Z' },
+    })) as MG.PasswordCredential;
     // 2028 is a leap year: 730 days after 2027-03-01 is 2029-02-28.
     assert.equal(cred.endDateTime, '2029-03-01T08:30:00Z');
     const dflt = (await client
