@@ -146,6 +146,15 @@ describe('simulator: $select, $search and addPassword as Graph documents them', 
       assert.deepEqual(names(await search('"mail:zq." AND "displayName:tester"')), ['HelloWorld Tester']);
     });
 
+    it('counts what $search selects on /users/$count', async () => {
+      const count = (await client
+        .api('/users/$count')
+        .search('"mail:zq."')
+        .header('ConsistencyLevel', 'eventual')
+        .get()) as unknown;
+      assert.equal(Number(count), 2);
+    });
+
     it('rejects an unquoted search clause', async () => {
       const e = await errorOf(search('displayName:hello'));
       assert.equal(e.status, 400);
