@@ -3,7 +3,8 @@ import { StoredObject, Json } from '../store/types';
 import { EntitySet, SET_BY_KIND } from './entity-sets';
 import { render } from './render';
 import { GraphContext, GraphResponse, badRequest, json, noContent, notFound, forbidden } from './types';
-import { decodeToken, encodeToken, nextLink, parseFilter, parseSelect, parseTop } from './query';
+import { decodeToken, encodeToken, nextLink, parseFilter, parseSearch, parseSelect, parseTop } from './query';
+import { checkSelect } from './properties';
 import { findServicePrincipalByAppId } from '../identity/consent';
 import { applyExpand, parseExpand } from './expand';
 
@@ -31,6 +32,8 @@ export function pageOf(
   items: readonly StoredObject[] | LazyList,
   opts: {
     set?: EntitySet;
+    /** Type of every item, for `$select` checking where no entity set applies (e.g. appRoleAssignments). */
+    kind?: StoredObject['kind'];
     contextName: string;
     defaultTop: number;
     maxTop: number;
@@ -38,8 +41,9 @@ export function pageOf(
     withType?: boolean;
   },
 ): GraphResponse {
-  const select = parseSelect(ctx.req.query);
+  const select = checkSelect(opts.kind ?? opts.set?.kind, parseSelect(ctx.req.query), { collection: true });
   const filter = parseFilter(ctx.req.query);
+  const search = parseSearch(ctx.req.query, ctx.req.headers);
   const top = opts.paged ? parseTop(ctx.req.query, opts.defaultTop, opts.maxTop) : Number.MAX_SAFE_INTEGER;
   let offset = 0;
   const skip = ctx.req.query.get('$skiptoken');
@@ -50,7 +54,11 @@ export function pageOf(
   }
   const expand = opts.set ? parseExpand(ctx, opts.set.kind) : undefined;
   let source = items;
-  if (filter) source = items.slice(0, items.length).filter((o) => filter(o.data, o.id));
+  if (filter || search) {
+    source = items
+      .slice(0, items.length)
+      .filter((o) => (!filter || filter(o.data, o.id)) && (!search || search(o.data)));
+  }
   const slice = source.slice(offset, offset + top);
   const body: Record<string, unknown> = { '@odata.context': contextUrl(ctx, opts.contextName, select) };
   // https://learn.microsoft.com/en-us/graph/aad-advanced-queries: @odata.count only with ConsistencyLevel: eventual and
@@ -89,7 +97,7 @@ export function getFromSet(ctx: GraphContext, set: EntitySet, id: string): Store
 export function getItem(ctx: GraphContext, set: EntitySet, id: string): GraphResponse {
   requireAny(ctx, set.read);
   const obj = getFromSet(ctx, set, id);
-  const select = parseSelect(ctx.req.query);
+  const select = checkSelect(set.kind, parseSelect(ctx.req.query), { collection: false });
   const expand = parseExpand(ctx, set.kind);
   const out = render(obj, set, select, { withType: set.kind === 'namedLocation' });
   return json(200, {

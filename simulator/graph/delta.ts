@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EntitySet, KIND_TYPE } from './entity-sets';
 import { GraphContext, GraphResponse, GraphError, badRequest, json } from './types';
 import { decodeToken, encodeToken, parseSelect } from './query';
+import { checkSelect } from './properties';
 import { requireAny, contextUrl } from './collections';
 import { render } from './render';
 import { DeltaEmission, DeltaRound } from './delta-rounds';
@@ -77,7 +78,7 @@ export function delta(ctx: GraphContext, set: EntitySet): GraphResponse {
     roundId = t.r;
     offset = t.o;
   } else {
-    const select = parseSelect(q);
+    const select = checkSelect(set.kind, parseSelect(q), { collection: true, extra: RELATIONSHIPS });
     if (deltaTokenRaw === 'latest') {
       // https://learn.microsoft.com/en-us/graph/delta-query-overview: deltaLink and no resource data.
       const token: DeltaToken = { s: set.path, d: tenant.id, q: tenant.seq, t: now, sel: select };

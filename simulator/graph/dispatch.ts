@@ -1,6 +1,6 @@
 import { ENTITY_SETS, EntitySet, SINGLETONS } from './entity-sets';
 import { GraphContext, GraphResponse, GraphError, json, noContent, notFound, badRequest } from './types';
-import { checkQueryOptions } from './query';
+import { checkQueryOptions, parseFilter, parseSearch } from './query';
 import { createInSet, deleteFromSet, getFromSet, getItem, listSet, requireAny, updateInSet } from './collections';
 import {
   addPassword,
@@ -132,7 +132,15 @@ function relation(ctx: GraphContext, set: EntitySet, id: string, rest: string[])
 function count(ctx: GraphContext, set: EntitySet): GraphResponse {
   requireAny(ctx, set.read);
   if (ctx.req.headers['consistencylevel'] !== 'eventual') throw badRequest('$count is not currently supported.');
-  return { status: 200, headers: { 'Content-Type': 'text/plain' }, text: String(ctx.tenant.collection(set.kind).size) };
+  // Counts what $filter and $search select, as the documented `/users/$count?$filter=…` and `$search` examples do:
+  // https://learn.microsoft.com/en-us/graph/aad-advanced-queries
+  const filter = parseFilter(ctx.req.query);
+  const search = parseSearch(ctx.req.query, ctx.req.headers);
+  const n =
+    filter || search
+      ? ctx.tenant.list(set.kind).filter((o) => (!filter || filter(o.data, o.id)) && (!search || search(o.data))).length
+      : ctx.tenant.collection(set.kind).size;
+  return { status: 200, headers: { 'Content-Type': 'text/plain' }, text: String(n) };
 }
 
 function singletonHandler(

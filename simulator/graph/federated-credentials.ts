@@ -26,7 +26,13 @@ export function federatedIdentityCredentials(
   const list = ctx.tenant.federatedIdentityCredentials.get(app.id) ?? [];
   const contextName = `applications('${app.id}')/federatedIdentityCredentials`;
   if (key === undefined && method === 'GET') {
-    return pageOf(ctx, list, { contextName, defaultTop: 100, maxTop: 999, paged: true });
+    return pageOf(ctx, list, {
+      kind: 'federatedIdentityCredential',
+      contextName,
+      defaultTop: 100,
+      maxTop: 999,
+      paged: true,
+    });
   }
   if (key === undefined && method === 'POST') {
     const body = (ctx.req.body ?? {}) as Record<string, unknown>;

@@ -90,3 +90,60 @@ export function parseFilter(q: URLSearchParams): ((data: Record<string, unknown>
   }
   throw badRequest(`Unsupported or invalid query filter clause specified: '${raw}'.`, 'Request_UnsupportedQuery');
 }
+
+/**
+ * `$search` on directory objects (https://learn.microsoft.com/en-us/graph/search-query-parameter, "Using $search on
+ * directory object collections"): advanced queries only, so `ConsistencyLevel: eventual` is required (graph-behaviour
+ * 3.13); clauses are quoted `"property:value"` joined by AND / OR. `displayName` and `description` are tokenised (words
+ * split at spaces, case changes, symbols and digits; each search token must begin a token of the value), any other
+ * string property (mail, userPrincipalName, …) behaves like `startswith`.
+ */
+export function parseSearch(
+  q: URLSearchParams,
+  headers: Record<string, string | undefined>,
+): ((data: Record<string, unknown>) => boolean) | undefined {
+  const raw = q.get('$search');
+  if (raw === null) return undefined;
+  if (headers['consistencylevel'] !== 'eventual') {
+    throw badRequest(
+      "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+      'Request_UnsupportedQuery',
+    );
+  }
+  const invalid = () => badRequest(`Invalid $search query: '${raw}'.`, 'Request_UnsupportedQuery');
+  // OR of AND-groups: `"a:x" AND "b:y" OR "c:z"` = (a AND b) OR c.
+  const parts = raw.trim().split(/\s+(AND|OR)\s+(?=")/);
+  const groups: ((d: Record<string, unknown>) => boolean)[][] = [[]];
+  for (let i = 0; i < parts.length; i++) {
+    if (i % 2 === 1) {
+      if (parts[i] === 'OR') groups.push([]);
+      continue;
+    }
+    const m = /^"([A-Za-z]\w*):([^"]*)"$/.exec(parts[i]);
+    if (!m) throw invalid();
+    groups[groups.length - 1].push(searchClause(m[1], m[2]));
+  }
+  return (d) => groups.some((g) => g.every((c) => c(d)));
+}
+
+/** Words of a value the way directory search splits them: hello.World42 → hello . world 42. */
+export function searchTokens(value: string): string[] {
+  return (value.match(/[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+|[^\sA-Za-z\d]/g) ?? []).map((t) => t.toLowerCase());
+}
+
+function searchClause(prop: string, term: string): (d: Record<string, unknown>) => boolean {
+  const values = (d: Record<string, unknown>): string[] => {
+    const v = d[prop];
+    return typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  };
+  if (prop === 'displayName' || prop === 'description') {
+    const want = searchTokens(term);
+    return (d) =>
+      values(d).some((v) => {
+        const have = searchTokens(v);
+        return want.length > 0 && want.every((w) => have.some((h) => h.startsWith(w)));
+      });
+  }
+  const prefix = term.toLowerCase();
+  return (d) => values(d).some((v) => v.toLowerCase().startsWith(prefix));
+}

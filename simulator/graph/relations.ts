@@ -147,7 +147,7 @@ export function appRoleAssignments(
   const contextName = `servicePrincipals('${sp.id}')/${rel}`;
   if (method === 'GET' && !assignmentId) {
     requireAny(ctx, ASSIGN_READ);
-    return pageOf(ctx, list, { contextName, defaultTop: 100, maxTop: 999, paged: true });
+    return pageOf(ctx, list, { kind: 'appRoleAssignment', contextName, defaultTop: 100, maxTop: 999, paged: true });
   }
   if (method === 'GET' && assignmentId) {
     requireAny(ctx, ASSIGN_READ);
@@ -199,9 +199,7 @@ export function addPassword(ctx: GraphContext, set: EntitySet, app: StoredObject
   requireAny(ctx, set.write);
   const b = (ctx.req.body ?? {}) as { passwordCredential?: MG.PasswordCredential };
   const start = b.passwordCredential?.startDateTime ?? ctx.state.clock.iso();
-  const end =
-    b.passwordCredential?.endDateTime ??
-    new Date(Date.parse(start) + 2 * 365 * 86400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const end = b.passwordCredential?.endDateTime ?? twoYearsAfter(start);
   const secretText =
     randomUUID().replace(/-/g, '').slice(0, 8) + '~' + Buffer.from(randomUUID()).toString('base64url').slice(0, 31);
   const cred: MG.PasswordCredential = {
@@ -219,6 +217,17 @@ export function addPassword(ctx: GraphContext, set: EntitySet, app: StoredObject
     ...cred,
     secretText,
   });
+}
+
+/**
+ * "The default value for endDateTime is two years from startDateTime"
+ * (https://learn.microsoft.com/en-us/graph/api/resources/passwordcredential?view=graph-rest-1.0): two calendar years,
+ * not 730 days (a span holding 29 February is 731 days).
+ */
+export function twoYearsAfter(start: string): string {
+  const d = new Date(start);
+  d.setUTCFullYear(d.getUTCFullYear() + 2);
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function removePassword(ctx: GraphContext, set: EntitySet, app: StoredObject): GraphResponse {

@@ -34,7 +34,7 @@ export function scopedRoleMembers(
   const list = ctx.tenant.list('scopedRoleMembership').filter((m) => m.data.administrativeUnitId === au.id);
   const contextName = `directory/administrativeUnits('${au.id}')/scopedRoleMembers`;
   if (method === 'GET' && membershipId === undefined) {
-    return pageOf(ctx, list, { contextName, defaultTop: 100, maxTop: 999, paged: true });
+    return pageOf(ctx, list, { kind: 'scopedRoleMembership', contextName, defaultTop: 100, maxTop: 999, paged: true });
   }
   if (method === 'GET') {
     const m = list.find((x) => x.id === membershipId);

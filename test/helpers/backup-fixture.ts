@@ -10,7 +10,8 @@ import { GcsObjectStore } from '../../storage/gcs-object-store';
 import { Repository } from '../../storage/repository';
 import { firstPageUrl, listObjectTypes } from '../../catalog';
 import { TokenProvider } from '../../activities/graph/token-provider';
-import { storedForm } from '../../activities/backup/capture-type';
+import { storedForm } from '../../storage/stored-form';
+import { repositoryLocation } from '../../activities/backup/repositories';
 import { createGraphClient } from '../../activities/graph/graph-client';
 import { tenantBackupWorkflow, tenantWorkflow } from '../../workflows';
 import { tenantWorkflowId, type BackupTarget, type Plan } from '../../tenants/types';
@@ -61,7 +62,7 @@ export function backupFixture(stack: TestStack, client: TemporalClient, fx: Tena
     Repository.open(
       new GcsObjectStore(
         createStorageClient(stack.config.storage).bucket(target.storage.bucket),
-        target.storage.prefix,
+        repositoryLocation(target).prefix,
       ),
       fx.config.storage.masterKey,
     );
