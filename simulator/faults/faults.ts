@@ -17,13 +17,7 @@ import { Random } from '../util/random';
  * the simulator's seeded generator, at most `times` times (default: 1 with afterRequests, unlimited otherwise).
  */
 export type FaultKind =
-  | 'status'
-  | 'reset'
-  | 'tokenExpiry'
-  | 'revokeConsent'
-  | 'replicationDelay'
-  | 'ignoreProperty'
-  | 'throttle';
+  'status' | 'reset' | 'tokenExpiry' | 'revokeConsent' | 'replicationDelay' | 'ignoreProperty' | 'throttle';
 
 export interface FaultRule {
   kind: FaultKind;

@@ -328,7 +328,12 @@ describe('storage locations: one repository per tenant, prefixes the service der
     assert.ok(auditBefore.every((name) => auditAfter.includes(name)));
 
     const state = async () => {
-      const reports = await listLegacyTenants(client, storage, fx.config.storage.masterKey, fx.config.temporal.taskQueue);
+      const reports = await listLegacyTenants(
+        client,
+        storage,
+        fx.config.storage.masterKey,
+        fx.config.temporal.taskQueue,
+      );
       return Object.fromEntries(reports.map((r) => [r.tenantId, r]));
     };
     const listed = await state();
