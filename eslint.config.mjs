@@ -4,6 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import { builtinModules } from 'node:module';
+import fs from 'node:fs';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
@@ -43,6 +44,7 @@ const layers = {
   storage: ['catalog', 'temporal.config.ts', 'workflow-constants.ts'],
   accounts: ['temporal', 'temporal.config.ts', 'workflow-constants.ts', 'workflows'],
   activities: [
+    'workflows',
     'accounts',
     'catalog',
     'diff',
@@ -82,9 +84,20 @@ const layerZones = Object.entries(layers).flatMap(([target, allowed]) => {
  * attribute keys and the workflow constants.
  */
 const workflowMessage = 'Workflows import only activity types, messages, catalog, record types and workflow constants.';
+/** Activities signal and query workflows through their message definitions, and reach no other workflow code. */
+const messageFiles = fs.readdirSync(`${import.meta.dirname}/workflows`).filter((f) => f.endsWith('-messages.ts'));
+const activityZones = [
+  {
+    target: './activities',
+    from: './workflows',
+    except: messageFiles.map((f) => `./${f}`),
+    message: 'Activities import only the message definitions of workflows (workflows/*-messages.ts).',
+  },
+];
+
 const workflowZones = [
   { target: './workflows', from: './activities', except: ['./index.ts'], message: workflowMessage },
-  { target: './workflows', from: './tenants', except: ['./types.ts'], message: workflowMessage },
+  { target: './workflows', from: './tenants', except: ['./types.ts', './list-entry.ts'], message: workflowMessage },
   { target: './workflows', from: './accounts', except: ['./types.ts'], message: workflowMessage },
   { target: './workflows', from: './temporal', except: ['./search-attributes.ts'], message: workflowMessage },
   ...[
@@ -126,7 +139,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import-x/no-restricted-paths': [
         'error',
-        { basePath: import.meta.dirname, zones: [...layerZones, ...workflowZones] },
+        { basePath: import.meta.dirname, zones: [...layerZones, ...workflowZones, ...activityZones] },
       ],
       // Type-only imports are erased at run time and are not followed (a cycle of types is harmless to load order).
       'import-x/no-cycle': ['error', { ignoreExternal: true }],

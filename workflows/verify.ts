@@ -1,7 +1,7 @@
 import { ApplicationFailure, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { VerifyReport, VerifyRequest } from '../exports/types';
-import { workflowTuning } from '../temporal.config';
+import { workflowTuning } from '../workflow-constants';
 import { jobStatusKey } from '../temporal/search-attributes';
 import { verifyProgressQuery } from './export-messages';
 
