@@ -11,21 +11,13 @@ interface StorageLocationOption {
   label: string;
 }
 
-/** GET /storage-locations where the API has it; its answer may be a list or `{ storageLocations: [...] }`. */
+/** The storage locations the operator offers (GET /storage-locations): the reseller picks one, never a bucket. */
 async function storageLocations(): Promise<StorageLocationOption[] | null> {
-  const answer = await optionalApi<unknown>('/storage-locations');
+  const answer = await optionalApi<{ locations: { id: string; displayName: string; region: string }[] }>(
+    '/storage-locations',
+  );
   if (answer === null) return null;
-  const obj = answer as Record<string, unknown>;
-  const list = (Array.isArray(answer) ? answer : (obj.storageLocations ?? obj.locations ?? obj.items ?? [])) as {
-    id: string;
-    name?: string;
-    label?: string;
-    region?: string;
-  }[];
-  return list.map((l) => ({
-    id: l.id,
-    label: [l.name ?? l.label ?? l.id, l.region].filter(Boolean).join(' — '),
-  }));
+  return answer.locations.map((l) => ({ id: l.id, label: `${l.displayName} — ${l.region}` }));
 }
 
 /**
@@ -56,15 +48,7 @@ export function AddTenant(props: {
     e.preventDefault();
     const f = new FormData(e.currentTarget as HTMLFormElement);
     const directory = String(f.get('directory') ?? '').trim();
-    const storage = locations
-      ? { storageLocationId: String(f.get('storageLocationId')) }
-      : {
-          storage: {
-            bucket: String(f.get('bucket') ?? '').trim(),
-            prefix: String(f.get('prefix') ?? '').trim() || `tenants/${directory.toLowerCase()}`,
-            region: String(f.get('region') ?? '').trim() || 'default',
-          },
-        };
+    const storage = { storageLocationId: String(f.get('storageLocationId')) };
     setBusy(true);
     setProblem(undefined);
     try {
@@ -132,21 +116,7 @@ export function AddTenant(props: {
                   ${locations.map((l) => html`<option value=${l.id}>${l.label}</option>`)}
                 </select>
               </div>`
-            : html`<fieldset>
-                <legend>Storage location</legend>
-                <div class="field">
-                  <label for="bucket">Bucket</label>
-                  <input id="bucket" name="bucket" required spellcheck="false" />
-                </div>
-                <div class="field">
-                  <label for="prefix">Folder (prefix)</label>
-                  <input id="prefix" name="prefix" placeholder="tenants/<domain>" spellcheck="false" />
-                </div>
-                <div class="field">
-                  <label for="region">Region label</label>
-                  <input id="region" name="region" placeholder="europe-west1" />
-                </div>
-              </fieldset>`
+            : html`<p class="problem" role="alert">This server offers no storage location: ask its operator.</p>`
       }
       <fieldset>
         <legend>Plan</legend>

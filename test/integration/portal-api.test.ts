@@ -51,7 +51,7 @@ describe('portal API: session sign-in and the paged tenant list (real Temporal)'
         organizationId,
         directory,
         plan,
-        storage: { bucket: stack.config.storage.defaultBucket, prefix: `portal/${directory}`, region: 'local' },
+        storageLocationId: 'default',
       }),
     });
 

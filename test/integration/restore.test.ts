@@ -82,7 +82,7 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     const res = await call('POST', '/tenants', {
       organizationId,
       directory: ms.id,
-      storage: { bucket: stack.config.storage.defaultBucket, prefix: `restore-tests/${ms.id}`, region: 'local' },
+      storageLocationId: 'default',
       plan: 'backup',
       backupImmediately: true,
     });
