@@ -45,7 +45,20 @@ export function jobRoutes(deps: { client: Client }): Router {
 }
 
 /** JobStatus values that mean the job is over; any other value on a closed execution is stale. */
-const FINAL_JOB_STATUSES = new Set(['completed', 'incomplete', 'failed', 'cancelled', 'reauthorization-required']);
+const FINAL_JOB_STATUSES = new Set([
+  'completed',
+  'incomplete',
+  'failed',
+  'cancelled',
+  'reauthorization-required',
+  // verify
+  'ok',
+  'damaged',
+  // restore
+  'partly-completed',
+  'expired',
+  'refused',
+]);
 
 async function describeJob(client: Client, e: WorkflowExecutionInfo) {
   const attrs = e.searchAttributes as Record<string, unknown[] | undefined>;

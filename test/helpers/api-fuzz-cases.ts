@@ -226,7 +226,6 @@ const syntaxErrors = [
   '\u0000\u0001\u0002',
   '{"a": NaN}',
   '{"a": "\\uZZZZ"}',
-  '\ufeff{"a": 1}',
 ];
 
 const wrongContentTypes = [
