@@ -10,7 +10,12 @@ export const jobPaths: PathsFragment = {
         tags: ['jobs'],
         parameters: [
           { name: 'tenantId', in: 'query', required: false, schema: { type: 'string', format: 'uuid' } },
-          { name: 'kind', in: 'query', required: false, schema: { type: 'string', enum: ['backup', 'retention', 'export', 'verify'] } },
+          {
+            name: 'kind',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', enum: ['backup', 'retention', 'export', 'verify'] },
+          },
           {
             name: 'status',
             in: 'query',
