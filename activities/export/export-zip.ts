@@ -1,7 +1,37 @@
 import { createHash } from 'node:crypto';
-import type { Writable } from 'node:stream';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ZipArchive } from 'archiver';
+
+/**
+ * Copies archiver's output into 256 KiB buffers before the upload sees it. Each compressed entry comes out as small
+ * slices of its zlib stream's 16 KiB output buffer, and the resumable upload holds a whole chunk's worth of them
+ * (8 MiB) before sending: without the copy, 30,000 slices of ~300 bytes pinned 30,000 × 16 KiB (~450 MB), and
+ * assembling a chunk from them took the upload minutes.
+ */
+class Coalesce extends Transform {
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    if (this.size >= 256 * 1024) this.flushParts();
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.flushParts();
+    callback();
+  }
+
+  private flushParts(): void {
+    if (this.size === 0) return;
+    this.push(Buffer.concat(this.parts, this.size));
+    this.parts = [];
+    this.size = 0;
+  }
+}
 
 /** Entries archiver may hold queued before `add` waits: bounds memory whatever the upload's speed. */
 const MAX_QUEUED_ENTRIES = 64;
@@ -36,7 +66,7 @@ export class ExportZip {
     this.archive.on('error', fail);
     this.archive.on('warning', fail);
     out.on('error', fail);
-    this.archive.pipe(out);
+    this.archive.pipe(new Coalesce()).pipe(out);
   }
 
   /** Bytes of zip produced so far. */
