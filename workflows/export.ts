@@ -11,7 +11,7 @@ import {
 import type { Activities } from '../activities';
 import { exportCleanupWorkflowId, exportObjectPrefix } from '../exports/object-names';
 import type { ExportProgress, ExportRequest, ExportResult } from '../exports/types';
-import { workflowTuning } from '../temporal.config';
+import { workflowTuning } from '../workflow-constants';
 import { jobStatusKey } from '../temporal/search-attributes';
 import { exportProgressQuery, exportProgressSignal } from './export-messages';
 

@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { workflowTuning } from '../temporal.config';
+import { workflowTuning } from '../workflow-constants';
 import { jobStatusKey } from '../temporal/search-attributes';
 import type { StorageLocation } from '../tenants/types';
 import { APPLY_ORDER, type RestoreRequest, type RestoreState, type RestoreStatus } from '../restore/types';
