@@ -112,7 +112,7 @@ describe('API fuzz: malformed requests to every route of the OpenAPI document', 
       body: JSON.stringify({
         organizationId: victimOrganizationId,
         directory: 'victim-contoso.onmicrosoft.com',
-        storage: { bucket: stack.config.storage.defaultBucket, prefix: 'fuzz-victim', region: 'local' },
+        storageLocationId: 'default',
         plan: 'archiver',
       }),
     });
