@@ -14,6 +14,14 @@ const consentRequestResponse = jsonResponse(
   },
 );
 
+/** What a tenant and a tenant list entry both carry (`Tenant`, `TenantListItem`). */
+const tenantRequired = ['tenantId', 'organizationId', 'directory', 'plan', 'status', 'backupApp', 'restoreApp'];
+const tenantIds = {
+  tenantId: { type: 'string' },
+  organizationId: { type: 'string' },
+  directory: { type: 'string' },
+};
+
 /**
  * Tenants, consent and plans: the routes of `api/routes/tenants.ts` and `api/routes/consent-callback.ts`. The consent
  * callback is public (`security: []`): Microsoft redirects an admin's browser there; its signed `state` is the proof.
@@ -222,11 +230,9 @@ export const tenantPaths: PathsFragment = {
     },
     Tenant: {
       type: 'object',
-      required: ['tenantId', 'organizationId', 'directory', 'plan', 'status', 'backupApp', 'restoreApp'],
+      required: tenantRequired,
       properties: {
-        tenantId: { type: 'string' },
-        organizationId: { type: 'string' },
-        directory: { type: 'string' },
+        ...tenantIds,
         microsoftTenantId: { type: 'string' },
         plan: { $ref: '#/components/schemas/Plan' },
         storage: { $ref: '#/components/schemas/TenantStorage' },
@@ -240,11 +246,9 @@ export const tenantPaths: PathsFragment = {
     },
     TenantListItem: {
       type: 'object',
-      required: ['tenantId', 'organizationId', 'directory', 'plan', 'status', 'backupApp', 'restoreApp'],
+      required: tenantRequired,
       properties: {
-        tenantId: { type: 'string' },
-        organizationId: { type: 'string' },
-        directory: { type: 'string' },
+        ...tenantIds,
         displayName: { type: 'string' },
         plan: { $ref: '#/components/schemas/Plan' },
         status: { type: 'string', enum: ['awaiting-consent', 'active', 'reauthorization-required'] },
