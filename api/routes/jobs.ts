@@ -45,7 +45,16 @@ export function jobRoutes(deps: { client: Client }): Router {
 }
 
 /** JobStatus values that mean the job is over; any other value on a closed execution is stale. */
-const FINAL_JOB_STATUSES = new Set(['completed', 'incomplete', 'failed', 'cancelled', 'reauthorization-required']);
+const FINAL_JOB_STATUSES = new Set([
+  'completed',
+  'incomplete',
+  'failed',
+  'cancelled',
+  'reauthorization-required',
+  // A verify job's outcome (workflows/verify.ts).
+  'ok',
+  'damaged',
+]);
 
 async function describeJob(client: Client, e: WorkflowExecutionInfo) {
   const attrs = e.searchAttributes as Record<string, unknown[] | undefined>;
