@@ -34,6 +34,16 @@ export class LruCache<K, V> {
     return value;
   }
 
+  /** The entry under `key`, made by `create` and kept when there is none. */
+  getOrCreate(key: K, create: () => V): V {
+    let value = this.get(key);
+    if (value === undefined) {
+      value = create();
+      this.set(key, value);
+    }
+    return value;
+  }
+
   set(key: K, value: V): void {
     this.entries.delete(key);
     this.entries.set(key, value);

@@ -69,3 +69,9 @@ export interface VerifyReport {
   /** Everything else found wrong (a manifest that cannot be read, repository-wide check findings). */
   errors: string[];
 }
+
+/** What the verify workflow's progress query answers while the check runs and after. */
+export interface VerifyProgress {
+  status: 'running' | 'ok' | 'damaged';
+  report?: VerifyReport;
+}

@@ -1,8 +1,6 @@
 import type { Storage } from '@google-cloud/storage';
-import { Repositories, type TenantRepositoryRef } from '../activities/backup/repositories';
+import { sharedRepositories, type TenantRepositoryRef } from '../activities/backup/repositories';
 import type { Repository } from '../storage/repository';
-
-let repositories: { storage: Storage; masterKey: string; handles: Repositories } | undefined;
 
 /**
  * The one place a restore opens a tenant's backup repository (the API to validate a request, activities to read
@@ -13,10 +11,7 @@ export function openTenantRepository(
   masterKey: string,
   tenant: TenantRepositoryRef,
 ): Promise<Repository> {
-  if (!repositories || repositories.storage !== storage || repositories.masterKey !== masterKey) {
-    repositories = { storage, masterKey, handles: new Repositories(storage, masterKey) };
-  }
-  return repositories.handles.forTenant(tenant);
+  return sharedRepositories(storage, masterKey).forTenant(tenant);
 }
 
 export const planDocument = (restoreId: string) => `restores/${restoreId}/plan.json`;

@@ -1,6 +1,7 @@
 import { blobFromSegment, openSegment, type BlobLocation } from './blob';
 import { IntegrityError } from './crypto';
 import type { ObjectStore } from './object-store';
+import { planRangedReads, type RangedReadLimits } from './pack-reader';
 import { packKey } from './pack-writer';
 
 /** One blob asked for: its verified plaintext, or why it could not be had. Either way, where it lives. */
@@ -34,64 +35,46 @@ export async function* readBlobsReporting(
   dataKey: Buffer,
   index: { get(id: string): BlobLocation | undefined },
   ids: Iterable<string>,
-  { maxGap = 256 * 1024, maxSpan = 8 * 1024 * 1024 } = {},
+  limits: RangedReadLimits = {},
 ): AsyncIterable<BlobRead> {
-  const byPack = new Map<string, BlobLocation[]>();
+  const found: BlobLocation[] = [];
   for (const id of new Set(ids)) {
     const loc = index.get(id);
-    if (!loc) {
-      yield { id, error: new BlobReadError(id, undefined, 'listed in no index') };
-      continue;
-    }
-    const list = byPack.get(loc.packId) ?? [];
-    list.push(loc);
-    byPack.set(loc.packId, list);
+    if (loc) found.push(loc);
+    else yield { id, error: new BlobReadError(id, undefined, 'listed in no index') };
   }
-  for (const [packId, locs] of byPack) {
-    locs.sort((a, b) => a.offset - b.offset || a.start - b.start);
-    let i = 0;
-    while (i < locs.length) {
-      const start = locs[i].offset;
-      let end = start + locs[i].length;
-      let j = i + 1;
-      while (j < locs.length && locs[j].offset - end <= maxGap && locs[j].offset + locs[j].length - start <= maxSpan) {
-        end = Math.max(end, locs[j].offset + locs[j].length);
-        j++;
+  for (const { packId, start, end, locations } of planRangedReads(found, limits)) {
+    let range: Buffer | undefined;
+    let rangeError: string | undefined;
+    try {
+      range = await store.getRange(packKey(packId), start, end);
+      if (range.length !== end - start) rangeError = 'the pack is truncated';
+    } catch (err) {
+      rangeError = `reading the pack failed: ${(err as Error).message}`;
+    }
+    let segment: { offset: number; plaintext?: Buffer; error?: string } | undefined;
+    for (const loc of locations) {
+      if (rangeError || !range) {
+        yield { id: loc.id, location: loc, error: new BlobReadError(loc.id, packId, rangeError ?? 'unreadable') };
+        continue;
       }
-      let range: Buffer | undefined;
-      let rangeError: string | undefined;
-      try {
-        range = await store.getRange(packKey(packId), start, end);
-        if (range.length !== end - start) rangeError = 'the pack is truncated';
-      } catch (err) {
-        rangeError = `reading the pack failed: ${(err as Error).message}`;
-      }
-      let segment: { offset: number; plaintext?: Buffer; error?: string } | undefined;
-      for (let k = i; k < j; k++) {
-        const loc = locs[k];
-        if (rangeError || !range) {
-          yield { id: loc.id, location: loc, error: new BlobReadError(loc.id, packId, rangeError ?? 'unreadable') };
-          continue;
-        }
-        if (segment?.offset !== loc.offset) {
-          const sealed = range.subarray(loc.offset - start, loc.offset - start + loc.length);
-          try {
-            segment = { offset: loc.offset, plaintext: openSegment(dataKey, sealed, `segment at ${loc.offset}`) };
-          } catch (err) {
-            segment = { offset: loc.offset, error: (err as Error).message };
-          }
-        }
-        if (segment.error || !segment.plaintext) {
-          yield { id: loc.id, location: loc, error: new BlobReadError(loc.id, packId, segment.error ?? 'unreadable') };
-          continue;
-        }
+      if (segment?.offset !== loc.offset) {
+        const sealed = range.subarray(loc.offset - start, loc.offset - start + loc.length);
         try {
-          yield { id: loc.id, location: loc, plaintext: blobFromSegment(loc, segment.plaintext) };
+          segment = { offset: loc.offset, plaintext: openSegment(dataKey, sealed, `segment at ${loc.offset}`) };
         } catch (err) {
-          yield { id: loc.id, location: loc, error: new BlobReadError(loc.id, packId, (err as Error).message) };
+          segment = { offset: loc.offset, error: (err as Error).message };
         }
       }
-      i = j;
+      if (segment.error || !segment.plaintext) {
+        yield { id: loc.id, location: loc, error: new BlobReadError(loc.id, packId, segment.error ?? 'unreadable') };
+        continue;
+      }
+      try {
+        yield { id: loc.id, location: loc, plaintext: blobFromSegment(loc, segment.plaintext) };
+      } catch (err) {
+        yield { id: loc.id, location: loc, error: new BlobReadError(loc.id, packId, (err as Error).message) };
+      }
     }
   }
 }

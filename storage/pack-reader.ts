@@ -75,17 +75,28 @@ export async function readBlob(store: ObjectStore, dataKey: Buffer, loc: BlobLoc
   return blobFromSegment(loc, openSegment(dataKey, sealed, `blob ${loc.id} in pack ${loc.packId}`));
 }
 
+/** Limits of one ranged read: neighbours closer than `maxGap` share it, and it spans at most `maxSpan` bytes. */
+export interface RangedReadLimits {
+  maxGap?: number;
+  maxSpan?: number;
+}
+
+/** One ranged read of a pack, and the blobs (sorted by offset) it holds. */
+export interface RangedRead {
+  packId: string;
+  start: number;
+  end: number;
+  locations: BlobLocation[];
+}
+
 /**
- * Reads many blobs with few requests: locations are grouped by pack, sorted by offset and neighbours closer than
- * `maxGap` are fetched in one ranged read of at most `maxSpan` bytes (so memory stays bounded). Each segment is
- * opened once however many of its blobs are asked for.
+ * Plans the fewest ranged reads for a set of blobs: grouped by pack, sorted by offset, neighbours closer than
+ * `maxGap` fetched together in a read of at most `maxSpan` bytes (so memory stays bounded).
  */
-export async function* readBlobs(
-  store: ObjectStore,
-  dataKey: Buffer,
+export function* planRangedReads(
   locations: Iterable<BlobLocation>,
-  { maxGap = 256 * 1024, maxSpan = 8 * 1024 * 1024 } = {},
-): AsyncIterable<{ location: BlobLocation; plaintext: Buffer }> {
+  { maxGap = 256 * 1024, maxSpan = 8 * 1024 * 1024 }: RangedReadLimits = {},
+): Iterable<RangedRead> {
   const byPack = new Map<string, BlobLocation[]>();
   for (const loc of locations) {
     const list = byPack.get(loc.packId) ?? [];
@@ -103,18 +114,32 @@ export async function* readBlobs(
         end = Math.max(end, locs[j].offset + locs[j].length);
         j++;
       }
-      const range = await store.getRange(packKey(packId), start, end);
-      if (range.length !== end - start) throw new IntegrityError(`pack ${packId} is truncated`);
-      let segment: { offset: number; plaintext: Buffer } | undefined;
-      for (let k = i; k < j; k++) {
-        const loc = locs[k];
-        if (segment?.offset !== loc.offset) {
-          const sealed = range.subarray(loc.offset - start, loc.offset - start + loc.length);
-          segment = { offset: loc.offset, plaintext: openSegment(dataKey, sealed, `blob ${loc.id} in pack ${packId}`) };
-        }
-        yield { location: loc, plaintext: blobFromSegment(loc, segment.plaintext) };
-      }
+      yield { packId, start, end, locations: locs.slice(i, j) };
       i = j;
+    }
+  }
+}
+
+/**
+ * Reads many blobs with few requests (`planRangedReads`). Each segment is opened once however many of its blobs are
+ * asked for.
+ */
+export async function* readBlobs(
+  store: ObjectStore,
+  dataKey: Buffer,
+  locations: Iterable<BlobLocation>,
+  limits: RangedReadLimits = {},
+): AsyncIterable<{ location: BlobLocation; plaintext: Buffer }> {
+  for (const { packId, start, end, locations: locs } of planRangedReads(locations, limits)) {
+    const range = await store.getRange(packKey(packId), start, end);
+    if (range.length !== end - start) throw new IntegrityError(`pack ${packId} is truncated`);
+    let segment: { offset: number; plaintext: Buffer } | undefined;
+    for (const loc of locs) {
+      if (segment?.offset !== loc.offset) {
+        const sealed = range.subarray(loc.offset - start, loc.offset - start + loc.length);
+        segment = { offset: loc.offset, plaintext: openSegment(dataKey, sealed, `blob ${loc.id} in pack ${packId}`) };
+      }
+      yield { location: loc, plaintext: blobFromSegment(loc, segment.plaintext) };
     }
   }
 }

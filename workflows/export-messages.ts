@@ -1,6 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { ExportProgress } from '../exports/types';
-import type { VerifyProgress } from './verify';
+import type { ExportProgress, VerifyProgress } from '../exports/types';
 
 // Messages of export and verify jobs, shared by the workflows, their activities and the API.
 

@@ -1,14 +1,9 @@
 import { ApplicationFailure, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { VerifyReport, VerifyRequest } from '../exports/types';
+import type { VerifyProgress, VerifyReport, VerifyRequest } from '../exports/types';
 import { workflowTuning } from '../workflow-constants';
 import { jobStatusKey } from '../temporal/search-attributes';
 import { verifyProgressQuery } from './export-messages';
-
-export interface VerifyProgress {
-  status: 'running' | 'ok' | 'damaged';
-  report?: VerifyReport;
-}
 
 const { verifyRepository } = proxyActivities<Activities>({
   startToCloseTimeout: workflowTuning.pagingActivity.startToCloseTimeout,

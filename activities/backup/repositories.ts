@@ -96,6 +96,20 @@ export class Repositories {
   }
 }
 
+let shared: { storage: Storage; masterKey: string; handles: Repositories } | undefined;
+
+/**
+ * The process's `Repositories` for code that is handed a storage client rather than the activities' own set (the
+ * API's browse and restore routes, restore activities): one per storage client and master key, so the indexes it
+ * caches serve every caller in the process.
+ */
+export function sharedRepositories(storage: Storage, masterKey: string): Repositories {
+  if (!shared || shared.storage !== storage || shared.masterKey !== masterKey) {
+    shared = { storage, masterKey, handles: new Repositories(storage, masterKey) };
+  }
+  return shared.handles;
+}
+
 /**
  * A repository that belongs to someone else, or holds another tenant's records, does not get better by retrying:
  * the activity fails for good with the error's class as its type, and the operator sees why.

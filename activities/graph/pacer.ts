@@ -305,12 +305,7 @@ export class PacerRegistry {
   /** Options apply when the pacer is created; later callers share the existing one. */
   get(appClientId: string, tenant: string, options: Partial<PacerOptions> = {}): Pacer {
     const key = `${appClientId.toLowerCase()}/${tenant.toLowerCase()}`;
-    let pacer = this.pacers.get(key);
-    if (!pacer) {
-      pacer = new Pacer(options);
-      this.pacers.set(key, pacer);
-    }
-    return pacer;
+    return this.pacers.getOrCreate(key, () => new Pacer(options));
   }
 }
 

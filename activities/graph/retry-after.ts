@@ -87,17 +87,9 @@ export class RetryAfterGates {
   get(appClientId: string, tenant: string): RetryAfterGate {
     const app = appClientId.toLowerCase();
     let appGate = this.gates.get(app);
-    if (!appGate) {
-      appGate = new RetryAfterGate();
-      this.gates.set(app, appGate);
-    }
-    const key = `${app}/${tenant.toLowerCase()}`;
-    let gate = this.tenantGates.get(key);
-    if (!gate) {
-      gate = new RetryAfterGate(appGate);
-      this.tenantGates.set(key, gate);
-    }
-    return gate;
+    if (!appGate) this.gates.set(app, (appGate = new RetryAfterGate()));
+    const parent = appGate;
+    return this.tenantGates.getOrCreate(`${app}/${tenant.toLowerCase()}`, () => new RetryAfterGate(parent));
   }
 }
 

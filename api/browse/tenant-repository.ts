@@ -1,6 +1,6 @@
 import type { Storage } from '@google-cloud/storage';
 import { findObjectType, listObjectTypes } from '../../catalog';
-import { Repositories, repositoryLocation } from '../../activities/backup/repositories';
+import { repositoryLocation, sharedRepositories } from '../../activities/backup/repositories';
 import { DATA_KEY_FILE } from '../../storage/data-keys';
 import { GcsObjectStore } from '../../storage/gcs-object-store';
 import { notFound } from '../problem';
@@ -18,8 +18,6 @@ export const catalogNaming: NamingRules = {
   },
 };
 
-/** One set of owner-checked repository handles per API process (they cache the merged index). */
-let repositories: { storage: Storage; masterKey: string; handles: Repositories } | undefined;
 /** One reader per open repository: it caches manifests too. */
 const readers = new WeakMap<Repository, SnapshotReader>();
 
@@ -54,8 +52,5 @@ export async function openTenantRepositoryForReading(
   const location = repositoryLocation(tenant);
   const store = new GcsObjectStore(storage.bucket(location.bucket), location.prefix);
   if (!(await store.exists(DATA_KEY_FILE))) return undefined;
-  if (!repositories || repositories.storage !== storage || repositories.masterKey !== masterKey) {
-    repositories = { storage, masterKey, handles: new Repositories(storage, masterKey) };
-  }
-  return repositories.handles.forTenant(tenant);
+  return sharedRepositories(storage, masterKey).forTenant(tenant);
 }

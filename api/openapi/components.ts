@@ -1,4 +1,4 @@
-import type { JsonSchema, ResponseObject } from './types';
+import type { JsonSchema, OperationObject, ResponseObject } from './types';
 
 /** Schemas and responses shared by every fragment. Reference them as `#/components/schemas/Name`. */
 export const sharedSchemas: Record<string, JsonSchema> = {
@@ -25,10 +25,36 @@ export const sharedSchemas: Record<string, JsonSchema> = {
   Id: { type: 'string', pattern: '^[a-z0-9-]{1,64}$' },
 };
 
-const problem = (description: string): ResponseObject => ({
+/** An error response: a problem+json body (`#/components/schemas/Problem`). */
+export const problemResponse = (description: string): ResponseObject => ({
   description,
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 });
+const problem = problemResponse;
+
+/** A response with a JSON body. */
+export const jsonResponse = (description: string, schema: JsonSchema): ResponseObject => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+/** A required JSON request body. */
+export const jsonBody = (schema: JsonSchema): NonNullable<OperationObject['requestBody']> => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+/** A path parameter that holds a uuid (a tenant, a job, a restore). */
+export const uuidPathParam = <N extends string>(name: N) =>
+  ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }) as const;
+
+/** The errors almost every authenticated operation can answer. */
+export const commonErrors = {
+  '400': { $ref: '#/components/responses/BadRequest' },
+  '401': { $ref: '#/components/responses/Unauthorized' },
+  '403': { $ref: '#/components/responses/Forbidden' },
+  '404': { $ref: '#/components/responses/NotFound' },
+};
 
 /** Reference as `{ $ref: '#/components/responses/BadRequest' }`. */
 export const sharedResponses: Record<string, ResponseObject> = {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
+import { findImportCycles } from '../../scripts/lint-cycles';
 
 /**
  * The walls between folders are ESLint rules (eslint.config.mjs). Planted sources prove that each kind of
@@ -147,6 +149,38 @@ describe('lint: the walls between folders', function () {
       const [result] = await eslint.lintFiles([path.join(dir, 'a.ts')]);
       const cycles = result.messages.filter((m) => m.ruleId === 'import-x/no-cycle');
       assert.equal(cycles.length, 1, JSON.stringify(result.messages));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails on an import cycle made only of type imports, which import-x/no-cycle skips', async () => {
+    const dir = path.join(root, 'test', `.lint-type-cycle-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    try {
+      writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ include: ['**/*.ts'] }));
+      writeFileSync(path.join(dir, 'a.ts'), "import type { B } from './b';\nexport interface A { b?: B }\n");
+      writeFileSync(path.join(dir, 'b.ts'), "import type { A } from './a';\nexport interface B { a?: A }\n");
+      writeFileSync(path.join(dir, 'c.ts'), "import type { A } from './a';\nexport type C = A;\n");
+      assert.deepEqual(findImportCycles(dir), [['a.ts', 'b.ts']]);
+
+      const [result] = await eslint.lintFiles([path.join(dir, 'a.ts')]);
+      assert.deepEqual(
+        result.messages.filter((m) => m.ruleId === 'import-x/no-cycle'),
+        [],
+        'if import-x starts counting type imports, lint-cycles.ts may be dropped',
+      );
+
+      // The step `npm run lint` runs exits non-zero on it.
+      const script = path.join(root, 'scripts', 'lint-cycles.ts');
+      assert.throws(
+        () => execFileSync(path.join(root, 'node_modules', '.bin', 'tsx'), [script, dir], { stdio: 'pipe' }),
+        (err: { status: number; stderr: Buffer }) => err.status === 1 && /a\.ts ↔ b\.ts/.test(err.stderr.toString()),
+      );
+
+      rmSync(path.join(dir, 'b.ts'));
+      writeFileSync(path.join(dir, 'b.ts'), 'export interface B { n: number }\n');
+      assert.deepEqual(findImportCycles(dir), []);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

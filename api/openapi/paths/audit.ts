@@ -1,3 +1,4 @@
+import { jsonResponse } from '../components';
 import type { PathsFragment } from '../types';
 
 export const auditPaths: PathsFragment = {
@@ -12,18 +13,11 @@ export const auditPaths: PathsFragment = {
           { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
         ],
         responses: {
-          '200': {
-            description: 'Entries',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['entries'],
-                  properties: { entries: { type: 'array', items: { $ref: '#/components/schemas/AuditEntry' } } },
-                },
-              },
-            },
-          },
+          '200': jsonResponse('Entries', {
+            type: 'object',
+            required: ['entries'],
+            properties: { entries: { type: 'array', items: { $ref: '#/components/schemas/AuditEntry' } } },
+          }),
           '400': { $ref: '#/components/responses/BadRequest' },
           '401': { $ref: '#/components/responses/Unauthorized' },
           '403': { $ref: '#/components/responses/Forbidden' },

@@ -1,3 +1,4 @@
+import { jsonBody, jsonResponse } from '../components';
 import type { JsonSchema, OperationObject, PathsFragment } from '../types';
 
 const payloads: JsonSchema = {
@@ -23,9 +24,9 @@ const codecOperation = (operationId: string, summary: string): OperationObject =
   tags: ['codec'],
   security: [{ codecToken: [] }],
   parameters: [{ name: 'X-Namespace', in: 'header', required: false, schema: { type: 'string' } }],
-  requestBody: { required: true, content: { 'application/json': { schema: payloads } } },
+  requestBody: jsonBody(payloads),
   responses: {
-    '200': { description: 'The payloads, transformed', content: { 'application/json': { schema: payloads } } },
+    '200': jsonResponse('The payloads, transformed', payloads),
     '400': { $ref: '#/components/responses/BadRequest' },
     '401': { $ref: '#/components/responses/Unauthorized' },
   },

@@ -1,3 +1,4 @@
+import { jsonResponse } from '../components';
 import type { PathsFragment } from '../types';
 
 export const diagnosticsPaths: PathsFragment = {
@@ -22,10 +23,7 @@ export const diagnosticsPaths: PathsFragment = {
           },
         },
         responses: {
-          '202': {
-            description: 'Started',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/StorageProbe' } } },
-          },
+          '202': jsonResponse('Started', { $ref: '#/components/schemas/StorageProbe' }),
           '400': { $ref: '#/components/responses/BadRequest' },
           '401': { $ref: '#/components/responses/Unauthorized' },
         },
@@ -38,10 +36,7 @@ export const diagnosticsPaths: PathsFragment = {
         tags: ['operations'],
         parameters: [{ name: 'workflowId', in: 'path', required: true, schema: { type: 'string' } }],
         responses: {
-          '200': {
-            description: 'Status',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/StorageProbe' } } },
-          },
+          '200': jsonResponse('Status', { $ref: '#/components/schemas/StorageProbe' }),
           '401': { $ref: '#/components/responses/Unauthorized' },
           '404': { $ref: '#/components/responses/NotFound' },
         },

@@ -1,3 +1,4 @@
+import { jsonResponse } from '../components';
 import type { PathsFragment } from '../types';
 
 export const healthPaths: PathsFragment = {
@@ -10,7 +11,7 @@ export const healthPaths: PathsFragment = {
         tags: ['operations'],
         security: [],
         responses: {
-          '200': { description: 'Healthy', content: { 'application/json': { schema: { type: 'object' } } } },
+          '200': jsonResponse('Healthy', { type: 'object' }),
           '503': {
             description: 'Temporal or storage does not answer; `failing` names which',
             content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
@@ -24,7 +25,7 @@ export const healthPaths: PathsFragment = {
         summary: 'This document',
         tags: ['operations'],
         responses: {
-          '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } },
+          '200': jsonResponse('OpenAPI 3.1', { type: 'object' }),
           '401': { $ref: '#/components/responses/Unauthorized' },
         },
       },

@@ -1,3 +1,4 @@
+import { jsonResponse } from '../components';
 import type { PathsFragment } from '../types';
 
 export const jobPaths: PathsFragment = {
@@ -25,18 +26,11 @@ export const jobPaths: PathsFragment = {
           { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 500 } },
         ],
         responses: {
-          '200': {
-            description: 'Jobs',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['jobs'],
-                  properties: { jobs: { type: 'array', items: { $ref: '#/components/schemas/Job' } } },
-                },
-              },
-            },
-          },
+          '200': jsonResponse('Jobs', {
+            type: 'object',
+            required: ['jobs'],
+            properties: { jobs: { type: 'array', items: { $ref: '#/components/schemas/Job' } } },
+          }),
           '400': { $ref: '#/components/responses/BadRequest' },
           '401': { $ref: '#/components/responses/Unauthorized' },
           '403': { $ref: '#/components/responses/Forbidden' },

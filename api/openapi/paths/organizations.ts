@@ -1,3 +1,4 @@
+import { jsonBody, jsonResponse } from '../components';
 import type { PathsFragment } from '../types';
 
 export const organizationPaths: PathsFragment = {
@@ -9,19 +10,12 @@ export const organizationPaths: PathsFragment = {
         'x-audit-action': 'organization.create',
         summary: 'Create an organization (resellers only)',
         tags: ['organizations'],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['name'],
-                properties: { name: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } },
-              },
-            },
-          },
-        },
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
+          properties: { name: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' } },
+        }),
         responses: {
           '201': {
             description: 'Created',
@@ -38,20 +32,13 @@ export const organizationPaths: PathsFragment = {
         summary: "The caller's organizations (an organization user sees its own only)",
         tags: ['organizations'],
         responses: {
-          '200': {
-            description: 'Organizations',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['organizations'],
-                  properties: {
-                    organizations: { type: 'array', items: { $ref: '#/components/schemas/Organization' } },
-                  },
-                },
-              },
+          '200': jsonResponse('Organizations', {
+            type: 'object',
+            required: ['organizations'],
+            properties: {
+              organizations: { type: 'array', items: { $ref: '#/components/schemas/Organization' } },
             },
-          },
+          }),
           '401': { $ref: '#/components/responses/Unauthorized' },
         },
       },
@@ -65,10 +52,7 @@ export const organizationPaths: PathsFragment = {
           { name: 'organizationId', in: 'path', required: true, schema: { $ref: '#/components/schemas/Id' } },
         ],
         responses: {
-          '200': {
-            description: 'The organization',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/Organization' } } },
-          },
+          '200': jsonResponse('The organization', { $ref: '#/components/schemas/Organization' }),
           '400': { $ref: '#/components/responses/BadRequest' },
           '401': { $ref: '#/components/responses/Unauthorized' },
           '404': { $ref: '#/components/responses/NotFound' },

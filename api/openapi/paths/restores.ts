@@ -1,23 +1,9 @@
+import { commonErrors, jsonBody, jsonResponse, uuidPathParam } from '../components';
 import type { PathsFragment } from '../types';
 
-const tenantIdParam = {
-  name: 'tenantId',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', format: 'uuid' },
-} as const;
-const restoreIdParam = {
-  name: 'restoreId',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', format: 'uuid' },
-} as const;
-const errors = {
-  '400': { $ref: '#/components/responses/BadRequest' },
-  '401': { $ref: '#/components/responses/Unauthorized' },
-  '403': { $ref: '#/components/responses/Forbidden' },
-  '404': { $ref: '#/components/responses/NotFound' },
-};
+const tenantIdParam = uuidPathParam('tenantId');
+const restoreIdParam = uuidPathParam('restoreId');
+const errors = commonErrors;
 const conflict = { '409': { $ref: '#/components/responses/Conflict' } };
 
 const restoreState = {
@@ -84,10 +70,7 @@ const restoreState = {
     finishedAt: { type: 'string', format: 'date-time' },
   },
 };
-const stateResponse = {
-  description: 'The restore as it stands',
-  content: { 'application/json': { schema: restoreState } },
-};
+const stateResponse = jsonResponse('The restore as it stands', restoreState);
 
 /** Object-level restore: the routes of `api/routes/restores.ts`. */
 export const restorePaths: PathsFragment = {
@@ -108,46 +91,39 @@ export const restorePaths: PathsFragment = {
           'restore while one runs for the tenant is refused with 409, not queued.',
         tags: ['restores'],
         parameters: [tenantIdParam],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: false,
+          required: ['snapshotId', 'objects'],
+          properties: {
+            snapshotId: { type: 'string', minLength: 1, maxLength: 200 },
+            objects: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 500,
+              items: {
                 type: 'object',
                 additionalProperties: false,
-                required: ['snapshotId', 'objects'],
+                required: ['type', 'id'],
                 properties: {
-                  snapshotId: { type: 'string', minLength: 1, maxLength: 200 },
-                  objects: {
-                    type: 'array',
-                    minItems: 1,
-                    maxItems: 500,
-                    items: {
-                      type: 'object',
-                      additionalProperties: false,
-                      required: ['type', 'id'],
-                      properties: {
-                        type: { type: 'string', minLength: 1, maxLength: 100 },
-                        id: { type: 'string', minLength: 1, maxLength: 200 },
-                      },
-                    },
-                  },
-                  conditionalAccessState: {
-                    type: 'string',
-                    enum: ['report-only', 'as-captured'],
-                    description: 'CA policies come back report-only unless as-captured is asked for',
-                  },
-                  confirmationTimeoutSeconds: {
-                    type: 'integer',
-                    minimum: 1,
-                    maximum: 604800,
-                    description: 'How long the plan waits for its confirmation (default 3600)',
-                  },
+                  type: { type: 'string', minLength: 1, maxLength: 100 },
+                  id: { type: 'string', minLength: 1, maxLength: 200 },
                 },
               },
             },
+            conditionalAccessState: {
+              type: 'string',
+              enum: ['report-only', 'as-captured'],
+              description: 'CA policies come back report-only unless as-captured is asked for',
+            },
+            confirmationTimeoutSeconds: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 604800,
+              description: 'How long the plan waits for its confirmation (default 3600)',
+            },
           },
-        },
+        }),
         responses: { '202': stateResponse, ...errors, ...conflict },
       },
     },
@@ -167,19 +143,12 @@ export const restorePaths: PathsFragment = {
         summary: 'Confirm a restore plan by its hash; a stale hash is refused (409)',
         tags: ['restores'],
         parameters: [tenantIdParam, restoreIdParam],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['planHash'],
-                properties: { planHash: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
-              },
-            },
-          },
-        },
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: false,
+          required: ['planHash'],
+          properties: { planHash: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+        }),
         responses: { '202': stateResponse, ...errors, ...conflict },
       },
     },

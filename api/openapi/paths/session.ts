@@ -1,3 +1,4 @@
+import { jsonBody } from '../components';
 import type { PathsFragment } from '../types';
 
 const sessionResponse = {
@@ -30,19 +31,12 @@ export const sessionPaths: PathsFragment = {
         summary: 'Exchange an API key for an HttpOnly, SameSite=Strict session cookie (8 hours by default)',
         tags: ['session'],
         security: [],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['apiKey'],
-                properties: { apiKey: { type: 'string', minLength: 1, maxLength: 512 } },
-              },
-            },
-          },
-        },
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: false,
+          required: ['apiKey'],
+          properties: { apiKey: { type: 'string', minLength: 1, maxLength: 512 } },
+        }),
         responses: {
           '201': { description: 'Signed in; the cookie is set', ...sessionResponse },
           '400': { $ref: '#/components/responses/BadRequest' },

@@ -1,11 +1,7 @@
+import { commonErrors, jsonResponse, problemResponse, uuidPathParam } from '../components';
 import type { JsonSchema, ParameterObject, PathsFragment } from '../types';
 
-const tenantId: ParameterObject = {
-  name: 'tenantId',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', format: 'uuid' },
-};
+const tenantId: ParameterObject = uuidPathParam('tenantId');
 const snapshotId: ParameterObject = {
   name: 'snapshotId',
   in: 'path',
@@ -39,21 +35,13 @@ const limit = (defaultLimit: number, maximum: number): ParameterObject => ({
   schema: { type: 'integer', minimum: 1, maximum, default: defaultLimit },
 });
 
-const json = (schema: JsonSchema, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
+const json = (schema: JsonSchema, description: string) => jsonResponse(description, schema);
 const errors = {
-  '400': { $ref: '#/components/responses/BadRequest' },
-  '401': { $ref: '#/components/responses/Unauthorized' },
-  '403': { $ref: '#/components/responses/Forbidden' },
-  '404': { $ref: '#/components/responses/NotFound' },
-  '500': {
-    description:
-      'Stored backup data failed its integrity check (`type` `urn:entra-backup:problem:integrity`); `object` and ' +
+  ...commonErrors,
+  '500': problemResponse(
+    'Stored backup data failed its integrity check (`type` `urn:entra-backup:problem:integrity`); `object` and ' +
       '`pack` name what is damaged. Nothing unverified is returned.',
-    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-  },
+  ),
 };
 
 /**

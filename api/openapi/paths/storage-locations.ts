@@ -1,3 +1,4 @@
+import { jsonResponse } from '../components';
 import type { PathsFragment } from '../types';
 
 /** The operator's storage locations (STORAGE_LOCATIONS): what `POST /tenants` accepts as `storageLocationId`. */
@@ -10,20 +11,13 @@ export const storageLocationPaths: PathsFragment = {
         summary: 'The storage locations a tenant can be added in; resellers only',
         tags: ['storage-locations'],
         responses: {
-          '200': {
-            description: 'Storage locations',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['locations'],
-                  properties: {
-                    locations: { type: 'array', items: { $ref: '#/components/schemas/StorageLocationOption' } },
-                  },
-                },
-              },
+          '200': jsonResponse('Storage locations', {
+            type: 'object',
+            required: ['locations'],
+            properties: {
+              locations: { type: 'array', items: { $ref: '#/components/schemas/StorageLocationOption' } },
             },
-          },
+          }),
           '401': { $ref: '#/components/responses/Unauthorized' },
           '403': { $ref: '#/components/responses/Forbidden' },
         },

@@ -1,30 +1,25 @@
+import { commonErrors, jsonBody, jsonResponse, uuidPathParam } from '../components';
 import type { PathsFragment } from '../types';
 
-const tenantIdParam = {
-  name: 'tenantId',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', format: 'uuid' },
-} as const;
+const tenantIdParam = uuidPathParam('tenantId');
 
 const tenantResponse = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Tenant' } } } };
-const errors = {
-  '400': { $ref: '#/components/responses/BadRequest' },
-  '401': { $ref: '#/components/responses/Unauthorized' },
-  '403': { $ref: '#/components/responses/Forbidden' },
-  '404': { $ref: '#/components/responses/NotFound' },
-};
-const consentRequestResponse = {
-  description: 'Open consentUrl in a browser as a tenant admin; the request expires at expiresAt',
-  content: {
-    'application/json': {
-      schema: {
-        type: 'object',
-        required: ['consentUrl', 'expiresAt'],
-        properties: { consentUrl: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } },
-      },
-    },
+const errors = commonErrors;
+const consentRequestResponse = jsonResponse(
+  'Open consentUrl in a browser as a tenant admin; the request expires at expiresAt',
+  {
+    type: 'object',
+    required: ['consentUrl', 'expiresAt'],
+    properties: { consentUrl: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } },
   },
+);
+
+/** What a tenant and a tenant list entry both carry (`Tenant`, `TenantListItem`). */
+const tenantRequired = ['tenantId', 'organizationId', 'directory', 'plan', 'status', 'backupApp', 'restoreApp'];
+const tenantIds = {
+  tenantId: { type: 'string' },
+  organizationId: { type: 'string' },
+  directory: { type: 'string' },
 };
 
 /**
@@ -40,41 +35,34 @@ export const tenantPaths: PathsFragment = {
         'x-audit-action': 'tenant.create',
         summary: 'Add a customer tenant under one of the reseller’s organizations',
         tags: ['tenants'],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['organizationId', 'directory', 'storageLocationId', 'plan'],
-                properties: {
-                  organizationId: { $ref: '#/components/schemas/Id' },
-                  directory: {
-                    type: 'string',
-                    minLength: 1,
-                    maxLength: 253,
-                    description: 'Microsoft tenant id (GUID) or a verified domain',
-                  },
-                  storageLocationId: {
-                    type: 'string',
-                    minLength: 1,
-                    maxLength: 63,
-                    description: 'One of GET /storage-locations; the service derives the bucket and prefix',
-                  },
-                  storage: {
-                    description: 'Refused: a bucket and prefix are never chosen by the caller',
-                    'x-refused':
-                      'is not accepted: the service chooses the bucket and prefix; name a storage location ' +
-                      'as storageLocationId (GET /storage-locations)',
-                  },
-                  plan: { $ref: '#/components/schemas/Plan' },
-                  backupImmediately: { type: 'boolean', default: false },
-                },
-              },
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: false,
+          required: ['organizationId', 'directory', 'storageLocationId', 'plan'],
+          properties: {
+            organizationId: { $ref: '#/components/schemas/Id' },
+            directory: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 253,
+              description: 'Microsoft tenant id (GUID) or a verified domain',
             },
+            storageLocationId: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 63,
+              description: 'One of GET /storage-locations; the service derives the bucket and prefix',
+            },
+            storage: {
+              description: 'Refused: a bucket and prefix are never chosen by the caller',
+              'x-refused':
+                'is not accepted: the service chooses the bucket and prefix; name a storage location ' +
+                'as storageLocationId (GET /storage-locations)',
+            },
+            plan: { $ref: '#/components/schemas/Plan' },
+            backupImmediately: { type: 'boolean', default: false },
           },
-        },
+        }),
         responses: { '201': { description: 'Created', ...tenantResponse }, ...errors },
       },
       get: {
@@ -116,22 +104,15 @@ export const tenantPaths: PathsFragment = {
           { name: 'cursor', in: 'query', required: false, schema: { type: 'string', maxLength: 2048 } },
         ],
         responses: {
-          '200': {
-            description: 'A page of tenants',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['tenants', 'total'],
-                  properties: {
-                    tenants: { type: 'array', items: { $ref: '#/components/schemas/TenantListItem' } },
-                    total: { type: 'integer', description: 'tenants matching the filters, over all pages' },
-                    nextCursor: { type: 'string', description: 'absent on the last page' },
-                  },
-                },
-              },
+          '200': jsonResponse('A page of tenants', {
+            type: 'object',
+            required: ['tenants', 'total'],
+            properties: {
+              tenants: { type: 'array', items: { $ref: '#/components/schemas/TenantListItem' } },
+              total: { type: 'integer', description: 'tenants matching the filters, over all pages' },
+              nextCursor: { type: 'string', description: 'absent on the last page' },
             },
-          },
+          }),
           ...errors,
         },
       },
@@ -152,19 +133,12 @@ export const tenantPaths: PathsFragment = {
         summary: 'Change the plan; Archiver can never be downgraded (409)',
         tags: ['tenants'],
         parameters: [tenantIdParam],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['plan'],
-                properties: { plan: { $ref: '#/components/schemas/Plan' } },
-              },
-            },
-          },
-        },
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: false,
+          required: ['plan'],
+          properties: { plan: { $ref: '#/components/schemas/Plan' } },
+        }),
         responses: {
           '200': { description: 'The tenant', ...tenantResponse },
           '409': { $ref: '#/components/responses/Conflict' },
@@ -179,22 +153,15 @@ export const tenantPaths: PathsFragment = {
         summary: 'Microsoft admin-consent URL for the Backup app, or the Restore app (permanent or one restore)',
         tags: ['tenants'],
         parameters: [tenantIdParam],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['app'],
-                properties: {
-                  app: { type: 'string', enum: ['backup', 'restore'] },
-                  mode: { type: 'string', enum: ['permanent', 'one-time'] },
-                },
-              },
-            },
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: false,
+          required: ['app'],
+          properties: {
+            app: { type: 'string', enum: ['backup', 'restore'] },
+            mode: { type: 'string', enum: ['permanent', 'one-time'] },
           },
-        },
+        }),
         responses: { '201': consentRequestResponse, ...errors },
       },
     },
@@ -263,11 +230,9 @@ export const tenantPaths: PathsFragment = {
     },
     Tenant: {
       type: 'object',
-      required: ['tenantId', 'organizationId', 'directory', 'plan', 'status', 'backupApp', 'restoreApp'],
+      required: tenantRequired,
       properties: {
-        tenantId: { type: 'string' },
-        organizationId: { type: 'string' },
-        directory: { type: 'string' },
+        ...tenantIds,
         microsoftTenantId: { type: 'string' },
         plan: { $ref: '#/components/schemas/Plan' },
         storage: { $ref: '#/components/schemas/TenantStorage' },
@@ -281,11 +246,9 @@ export const tenantPaths: PathsFragment = {
     },
     TenantListItem: {
       type: 'object',
-      required: ['tenantId', 'organizationId', 'directory', 'plan', 'status', 'backupApp', 'restoreApp'],
+      required: tenantRequired,
       properties: {
-        tenantId: { type: 'string' },
-        organizationId: { type: 'string' },
-        directory: { type: 'string' },
+        ...tenantIds,
         displayName: { type: 'string' },
         plan: { $ref: '#/components/schemas/Plan' },
         status: { type: 'string', enum: ['awaiting-consent', 'active', 'reauthorization-required'] },
