@@ -203,3 +203,63 @@ export async function applyRemaps(graph: RestoreGraph, plan: RestorePlan, progre
     progress.done.push(`remap:${r.id}`);
   }
 }
+
+/**
+ * Adds requested objects back to their groups and administrative units outside the request (members/$ref on the
+ * parent, the member's new id when it was re-created). "Already exists" is success; a 404 after the replication
+ * retries (the parent deleted since planning) is recorded as a membership the member misses.
+ */
+export async function applyMemberships(graph: RestoreGraph, plan: RestorePlan, progress: RestoreProgress) {
+  for (const m of plan.memberships) {
+    const marker = `membership:${m.type}:${m.id}`;
+    if (progress.done.includes(marker)) continue;
+    const relPath = `${getObjectType(m.type).path}/${encodeURIComponent(m.id)}/${m.relationship}/$ref`;
+    for (const member of m.add) {
+      const mapped = progress.mapping[member] ?? member;
+      try {
+        await withReplicationRetry(() => graph.post(relPath, { '@odata.id': refUrl(graph, mapped) }), 4);
+      } catch (err) {
+        if (isAlreadyExists(err)) continue;
+        if (!isStatus(err, 404)) throw err;
+        const missing = (progress.missing[member] ??= {});
+        (missing.memberOf ??= []).push(m.id);
+      }
+    }
+    progress.done.push(marker);
+  }
+}
+
+/**
+ * Creates the plan's app-role assignments on their resource (POST /servicePrincipals/{id}/appRoleAssignedTo,
+ * https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-approleassignedto?view=graph-rest-1.0), ids
+ * remapped. Graph gives each a new id and refuses a duplicate ("Permission being assigned already exists on the
+ * object"), so a retried create that had landed is success; the live list is checked first all the same.
+ */
+export async function applyAssignments(graph: RestoreGraph, plan: RestorePlan, progress: RestoreProgress) {
+  for (const a of plan.appRoleAssignments) {
+    const principalId = progress.mapping[a.principalId] ?? a.principalId;
+    const resourceId = progress.mapping[a.resourceId] ?? a.resourceId;
+    const marker = `assignment:${a.principalId}|${a.resourceId}|${a.appRoleId}`;
+    if (progress.done.includes(marker)) continue;
+    try {
+      const live = await withReplicationRetry(() => graph.appRoleAssignedTo(resourceId));
+      if (!live.some((x) => x.principalId === principalId && x.appRoleId === a.appRoleId)) {
+        await withReplicationRetry(
+          () =>
+            graph.post(`/servicePrincipals/${encodeURIComponent(resourceId)}/appRoleAssignedTo`, {
+              principalId,
+              resourceId,
+              appRoleId: a.appRoleId,
+            }),
+          4,
+        );
+      }
+    } catch (err) {
+      if (!isAlreadyExists(err)) {
+        if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
+        progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
+      }
+    }
+    progress.done.push(marker);
+  }
+}

@@ -6,6 +6,8 @@ import { attributeChanges, conditionalAccessReferences, naturalKey, secretsOf } 
 import {
   RESTORABLE_TYPES,
   type PlanCounts,
+  type PlannedAssignment,
+  type PlannedMembership,
   type PlannedObject,
   type RelationshipChange,
   type RestorePlan,
@@ -61,6 +63,99 @@ export async function readCaptured(
     });
   }
   return out;
+}
+
+/** A group or administrative unit of the snapshot whose captured members include requested objects. */
+export interface CapturedMembership {
+  type: 'groups' | 'administrativeUnits';
+  id: string;
+  displayName: string | null;
+  /** Requested objects among its captured members. */
+  members: string[];
+}
+
+/** An app-role assignment as captured on its resource's appRoleAssignedTo (or its principal's appRoleAssignments). */
+export interface CapturedAssignment {
+  principalId: string;
+  principalType: string | null;
+  principalDisplayName: string | null;
+  resourceId: string;
+  resourceDisplayName: string | null;
+  appRoleId: string;
+}
+
+/** What the snapshot holds about requested objects on other objects' side: memberships and app-role assignments. */
+export interface CapturedRelated {
+  memberships: CapturedMembership[];
+  assignments: CapturedAssignment[];
+}
+
+const MEMBER_TYPES = new Set(['users', 'groups', 'servicePrincipals', 'devices']);
+const PRINCIPAL_TYPES = new Set(['users', 'groups', 'servicePrincipals']);
+
+/**
+ * Finds in the snapshot the groups and administrative units whose members include a requested object, and the
+ * app-role assignments whose principal or resource is one. The snapshot keeps memberships on the parent's side only
+ * (group → members), so every parent's member list is read once (lists shared by parents are read once per hash).
+ */
+export async function readRelated(
+  repo: Repository,
+  snapshotId: string,
+  targets: readonly RestoreTarget[],
+): Promise<CapturedRelated> {
+  const members = new Set(targets.filter((t) => MEMBER_TYPES.has(t.type)).map((t) => t.id));
+  const memberships: CapturedMembership[] = [];
+  if (members.size > 0) {
+    const hits = new Map<string, string[]>();
+    for (const type of ['groups', 'administrativeUnits'] as const) {
+      for (const e of await repo.listEntries(snapshotId, type)) {
+        const hash = e.rels?.members;
+        if (!hash) continue;
+        let found = hits.get(hash);
+        if (!found) {
+          found = (await repo.readRelationship(hash)).map((i) => i.id).filter((id) => members.has(id));
+          hits.set(hash, found);
+        }
+        if (found.length) memberships.push({ type, id: e.id, displayName: e.displayName, members: found.sort() });
+      }
+    }
+  }
+  const ends = new Set(targets.filter((t) => PRINCIPAL_TYPES.has(t.type)).map((t) => t.id));
+  const assignments = new Map<string, CapturedAssignment>();
+  if (ends.size > 0) {
+    const str = (v: unknown) => (typeof v === 'string' ? v : null);
+    const seen = new Set<string>();
+    for (const e of await repo.listEntries(snapshotId, 'servicePrincipals')) {
+      // Every assignment is on its resource's appRoleAssignedTo; a requested SP's own grants are read as well in
+      // case the resource's list was not captured.
+      const lists = [e.rels?.appRoleAssignedTo, ends.has(e.id) ? e.rels?.appRoleAssignments : undefined];
+      for (const hash of lists) {
+        if (!hash || seen.has(hash)) continue;
+        seen.add(hash);
+        for (const i of await repo.readRelationship(hash)) {
+          const principalId = str(i.principalId);
+          const resourceId = str(i.resourceId);
+          const appRoleId = str(i.appRoleId);
+          if (!principalId || !resourceId || !appRoleId) continue;
+          if (!ends.has(principalId) && !ends.has(resourceId)) continue;
+          assignments.set(assignmentKey({ principalId, resourceId, appRoleId }), {
+            principalId,
+            principalType: str(i.principalType),
+            principalDisplayName: str(i.principalDisplayName),
+            resourceId,
+            resourceDisplayName: str(i.resourceDisplayName),
+            appRoleId,
+          });
+        }
+      }
+    }
+  }
+  return { memberships, assignments: [...assignments.values()] };
+}
+
+/** Identity of an assignment: Graph gives a re-created one a new id, so it is matched by what it grants to whom. */
+export function assignmentKey(a: { principalId: string; resourceId: string; appRoleId: string }): string {
+  return `${a.principalId}|${a.resourceId}|${a.appRoleId}`;
 }
 
 /** Property a type is searched by to find a re-created object (see naturalKey). */
@@ -152,7 +247,8 @@ async function planOne(graph: RestoreGraph, c: CapturedObject, restoring: Readon
 export async function computePlan(
   graph: RestoreGraph,
   captured: readonly CapturedObject[],
-  header: Omit<RestorePlan, 'v' | 'objects' | 'remaps'>,
+  header: Omit<RestorePlan, 'v' | 'objects' | 'remaps' | 'memberships' | 'appRoleAssignments'>,
+  related: CapturedRelated = { memberships: [], assignments: [] },
 ): Promise<RestorePlan> {
   // Service principals of applications restored alongside are matched by the app's appId.
   const restoring = new Set(
@@ -181,7 +277,85 @@ export async function computePlan(
       }
     }
   }
-  return { v: 1, ...header, objects, remaps };
+  const memberships = await planMemberships(graph, objects, related.memberships);
+  const appRoleAssignments = await planAssignments(graph, objects, related.assignments);
+  return { v: 1, ...header, objects, remaps, memberships, appRoleAssignments };
+}
+
+/**
+ * Member adds on live parents outside the request. A parent that is gone (and not requested) cannot take the member
+ * back: it is named on the member as a `memberOf` relationship it misses.
+ */
+async function planMemberships(
+  graph: RestoreGraph,
+  objects: PlannedObject[],
+  captured: readonly CapturedMembership[],
+): Promise<PlannedMembership[]> {
+  const requested = new Set(objects.map((o) => o.id));
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  const out: PlannedMembership[] = [];
+  for (const m of captured) {
+    if (requested.has(m.id)) continue; // the parent's own plan restores its members
+    const members = m.members.filter((id) => byId.get(id)?.action !== 'impossible');
+    if (members.length === 0) continue;
+    const parent = await graph.readLive(m.type, m.id);
+    // Dynamic membership is computed by its rule: Graph refuses members/$ref there, and the rule brings members back.
+    const groupTypes = parent?.groupTypes;
+    if ((Array.isArray(groupTypes) && groupTypes.includes('DynamicMembership')) || parent?.membershipType === 'Dynamic')
+      continue;
+    if (!parent) {
+      for (const id of members) {
+        const o = byId.get(id)!;
+        let rel = o.relationships.find((r) => r.name === 'memberOf');
+        if (!rel) o.relationships.push((rel = { name: 'memberOf', add: [], remove: [], missing: [] }));
+        rel.missing.push(m.id);
+      }
+      continue;
+    }
+    const now = new Set(await graph.relationshipIds(m.type, 'members', m.id));
+    // A re-created member is not there under its old id; a member back from the recycle bin is not listed yet.
+    const add = members.filter((id) => !now.has(id) || byId.get(id)?.action === 'recreate');
+    if (add.length) out.push({ type: m.type, id: m.id, displayName: m.displayName, relationship: 'members', add });
+  }
+  return out;
+}
+
+/** Assignments whose principal and resource exist (live, or brought back by this plan) and that the tenant lacks. */
+async function planAssignments(
+  graph: RestoreGraph,
+  objects: PlannedObject[],
+  captured: readonly CapturedAssignment[],
+): Promise<PlannedAssignment[]> {
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  const exists = new Map<string, boolean>();
+  const live = async (id: string, type: string): Promise<boolean> => {
+    const o = byId.get(id);
+    if (o) return o.action !== 'impossible';
+    if (!exists.has(id)) exists.set(id, (await graph.readLive(type, id)) !== null);
+    return exists.get(id)!;
+  };
+  const principalTypes: Record<string, string> = {
+    User: 'users',
+    Group: 'groups',
+    ServicePrincipal: 'servicePrincipals',
+  };
+  const assignedTo = new Map<string, Set<string>>();
+  const out: PlannedAssignment[] = [];
+  for (const a of captured) {
+    const principalType = principalTypes[a.principalType ?? ''] ?? 'servicePrincipals';
+    if (!(await live(a.principalId, principalType)) || !(await live(a.resourceId, 'servicePrincipals'))) continue;
+    const recreated = [a.principalId, a.resourceId].some((id) => byId.get(id)?.action === 'recreate');
+    if (!recreated && (await graph.readLive('servicePrincipals', a.resourceId))) {
+      let have = assignedTo.get(a.resourceId);
+      if (!have) {
+        have = new Set((await graph.appRoleAssignedTo(a.resourceId)).map(assignmentKey));
+        assignedTo.set(a.resourceId, have);
+      }
+      if (have.has(assignmentKey(a))) continue;
+    }
+    out.push({ ...a });
+  }
+  return out.sort((x, y) => (assignmentKey(x) < assignmentKey(y) ? -1 : 1));
 }
 
 export function planHash(plan: RestorePlan): string {
@@ -202,5 +376,7 @@ export function countPlan(plan: RestorePlan): PlanCounts {
       (s, o) => s + o.relationships.reduce((r, x) => r + x.add.length + x.remove.length, 0),
       0,
     ),
+    memberships: plan.memberships.reduce((s, m) => s + m.add.length, 0),
+    appRoleAssignments: plan.appRoleAssignments.length,
   };
 }
