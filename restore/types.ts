@@ -89,6 +89,20 @@ export interface PlannedAssignment {
   appRoleId: string;
 }
 
+/** A delegated permission grant the snapshot holds whose client, resource or principal is requested. */
+export interface PlannedGrant {
+  /** Snapshot ids (remapped at apply time). */
+  clientId: string;
+  consentType: string;
+  principalId: string | null;
+  resourceId: string;
+  scope: string;
+  /** `create`: the tenant has no grant for this client, resource and principal; `update-scope`: it has one, `liveId`. */
+  action: 'create' | 'update-scope';
+  liveId?: string;
+  currentScope?: string;
+}
+
 export interface RestorePlan {
   v: 1;
   restoreId: string;
@@ -103,6 +117,8 @@ export interface RestorePlan {
   memberships: PlannedMembership[];
   /** App-role assignments of requested principals or resources, created after service principals. */
   appRoleAssignments: PlannedAssignment[];
+  /** Delegated permission grants (OAuth2) of requested clients, resources or users, created or re-scoped. */
+  oauth2PermissionGrants: PlannedGrant[];
 }
 
 export interface PlanCounts {
@@ -117,6 +133,7 @@ export interface PlanCounts {
   /** Member adds on parents outside the request. */
   memberships: number;
   appRoleAssignments: number;
+  oauth2PermissionGrants: number;
 }
 
 /** What the workflow keeps of a plan: where it is stored and its hash, never the objects themselves. */

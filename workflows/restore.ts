@@ -131,7 +131,8 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     for (const types of APPLY_ORDER) {
       const parts =
         (types.includes('memberships') && (plan.counts.memberships ?? 0) > 0) ||
-        (types.includes('appRoleAssignments') && (plan.counts.appRoleAssignments ?? 0) > 0);
+        (types.includes('appRoleAssignments') && (plan.counts.appRoleAssignments ?? 0) > 0) ||
+        (types.includes('oauth2PermissionGrants') && (plan.counts.oauth2PermissionGrants ?? 0) > 0);
       if (
         !parts &&
         !types.some((t) => input.objects.some((o) => o.type === t)) &&

@@ -3,7 +3,7 @@ import { GraphError } from '@microsoft/microsoft-graph-client';
 import { getObjectType } from '../../catalog';
 import { naturalKey, remapIds } from '../../restore/compare';
 import type { PlannedObject, RestorePlan } from '../../restore/types';
-import { keyProperty } from './plan';
+import { grantKey, keyProperty, sameScope } from './plan';
 import { isAlreadyExists, isStatus, withReplicationRetry, type RestoreGraph } from './restore-graph';
 
 /** What applying has done so far, stored next to the plan so a retried or resumed activity carries on from it. */
@@ -254,6 +254,52 @@ export async function applyAssignments(graph: RestoreGraph, plan: RestorePlan, p
           4,
         );
       }
+    } catch (err) {
+      if (!isAlreadyExists(err)) {
+        if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
+        progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
+      }
+    }
+    progress.done.push(marker);
+  }
+}
+
+/**
+ * Creates or re-scopes the plan's delegated permission grants, ids remapped
+ * (https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-post?view=graph-rest-1.0,
+ * https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-update?view=graph-rest-1.0). Graph keeps one grant
+ * per client, resource, consent type and principal and refuses a second ("Permission entry already exists"): the live
+ * grants are read first, so a retried create becomes a scope check.
+ */
+export async function applyGrants(graph: RestoreGraph, plan: RestorePlan, progress: RestoreProgress) {
+  const pending = plan.oauth2PermissionGrants.filter((g) => !progress.done.includes(`grant:${grantKey(g)}`));
+  if (pending.length === 0) return;
+  const live = new Map(
+    (
+      await graph.readAll<{
+        id: string;
+        clientId: string;
+        resourceId: string;
+        consentType: string;
+        principalId: string | null;
+        scope?: string;
+      }>('/oauth2PermissionGrants')
+    ).map((g) => [grantKey(g), g]),
+  );
+  for (const g of pending) {
+    const marker = `grant:${grantKey(g)}`;
+    const body = {
+      clientId: progress.mapping[g.clientId] ?? g.clientId,
+      consentType: g.consentType,
+      principalId: g.principalId ? (progress.mapping[g.principalId] ?? g.principalId) : null,
+      resourceId: progress.mapping[g.resourceId] ?? g.resourceId,
+      scope: g.scope,
+    };
+    try {
+      const now = live.get(grantKey(body));
+      if (!now) await withReplicationRetry(() => graph.post('/oauth2PermissionGrants', body), 4);
+      else if (!sameScope(now.scope, g.scope))
+        await graph.patch(`/oauth2PermissionGrants/${encodeURIComponent(now.id)}`, { scope: g.scope });
     } catch (err) {
       if (!isAlreadyExists(err)) {
         if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;

@@ -15,6 +15,7 @@ import { RestoreGraph, isStatus } from './restore-graph';
 import { UnknownObjectError, computePlan, countPlan, planHash, readCaptured, readRelated } from './plan';
 import {
   applyAssignments,
+  applyGrants,
   applyMemberships,
   applyObject,
   applyRemaps,
@@ -184,6 +185,11 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       if (input.types.includes('appRoleAssignments') && plan.appRoleAssignments.length > 0) {
         Context.current().heartbeat('appRoleAssignments');
         await applyAssignments(graph, plan, progress);
+        await save();
+      }
+      if (input.types.includes('oauth2PermissionGrants') && plan.oauth2PermissionGrants.length > 0) {
+        Context.current().heartbeat('oauth2PermissionGrants');
+        await applyGrants(graph, plan, progress);
         await save();
       }
       if (input.types.includes('memberships') && plan.memberships.length > 0) {

@@ -7,6 +7,7 @@ import {
   RESTORABLE_TYPES,
   type PlanCounts,
   type PlannedAssignment,
+  type PlannedGrant,
   type PlannedMembership,
   type PlannedObject,
   type RelationshipChange,
@@ -84,10 +85,20 @@ export interface CapturedAssignment {
   appRoleId: string;
 }
 
-/** What the snapshot holds about requested objects on other objects' side: memberships and app-role assignments. */
+/** A delegated permission grant as captured (its own object type in the snapshot). */
+export interface CapturedGrant {
+  clientId: string;
+  consentType: string;
+  principalId: string | null;
+  resourceId: string;
+  scope: string;
+}
+
+/** What the snapshot holds about requested objects on other objects' side: memberships, assignments, grants. */
 export interface CapturedRelated {
   memberships: CapturedMembership[];
   assignments: CapturedAssignment[];
+  grants?: CapturedGrant[];
 }
 
 const MEMBER_TYPES = new Set(['users', 'groups', 'servicePrincipals', 'devices']);
@@ -150,7 +161,39 @@ export async function readRelated(
       }
     }
   }
-  return { memberships, assignments: [...assignments.values()] };
+  const grants: CapturedGrant[] = [];
+  if (ends.size > 0) {
+    for await (const { object } of repo.readType(snapshotId, 'oauth2PermissionGrants')) {
+      const g = object as Record<string, unknown>;
+      const principalId = typeof g.principalId === 'string' ? g.principalId : null;
+      if (typeof g.clientId !== 'string' || typeof g.resourceId !== 'string') continue;
+      if (!ends.has(g.clientId) && !ends.has(g.resourceId) && !(principalId && ends.has(principalId))) continue;
+      grants.push({
+        clientId: g.clientId,
+        consentType: String(g.consentType ?? 'AllPrincipals'),
+        principalId,
+        resourceId: g.resourceId,
+        scope: String(g.scope ?? ''),
+      });
+    }
+  }
+  return { memberships, assignments: [...assignments.values()], grants };
+}
+
+/** Identity of a delegated grant: Graph keeps one per client, resource, consent type and principal. */
+export function grantKey(g: {
+  clientId: string;
+  resourceId: string;
+  consentType: string;
+  principalId?: string | null;
+}) {
+  return `${g.clientId}|${g.resourceId}|${g.consentType}|${g.principalId ?? ''}`;
+}
+
+/** Scopes compared as a set: Graph keeps them space-separated in any order. */
+export function sameScope(a: string | undefined, b: string | undefined): boolean {
+  const set = (s: string | undefined) => [...new Set((s ?? '').split(' ').filter(Boolean))].sort().join(' ');
+  return set(a) === set(b);
 }
 
 /** Identity of an assignment: Graph gives a re-created one a new id, so it is matched by what it grants to whom. */
@@ -247,7 +290,10 @@ async function planOne(graph: RestoreGraph, c: CapturedObject, restoring: Readon
 export async function computePlan(
   graph: RestoreGraph,
   captured: readonly CapturedObject[],
-  header: Omit<RestorePlan, 'v' | 'objects' | 'remaps' | 'memberships' | 'appRoleAssignments'>,
+  header: Omit<
+    RestorePlan,
+    'v' | 'objects' | 'remaps' | 'memberships' | 'appRoleAssignments' | 'oauth2PermissionGrants'
+  >,
   related: CapturedRelated = { memberships: [], assignments: [] },
 ): Promise<RestorePlan> {
   // Service principals of applications restored alongside are matched by the app's appId.
@@ -279,7 +325,8 @@ export async function computePlan(
   }
   const memberships = await planMemberships(graph, objects, related.memberships);
   const appRoleAssignments = await planAssignments(graph, objects, related.assignments);
-  return { v: 1, ...header, objects, remaps, memberships, appRoleAssignments };
+  const oauth2PermissionGrants = await planGrants(graph, objects, related.grants ?? []);
+  return { v: 1, ...header, objects, remaps, memberships, appRoleAssignments, oauth2PermissionGrants };
 }
 
 /**
@@ -318,6 +365,38 @@ async function planMemberships(
     if (add.length) out.push({ type: m.type, id: m.id, displayName: m.displayName, relationship: 'members', add });
   }
   return out;
+}
+
+/**
+ * Grants whose client, resource (service principals) and principal (a user, for `Principal` consent) exist or come
+ * back: created when the tenant has none for that client, resource and principal, re-scoped when its scope differs.
+ */
+async function planGrants(
+  graph: RestoreGraph,
+  objects: PlannedObject[],
+  captured: readonly CapturedGrant[],
+): Promise<PlannedGrant[]> {
+  if (captured.length === 0) return [];
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  const exists = async (id: string, type: string) => {
+    const o = byId.get(id);
+    return o ? o.action !== 'impossible' : (await graph.readLive(type, id)) !== null;
+  };
+  const live = new Map(
+    (await graph.readAll<CapturedGrant & { id: string }>('/oauth2PermissionGrants')).map((g) => [grantKey(g), g]),
+  );
+  const out: PlannedGrant[] = [];
+  for (const g of captured) {
+    if (!(await exists(g.clientId, 'servicePrincipals')) || !(await exists(g.resourceId, 'servicePrincipals')))
+      continue;
+    if (g.principalId && !(await exists(g.principalId, 'users'))) continue;
+    const recreated = [g.clientId, g.resourceId, g.principalId].some((id) => id && byId.get(id)?.action === 'recreate');
+    const now = recreated ? undefined : live.get(grantKey(g));
+    if (!now) out.push({ ...g, action: 'create' });
+    else if (!sameScope(now.scope, g.scope))
+      out.push({ ...g, action: 'update-scope', liveId: now.id, currentScope: now.scope });
+  }
+  return out.sort((x, y) => (grantKey(x) < grantKey(y) ? -1 : 1));
 }
 
 /** Assignments whose principal and resource exist (live, or brought back by this plan) and that the tenant lacks. */
@@ -378,5 +457,6 @@ export function countPlan(plan: RestorePlan): PlanCounts {
     ),
     memberships: plan.memberships.reduce((s, m) => s + m.add.length, 0),
     appRoleAssignments: plan.appRoleAssignments.length,
+    oauth2PermissionGrants: plan.oauth2PermissionGrants.length,
   };
 }

@@ -1,7 +1,7 @@
 import { attributeChanges, remapIds } from '../../restore/compare';
 import type { ObjectReport, RestorePlan, RestoreReport } from '../../restore/types';
 import type { RestoreProgress } from './apply';
-import { assignmentKey, refRelationships, type CapturedObject } from './plan';
+import { assignmentKey, grantKey, refRelationships, sameScope, type CapturedObject } from './plan';
 import type { RestoreGraph } from './restore-graph';
 
 const REPORT_ONLY = 'enabledForReportingButNotEnforced';
@@ -109,6 +109,7 @@ export async function verifyRestore(
 interface ReadCache {
   members: Map<string, Promise<Set<string>>>;
   assignedTo: Map<string, Promise<Set<string>>>;
+  grants?: Promise<Map<string, string | undefined>>;
 }
 
 type Difference = NonNullable<ObjectReport['differences']>[number];
@@ -192,5 +193,41 @@ async function verifyRelated(
     }
   }
   if (notBack.length) differences.push({ name: 'appRoleAssignments', expected: notBack, actual: null, why });
+
+  // A grant is reported on its client when requested, else on its resource, else on its principal.
+  const owner = (g: RestorePlan['oauth2PermissionGrants'][number]) =>
+    [g.clientId, g.resourceId, g.principalId].find((x) => x && requested.has(x));
+  const grants = plan.oauth2PermissionGrants.filter((g) => owner(g) === id);
+  if (grants.length) {
+    cache.grants ??= graph
+      .readAll<{
+        clientId: string;
+        resourceId: string;
+        consentType: string;
+        principalId: string | null;
+        scope?: string;
+      }>('/oauth2PermissionGrants')
+      .then((list) => new Map(list.map((g) => [grantKey(g), g.scope])));
+    const live = await cache.grants;
+    const lackingGrants: { clientId: string; resourceId: string; principalId: string | null; scope: string }[] = [];
+    let grantWhy = 'no grant with this scope for the client, resource and principal';
+    for (const g of grants) {
+      const mapped = {
+        clientId: progress.mapping[g.clientId] ?? g.clientId,
+        resourceId: progress.mapping[g.resourceId] ?? g.resourceId,
+        consentType: g.consentType,
+        principalId: g.principalId ? (progress.mapping[g.principalId] ?? g.principalId) : null,
+      };
+      restorable++;
+      const key = grantKey(mapped);
+      if (live.has(key) && sameScope(live.get(key), g.scope)) restored++;
+      else {
+        lackingGrants.push({ ...mapped, scope: g.scope });
+        grantWhy = progress.failures[`grant:${grantKey(g)}`] ?? grantWhy;
+      }
+    }
+    if (lackingGrants.length)
+      differences.push({ name: 'oauth2PermissionGrants', expected: lackingGrants, actual: null, why: grantWhy });
+  }
   return { restorable, restored, differences };
 }

@@ -356,7 +356,7 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     assert.match(confirmEntry!.actor, /^reseller:/);
   });
 
-  it('a hard-deleted user restored alone comes back in its groups and AUs and with its app roles; a removed assignment is back', async () => {
+  it('a hard-deleted user restored alone comes back in its groups and AUs and with its app roles; a removed assignment and grant are back', async () => {
     const t = await backedUpTenant('permanent');
     const c = fx.sim.control;
     type Assignment = { id: string; principalId: string; resourceId: string; appRoleId: string };
@@ -388,15 +388,21 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     const removed = assignments.find((a) => a.principalId !== user.id && a.resourceId !== userRoles[0].resourceId)!;
     assert.ok(removed, 'the seed has another assignment');
 
+    type Grant = { id: string; clientId: string; resourceId: string; consentType: string; scope: string };
+    const grants = async () => ((await t.graph.api('/oauth2PermissionGrants').get()) as { value: Grant[] }).value;
+    const grant = (await grants()).find((g) => sps.some((s) => s.id === g.clientId));
+    assert.ok(grant, 'the seed has a delegated permission grant');
+
     c.deleteObject(t.directory, user.id, { hard: true });
     await t.graph.api(`/servicePrincipals/${removed.resourceId}/appRoleAssignedTo/${removed.id}`).delete();
+    await t.graph.api(`/oauth2PermissionGrants/${grant.id}`).delete();
     for (const p of userParents) assert.ok(!c.listMembers(t.directory, p).includes(user.id));
 
     const started = await requestRestore(t.tenantId, {
       snapshotId: t.snapshotId,
       objects: [
         { type: 'users', id: user.id },
-        { type: 'servicePrincipals', id: removed.resourceId },
+        ...[...new Set([removed.resourceId, grant.clientId])].map((id) => ({ type: 'servicePrincipals', id })),
       ],
     });
     const planned = await awaitStatus(t.tenantId, started.restoreId, ['awaiting-confirmation']);
@@ -416,6 +422,11 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
       'the user’s app roles and the removed assignment, and nothing the tenant still has',
     );
     assert.equal(planned.plan.counts.memberships, userParents.length);
+    assert.deepEqual(
+      plan.oauth2PermissionGrants.map((g: any) => [g.clientId, g.resourceId, g.scope, g.action]),
+      [[grant.clientId, grant.resourceId, grant.scope, 'create']],
+      'the removed delegated grant, and nothing the tenant still has',
+    );
 
     const confirm = await call('POST', `/tenants/${t.tenantId}/restores/${started.restoreId}/confirmation`, {
       planHash: planned.plan.hash,
@@ -440,7 +451,15 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
       (x) => x.principalId === removed.principalId && x.appRoleId === removed.appRoleId,
     );
     assert.equal(back.length, 1, 'the removed assignment is back, once');
-    assert.ok(report.fidelity.restorable >= userParents.length + userRoles.length + 1);
+    const grantBack = (await grants()).filter(
+      (g) => g.clientId === grant.clientId && g.resourceId === grant.resourceId,
+    );
+    assert.deepEqual(
+      grantBack.map((g) => [g.consentType, g.scope]),
+      [[grant.consentType, grant.scope]],
+      'the removed delegated grant is back, once',
+    );
+    assert.ok(report.fidelity.restorable >= userParents.length + userRoles.length + 2);
     assert.equal(report.fidelity.restored, report.fidelity.restorable);
   });
 
