@@ -64,6 +64,45 @@ export interface ReferenceRemap {
   references: string[];
 }
 
+/**
+ * A membership of a requested object in a group or administrative unit outside the request, as the snapshot holds it
+ * (group → members): written on the parent's side with members/$ref, the member's id remapped when it is re-created.
+ */
+export interface PlannedMembership {
+  /** The parent (a live group or administrative unit). */
+  type: 'groups' | 'administrativeUnits';
+  id: string;
+  displayName: string | null;
+  relationship: 'members';
+  /** Snapshot ids of requested objects to add (remapped at apply time). */
+  add: string[];
+}
+
+/** An app-role assignment the snapshot holds (on its resource's appRoleAssignedTo) that the live tenant lacks. */
+export interface PlannedAssignment {
+  /** Snapshot ids (remapped at apply time when principal or resource is re-created). */
+  principalId: string;
+  principalType: string | null;
+  principalDisplayName: string | null;
+  resourceId: string;
+  resourceDisplayName: string | null;
+  appRoleId: string;
+}
+
+/** A delegated permission grant the snapshot holds whose client, resource or principal is requested. */
+export interface PlannedGrant {
+  /** Snapshot ids (remapped at apply time). */
+  clientId: string;
+  consentType: string;
+  principalId: string | null;
+  resourceId: string;
+  scope: string;
+  /** `create`: the tenant has no grant for this client, resource and principal; `update-scope`: it has one, `liveId`. */
+  action: 'create' | 'update-scope';
+  liveId?: string;
+  currentScope?: string;
+}
+
 export interface RestorePlan {
   v: 1;
   restoreId: string;
@@ -74,6 +113,12 @@ export interface RestorePlan {
   conditionalAccessState: 'report-only' | 'as-captured';
   objects: PlannedObject[];
   remaps: ReferenceRemap[];
+  /** Relationship adds on parents outside the request that bring requested objects back into their groups and AUs. */
+  memberships: PlannedMembership[];
+  /** App-role assignments of requested principals or resources, created after service principals. */
+  appRoleAssignments: PlannedAssignment[];
+  /** Delegated permission grants (OAuth2) of requested clients, resources or users, created or re-scoped. */
+  oauth2PermissionGrants: PlannedGrant[];
 }
 
 export interface PlanCounts {
@@ -85,6 +130,10 @@ export interface PlanCounts {
   impossible: number;
   attributeChanges: number;
   relationshipChanges: number;
+  /** Member adds on parents outside the request. */
+  memberships: number;
+  appRoleAssignments: number;
+  oauth2PermissionGrants: number;
 }
 
 /** What the workflow keeps of a plan: where it is stored and its hash, never the objects themselves. */
@@ -142,15 +191,18 @@ export type RestoreStatus =
   | 'expired'
   | 'refused';
 
-/** The order a plan is applied in: referenced objects exist before the objects that reference them. */
+/**
+ * The order a plan is applied in: referenced objects exist before the objects that reference them. `appRoleAssignments`
+ * and `memberships` are parts of the plan, not requested types: their stage runs when the plan counts any.
+ */
 export const APPLY_ORDER: readonly string[][] = [
   ['namedLocations'],
   ['users'],
   ['groups'],
   ['applications'],
   ['servicePrincipals'],
-  ['oauth2PermissionGrants'],
-  ['administrativeUnits'],
+  ['appRoleAssignments', 'oauth2PermissionGrants'],
+  ['administrativeUnits', 'memberships'],
   ['roleAssignments'],
   ['conditionalAccessPolicies'],
 ];

@@ -129,7 +129,15 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
 
     setStatus('applying');
     for (const types of APPLY_ORDER) {
-      if (!types.some((t) => input.objects.some((o) => o.type === t)) && !types.includes('conditionalAccessPolicies'))
+      const parts =
+        (types.includes('memberships') && (plan.counts.memberships ?? 0) > 0) ||
+        (types.includes('appRoleAssignments') && (plan.counts.appRoleAssignments ?? 0) > 0) ||
+        (types.includes('oauth2PermissionGrants') && (plan.counts.oauth2PermissionGrants ?? 0) > 0);
+      if (
+        !parts &&
+        !types.some((t) => input.objects.some((o) => o.type === t)) &&
+        !types.includes('conditionalAccessPolicies')
+      )
         continue;
       await applyRestoreStage({ ...ref, planHash: plan.hash, types });
     }

@@ -3,7 +3,7 @@ import { GraphError } from '@microsoft/microsoft-graph-client';
 import { getObjectType } from '../../catalog';
 import { naturalKey, remapIds } from '../../restore/compare';
 import type { PlannedObject, RestorePlan } from '../../restore/types';
-import { keyProperty } from './plan';
+import { grantKey, keyProperty, sameScope } from './plan';
 import { isAlreadyExists, isStatus, withReplicationRetry, type RestoreGraph } from './restore-graph';
 
 /** What applying has done so far, stored next to the plan so a retried or resumed activity carries on from it. */
@@ -201,5 +201,111 @@ export async function applyRemaps(graph: RestoreGraph, plan: RestorePlan, progre
       await graph.patch(`/identity/conditionalAccess/policies/${encodeURIComponent(r.id)}`, { conditions });
     }
     progress.done.push(`remap:${r.id}`);
+  }
+}
+
+/**
+ * Adds requested objects back to their groups and administrative units outside the request (members/$ref on the
+ * parent, the member's new id when it was re-created). "Already exists" is success; a 404 after the replication
+ * retries (the parent deleted since planning) is recorded as a membership the member misses.
+ */
+export async function applyMemberships(graph: RestoreGraph, plan: RestorePlan, progress: RestoreProgress) {
+  for (const m of plan.memberships) {
+    const marker = `membership:${m.type}:${m.id}`;
+    if (progress.done.includes(marker)) continue;
+    const relPath = `${getObjectType(m.type).path}/${encodeURIComponent(m.id)}/${m.relationship}/$ref`;
+    for (const member of m.add) {
+      const mapped = progress.mapping[member] ?? member;
+      try {
+        await withReplicationRetry(() => graph.post(relPath, { '@odata.id': refUrl(graph, mapped) }), 4);
+      } catch (err) {
+        if (isAlreadyExists(err)) continue;
+        if (!isStatus(err, 404)) throw err;
+        const missing = (progress.missing[member] ??= {});
+        (missing.memberOf ??= []).push(m.id);
+      }
+    }
+    progress.done.push(marker);
+  }
+}
+
+/**
+ * Creates the plan's app-role assignments on their resource (POST /servicePrincipals/{id}/appRoleAssignedTo,
+ * https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-approleassignedto?view=graph-rest-1.0), ids
+ * remapped. Graph gives each a new id and refuses a duplicate ("Permission being assigned already exists on the
+ * object"), so a retried create that had landed is success; the live list is checked first all the same.
+ */
+export async function applyAssignments(graph: RestoreGraph, plan: RestorePlan, progress: RestoreProgress) {
+  for (const a of plan.appRoleAssignments) {
+    const principalId = progress.mapping[a.principalId] ?? a.principalId;
+    const resourceId = progress.mapping[a.resourceId] ?? a.resourceId;
+    const marker = `assignment:${a.principalId}|${a.resourceId}|${a.appRoleId}`;
+    if (progress.done.includes(marker)) continue;
+    try {
+      const live = await withReplicationRetry(() => graph.appRoleAssignedTo(resourceId));
+      if (!live.some((x) => x.principalId === principalId && x.appRoleId === a.appRoleId)) {
+        await withReplicationRetry(
+          () =>
+            graph.post(`/servicePrincipals/${encodeURIComponent(resourceId)}/appRoleAssignedTo`, {
+              principalId,
+              resourceId,
+              appRoleId: a.appRoleId,
+            }),
+          4,
+        );
+      }
+    } catch (err) {
+      if (!isAlreadyExists(err)) {
+        if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
+        progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
+      }
+    }
+    progress.done.push(marker);
+  }
+}
+
+/**
+ * Creates or re-scopes the plan's delegated permission grants, ids remapped
+ * (https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-post?view=graph-rest-1.0,
+ * https://learn.microsoft.com/en-us/graph/api/oauth2permissiongrant-update?view=graph-rest-1.0). Graph keeps one grant
+ * per client, resource, consent type and principal and refuses a second ("Permission entry already exists"): the live
+ * grants are read first, so a retried create becomes a scope check.
+ */
+export async function applyGrants(graph: RestoreGraph, plan: RestorePlan, progress: RestoreProgress) {
+  const pending = plan.oauth2PermissionGrants.filter((g) => !progress.done.includes(`grant:${grantKey(g)}`));
+  if (pending.length === 0) return;
+  const live = new Map(
+    (
+      await graph.readAll<{
+        id: string;
+        clientId: string;
+        resourceId: string;
+        consentType: string;
+        principalId: string | null;
+        scope?: string;
+      }>('/oauth2PermissionGrants')
+    ).map((g) => [grantKey(g), g]),
+  );
+  for (const g of pending) {
+    const marker = `grant:${grantKey(g)}`;
+    const body = {
+      clientId: progress.mapping[g.clientId] ?? g.clientId,
+      consentType: g.consentType,
+      principalId: g.principalId ? (progress.mapping[g.principalId] ?? g.principalId) : null,
+      resourceId: progress.mapping[g.resourceId] ?? g.resourceId,
+      scope: g.scope,
+    };
+    try {
+      const now = live.get(grantKey(body));
+      if (!now) await withReplicationRetry(() => graph.post('/oauth2PermissionGrants', body), 4);
+      else if (!sameScope(now.scope, g.scope))
+        await graph.patch(`/oauth2PermissionGrants/${encodeURIComponent(now.id)}`, { scope: g.scope });
+    } catch (err) {
+      if (!isAlreadyExists(err)) {
+        if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
+        progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
+      }
+    }
+    progress.done.push(marker);
   }
 }

@@ -12,8 +12,16 @@ import { requestConsentUpdate, restoreConsentUsedUpdate, tenantQuery } from '../
 import { TenantGraph } from '../graph/tenant-graph';
 import type { TokenProvider } from '../graph/token-provider';
 import { RestoreGraph, isStatus } from './restore-graph';
-import { UnknownObjectError, computePlan, countPlan, planHash, readCaptured } from './plan';
-import { applyObject, applyRemaps, emptyProgress, type RestoreProgress } from './apply';
+import { UnknownObjectError, computePlan, countPlan, planHash, readCaptured, readRelated } from './plan';
+import {
+  applyAssignments,
+  applyGrants,
+  applyMemberships,
+  applyObject,
+  applyRemaps,
+  emptyProgress,
+  type RestoreProgress,
+} from './apply';
 import { verifyRestore } from './verify';
 
 export interface RestoreActivityDependencies {
@@ -129,13 +137,19 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
         if (err instanceof UnknownObjectError) throw ApplicationFailure.nonRetryable(err.message, 'UnknownObject');
         throw err;
       }
-      const plan = await computePlan(graphFor(input.directory), captured, {
-        restoreId: input.restoreId,
-        tenantId: input.tenantId,
-        snapshotId: input.snapshotId,
-        createdAt: input.createdAt,
-        conditionalAccessState: input.conditionalAccessState,
-      });
+      const related = await readRelated(r, input.snapshotId, input.objects);
+      const plan = await computePlan(
+        graphFor(input.directory),
+        captured,
+        {
+          restoreId: input.restoreId,
+          tenantId: input.tenantId,
+          snapshotId: input.snapshotId,
+          createdAt: input.createdAt,
+          conditionalAccessState: input.conditionalAccessState,
+        },
+        related,
+      );
       const key = planDocument(input.restoreId);
       await r.writeDocument(key, plan);
       return { key, hash: planHash(plan), counts: countPlan(plan) };
@@ -166,6 +180,21 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
           progress.failures[o.id] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
         }
         progress.done.push(o.id);
+        await save();
+      }
+      if (input.types.includes('appRoleAssignments') && plan.appRoleAssignments.length > 0) {
+        Context.current().heartbeat('appRoleAssignments');
+        await applyAssignments(graph, plan, progress);
+        await save();
+      }
+      if (input.types.includes('oauth2PermissionGrants') && plan.oauth2PermissionGrants.length > 0) {
+        Context.current().heartbeat('oauth2PermissionGrants');
+        await applyGrants(graph, plan, progress);
+        await save();
+      }
+      if (input.types.includes('memberships') && plan.memberships.length > 0) {
+        Context.current().heartbeat('memberships');
+        await applyMemberships(graph, plan, progress);
         await save();
       }
       if (input.types.includes('conditionalAccessPolicies')) {

@@ -6,6 +6,9 @@ import { attributeChanges, conditionalAccessReferences, naturalKey, secretsOf } 
 import {
   RESTORABLE_TYPES,
   type PlanCounts,
+  type PlannedAssignment,
+  type PlannedGrant,
+  type PlannedMembership,
   type PlannedObject,
   type RelationshipChange,
   type RestorePlan,
@@ -61,6 +64,141 @@ export async function readCaptured(
     });
   }
   return out;
+}
+
+/** A group or administrative unit of the snapshot whose captured members include requested objects. */
+export interface CapturedMembership {
+  type: 'groups' | 'administrativeUnits';
+  id: string;
+  displayName: string | null;
+  /** Requested objects among its captured members. */
+  members: string[];
+}
+
+/** An app-role assignment as captured on its resource's appRoleAssignedTo (or its principal's appRoleAssignments). */
+export interface CapturedAssignment {
+  principalId: string;
+  principalType: string | null;
+  principalDisplayName: string | null;
+  resourceId: string;
+  resourceDisplayName: string | null;
+  appRoleId: string;
+}
+
+/** A delegated permission grant as captured (its own object type in the snapshot). */
+export interface CapturedGrant {
+  clientId: string;
+  consentType: string;
+  principalId: string | null;
+  resourceId: string;
+  scope: string;
+}
+
+/** What the snapshot holds about requested objects on other objects' side: memberships, assignments, grants. */
+export interface CapturedRelated {
+  memberships: CapturedMembership[];
+  assignments: CapturedAssignment[];
+  grants?: CapturedGrant[];
+}
+
+const MEMBER_TYPES = new Set(['users', 'groups', 'servicePrincipals', 'devices']);
+const PRINCIPAL_TYPES = new Set(['users', 'groups', 'servicePrincipals']);
+
+/**
+ * Finds in the snapshot the groups and administrative units whose members include a requested object, and the
+ * app-role assignments whose principal or resource is one. The snapshot keeps memberships on the parent's side only
+ * (group → members), so every parent's member list is read once (lists shared by parents are read once per hash).
+ */
+export async function readRelated(
+  repo: Repository,
+  snapshotId: string,
+  targets: readonly RestoreTarget[],
+): Promise<CapturedRelated> {
+  const members = new Set(targets.filter((t) => MEMBER_TYPES.has(t.type)).map((t) => t.id));
+  const memberships: CapturedMembership[] = [];
+  if (members.size > 0) {
+    const hits = new Map<string, string[]>();
+    for (const type of ['groups', 'administrativeUnits'] as const) {
+      for (const e of await repo.listEntries(snapshotId, type)) {
+        const hash = e.rels?.members;
+        if (!hash) continue;
+        let found = hits.get(hash);
+        if (!found) {
+          found = (await repo.readRelationship(hash)).map((i) => i.id).filter((id) => members.has(id));
+          hits.set(hash, found);
+        }
+        if (found.length) memberships.push({ type, id: e.id, displayName: e.displayName, members: found.sort() });
+      }
+    }
+  }
+  const ends = new Set(targets.filter((t) => PRINCIPAL_TYPES.has(t.type)).map((t) => t.id));
+  const assignments = new Map<string, CapturedAssignment>();
+  if (ends.size > 0) {
+    const str = (v: unknown) => (typeof v === 'string' ? v : null);
+    const seen = new Set<string>();
+    for (const e of await repo.listEntries(snapshotId, 'servicePrincipals')) {
+      // Every assignment is on its resource's appRoleAssignedTo; a requested SP's own grants are read as well in
+      // case the resource's list was not captured.
+      const lists = [e.rels?.appRoleAssignedTo, ends.has(e.id) ? e.rels?.appRoleAssignments : undefined];
+      for (const hash of lists) {
+        if (!hash || seen.has(hash)) continue;
+        seen.add(hash);
+        for (const i of await repo.readRelationship(hash)) {
+          const principalId = str(i.principalId);
+          const resourceId = str(i.resourceId);
+          const appRoleId = str(i.appRoleId);
+          if (!principalId || !resourceId || !appRoleId) continue;
+          if (!ends.has(principalId) && !ends.has(resourceId)) continue;
+          assignments.set(assignmentKey({ principalId, resourceId, appRoleId }), {
+            principalId,
+            principalType: str(i.principalType),
+            principalDisplayName: str(i.principalDisplayName),
+            resourceId,
+            resourceDisplayName: str(i.resourceDisplayName),
+            appRoleId,
+          });
+        }
+      }
+    }
+  }
+  const grants: CapturedGrant[] = [];
+  if (ends.size > 0) {
+    for await (const { object } of repo.readType(snapshotId, 'oauth2PermissionGrants')) {
+      const g = object as Record<string, unknown>;
+      const principalId = typeof g.principalId === 'string' ? g.principalId : null;
+      if (typeof g.clientId !== 'string' || typeof g.resourceId !== 'string') continue;
+      if (!ends.has(g.clientId) && !ends.has(g.resourceId) && !(principalId && ends.has(principalId))) continue;
+      grants.push({
+        clientId: g.clientId,
+        consentType: String(g.consentType ?? 'AllPrincipals'),
+        principalId,
+        resourceId: g.resourceId,
+        scope: String(g.scope ?? ''),
+      });
+    }
+  }
+  return { memberships, assignments: [...assignments.values()], grants };
+}
+
+/** Identity of a delegated grant: Graph keeps one per client, resource, consent type and principal. */
+export function grantKey(g: {
+  clientId: string;
+  resourceId: string;
+  consentType: string;
+  principalId?: string | null;
+}) {
+  return `${g.clientId}|${g.resourceId}|${g.consentType}|${g.principalId ?? ''}`;
+}
+
+/** Scopes compared as a set: Graph keeps them space-separated in any order. */
+export function sameScope(a: string | undefined, b: string | undefined): boolean {
+  const set = (s: string | undefined) => [...new Set((s ?? '').split(' ').filter(Boolean))].sort().join(' ');
+  return set(a) === set(b);
+}
+
+/** Identity of an assignment: Graph gives a re-created one a new id, so it is matched by what it grants to whom. */
+export function assignmentKey(a: { principalId: string; resourceId: string; appRoleId: string }): string {
+  return `${a.principalId}|${a.resourceId}|${a.appRoleId}`;
 }
 
 /** Property a type is searched by to find a re-created object (see naturalKey). */
@@ -152,7 +290,11 @@ async function planOne(graph: RestoreGraph, c: CapturedObject, restoring: Readon
 export async function computePlan(
   graph: RestoreGraph,
   captured: readonly CapturedObject[],
-  header: Omit<RestorePlan, 'v' | 'objects' | 'remaps'>,
+  header: Omit<
+    RestorePlan,
+    'v' | 'objects' | 'remaps' | 'memberships' | 'appRoleAssignments' | 'oauth2PermissionGrants'
+  >,
+  related: CapturedRelated = { memberships: [], assignments: [] },
 ): Promise<RestorePlan> {
   // Service principals of applications restored alongside are matched by the app's appId.
   const restoring = new Set(
@@ -181,7 +323,118 @@ export async function computePlan(
       }
     }
   }
-  return { v: 1, ...header, objects, remaps };
+  const memberships = await planMemberships(graph, objects, related.memberships);
+  const appRoleAssignments = await planAssignments(graph, objects, related.assignments);
+  const oauth2PermissionGrants = await planGrants(graph, objects, related.grants ?? []);
+  return { v: 1, ...header, objects, remaps, memberships, appRoleAssignments, oauth2PermissionGrants };
+}
+
+/**
+ * Member adds on live parents outside the request. A parent that is gone (and not requested) cannot take the member
+ * back: it is named on the member as a `memberOf` relationship it misses.
+ */
+async function planMemberships(
+  graph: RestoreGraph,
+  objects: PlannedObject[],
+  captured: readonly CapturedMembership[],
+): Promise<PlannedMembership[]> {
+  const requested = new Set(objects.map((o) => o.id));
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  const out: PlannedMembership[] = [];
+  for (const m of captured) {
+    if (requested.has(m.id)) continue; // the parent's own plan restores its members
+    const members = m.members.filter((id) => byId.get(id)?.action !== 'impossible');
+    if (members.length === 0) continue;
+    const parent = await graph.readLive(m.type, m.id);
+    // Dynamic membership is computed by its rule: Graph refuses members/$ref there, and the rule brings members back.
+    const groupTypes = parent?.groupTypes;
+    if ((Array.isArray(groupTypes) && groupTypes.includes('DynamicMembership')) || parent?.membershipType === 'Dynamic')
+      continue;
+    if (!parent) {
+      for (const id of members) {
+        const o = byId.get(id)!;
+        let rel = o.relationships.find((r) => r.name === 'memberOf');
+        if (!rel) o.relationships.push((rel = { name: 'memberOf', add: [], remove: [], missing: [] }));
+        rel.missing.push(m.id);
+      }
+      continue;
+    }
+    const now = new Set(await graph.relationshipIds(m.type, 'members', m.id));
+    // A re-created member is not there under its old id; a member back from the recycle bin is not listed yet.
+    const add = members.filter((id) => !now.has(id) || byId.get(id)?.action === 'recreate');
+    if (add.length) out.push({ type: m.type, id: m.id, displayName: m.displayName, relationship: 'members', add });
+  }
+  return out;
+}
+
+/**
+ * Grants whose client, resource (service principals) and principal (a user, for `Principal` consent) exist or come
+ * back: created when the tenant has none for that client, resource and principal, re-scoped when its scope differs.
+ */
+async function planGrants(
+  graph: RestoreGraph,
+  objects: PlannedObject[],
+  captured: readonly CapturedGrant[],
+): Promise<PlannedGrant[]> {
+  if (captured.length === 0) return [];
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  const exists = async (id: string, type: string) => {
+    const o = byId.get(id);
+    return o ? o.action !== 'impossible' : (await graph.readLive(type, id)) !== null;
+  };
+  const live = new Map(
+    (await graph.readAll<CapturedGrant & { id: string }>('/oauth2PermissionGrants')).map((g) => [grantKey(g), g]),
+  );
+  const out: PlannedGrant[] = [];
+  for (const g of captured) {
+    if (!(await exists(g.clientId, 'servicePrincipals')) || !(await exists(g.resourceId, 'servicePrincipals')))
+      continue;
+    if (g.principalId && !(await exists(g.principalId, 'users'))) continue;
+    const recreated = [g.clientId, g.resourceId, g.principalId].some((id) => id && byId.get(id)?.action === 'recreate');
+    const now = recreated ? undefined : live.get(grantKey(g));
+    if (!now) out.push({ ...g, action: 'create' });
+    else if (!sameScope(now.scope, g.scope))
+      out.push({ ...g, action: 'update-scope', liveId: now.id, currentScope: now.scope });
+  }
+  return out.sort((x, y) => (grantKey(x) < grantKey(y) ? -1 : 1));
+}
+
+/** Assignments whose principal and resource exist (live, or brought back by this plan) and that the tenant lacks. */
+async function planAssignments(
+  graph: RestoreGraph,
+  objects: PlannedObject[],
+  captured: readonly CapturedAssignment[],
+): Promise<PlannedAssignment[]> {
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  const exists = new Map<string, boolean>();
+  const live = async (id: string, type: string): Promise<boolean> => {
+    const o = byId.get(id);
+    if (o) return o.action !== 'impossible';
+    if (!exists.has(id)) exists.set(id, (await graph.readLive(type, id)) !== null);
+    return exists.get(id)!;
+  };
+  const principalTypes: Record<string, string> = {
+    User: 'users',
+    Group: 'groups',
+    ServicePrincipal: 'servicePrincipals',
+  };
+  const assignedTo = new Map<string, Set<string>>();
+  const out: PlannedAssignment[] = [];
+  for (const a of captured) {
+    const principalType = principalTypes[a.principalType ?? ''] ?? 'servicePrincipals';
+    if (!(await live(a.principalId, principalType)) || !(await live(a.resourceId, 'servicePrincipals'))) continue;
+    const recreated = [a.principalId, a.resourceId].some((id) => byId.get(id)?.action === 'recreate');
+    if (!recreated && (await graph.readLive('servicePrincipals', a.resourceId))) {
+      let have = assignedTo.get(a.resourceId);
+      if (!have) {
+        have = new Set((await graph.appRoleAssignedTo(a.resourceId)).map(assignmentKey));
+        assignedTo.set(a.resourceId, have);
+      }
+      if (have.has(assignmentKey(a))) continue;
+    }
+    out.push({ ...a });
+  }
+  return out.sort((x, y) => (assignmentKey(x) < assignmentKey(y) ? -1 : 1));
 }
 
 export function planHash(plan: RestorePlan): string {
@@ -202,5 +455,8 @@ export function countPlan(plan: RestorePlan): PlanCounts {
       (s, o) => s + o.relationships.reduce((r, x) => r + x.add.length + x.remove.length, 0),
       0,
     ),
+    memberships: plan.memberships.reduce((s, m) => s + m.add.length, 0),
+    appRoleAssignments: plan.appRoleAssignments.length,
+    oauth2PermissionGrants: plan.oauth2PermissionGrants.length,
   };
 }

@@ -101,6 +101,11 @@ export class RestoreGraph {
     return items.map((i) => i.id).sort();
   }
 
+  /** App-role assignments granted on a resource service principal's roles. */
+  appRoleAssignedTo(resourceId: string): Promise<{ principalId: string; resourceId: string; appRoleId: string }[]> {
+    return this.readAll(`/servicePrincipals/${encodeURIComponent(resourceId)}/appRoleAssignedTo`);
+  }
+
   /** Ids of live objects of a type whose `property` equals `value` ($filter eq, graph-behaviour 3.x). */
   async idsWhere(type: string, property: string, value: string): Promise<Record<string, unknown>[]> {
     const spec = getObjectType(type);

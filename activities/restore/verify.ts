@@ -1,7 +1,7 @@
 import { attributeChanges, remapIds } from '../../restore/compare';
 import type { ObjectReport, RestorePlan, RestoreReport } from '../../restore/types';
 import type { RestoreProgress } from './apply';
-import { refRelationships, type CapturedObject } from './plan';
+import { assignmentKey, grantKey, refRelationships, sameScope, type CapturedObject } from './plan';
 import type { RestoreGraph } from './restore-graph';
 
 const REPORT_ONLY = 'enabledForReportingButNotEnforced';
@@ -21,6 +21,7 @@ export async function verifyRestore(
   let restorable = 0;
   let restored = 0;
   const secretsToReissue: RestoreReport['secretsToReissue'] = [];
+  const cache: ReadCache = { members: new Map(), assignedTo: new Map() };
   for (const o of plan.objects) {
     const c = captured.find((x) => x.type === o.type && x.id === o.id);
     const base = { type: o.type, id: o.id, displayName: o.displayName };
@@ -76,8 +77,12 @@ export async function verifyRestore(
         });
       }
     }
+    const related = await verifyRelated(graph, plan, progress, o.id, liveId, cache);
+    restorable += related.restorable;
+    restored += related.restored;
+    differences.push(...related.differences);
     const outcome =
-      o.action === 'unchanged' && differences.length === 0
+      o.action === 'unchanged' && differences.length === 0 && related.restorable === 0
         ? 'unchanged'
         : differences.length === 0 && !failure
           ? 'restored'
@@ -99,4 +104,130 @@ export async function verifyRestore(
     temporaryPasswordUsers: progress.temporaryPasswordUsers,
     fidelity: { restorable, restored },
   };
+}
+
+interface ReadCache {
+  members: Map<string, Promise<Set<string>>>;
+  assignedTo: Map<string, Promise<Set<string>>>;
+  grants?: Promise<Map<string, string | undefined>>;
+}
+
+type Difference = NonNullable<ObjectReport['differences']>[number];
+
+/**
+ * Memberships in parents outside the request and app-role assignments of one requested object, read back: each
+ * planned member add must show the member (by its new id when re-created) in the parent's members, each planned
+ * assignment must be on its resource. An assignment is reported on its principal when the principal was requested,
+ * otherwise on its resource.
+ */
+async function verifyRelated(
+  graph: RestoreGraph,
+  plan: RestorePlan,
+  progress: RestoreProgress,
+  id: string,
+  liveId: string,
+  cache: ReadCache,
+): Promise<{ restorable: number; restored: number; differences: Difference[] }> {
+  const differences: Difference[] = [];
+  let restorable = 0;
+  let restored = 0;
+  const gone = new Set(progress.missing[id]?.memberOf ?? []);
+  const lacking: string[] = [];
+  for (const m of plan.memberships.filter((x) => x.add.includes(id) && !gone.has(x.id))) {
+    let members = cache.members.get(m.id);
+    if (!members) {
+      members = graph.relationshipIds(m.type, 'members', m.id).then((ids) => new Set(ids));
+      cache.members.set(m.id, members);
+    }
+    restorable++;
+    if ((await members).has(liveId)) restored++;
+    else lacking.push(m.id);
+  }
+  if (lacking.length) {
+    differences.push({
+      name: 'memberOf',
+      expected: lacking,
+      actual: null,
+      why: 'not among the members of these parents',
+    });
+  }
+  const missingParents = [
+    ...gone,
+    ...(plan.objects.find((o) => o.id === id)?.relationships ?? [])
+      .filter((r) => r.name === 'memberOf')
+      .flatMap((r) => r.missing),
+  ];
+  if (missingParents.length) {
+    differences.push({
+      name: 'memberOf',
+      expected: missingParents,
+      actual: null,
+      why: 'these groups or administrative units no longer exist and were not part of this restore',
+    });
+  }
+  const requested = new Set(plan.objects.map((o) => o.id));
+  const mine = plan.appRoleAssignments.filter((a) =>
+    requested.has(a.principalId) ? a.principalId === id : a.resourceId === id,
+  );
+  const notBack: { appRoleId: string; resourceId: string; principalId: string }[] = [];
+  let why = 'not among the assignments of the resource';
+  for (const a of mine) {
+    const mapped = {
+      principalId: progress.mapping[a.principalId] ?? a.principalId,
+      resourceId: progress.mapping[a.resourceId] ?? a.resourceId,
+      appRoleId: a.appRoleId,
+    };
+    let have = cache.assignedTo.get(mapped.resourceId);
+    if (!have) {
+      have = graph
+        .appRoleAssignedTo(mapped.resourceId)
+        .then((list) => new Set(list.map(assignmentKey)))
+        .catch(() => new Set<string>());
+      cache.assignedTo.set(mapped.resourceId, have);
+    }
+    restorable++;
+    if ((await have).has(assignmentKey(mapped))) restored++;
+    else {
+      notBack.push(mapped);
+      why = progress.failures[`assignment:${assignmentKey(a)}`] ?? why;
+    }
+  }
+  if (notBack.length) differences.push({ name: 'appRoleAssignments', expected: notBack, actual: null, why });
+
+  // A grant is reported on its client when requested, else on its resource, else on its principal.
+  const owner = (g: RestorePlan['oauth2PermissionGrants'][number]) =>
+    [g.clientId, g.resourceId, g.principalId].find((x) => x && requested.has(x));
+  const grants = plan.oauth2PermissionGrants.filter((g) => owner(g) === id);
+  if (grants.length) {
+    cache.grants ??= graph
+      .readAll<{
+        clientId: string;
+        resourceId: string;
+        consentType: string;
+        principalId: string | null;
+        scope?: string;
+      }>('/oauth2PermissionGrants')
+      .then((list) => new Map(list.map((g) => [grantKey(g), g.scope])));
+    const live = await cache.grants;
+    const lackingGrants: { clientId: string; resourceId: string; principalId: string | null; scope: string }[] = [];
+    let grantWhy = 'no grant with this scope for the client, resource and principal';
+    for (const g of grants) {
+      const mapped = {
+        clientId: progress.mapping[g.clientId] ?? g.clientId,
+        resourceId: progress.mapping[g.resourceId] ?? g.resourceId,
+        consentType: g.consentType,
+        principalId: g.principalId ? (progress.mapping[g.principalId] ?? g.principalId) : null,
+      };
+      restorable++;
+      const key = grantKey(mapped);
+      if (live.has(key) && sameScope(live.get(key), g.scope)) restored++;
+      else {
+        lackingGrants.push({ ...mapped, scope: g.scope });
+        grantWhy = progress.failures[`grant:${grantKey(g)}`] ?? grantWhy;
+      }
+    }
+    if (lackingGrants.length)
+      differences.push({ name: 'oauth2PermissionGrants', expected: lackingGrants, actual: null, why: grantWhy });
+  }
+  return { restorable, restored, differences };
 }

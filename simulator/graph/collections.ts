@@ -184,6 +184,16 @@ export function createInSet(ctx: GraphContext, set: EntitySet): GraphResponse {
     body.servicePrincipalType ??= 'Application';
     body.accountEnabled ??= true;
     body.servicePrincipalNames ??= [appId];
+    // A service principal exposes its application's roles and delegated scopes ("appRoles: The roles exposed by the
+    // application, which this service principal represents",
+    // https://learn.microsoft.com/en-us/graph/api/resources/serviceprincipal?view=graph-rest-1.0): assignments to a
+    // re-created app's service principal name those role ids.
+    if (app) {
+      body.appRoles = structuredClone(app.data.appRoles ?? []);
+      body.oauth2PermissionScopes = structuredClone(
+        (app.data.api as { oauth2PermissionScopes?: unknown[] } | undefined)?.oauth2PermissionScopes ?? [],
+      );
+    }
   }
   if (set.kind === 'conditionalAccessPolicy' || set.kind === 'namedLocation') {
     body.createdDateTime = now;

@@ -170,6 +170,16 @@ export function appRoleAssignments(
     if (b.appRoleId !== zero && !roles.some((r) => r.id === b.appRoleId)) {
       throw badRequest('Permission being assigned was not found on application', 'Request_BadRequest');
     }
+    // Graph refuses a second identical assignment with 400 Request_BadRequest "Permission being assigned already
+    // exists on the object" (https://learn.microsoft.com/en-us/graph/api/serviceprincipal-post-approleassignedto?view=graph-rest-1.0;
+    // the message as reported in https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/4628).
+    if (
+      assignmentsTo(ctx.tenant, resource.id).some(
+        (x) => x.data.principalId === principal.id && x.data.appRoleId === b.appRoleId,
+      )
+    ) {
+      throw badRequest('Permission being assigned already exists on the object', 'Request_BadRequest');
+    }
     const a = addAppRoleAssignment(ctx.tenant, principal, resource, String(b.appRoleId), ctx.state.clock.iso());
     return json(201, {
       '@odata.context': `${contextUrl(ctx, contextName)}/$entity`,

@@ -356,6 +356,113 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     assert.match(confirmEntry!.actor, /^reseller:/);
   });
 
+  it('a hard-deleted user restored alone comes back in its groups and AUs and with its app roles; a removed assignment and grant are back', async () => {
+    const t = await backedUpTenant('permanent');
+    const c = fx.sim.control;
+    type Assignment = { id: string; principalId: string; resourceId: string; appRoleId: string };
+    const sps = structuredClone(c.listObjects(t.directory, 'servicePrincipal'));
+    const assignedTo = async (spId: string) =>
+      ((await t.graph.api(`/servicePrincipals/${spId}/appRoleAssignedTo`).get()) as { value: Assignment[] }).value;
+    const assignments: Assignment[] = [];
+    for (const sp of sps) assignments.push(...(await assignedTo(sp.id)));
+    const parents = [
+      ...c.listObjects(t.directory, 'group').map((g) => g.id),
+      ...c.listObjects(t.directory, 'administrativeUnit').map((a) => a.id),
+    ];
+    const aus = new Set(c.listObjects(t.directory, 'administrativeUnit').map((a) => a.id));
+    const parentsOf = (id: string) => parents.filter((p) => c.listMembers(t.directory, p).includes(id));
+    // A user in groups and an administrative unit, with an app role.
+    const user = c
+      .listObjects(t.directory, 'user')
+      .find(
+        (u) =>
+          !(u.data.userPrincipalName as string).includes('#') &&
+          parentsOf(u.id).some((p) => aus.has(p)) &&
+          parentsOf(u.id).some((p) => !aus.has(p)) &&
+          assignments.some((a) => a.principalId === u.id),
+      );
+    assert.ok(user, 'the seed has a user with groups, an AU and an app role');
+    const userParents = parentsOf(user.id).sort();
+    const userRoles = assignments.filter((a) => a.principalId === user.id);
+    // Another principal's assignment, removed: restoring its resource service principal brings it back.
+    const removed = assignments.find((a) => a.principalId !== user.id && a.resourceId !== userRoles[0].resourceId)!;
+    assert.ok(removed, 'the seed has another assignment');
+
+    type Grant = { id: string; clientId: string; resourceId: string; consentType: string; scope: string };
+    const grants = async () => ((await t.graph.api('/oauth2PermissionGrants').get()) as { value: Grant[] }).value;
+    const grant = (await grants()).find((g) => sps.some((s) => s.id === g.clientId));
+    assert.ok(grant, 'the seed has a delegated permission grant');
+
+    c.deleteObject(t.directory, user.id, { hard: true });
+    await t.graph.api(`/servicePrincipals/${removed.resourceId}/appRoleAssignedTo/${removed.id}`).delete();
+    await t.graph.api(`/oauth2PermissionGrants/${grant.id}`).delete();
+    for (const p of userParents) assert.ok(!c.listMembers(t.directory, p).includes(user.id));
+
+    const started = await requestRestore(t.tenantId, {
+      snapshotId: t.snapshotId,
+      objects: [
+        { type: 'users', id: user.id },
+        ...[...new Set([removed.resourceId, grant.clientId])].map((id) => ({ type: 'servicePrincipals', id })),
+      ],
+    });
+    const planned = await awaitStatus(t.tenantId, started.restoreId, ['awaiting-confirmation']);
+    const plan = planned.planDetail;
+    assert.equal(plan.objects.find((o: any) => o.id === user.id).action, 'recreate');
+    assert.deepEqual(
+      plan.memberships.map((m: any) => m.id).sort(),
+      userParents,
+      'every group and AU of the user is a member add on the parent',
+    );
+    for (const m of plan.memberships) assert.deepEqual(m.add, [user.id]);
+    const key = (a: { principalId: string; resourceId: string; appRoleId: string }) =>
+      `${a.principalId}|${a.resourceId}|${a.appRoleId}`;
+    assert.deepEqual(
+      plan.appRoleAssignments.map(key).sort(),
+      [...userRoles, removed].map(key).sort(),
+      'the user’s app roles and the removed assignment, and nothing the tenant still has',
+    );
+    assert.equal(planned.plan.counts.memberships, userParents.length);
+    assert.deepEqual(
+      plan.oauth2PermissionGrants.map((g: any) => [g.clientId, g.resourceId, g.scope, g.action]),
+      [[grant.clientId, grant.resourceId, grant.scope, 'create']],
+      'the removed delegated grant, and nothing the tenant still has',
+    );
+
+    const confirm = await call('POST', `/tenants/${t.tenantId}/restores/${started.restoreId}/confirmation`, {
+      planHash: planned.plan.hash,
+    });
+    assert.equal(confirm.status, 202, await confirm.clone().text());
+    const done = await awaitStatus(t.tenantId, started.restoreId, ['completed', 'partly-completed', 'failed']);
+    const report = done.reportDetail;
+    assert.equal(done.status, 'completed', JSON.stringify(report.objects, null, 1));
+    const newId = report.idMapping[user.id];
+    assert.ok(newId && newId !== user.id, 'the user has a new id');
+    for (const p of userParents) assert.ok(c.listMembers(t.directory, p).includes(newId), `back in ${p} by its new id`);
+    const userReport = report.objects.find((o: any) => o.id === user.id);
+    assert.equal(userReport.outcome, 'restored');
+    for (const a of userRoles) {
+      const now = await assignedTo(a.resourceId);
+      assert.ok(
+        now.some((x) => x.principalId === newId && x.appRoleId === a.appRoleId),
+        'the user’s app role is back, by its new id',
+      );
+    }
+    const back = (await assignedTo(removed.resourceId)).filter(
+      (x) => x.principalId === removed.principalId && x.appRoleId === removed.appRoleId,
+    );
+    assert.equal(back.length, 1, 'the removed assignment is back, once');
+    const grantBack = (await grants()).filter(
+      (g) => g.clientId === grant.clientId && g.resourceId === grant.resourceId,
+    );
+    assert.deepEqual(
+      grantBack.map((g) => [g.consentType, g.scope]),
+      [[grant.consentType, grant.scope]],
+      'the removed delegated grant is back, once',
+    );
+    assert.ok(report.fidelity.restorable >= userParents.length + userRoles.length + 2);
+    assert.equal(report.fidelity.restored, report.fidelity.restorable);
+  });
+
   it('asks for a one-time Restore consent, uses it for this restore and removes it afterwards', async () => {
     const t = await backedUpTenant(undefined, 20);
     const user = structuredClone(fx.sim.control.listObjects(t.directory, 'user', { limit: 2 })[1]);

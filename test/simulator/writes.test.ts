@@ -171,6 +171,23 @@ describe('simulator: writes and the recycle bin', function () {
     );
   });
 
+  it('creates an app-role assignment on its resource once: a duplicate answers 400 "already exists"', async () => {
+    const sps = ((await client.api('/servicePrincipals').get()) as { value: MG.ServicePrincipal[] }).value;
+    const resource = sps.find((s) => (s.appRoles ?? []).length > 0)!;
+    const u = (await client.api('/users').post(newUser('r'))) as MG.User;
+    const body = { principalId: u.id, resourceId: resource.id, appRoleId: resource.appRoles![0].id };
+    const a = (await client
+      .api(`/servicePrincipals/${resource.id}/appRoleAssignedTo`)
+      .post(body)) as MG.AppRoleAssignment;
+    assert.equal(a.principalId, u.id);
+    await assert.rejects(
+      client.api(`/servicePrincipals/${resource.id}/appRoleAssignedTo`).post(body),
+      (e: GraphError) => e.statusCode === 400 && /already exists on the object/.test(e.message),
+    );
+    await client.api(`/servicePrincipals/${resource.id}/appRoleAssignedTo/${a.id}`).delete();
+    await client.api(`/servicePrincipals/${resource.id}/appRoleAssignedTo`).post(body);
+  });
+
   it('replication delay on demand: a created object answers 404 to the next requests naming it', async () => {
     sim.control.addFault({ kind: 'replicationDelay', method: 'POST', pathPrefix: '/groups', lagRequests: 2, times: 1 });
     try {

@@ -54,7 +54,9 @@ const restoreState = {
       type: 'object',
       description:
         'Per object: unchanged / update / restore-from-recycle-bin / recreate / impossible (with reason), attributes ' +
-        '(current → restored), relationships to add and remove; remaps: live policies whose references are rewritten',
+        '(current → restored), relationships to add and remove; remaps: live policies whose references are rewritten; ' +
+        'memberships: member adds on groups and administrative units outside the request that held a requested ' +
+        'object; appRoleAssignments: app-role assignments of requested principals or resources to create',
     },
     report: { type: 'object', description: 'Counts of the read-back verification and fidelity' },
     reportDetail: {
