@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { useEffect, useState } from 'preact/hooks';
-import { api, problemOf, type Problem } from '../api';
+import { api, ApiError, problemOf, type Problem } from '../api';
 import type { SnapshotPage } from '../detail-types';
 import { when } from '../format';
 import { html } from '../html';
@@ -33,7 +33,11 @@ export function TenantDetail(props: { tenantId: string }) {
         setPage(r);
         setSnapshotId((s) => s ?? r.snapshots[0]?.id);
       },
-      (err) => setProblem(problemOf(err)),
+      // A tenant whose first backup has not finished has no repository yet: the API says 404.
+      (err) =>
+        err instanceof ApiError && err.problem.status === 404
+          ? setPage({ total: 0, chain: { ok: true }, snapshots: [] })
+          : setProblem(problemOf(err)),
     );
   }, [props.tenantId]);
 
