@@ -107,8 +107,7 @@ describe('portal in a real browser (chromium, real Temporal, Entra simulator)', 
     const msTenant = fx.sim.control.createTenant({ users: 25, consentMode: 'page', displayName: 'Fabrikam Ltd' });
     await page.getByRole('button', { name: 'Add tenant' }).click();
     await page.getByLabel('Microsoft tenant id or domain').fill(msTenant.defaultDomain);
-    await page.getByLabel('Bucket').fill(fx.config.storage.defaultBucket);
-    await page.getByLabel('Region label').fill('local');
+    await page.getByLabel('Storage location').selectOption('default');
     await page.getByLabel(/^Archiver/).check();
     await page.getByText('Archiver can never be downgraded').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Activate Backup' }).isDisabled(), true);
@@ -221,7 +220,7 @@ describe('portal in a real browser (chromium, real Temporal, Entra simulator)', 
           organizationId: org.id,
           directory: `t${String(i).padStart(3, '0')}.example.com`,
           plan: 'backup',
-          storage: { bucket: fx.config.storage.defaultBucket, prefix: `big/${i}`, region: 'local' },
+          storageLocationId: 'default',
         }),
       });
       assert.equal(res.status, 201);
