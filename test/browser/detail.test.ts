@@ -13,6 +13,7 @@ import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { listen, waitFor } from '../helpers/http';
 import { startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { permissionId } from '../../simulator/identity/permissions';
 import { assertAccessible, chromiumAvailable, chromiumPath, launchChromium, screenshot } from '../helpers/browser';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -148,7 +149,7 @@ describe('portal Show detail in a real browser (chromium, real Temporal, Entra s
 
   async function openUser(upn: string, name: string) {
     await page.locator('.types').getByRole('button', { name: 'Users' }).click();
-    await page.getByLabel('Search users').fill(upn.slice(0, upn.indexOf('@')));
+    await page.getByLabel('Search users').fill(upn);
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByText(/^1 matching/).waitFor();
     await page.locator('.objects').getByRole('button', { name }).click();
@@ -265,5 +266,33 @@ describe('portal Show detail in a real browser (chromium, real Temporal, Entra s
     await screenshot(page, '15-detail-restore-report');
     await dialog.getByRole('button', { name: 'Close' }).click();
     assert.equal(await dialog.isVisible(), false);
+  });
+
+  it('marks an incomplete snapshot as such, with the types it skipped and why', async () => {
+    // Without Policy.Read.All the backup cannot read conditional access policies: the snapshot is incomplete.
+    for (const a of fx.sim.control.listObjects(directory, 'appRoleAssignment') as any[]) {
+      if (a.data.appRoleId === permissionId('Policy.Read.All'))
+        fx.sim.control.deleteObject(directory, a.id, { hard: true });
+    }
+    const before = await snapshotCount();
+    await backupAndWait(before + 1);
+
+    await openDetail();
+    const newest = page.locator('.snap').first();
+    await newest.getByText('Incomplete — not a full backup').waitFor();
+    assert.match(await newest.innerText(), /Skipped:.*conditionalAccessPolicies \(permission-missing\)/);
+    assert.equal(await newest.getByText('Complete', { exact: true }).count(), 0);
+    await page.locator('.types li', { hasText: 'Conditional Access policies' }).getByText('Skipped').waitFor();
+    assert.equal(
+      await page.locator('.types').getByRole('button', { name: 'Conditional Access policies' }).count(),
+      0,
+      'a skipped type cannot be opened as if it had been captured',
+    );
+    assert.match(
+      await page.getByLabel('From (older)').innerText(),
+      /incomplete \(skipped: [^)]*conditionalAccessPolicies/,
+    );
+    await assertAccessible(page, 'incomplete snapshot');
+    await screenshot(page, '16-detail-incomplete-snapshot');
   });
 });
