@@ -31,6 +31,7 @@ export function DiffView(props: {
   const [onlyObject, setOnlyObject] = useState(false);
   const [diff, setDiff] = useState<SnapshotDiff | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();
+  const [asked, setAsked] = useState('');
 
   async function compare(f = from, t = to, object = onlyObject ? props.object : undefined) {
     setProblem(undefined);
@@ -42,6 +43,8 @@ export function DiffView(props: {
     }
     try {
       setDiff(await api<SnapshotDiff>('GET', `/tenants/${props.tenantId}/diff?${q}`));
+      q.set('format', 'text');
+      setAsked(`/tenants/${props.tenantId}/diff?${q}`);
     } catch (err) {
       setProblem(problemOf(err));
     }
@@ -91,6 +94,7 @@ export function DiffView(props: {
     ${
       diff &&
       html`<div class="diff" role="region" aria-label="Differences">
+        <p><a href=${asked} target="_blank" rel="noopener">The same difference as plain text</a></p>
         ${types?.length === 0 && html`<p>No change between these two snapshots.</p>`}
         ${types?.map(
           (t) =>

@@ -206,6 +206,9 @@ describe('portal Show detail in a real browser (chromium, real Temporal, Entra s
     const before = user.data.jobTitle === undefined ? '(absent)' : JSON.stringify(user.data.jobTitle);
     assert.ok(changed.includes(`jobTitle: ${before} → "Chief Diff Officer"`), changed);
     assert.equal(await diff.locator('li.changed li').count(), 1, 'one attribute changed, nothing else');
+    const asText = await diff.getByRole('link', { name: 'The same difference as plain text' }).getAttribute('href');
+    const text = await page.request.get(`${api.baseUrl}${asText}`);
+    assert.match(await text.text(), /Chief Diff Officer/);
     await assertAccessible(page, 'diff');
     await screenshot(page, '12-detail-diff');
 
