@@ -22,6 +22,7 @@ export function Timeline(props: {
   total: number;
   selected?: string;
   onSelect: (id: string) => void;
+  onOlder?: () => void;
 }) {
   return html`<section class="panel" aria-labelledby="timeline-h">
     <h2 id="timeline-h">Snapshots</h2>
@@ -52,6 +53,7 @@ export function Timeline(props: {
         </li>`;
       })}
     </ol>
+    ${props.onOlder && html`<button type="button" onClick=${props.onOlder}>Older snapshots</button>`}
   </section>`;
 }
 

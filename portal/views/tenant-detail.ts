@@ -41,6 +41,14 @@ export function TenantDetail(props: { tenantId: string }) {
     );
   }, [props.tenantId]);
 
+  /** Archiver keeps long histories: the timeline reads the next page of older snapshots on demand. */
+  const older = () =>
+    page &&
+    api<SnapshotPage>('GET', `/tenants/${props.tenantId}/snapshots?offset=${page.snapshots.length}&limit=60`).then(
+      (r) => setPage({ ...r, snapshots: [...page.snapshots, ...r.snapshots] }),
+      (err) => setProblem(problemOf(err)),
+    );
+
   const chooseSnapshot = (id: string) => {
     setSnapshotId(id);
     setObjectId(undefined);
@@ -79,6 +87,7 @@ export function TenantDetail(props: { tenantId: string }) {
           total=${page.total}
           selected=${snapshotId}
           onSelect=${chooseSnapshot}
+          onOlder=${page.snapshots.length < page.total ? older : undefined}
         />
         ${page.chain.ok === false && html`<p class="warning">The snapshot hash chain did not verify.</p>`}
         ${
