@@ -69,3 +69,7 @@ export async function optionalApi<T>(path: string): Promise<T | null> {
     throw err;
   }
 }
+
+/** Any failure as a problem the views can show: the API's own, or one that says what went wrong. */
+export const problemOf = (err: unknown): Problem =>
+  err instanceof ApiError ? err.problem : { title: 'The request failed', status: 0, detail: String(err) };

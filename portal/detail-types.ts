@@ -1,0 +1,139 @@
+/** What the Show detail screens read from the browse, diff, export and restore APIs (api/openapi/paths). */
+export interface SnapshotSummary {
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  complete: boolean;
+  counts: Record<string, { count: number; softDeleted: number }>;
+  coverage: Record<string, { status: 'captured' | 'skipped'; reason?: string; detail?: string }>;
+  chainVerified: boolean;
+}
+
+export interface SnapshotPage {
+  total: number;
+  chain: { ok: boolean; problems?: string[] };
+  snapshots: SnapshotSummary[];
+}
+
+export interface TypeCount {
+  type: string;
+  label?: string;
+  status: 'captured' | 'skipped';
+  count: number;
+  softDeleted?: number;
+  reason?: string;
+  detail?: string;
+}
+
+export interface ObjectRow {
+  id: string;
+  displayName: string | null;
+  state: 'present' | 'in-recycle-bin';
+  properties?: Record<string, unknown>;
+}
+
+export interface ObjectPage {
+  total: number;
+  offset: number;
+  limit: number;
+  objects: ObjectRow[];
+}
+
+export interface RelatedRef {
+  id: string;
+  type: string | null;
+  displayName: string | null;
+}
+
+export interface HistoryItem {
+  snapshotId: string;
+  startedAt: string;
+  event: 'captured' | 'created' | 'changed' | 'soft-deleted' | 'restored' | 'deleted';
+  contentChanged: boolean;
+  relationshipsChanged: string[];
+}
+
+export interface ObjectDetail {
+  snapshotId: string;
+  type: string;
+  id: string;
+  displayName: string | null;
+  state: 'present' | 'in-recycle-bin';
+  object: Record<string, unknown>;
+  relationships: Record<string, { count: number; truncated?: boolean; items: RelatedRef[] }>;
+  history: HistoryItem[];
+}
+
+export type AttributeChange =
+  | { path: string; kind: 'value'; old?: unknown; new?: unknown }
+  | { path: string; kind: 'set'; added: unknown[]; removed: unknown[] };
+
+export interface ObjectRef {
+  id: string;
+  displayName: string | null;
+}
+
+export interface TypeDiff {
+  type: string;
+  comparable: boolean;
+  reason?: string;
+  added: ObjectRef[];
+  removed: (ObjectRef & { deletion: 'soft' | 'hard' })[];
+  restored: ObjectRef[];
+  changed: (ObjectRef & {
+    attributes: AttributeChange[];
+    relationships: { relationship: string; added: RelatedRef[]; removed: RelatedRef[]; changed: RelatedRef[] }[];
+  })[];
+}
+
+export interface SnapshotDiff {
+  from: { id: string; startedAt: string };
+  to: { id: string; startedAt: string };
+  types: TypeDiff[];
+}
+
+export interface ExportJob {
+  jobId: string;
+  status: 'building' | 'completed' | 'failed' | 'expired' | string;
+  url?: string;
+  expiresAt?: string;
+  error?: string;
+  objects?: number;
+  bytes?: number;
+  progress?: { objects?: number; bytes?: number };
+}
+
+export interface PlannedObject {
+  type: string;
+  id: string;
+  displayName: string | null;
+  action: 'unchanged' | 'update' | 'restore-from-recycle-bin' | 'recreate' | 'impossible';
+  reason?: string;
+  attributes: { name: string; current: unknown; restored: unknown }[];
+  relationships: { name: string; add: string[]; remove: string[]; missing: string[] }[];
+  secretsToReissue?: string[];
+}
+
+export interface RestoreState {
+  restoreId: string;
+  status: string;
+  detail?: string;
+  consent: { mode?: string; state?: string; consentUrl?: string };
+  plan?: { hash: string; expiresAt?: string };
+  planDetail?: { objects: PlannedObject[]; remaps: { type: string; id: string; displayName: string | null }[] };
+  reportDetail?: {
+    objects: {
+      type: string;
+      id: string;
+      liveId?: string;
+      displayName: string | null;
+      outcome: string;
+      differences?: { name: string; why: string }[];
+      error?: string;
+    }[];
+    idMapping: Record<string, string>;
+    secretsToReissue: { type: string; id: string; displayName: string | null; secrets: string[] }[];
+    temporaryPasswordUsers: string[];
+    fidelity: { restorable: number; restored: number };
+  };
+}
