@@ -30,7 +30,8 @@ export interface Measurements {
   /** Peak resident memory of the worker process over the whole run (MB). */
   workerPeakRssMb: number;
   browse: BrowseFigures;
-  exported: ExportFigures;
+  /** The export's figures, or why they could not be measured (e.g. the worker ran out of memory). */
+  exported: ExportFigures | { error: string };
 }
 
 export interface StorageUse {
@@ -143,15 +144,26 @@ export async function measure(stack: BenchStack, options: { days: number; churn:
   // The export runs on a fresh worker, so its peak RSS is the export's own.
   log('whole-tenant export of the newest snapshot, on a fresh worker');
   const exportWorker = await stack.restartWorker();
-  const exported = await measureExport({
-    client,
-    config,
-    target,
-    snapshotId: (latest ?? incremental).snapshotId,
-    workerPid: exportWorker.pid!,
-  });
+  // A worker that dies (out of memory) would leave the export waiting for ever: its exit ends the measurement.
+  const died = new Promise<{ error: string }>((resolve) =>
+    exportWorker.once('exit', (code, signal) =>
+      resolve({ error: `the export's worker exited (${signal ?? `code ${code}`}): out of memory?` }),
+    ),
+  );
+  const exported = await Promise.race([
+    measureExport({
+      client,
+      config,
+      target,
+      snapshotId: (latest ?? incremental).snapshotId,
+      workerPid: exportWorker.pid!,
+    }),
+    died,
+  ]);
   log(
-    `  ${exported.exportObjects} objects, ${exported.exportMb} MB zip in ${exported.exportSeconds} s, worker peak RSS ${exported.exportPeakRssMb} MB`,
+    'error' in exported
+      ? `  not measured: ${exported.error}`
+      : `  ${exported.exportObjects} objects, ${exported.exportMb} MB zip in ${exported.exportSeconds} s, worker peak RSS ${exported.exportPeakRssMb} MB`,
   );
   return { full, incremental, afterFull, afterDays, workerPeakRssMb, browse, exported };
 }
