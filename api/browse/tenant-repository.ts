@@ -31,7 +31,7 @@ export async function tenantSnapshotReader(
   tenant: Pick<TenantRecord, 'tenantId' | 'resellerId' | 'storage'>,
 ): Promise<SnapshotReader> {
   const repo = await openTenantRepositoryForReading(storage, masterKey, tenant);
-  if (!repo) throw notFound(`tenant ${tenant.tenantId} has no backups yet`);
+  if (!repo) throw notFound(`a backup of tenant ${tenant.tenantId} (it has none yet)`);
   let reader = readers.get(repo);
   if (!reader) {
     reader = new SnapshotReader(repo, catalogNaming);
