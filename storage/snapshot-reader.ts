@@ -4,6 +4,7 @@ import { readManifestEntries, readManifestRoot, type ManifestEntry, type Manifes
 import type { RelationshipItem } from './relationships';
 import type { BlobNotFoundError, Repository, SnapshotInfo } from './repository';
 import type { ChainReport, SnapshotRecord, TypeCoverage } from './snapshot';
+import { LruCache } from './lru-cache';
 
 /**
  * The read side of a repository for browsing and comparing: snapshots, the types and objects of one snapshot, one
@@ -68,31 +69,13 @@ export interface NamingRules {
   typeOfOdataType(odataType: string): string | undefined;
 }
 
-class Lru<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly max: number) {}
-  get(key: K): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  set(key: K, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    while (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
-  }
-}
-
 type Captured = TypeCoverage & { status: 'captured' };
 type IndexedRoot = ManifestRoot & { inline: Map<string, ManifestEntry>; removedIds: Set<string> };
 
 export class SnapshotReader {
-  private readonly roots = new Lru<string, IndexedRoot>(512);
-  private readonly chunks = new Lru<string, ManifestEntry[]>(32);
-  private readonly entryMaps = new Lru<string, Promise<Map<string, ManifestEntry>>>(4);
+  private readonly roots = new LruCache<string, IndexedRoot>(512);
+  private readonly chunks = new LruCache<string, ManifestEntry[]>(32);
+  private readonly entryMaps = new LruCache<string, Promise<Map<string, ManifestEntry>>>(4);
   private readonly blobs: BlobSource;
 
   constructor(
