@@ -127,7 +127,8 @@ describe('tenantWorkflow (mocked activities)', function () {
     const { tenantId, handle } = await newTenant({ backupImmediately: true });
     assert.equal((await handle.query(tenantQuery)).status, 'awaiting-consent');
     await answerConsent(handle, 'granted');
-    const t = await until(handle, 'active', (t) => t.status === 'active');
+    // Activation sets the status before it triggers the first backup: wait for both.
+    const t = await until(handle, 'active', (t) => t.status === 'active' && t.lastBackup !== undefined);
     assert.equal(t.backupApp.state, 'granted');
     assert.equal(t.scheduleId, `tenant-backup:${tenantId}`);
     assert.equal(callsOf(tenantId, 'ensureBackupSchedule').length, 1);
