@@ -68,10 +68,14 @@ export function TypeList(props: {
   const [problem, setProblem] = useState<Problem | undefined>();
   useEffect(() => {
     setTypes(undefined);
+    let current = true;
     api<{ types: TypeCount[] }>('GET', `/tenants/${props.tenantId}/snapshots/${props.snapshotId}/types`).then(
-      (r) => setTypes(r.types),
-      (err) => setProblem(problemOf(err)),
+      (r) => current && setTypes(r.types),
+      (err) => current && setProblem(problemOf(err)),
     );
+    return () => {
+      current = false;
+    };
   }, [props.tenantId, props.snapshotId]);
   return html`<section class="panel" aria-labelledby="types-h">
     <h2 id="types-h">Object types</h2>
@@ -109,19 +113,23 @@ export function ObjectList(props: {
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<ObjectPage | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();
-  useEffect(() => {
-    setOffset(0);
-    setQuery('');
-    setSearch('');
-  }, [props.snapshotId, props.type]);
+  // The caller keys this list by snapshot and type, so a new choice starts with fresh search state.
   useEffect(() => {
     const q = new URLSearchParams({ offset: String(offset), limit: String(PAGE) });
     if (query) q.set('search', query);
     setProblem(undefined);
+    // Only the newest request may fill the list: a slow earlier page must not overwrite a search's answer.
+    let current = true;
     api<ObjectPage>(
       'GET',
       `/tenants/${props.tenantId}/snapshots/${props.snapshotId}/types/${props.type}/objects?${q}`,
-    ).then(setPage, (err) => setProblem(problemOf(err)));
+    ).then(
+      (p) => current && setPage(p),
+      (err) => current && setProblem(problemOf(err)),
+    );
+    return () => {
+      current = false;
+    };
   }, [props.tenantId, props.snapshotId, props.type, query, offset]);
 
   const shown = (o: ObjectPage['objects'][number]) =>

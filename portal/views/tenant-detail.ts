@@ -119,6 +119,7 @@ export function TenantDetail(props: { tenantId: string }) {
               ${
                 type &&
                 html`<${ObjectList}
+                  key=${`${snapshotId}/${type}`}
                   tenantId=${props.tenantId}
                   snapshotId=${snapshotId}
                   type=${type}
