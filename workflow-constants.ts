@@ -87,10 +87,15 @@ export const workflowTuning = {
       nonRetryableErrorTypes: [...AUTH_FAILURE_KINDS, 'InvalidInput'],
     },
   },
-  /** Retention: prune waits for running backups of the tenant (their locks) by failing and retrying, up to a day. */
+  /**
+   * Retention: prune waits for running backups of the tenant (their locks) by failing and retrying, up to a day (the
+   * activity sets those delays itself, from 30 s up to 30 min). It heartbeats, so a killed worker's run is retried
+   * on another within a minute rather than after the start-to-close timeout; the retry takes over its lock.
+   */
   retention: {
     startToCloseTimeout: '30 minutes',
-    retry: { ...shortRetry, initialInterval: '30 seconds', maximumInterval: '30 minutes', maximumAttempts: 60 },
+    heartbeatTimeout: '1 minute',
+    retry: { ...shortRetry, maximumInterval: '30 minutes', maximumAttempts: 60 },
   },
 } satisfies Record<string, ActivityTuning>;
 

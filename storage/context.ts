@@ -12,5 +12,5 @@ export interface RepositoryContext {
   packTargetSize: number;
   now: () => Date;
   lockStaleMs: number;
-  acquireLock(kind: 'shared' | 'exclusive'): Promise<Lock>;
+  acquireLock(kind: 'shared' | 'exclusive', holder?: string): Promise<Lock>;
 }

@@ -44,6 +44,7 @@ export class Lock {
     private readonly createdAt: Date,
     private readonly now: () => Date,
     private readonly staleMs: number,
+    private readonly named: boolean,
   ) {
     this.lastRefresh = createdAt.getTime();
   }
@@ -51,9 +52,23 @@ export class Lock {
   static async acquire(
     store: ObjectStore,
     kind: LockKind,
-    { now = () => new Date(), staleMs = DEFAULT_LOCK_STALE_MS }: { now?: () => Date; staleMs?: number } = {},
+    {
+      now = () => new Date(),
+      staleMs = DEFAULT_LOCK_STALE_MS,
+      holder,
+    }: {
+      now?: () => Date;
+      staleMs?: number;
+      /**
+       * A name that stays the same when its holder is retried (hex): a retry then takes over the lock its killed
+       * predecessor left instead of waiting out the stale period behind it. Random when absent.
+       */
+      holder?: string;
+    } = {},
   ): Promise<Lock> {
-    const lock = new Lock(store, `${LOCK_PREFIX}${kind}-${randomBytes(8).toString('hex')}`, kind, now(), now, staleMs);
+    const name = holder ?? randomBytes(8).toString('hex');
+    if (!/^[0-9a-f]{8,64}$/.test(name)) throw new Error('a lock holder name is 8 to 64 hex digits');
+    const lock = new Lock(store, `${LOCK_PREFIX}${kind}-${name}`, kind, now(), now, staleMs, holder !== undefined);
     await lock.write();
     // The listing alone tells a lock's kind (its name) and last refresh (the write time of its file): reading each
     // lock file raced its owner deleting it, and the GCS emulator then answered a read that never ended.
@@ -91,6 +106,12 @@ export class Lock {
   }
 
   async release(): Promise<void> {
+    if (this.named) {
+      // A named lock may have been taken over by a retry of its holder (this one was given up on): that lock is
+      // the retry's now, and deleting it would let a backup start next to the retry.
+      const body = await this.store.get(this.key);
+      if (body && (JSON.parse(body.toString('utf8')) as LockFile).createdAt !== this.createdAt.toISOString()) return;
+    }
     await this.store.delete(this.key);
   }
 }

@@ -18,6 +18,13 @@ export interface PruneOptions {
   graceMs?: number;
   /** A pack whose garbage share (by bytes) reaches this is rewritten with only its live blobs. Default 0.5. */
   repackThreshold?: number;
+  /** Names the exclusive lock (see Lock.acquire): a retried prune takes over the lock its killed attempt left. */
+  lockHolder?: string;
+  /**
+   * Stops the prune between two steps (each step leaves the repository valid): a prune whose activity was given up
+   * on (heartbeat timeout) must not go on deleting next to the attempt that replaced it.
+   */
+  signal?: AbortSignal;
 }
 
 export interface PruneReport {
@@ -46,9 +53,15 @@ export const DEFAULT_GRACE_MS = 24 * 60 * 60 * 1000;
 export async function pruneRepository(
   ctx: RepositoryContext,
   kept: readonly { id: string; record: SnapshotRecord }[],
-  { graceMs = DEFAULT_GRACE_MS, repackThreshold = 0.5 }: PruneOptions = {},
+  { graceMs = DEFAULT_GRACE_MS, repackThreshold = 0.5, lockHolder, signal }: PruneOptions = {},
 ): Promise<PruneReport> {
-  const lock = await ctx.acquireLock('exclusive');
+  signal?.throwIfAborted();
+  const lock = await ctx.acquireLock('exclusive', lockHolder);
+  // A prune may outlast the lock's stale period (a big repository): unrefreshed, a backup would start next to it.
+  const step = async () => {
+    signal?.throwIfAborted();
+    await lock.refreshIfDue();
+  };
   try {
     const now = ctx.now().getTime();
     const young = (info: ObjectInfo): boolean => now - info.updated.getTime() < graceMs;
@@ -74,6 +87,7 @@ export async function pruneRepository(
     const staleCheckpoints: string[] = [];
     const resumable: ManifestEntry[] = [];
     for await (const checkpoint of listCheckpoints(ctx.store, ctx.dataKey)) {
+      await step();
       if (!young(checkpoint)) {
         staleCheckpoints.push(checkpoint.key);
         continue;
@@ -83,6 +97,7 @@ export async function pruneRepository(
       resumable.push(...state.entries);
     }
     const { live, missing } = await reachableFrom(view, roots, resumable);
+    await step();
     // Sync states hang off records, not manifests: the next backup of a kept snapshot's type reads them.
     for (const { record } of kept) {
       for (const t of Object.values(record.types)) if (t.status === 'captured' && t.syncState) live.add(t.syncState);
@@ -114,6 +129,7 @@ export async function pruneRepository(
     const writer = new PackWriter(ctx.store, ctx.dataKey, ctx.packTargetSize);
     const newPacks: WrittenPack[] = [];
     for (const packId of toRepack) {
+      await step();
       const bytes = await ctx.store.get(packKey(packId));
       if (!bytes) throw new Error(`pack ${packId} vanished during prune`);
       const keep = parsePack(ctx.dataKey, packId, bytes).filter(
@@ -137,20 +153,24 @@ export async function pruneRepository(
         blobs: blobs.map(({ id, kind, offset, length, start, size }) => ({ id, kind, offset, length, start, size })),
       }));
     const consolidated = [...remaining, ...newPacks];
+    await step();
     const newIndex = consolidated.length > 0 ? await writeIndex(ctx.store, ctx.dataKey, consolidated) : null;
     for (const id of oldIndexes) if (id !== newIndex) await ctx.store.delete(indexKey(id));
 
     let bytesFreed = 0;
     for (const packId of [...toDelete, ...toRepack]) {
+      await step();
       bytesFreed += packInfos.get(packId)?.size ?? 0;
       await ctx.store.delete(packKey(packId));
     }
     const orphans = [...packInfos].filter(([id, info]) => !index.packs.has(id) && !young(info)).map(([id]) => id);
     for (const packId of orphans) {
+      await step();
       bytesFreed += packInfos.get(packId)?.size ?? 0;
       await ctx.store.delete(packKey(packId));
     }
 
+    await step();
     for (const key of stalePending) await ctx.store.delete(key);
     for (const key of staleCheckpoints) await ctx.store.delete(key);
 

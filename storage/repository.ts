@@ -120,7 +120,7 @@ export class Repository {
       packTargetSize: options.packTargetSize ?? DEFAULT_PACK_TARGET_SIZE,
       now,
       lockStaleMs,
-      acquireLock: (kind) => Lock.acquire(store, kind, { now, staleMs: lockStaleMs }),
+      acquireLock: (kind, holder) => Lock.acquire(store, kind, { now, staleMs: lockStaleMs, holder }),
     };
   }
 
@@ -483,13 +483,21 @@ export class Repository {
 
   /** Deletes data no kept snapshot references; see prune.ts for the safety rules. */
   async prune(options: PruneOptions = {}): Promise<PruneReport> {
-    await this.refresh();
+    // From the indexes as they are now, not as this handle cached them: a prune that failed half-way (this one's
+    // earlier attempt, or another process's) may have rewritten them, and a cached entry would name a deleted pack.
+    await this.reloadIndex();
     const kept = await this.listSnapshots();
-    const report = await pruneRepository(this.ctx, kept, options);
-    // Deleted indexes and packs must not linger in this handle's cache.
+    try {
+      return await pruneRepository(this.ctx, kept, options);
+    } finally {
+      // Deleted indexes and packs must not linger in this handle's cache, whether prune finished or not.
+      await this.reloadIndex();
+    }
+  }
+
+  private async reloadIndex(): Promise<void> {
     const fresh = new MasterIndex();
     await fresh.refresh(this.ctx.store, this.ctx.dataKey);
     this.ctx.index = fresh;
-    return report;
   }
 }

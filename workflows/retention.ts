@@ -11,8 +11,6 @@ import { workflowTuning } from '../workflow-constants';
 import { jobKindKey, jobStatusKey, resellerIdKey, tenantIdKey } from '../temporal/search-attributes';
 import type { StorageLocation } from '../tenants/types';
 
-const { applyRetention } = proxyActivities<Activities>(workflowTuning.retention);
-
 export interface RetentionInput {
   tenantId: string;
   resellerId: string;
@@ -20,6 +18,8 @@ export interface RetentionInput {
   graceMs?: number;
   /** Prune at least this often even when nothing expired (crash leftovers; Archiver never expires anything). */
   pruneEveryMs?: number;
+  /** Tests shorten it to see a killed worker's run retried in seconds. */
+  heartbeatTimeoutMs?: number;
 }
 
 /** Deletes a tenant's expired snapshots and then the data no kept snapshot references. */
@@ -32,6 +32,10 @@ export async function retentionWorkflow(
     { key: jobKindKey, value: 'retention' },
     { key: jobStatusKey, value: 'running' },
   ]);
+  const { applyRetention } = proxyActivities<Activities>({
+    ...workflowTuning.retention,
+    heartbeatTimeout: input.heartbeatTimeoutMs ?? workflowTuning.retention.heartbeatTimeout,
+  });
   try {
     const result = await applyRetention({
       tenantId: input.tenantId,

@@ -150,6 +150,70 @@ describe('storage: prune', () => {
     await pruning.release();
   });
 
+  it('a retried prune takes over the lock its killed attempt left, and finishes what that one began', async () => {
+    const clock = new Clock();
+    // The worker dies as prune deletes its second pack: from then on nothing it sends arrives.
+    let deletes = 0;
+    let killed = false;
+    const store = new (class extends MemoryObjectStore {
+      override async delete(key: string): Promise<void> {
+        if (killed || (key.startsWith('packs/') && ++deletes === 2 && (killed = true))) throw new Error('killed');
+        return super.delete(key);
+      }
+      override async get(key: string): Promise<Buffer | undefined> {
+        if (killed) throw new Error('killed');
+        return super.get(key);
+      }
+    })(clock.now);
+    const keysUnder = async (prefix: string) => {
+      const keys: string[] = [];
+      for await (const info of store.list(prefix)) keys.push(info.key);
+      return keys;
+    };
+    const repo = await Repository.open(store, master, { packTargetSize: 16 * 1024, now: clock.now });
+    const snaps = [];
+    for (let day = 0; day < 4; day++) snaps.push(await daily(repo, clock, day));
+    await repo.forget([snaps[0].id, snaps[1].id]);
+    const holder = 'ab'.repeat(16);
+    const options = { graceMs: 0, lockHolder: holder, repackThreshold: Number.MIN_VALUE };
+
+    await assert.rejects(repo.prune(options), /killed/);
+    assert.equal(deletes, 2, 'killed mid-sweep');
+    killed = false;
+    assert.equal((await keysUnder('locks/')).length, 1, 'the dead attempt left its lock');
+    await assert.rejects(repo.prune({ graceMs: 0 }), RepositoryBusyError, 'another prune still waits for it');
+    await assert.rejects(repo.openTypeWriter('users', { mode: 'full' }), RepositoryBusyError);
+
+    // An attempt given up on (heartbeat timeout) stops at its next step, before deleting anything.
+    const packs = await keysUnder('packs/');
+    const given = new AbortController();
+    given.abort(new Error('heartbeat timeout'));
+    await assert.rejects(repo.prune({ ...options, signal: given.signal }), /heartbeat timeout/);
+    assert.deepEqual(await keysUnder('packs/'), packs);
+
+    const report = await repo.prune(options);
+    assert.ok(report.deletedPacks.length + report.repackedPacks.length + report.deletedOrphanPacks.length > 0);
+    assert.deepEqual(await keysUnder('locks/'), [], 'released');
+    const again = await repo.prune(options);
+    assert.deepEqual([again.deletedPacks, again.repackedPacks, again.deletedOrphanPacks], [[], [], []]);
+    const check = await (await Repository.open(store, master, { now: clock.now })).check();
+    assert.equal(check.ok, true, check.errors.join('\n'));
+    for (const id of [snaps[2].id, snaps[3].id]) assert.equal((await repo.listEntries(id, 'users')).length, 200);
+  });
+
+  it("a named lock taken over by its holder's retry is not released by the attempt it replaced", async () => {
+    const clock = new Clock();
+    const store = new MemoryObjectStore(clock.now);
+    const holder = 'cd'.repeat(16);
+    const first = await Lock.acquire(store, 'exclusive', { now: clock.now, holder });
+    clock.t += 1000;
+    const retry = await Lock.acquire(store, 'exclusive', { now: clock.now, holder });
+    await first.release();
+    await assert.rejects(Lock.acquire(store, 'shared', { now: clock.now }), RepositoryBusyError);
+    await retry.release();
+    await (await Lock.acquire(store, 'shared', { now: clock.now })).release();
+  });
+
   it("keeps what an unfinished backup's young checkpoint names, and collects both once the checkpoint is old", async () => {
     const clock = new Clock();
     const store = new MemoryObjectStore(clock.now);
