@@ -89,7 +89,8 @@ export function createRetentionActivities(repositories: Repositories, temporal: 
       return {
         forgotten: expired.length,
         kept: report.keptSnapshots,
-        packsDeleted: report.deletedPacks.length,
+        // Packs a killed attempt left in no index are garbage of this run too.
+        packsDeleted: report.deletedPacks.length + report.deletedOrphanPacks.length,
         bytesFreed: report.bytesFreed,
       };
     } catch (err) {
