@@ -95,6 +95,11 @@ export interface BackupConfig {
   /** Worker threads that parse and digest pages of types without relationships (0: the main thread does). */
   digestThreads: number;
   /**
+   * Attempts of a backup's access check before an outage fails the run (BACKUP_ACCESS_CHECK_ATTEMPTS; default: the
+   * workflow's own, about six minutes). Written into each daily schedule created from then on (also used by Backup now).
+   */
+  accessCheckAttempts?: number;
+  /**
    * A tenant whose backups have failed (not for lack of consent) this long shows "Backups failing"
    * (BACKUPS_FAILING_AFTER_HOURS); recorded in each new tenant's workflow input.
    */
@@ -375,6 +380,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       retentionDays: int(env, 'BACKUP_RETENTION_DAYS', 365),
       checkpointSeconds: int(env, 'BACKUP_CHECKPOINT_SECONDS', 15),
       digestThreads: Math.min(1, int(env, 'BACKUP_DIGEST_THREADS', 1)),
+      accessCheckAttempts: env.BACKUP_ACCESS_CHECK_ATTEMPTS ? int(env, 'BACKUP_ACCESS_CHECK_ATTEMPTS', 10) : undefined,
       failingAfterMs:
         int(env, 'BACKUPS_FAILING_AFTER_HOURS', tenantTiming.backupsFailingAfterMs / 3_600_000) * 3_600_000,
     },

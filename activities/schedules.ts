@@ -62,7 +62,11 @@ export function createScheduleActivities(
               workflowType: 'tenantBackupWorkflow',
               workflowId: backupWorkflowIdPrefix(target.tenantId),
               taskQueue: config.temporal.taskQueue,
-              args: [target],
+              // Options only when configured: schedules stay as they were for everyone else.
+              args:
+                config.backup.accessCheckAttempts === undefined
+                  ? [target]
+                  : [target, { accessCheckRetry: { maximumAttempts: config.backup.accessCheckAttempts } }],
               typedSearchAttributes: [
                 { key: tenantIdKey, value: target.tenantId },
                 { key: organizationIdKey, value: target.organizationId },
