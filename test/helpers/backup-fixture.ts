@@ -13,7 +13,7 @@ import { TokenProvider } from '../../activities/graph/token-provider';
 import { storedForm } from '../../storage/stored-form';
 import { repositoryLocation } from '../../activities/backup/repositories';
 import { createGraphClient } from '../../activities/graph/graph-client';
-import { tenantBackupWorkflow, tenantWorkflow } from '../../workflows';
+import { tenantBackupWorkflow, tenantWorkflow, type BackupOptions } from '../../workflows';
 import { tenantWorkflowId, type BackupTarget, type Plan } from '../../tenants/types';
 import type { TestStack } from './stack';
 import { BACKUP_APP, type TenantFixture } from './tenant-fixture';
@@ -51,11 +51,11 @@ export function backupFixture(stack: TestStack, client: TemporalClient, fx: Tena
     return target;
   }
 
-  const startBackup = (target: BackupTarget) =>
+  const startBackup = (target: BackupTarget, options: BackupOptions = {}) =>
     client.workflow.start(tenantBackupWorkflow, {
       taskQueue: fx.config.temporal.taskQueue,
       workflowId: `backup:${target.tenantId}:${randomUUID()}`,
-      args: [target, { retentionGraceMs: 0 }],
+      args: [target, { retentionGraceMs: 0, ...options }],
     });
 
   const repositoryOf = (target: BackupTarget) =>
