@@ -8,6 +8,7 @@ import { createEncryptionCodec } from '../../temporal/data-converter';
 import { parseApiKey } from '../../accounts/api-key';
 import { organizationsQuery, resellerAccountWorkflowId } from '../../workflows/reseller-account-messages';
 import { resellerAccountWorkflow } from '../../workflows/reseller-account';
+import { storageProbeWorkflow } from '../../workflows';
 import { payloadsToJson } from '../../api/codec/payload-json';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
@@ -158,6 +159,43 @@ describe('payload encryption: history, codec endpoint', () => {
         await post('/decode', encoded, { ...auth, 'x-namespace': stack.config.temporal.namespace })
       ).json()) as any;
       assert.deepEqual(decoded, sample());
+    });
+
+    it('keeps failure messages and stack traces encrypted, and decodes them for the Web UI', async function () {
+      this.timeout(60_000);
+      // A probe of a bucket that does not exist: its activity fails (and is retried), the failure kept by the server.
+      const bucket = `no-such-bucket-${Date.now().toString(16)}`;
+      const handle = await client.workflow.start(storageProbeWorkflow, {
+        taskQueue: stack.config.temporal.taskQueue,
+        workflowId: `storage-probe-failure-${Date.now()}`,
+        args: [{ bucket }],
+      });
+      try {
+        const failure = await waitFor('the probe activity to fail once', async () => {
+          const { raw } = await handle.describe();
+          return raw.pendingActivities?.[0]?.lastFailure ?? undefined;
+        });
+        assert.equal(failure.message, 'Encoded failure');
+        assert.equal(failure.stackTrace, '');
+        const attributes = failure.encodedAttributes!;
+        assert.equal(Buffer.from(attributes.metadata!.encoding!).toString(), 'binary/encrypted');
+        assert.ok(!Buffer.from(attributes.data!).toString('latin1').includes(bucket), 'the message is in the clear');
+
+        const decoded = (await (
+          await post('/decode', payloadsToJson([attributes as Payload]), bearer(developmentCodecToken))
+        ).json()) as any;
+        const shown = JSON.parse(Buffer.from(decoded.payloads[0].data, 'base64').toString('utf8')) as {
+          message: string;
+          stack_trace: string;
+        };
+        const [plain] = await createEncryptionCodec(stack.config.temporal.payloadEncryption).decode([
+          attributes as Payload,
+        ]);
+        assert.deepEqual(shown, converter.fromPayload(plain), 'the endpoint shows what the product reads');
+        assert.ok(shown.message.length > 0 && shown.message !== 'Encoded failure', shown.message);
+      } finally {
+        await handle.terminate('test over');
+      }
     });
 
     it('refuses payloads encrypted with another key, and another namespace', async () => {
