@@ -24,6 +24,11 @@ export interface ThrottleConfig {
   /** Global limit per application across all tenants, any request (Microsoft: 130,000 requests per 10 s). */
   globalRequestLimit: number;
   globalWindowMs: number;
+  /**
+   * Other requests arriving this soon after a 429 were in flight when it was answered: not early retries (default
+   * IN_FLIGHT_GRACE_MS). Global config only. A test on a loaded machine raises it together with a longer Retry-After.
+   */
+  inFlightGraceMs?: number;
 }
 
 /** https://learn.microsoft.com/en-us/graph/throttling-limits. */
@@ -298,7 +303,8 @@ export class ThrottleBudget {
     const sentAt = this.arrivalOf(req.httpRequest, now);
     const early =
       sentAt < b.retryAfterUntil &&
-      (req.url === b.retryAfterGivenTo || sentAt - b.retryAfterGivenAt >= IN_FLIGHT_GRACE_MS) &&
+      (req.url === b.retryAfterGivenTo ||
+        sentAt - b.retryAfterGivenAt >= (this.config.inFlightGraceMs ?? IN_FLIGHT_GRACE_MS)) &&
       (req.httpRequest === undefined || req.httpRequest !== b.retryAfterGivenIn);
     if (early) {
       b.usage.earlyRetries++;
