@@ -15,6 +15,7 @@ import type { Repositories } from '../backup/repositories';
 import { ExportZip } from './export-zip';
 import { exportReadme } from './readme-text';
 import { openTenantRepository } from './tenant-repository';
+import { withTemporalDeadline } from '../temporal-calls';
 
 /** Relationship lists are fetched for this many objects at once (coalesced reads, bounded memory). */
 const RELATIONSHIP_BATCH = 500;
@@ -197,7 +198,9 @@ async function buildExportZip(
     if (!force && Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
     lastProgress = Date.now();
     // Progress is for the System Status view only: a signal that fails must not fail the export.
-    await workflow.signal(exportProgressSignal, { objects, bytes: zip.bytes }).catch(() => undefined);
+    await withTemporalDeadline(deps.temporal, () =>
+      workflow.signal(exportProgressSignal, { objects, bytes: zip.bytes }),
+    ).catch(() => undefined);
   };
 
   try {

@@ -23,6 +23,7 @@ import {
   type RestoreProgress,
 } from './apply';
 import { verifyRestore } from './verify';
+import { withTemporalDeadline } from '../temporal-calls';
 
 export interface RestoreActivityDependencies {
   entra: EntraConfig;
@@ -56,22 +57,26 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
   return {
     /** The Restore app's consent as the tenant record shows it. */
     async restoreConsentOf(input: { tenantId: string }): Promise<TenantRecord['restoreApp']> {
-      return (await tenant(input.tenantId).query(tenantQuery)).restoreApp;
+      return (await withTemporalDeadline(deps.temporal, () => tenant(input.tenantId).query(tenantQuery))).restoreApp;
     },
 
     /** Asks the tenant workflow for a one-time Restore consent; returns the URL an admin opens. */
     async requestOneTimeRestoreConsent(input: {
       tenantId: string;
     }): Promise<{ consentUrl: string; expiresAt: string }> {
-      return tenant(input.tenantId).executeUpdate(requestConsentUpdate, {
-        args: [{ app: 'restore', mode: 'one-time' }],
-      });
+      return withTemporalDeadline(deps.temporal, () =>
+        tenant(input.tenantId).executeUpdate(requestConsentUpdate, {
+          args: [{ app: 'restore', mode: 'one-time' }],
+        }),
+      );
     },
 
     async markRestoreConsentUsed(input: { tenantId: string; restoreId: string; note: string }): Promise<void> {
-      await tenant(input.tenantId).executeUpdate(restoreConsentUsedUpdate, {
-        args: [{ restoreId: input.restoreId, note: input.note }],
-      });
+      await withTemporalDeadline(deps.temporal, () =>
+        tenant(input.tenantId).executeUpdate(restoreConsentUsedUpdate, {
+          args: [{ restoreId: input.restoreId, note: input.note }],
+        }),
+      );
     },
 
     /**
