@@ -7,7 +7,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
 import { searchAttributeNames } from '../workflow-constants';
-import { freePort } from './ports';
+import { freePort, isPortFree } from './ports';
 import { spawnServer, waitUntil } from './processes';
 
 /**
@@ -126,36 +126,52 @@ async function sqlTool(o: TemporalClusterOptions, database: string, args: string
 }
 
 /**
- * Creates both databases and brings their schemas to the version this server needs, from the schemas embedded in the
- * SQL tool (the steps of Temporal's own auto-setup). Creating is skipped once done; updating is idempotent, so a
- * restart after an upgrade of the pinned server version migrates the schema.
+ * Creates both databases unless they exist and brings their schemas to the version this server needs, from the
+ * schemas embedded in the SQL tool (the steps of Temporal's own auto-setup). Updating is idempotent, so a restart after
+ * an upgrade of the pinned server version migrates the schema.
  */
 export async function setUpClusterDatabases(o: TemporalClusterOptions): Promise<void> {
   await assertPostgresReachable(o.postgres);
-  fs.mkdirSync(clusterDir(o.dataDir), { recursive: true });
-  const marker = path.join(clusterDir(o.dataDir), 'databases.json');
-  const created = fs.existsSync(marker);
   for (const [database, schema] of [
     [o.databases.main, 'postgresql/v12/temporal'],
     [o.databases.visibility, 'postgresql/v12/visibility'],
   ] as const) {
-    if (!created) {
-      await sqlTool(o, database, ['create-database', '--defaultdb', 'postgres']);
-      await sqlTool(o, database, ['setup-schema', '-v', '0.0']);
-    }
+    const created = await sqlTool(o, database, ['create-database', '--defaultdb', 'postgres']).then(
+      () => true,
+      (err: Error) => {
+        if (/already exists/.test(err.message)) return false;
+        throw err;
+      },
+    );
+    if (created) await sqlTool(o, database, ['setup-schema', '-v', '0.0']);
     await sqlTool(o, database, ['update-schema', '--schema-name', schema]);
   }
-  fs.writeFileSync(marker, JSON.stringify({ postgres: { ...o.postgres, password: undefined }, ...o.databases }));
 }
 
-/** Drops both databases (test clusters; the stack profile keeps its data). */
+/** Drops both databases, where they exist (test clusters; the stack profile keeps its data). */
 export async function dropClusterDatabases(o: TemporalClusterOptions): Promise<void> {
   for (const database of [o.databases.main, o.databases.visibility]) {
-    await sqlTool(o, database, ['drop-database', '--defaultdb', 'postgres', '--force']);
+    await sqlTool(o, database, ['drop-database', '--defaultdb', 'postgres', '--force']).catch((err: Error) => {
+      if (!/does not exist/.test(err.message)) throw err;
+    });
   }
 }
 
 const yamlString = (s: string) => JSON.stringify(s);
+
+/**
+ * A free port for ringpop: the server stores membership ports in a SMALLINT column (cluster_membership.rpc_port), so
+ * one from the kernel's ephemeral range (32768 and up) fails the start with "out of range for type smallint".
+ */
+async function freeMembershipPort(taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    if (!taken.has(port) && (await isPortFree(port))) {
+      taken.add(port);
+      return port;
+    }
+  }
+}
 
 /**
  * The server's configuration: the module's config/development-postgres12.yaml with our databases, addresses and
@@ -165,15 +181,16 @@ const yamlString = (s: string) => JSON.stringify(s);
 async function writeServerConfig(o: TemporalClusterOptions): Promise<string> {
   const dir = path.join(clusterDir(o.dataDir), 'config');
   fs.mkdirSync(path.join(dir, 'dynamicconfig'), { recursive: true });
+  const taken = new Set<number>();
   const ports = {
     frontendHttp: await freePort(),
-    frontendMembership: await freePort(),
+    frontendMembership: await freeMembershipPort(taken),
     history: await freePort(),
-    historyMembership: await freePort(),
+    historyMembership: await freeMembershipPort(taken),
     matching: await freePort(),
-    matchingMembership: await freePort(),
+    matchingMembership: await freeMembershipPort(taken),
     worker: await freePort(),
-    workerMembership: await freePort(),
+    workerMembership: await freeMembershipPort(taken),
   };
   const pg = o.postgres;
   const datastore = (database: string, maxConns: number) => `      sql:
@@ -306,14 +323,25 @@ export async function startTemporalCluster(o: TemporalClusterOptions): Promise<C
   const address = `127.0.0.1:${o.port}`;
   await waitUntil(
     `Temporal cluster frontend on ${address}`,
-    () => registerNamespace(address, o.namespace),
+    async () => {
+      // A server that exited will not come up: say so now, with its log, rather than after the timeout.
+      if (!isAlive(serverPid)) throw new ServerExited();
+      return await registerNamespace(address, o.namespace);
+    },
     120_000,
     clusterServerLog(o.dataDir),
+    (err) => err instanceof ServerExited,
   ).catch((err: Error) => {
     for (const p of Object.values(processes)) if (isAlive(p.pid)) process.kill(p.pid, 'SIGKILL');
     throw err;
   });
   return processes;
+}
+
+class ServerExited extends Error {
+  constructor() {
+    super('temporal-server exited');
+  }
 }
 
 function isAlive(pid: number): boolean {

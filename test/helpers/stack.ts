@@ -74,7 +74,7 @@ export async function startTestStack(profile: TemporalProfile = 'dev'): Promise<
       : {}),
   };
   const dropDatabases = async () => {
-    if (profile === 'cluster' && fs.existsSync(path.join(dataDir, 'temporal-cluster', 'databases.json'))) {
+    if (profile === 'cluster') {
       await dropClusterDatabases({
         ...options,
         postgres: options.postgres!,
