@@ -82,8 +82,8 @@ function requireBinary(binDir: string, name: string): string {
 
 /**
  * Brings up Temporal (the dev server, or with profile 'cluster' the server on PostgreSQL and its Web UI) and the GCS
- * emulator and waits until both answer. Idempotent: a process recorded
- * by an earlier start that is still alive is kept; only what is missing (never started, or crashed) is started.
+ * emulator and waits until both answer. Idempotent: a process recorded by an earlier start that is still alive is
+ * kept; only what is missing (never started, or crashed) is started.
  */
 export async function startStack(o: LocalStackOptions): Promise<RunningStack> {
   const previous = readRecord(o.dataDir);
