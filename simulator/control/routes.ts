@@ -54,6 +54,23 @@ export const CONTROL_ROUTES: [method: 'get' | 'post' | 'put' | 'patch' | 'delete
     '/tenants/:tenantId/groups/:groupId/members/:memberId',
     (c, p) => c.removeMember(p.tenantId, p.groupId, p.memberId),
   ],
+  [
+    'post',
+    '/tenants/:tenantId/objects/:id/owners/:ownerId',
+    (c, p) => c.addOwner(p.tenantId, p.id, p.ownerId),
+  ],
+  [
+    'delete',
+    '/tenants/:tenantId/objects/:id/owners/:ownerId',
+    (c, p) => c.removeOwner(p.tenantId, p.id, p.ownerId),
+  ],
+  ['post', '/tenants/:tenantId/app-role-assignments', (c, p, b) => c.assignAppRole(p.tenantId, b as never)],
+  [
+    'post',
+    '/tenants/:tenantId/applications/:id/federated-identity-credentials',
+    (c, p, b) => c.addFederatedIdentityCredential(p.tenantId, p.id, b),
+  ],
+  ['put', '/tenants/:tenantId/audit-retention', (c, p, b) => c.setAuditRetention(p.tenantId, Number(b.days))],
   ['post', '/tenants/:tenantId/expire-delta-tokens', (c, p) => c.expireDeltaTokens(p.tenantId)],
   ['post', '/tenants/:tenantId/expire-access-tokens', (c, p) => c.expireAccessTokens(p.tenantId)],
   ['post', '/clock/advance', (c, _p, b) => c.advanceClock(Number(b.ms))],
