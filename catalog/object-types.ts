@@ -514,7 +514,10 @@ export const OBJECT_TYPES = [
         readPermission: 'Application.Read.All',
         writePermissions: ['AppRoleAssignment.ReadWrite.All'],
         restore: 'create',
-        auditActivities: ['Add app role assignment to service principal', 'Remove app role assignment from service principal'],
+        auditActivities: [
+          'Add app role assignment to service principal',
+          'Remove app role assignment from service principal',
+        ],
       },
       {
         // The service principal as resource: users, groups and apps assigned to its roles. Overlaps

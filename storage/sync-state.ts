@@ -30,7 +30,8 @@ export function parseSyncState(id: string, value: unknown): SyncState {
     typeof v.deltaRounds !== 'number' ||
     !Number.isInteger(v.deltaRounds) ||
     v.deltaRounds < 0 ||
-    (v.relationshipsAsOf !== undefined && (typeof v.relationshipsAsOf !== 'string' || isNaN(Date.parse(v.relationshipsAsOf))))
+    (v.relationshipsAsOf !== undefined &&
+      (typeof v.relationshipsAsOf !== 'string' || isNaN(Date.parse(v.relationshipsAsOf))))
   ) {
     throw new IntegrityError(`Sync state ${id} is not {"directory","deltaLink","deltaRounds"}`);
   }

@@ -186,7 +186,12 @@ export function createCaptureActivities(deps: CaptureDependencies) {
         let mode = resume?.readMode ?? fresh;
         let auditChanges: Map<string, Set<string>> | undefined;
         if (mode === 'delta' && auditRelationships.length > 0) {
-          const changes = await readAuditChanges(spec, graph, sync?.relationshipsAsOf, deps.auditLog ?? DEFAULT_AUDIT_LOG);
+          const changes = await readAuditChanges(
+            spec,
+            graph,
+            sync?.relationshipsAsOf,
+            deps.auditLog ?? DEFAULT_AUDIT_LOG,
+          );
           if (changes.ok) auditChanges = changes.byRelationship;
           else {
             // Without the audit log the relationships cannot be brought up to date from delta: read the type in

@@ -261,7 +261,12 @@ export class SimulatorControl {
     const app = t.get(applicationId, 'application');
     if (!app) throw new SimulatorError(404, `application ${applicationId} not found`);
     const id = randomUUID();
-    const cred = { id, kind: 'federatedIdentityCredential' as const, data: { description: null, ...data, id }, seq: ++t.seq };
+    const cred = {
+      id,
+      kind: 'federatedIdentityCredential' as const,
+      data: { description: null, ...data, id },
+      seq: ++t.seq,
+    };
     t.federatedIdentityCredentials.set(app.id, [...(t.federatedIdentityCredentials.get(app.id) ?? []), cred]);
     t.touch(app.id, 'federatedIdentityCredentials');
     recordApplicationUpdate(t, this.state.clock.iso(), ADMIN, app, 'FederatedIdentityCredentials');

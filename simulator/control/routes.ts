@@ -54,16 +54,8 @@ export const CONTROL_ROUTES: [method: 'get' | 'post' | 'put' | 'patch' | 'delete
     '/tenants/:tenantId/groups/:groupId/members/:memberId',
     (c, p) => c.removeMember(p.tenantId, p.groupId, p.memberId),
   ],
-  [
-    'post',
-    '/tenants/:tenantId/objects/:id/owners/:ownerId',
-    (c, p) => c.addOwner(p.tenantId, p.id, p.ownerId),
-  ],
-  [
-    'delete',
-    '/tenants/:tenantId/objects/:id/owners/:ownerId',
-    (c, p) => c.removeOwner(p.tenantId, p.id, p.ownerId),
-  ],
+  ['post', '/tenants/:tenantId/objects/:id/owners/:ownerId', (c, p) => c.addOwner(p.tenantId, p.id, p.ownerId)],
+  ['delete', '/tenants/:tenantId/objects/:id/owners/:ownerId', (c, p) => c.removeOwner(p.tenantId, p.id, p.ownerId)],
   ['post', '/tenants/:tenantId/app-role-assignments', (c, p, b) => c.assignAppRole(p.tenantId, b as never)],
   [
     'post',

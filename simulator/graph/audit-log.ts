@@ -112,7 +112,13 @@ export function recordObjectChange(
         ...target(obj),
         modifiedProperties:
           changed.length > 0
-            ? [{ displayName: 'Included Updated Properties', oldValue: null, newValue: JSON.stringify(changed.join(', ')) }]
+            ? [
+                {
+                  displayName: 'Included Updated Properties',
+                  oldValue: null,
+                  newValue: JSON.stringify(changed.join(', ')),
+                },
+              ]
             : [],
       },
     ],
@@ -167,15 +173,16 @@ export function recordAppRoleAssignment(
   const resource = tenant.getAny(String(assignment.data.resourceId));
   const principal = tenant.getAny(String(assignment.data.principalId));
   if (!resource || !principal) return;
-  const kind = principal.kind === 'servicePrincipal' ? 'service principal' : principal.kind === 'group' ? 'group' : 'user';
+  const kind =
+    principal.kind === 'servicePrincipal' ? 'service principal' : principal.kind === 'group' ? 'group' : 'user';
   const activity = added
     ? kind === 'user'
       ? 'Add app role assignment grant to user'
       : `Add app role assignment to ${kind}`
     : `Remove app role assignment from ${kind}`;
-  const role = ((resource.data.appRoles as { id: string; value?: string; displayName?: string }[] | undefined) ?? []).find(
-    (r) => r.id === assignment.data.appRoleId,
-  );
+  const role = (
+    (resource.data.appRoles as { id: string; value?: string; displayName?: string }[] | undefined) ?? []
+  ).find((r) => r.id === assignment.data.appRoleId);
   const modified: Record<string, string | null> = {
     'AppRole.Id': String(assignment.data.appRoleId),
     'AppRole.Value': role?.value ?? null,
@@ -188,7 +195,12 @@ export function recordAppRoleAssignment(
   }
   recordAudit(tenant, at, by, {
     activity,
-    category: principal.kind === 'group' ? 'GroupManagement' : principal.kind === 'user' ? 'UserManagement' : 'ApplicationManagement',
+    category:
+      principal.kind === 'group'
+        ? 'GroupManagement'
+        : principal.kind === 'user'
+          ? 'UserManagement'
+          : 'ApplicationManagement',
     operationType: added ? 'Assign' : 'Unassign',
     targets: [target(resource, modified, added), ...(principal.kind === 'servicePrincipal' ? [] : [target(principal)])],
   });
@@ -208,13 +220,17 @@ export function recordApplicationUpdate(
 ): void {
   recordAudit(tenant, at, by, {
     activity:
-      what === 'KeyDescription' ? 'Update application \u2013 Certificates and secrets management ' : 'Update application',
+      what === 'KeyDescription'
+        ? 'Update application \u2013 Certificates and secrets management '
+        : 'Update application',
     category: 'ApplicationManagement',
     operationType: 'Update',
     targets: [
       {
         ...target(app),
-        modifiedProperties: [{ displayName: 'Included Updated Properties', oldValue: null, newValue: JSON.stringify(what) }],
+        modifiedProperties: [
+          { displayName: 'Included Updated Properties', oldValue: null, newValue: JSON.stringify(what) },
+        ],
       },
     ],
   });
@@ -234,7 +250,8 @@ const MAX_TOP = 999;
  * https://learn.microsoft.com/en-us/graph/api/directoryaudit-list?view=graph-rest-1.0
  */
 export function directoryAudits(ctx: GraphContext, rest: string[]): GraphResponse {
-  if (ctx.req.method !== 'GET') throw new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed.');
+  if (ctx.req.method !== 'GET')
+    throw new GraphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed.');
   if (!AUDIT_READ.some((r) => ctx.roles.has(r)) || !DIRECTORY_READ.some((r) => ctx.roles.has(r))) throw forbidden();
   const now = ctx.state.clock.now();
   const oldest = now - ctx.tenant.auditRetentionDays * 86400_000;
@@ -249,7 +266,10 @@ export function directoryAudits(ctx: GraphContext, rest: string[]): GraphRespons
   const topText = ctx.req.query.get('$top');
   const top = topText === null ? 100 : Number(topText);
   if (!Number.isInteger(top) || top < 1 || top > MAX_TOP)
-    throw badRequest(`Invalid page size specified: '${topText}'. Must be between 1 and ${MAX_TOP} inclusive.`, 'Request_UnsupportedQuery');
+    throw badRequest(
+      `Invalid page size specified: '${topText}'. Must be between 1 and ${MAX_TOP} inclusive.`,
+      'Request_UnsupportedQuery',
+    );
   const skip = Number(ctx.req.query.get('$skiptoken') ?? 0) || 0;
   const matching: DirectoryAuditRecord[] = [];
   // Newest first (the order the list returns in practice; not documented, 13.6).

@@ -50,7 +50,13 @@ export function federatedIdentityCredentials(
     const obj = { id, kind: 'federatedIdentityCredential' as const, data, seq: ++ctx.tenant.seq };
     ctx.tenant.federatedIdentityCredentials.set(app.id, [...list, obj]);
     ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
-    recordApplicationUpdate(ctx.tenant, ctx.state.clock.iso(), { appId: ctx.appId }, app, 'FederatedIdentityCredentials');
+    recordApplicationUpdate(
+      ctx.tenant,
+      ctx.state.clock.iso(),
+      { appId: ctx.appId },
+      app,
+      'FederatedIdentityCredentials',
+    );
     return json(201, {
       '@odata.context': `${contextUrl(ctx, contextName)}/$entity`,
       ...render(obj, undefined, undefined),
@@ -69,7 +75,13 @@ export function federatedIdentityCredentials(
     if ('id' in body || 'name' in body) throw badRequest("Property 'name' is read-only and cannot be set.");
     Object.assign(cred.data, body);
     ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
-    recordApplicationUpdate(ctx.tenant, ctx.state.clock.iso(), { appId: ctx.appId }, app, 'FederatedIdentityCredentials');
+    recordApplicationUpdate(
+      ctx.tenant,
+      ctx.state.clock.iso(),
+      { appId: ctx.appId },
+      app,
+      'FederatedIdentityCredentials',
+    );
     return noContent();
   }
   if (method === 'DELETE') {
@@ -78,7 +90,13 @@ export function federatedIdentityCredentials(
       list.filter((c) => c !== cred),
     );
     ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
-    recordApplicationUpdate(ctx.tenant, ctx.state.clock.iso(), { appId: ctx.appId }, app, 'FederatedIdentityCredentials');
+    recordApplicationUpdate(
+      ctx.tenant,
+      ctx.state.clock.iso(),
+      { appId: ctx.appId },
+      app,
+      'FederatedIdentityCredentials',
+    );
     return noContent();
   }
   throw methodNotAllowed();

@@ -127,7 +127,8 @@ export function removeRef(
   if (!ok) throw notFound(memberId);
   if (rel === 'owners') ctx.tenant.touch(owner.id);
   const related = ctx.tenant.getAny(memberId);
-  if (related) recordRelationChange(ctx.tenant, ctx.state.clock.iso(), { appId: ctx.appId }, owner, rel, related, false);
+  if (related)
+    recordRelationChange(ctx.tenant, ctx.state.clock.iso(), { appId: ctx.appId }, owner, rel, related, false);
   return noContent();
 }
 

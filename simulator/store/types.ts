@@ -104,4 +104,3 @@ export interface DirectoryAuditRecord {
   targetResources: AuditTarget[];
   additionalDetails: { key: string; value: string }[];
 }
-

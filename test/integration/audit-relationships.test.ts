@@ -95,7 +95,11 @@ describe('relationships between full reads, from the directory audit log', funct
         .map((a) => a.data.appRoleId),
     );
     const role = (resource.data.appRoles as { id: string }[]).find((r) => !taken.has(r.id))!;
-    const assignment = c.assignAppRole(directory, { principalId: client.id, resourceId: resource.id, appRoleId: role.id });
+    const assignment = c.assignAppRole(directory, {
+      principalId: client.id,
+      resourceId: resource.id,
+      appRoleId: role.id,
+    });
     return { app, user, client, resource, assignment };
   }
 
@@ -163,7 +167,11 @@ describe('relationships between full reads, from the directory audit log', funct
       assert.equal(apps.relationships?.fallback, 'audit-log-permission-missing', JSON.stringify(apps.relationships));
       assert.match(apps.relationships?.detail ?? '', /^403/);
       assert.deepEqual(apps.relationships?.methods, { owners: 'full-read', federatedIdentityCredentials: 'full-read' });
-      assert.equal((await coverage(ctx, target, day2, 'users')).readMode, 'delta', 'types without relationships stay delta');
+      assert.equal(
+        (await coverage(ctx, target, day2, 'users')).readMode,
+        'delta',
+        'types without relationships stay delta',
+      );
       assert.ok((await related(ctx, target, day2, 'applications', app.id, 'owners')).some((o) => o.id === user));
     });
   });
