@@ -158,8 +158,8 @@ export class SimulatorControl {
     const o = t.insert(kind, id, { ...defaults, ...data, id });
     if (kind === 'appRoleAssignment') {
       t.grantVersion++;
-      recordAppRoleAssignment(t, now, ADMIN, o, true);
-    } else recordObjectChange(t, now, ADMIN, o, 'Add');
+      recordAppRoleAssignment(t, this.state.clock.isoPrecise(), ADMIN, o, true);
+    } else recordObjectChange(t, this.state.clock.isoPrecise(), ADMIN, o, 'Add');
     return this.getObject(tenantId, o.id);
   }
 
@@ -168,7 +168,7 @@ export class SimulatorControl {
     const o = t.get(id);
     if (!o) throw new SimulatorError(404, `object ${id} not found`);
     t.update(o, patch);
-    recordObjectChange(t, this.state.clock.iso(), ADMIN, o, 'Update', Object.keys(patch));
+    recordObjectChange(t, this.state.clock.isoPrecise(), ADMIN, o, 'Update', Object.keys(patch));
     return this.getObject(tenantId, id);
   }
 
@@ -178,9 +178,10 @@ export class SimulatorControl {
     const live = t.get(id);
     const now = this.state.clock.iso();
     if (live) {
-      if (live.kind === 'appRoleAssignment') recordAppRoleAssignment(t, now, ADMIN, live, false);
+      if (live.kind === 'appRoleAssignment')
+        recordAppRoleAssignment(t, this.state.clock.isoPrecise(), ADMIN, live, false);
       t.remove(live, now, !!opts.hard);
-      recordObjectChange(t, now, ADMIN, live, 'Delete');
+      recordObjectChange(t, this.state.clock.isoPrecise(), ADMIN, live, 'Delete');
       if (live.kind === 'servicePrincipal' || live.kind === 'appRoleAssignment') t.grantVersion++;
       return;
     }
@@ -193,7 +194,7 @@ export class SimulatorControl {
     const o = t.restore(id);
     if (!o) throw new SimulatorError(404, `object ${id} not in the recycle bin`);
     t.grantVersion++;
-    recordObjectChange(t, this.state.clock.iso(), ADMIN, o, 'Restore');
+    recordObjectChange(t, this.state.clock.isoPrecise(), ADMIN, o, 'Restore');
     return this.getObject(tenantId, id);
   }
 
@@ -203,7 +204,7 @@ export class SimulatorControl {
     const member = t.get(memberId);
     if (!group || !member) throw new SimulatorError(404, 'group or member not found');
     const added = t.addMember(groupId, memberId);
-    if (added) recordRelationChange(t, this.state.clock.iso(), ADMIN, group, 'members', member, true);
+    if (added) recordRelationChange(t, this.state.clock.isoPrecise(), ADMIN, group, 'members', member, true);
     return { added };
   }
 
@@ -213,7 +214,7 @@ export class SimulatorControl {
     const group = t.get(groupId);
     const member = t.getAny(memberId);
     if (removed && group && member)
-      recordRelationChange(t, this.state.clock.iso(), ADMIN, group, 'members', member, false);
+      recordRelationChange(t, this.state.clock.isoPrecise(), ADMIN, group, 'members', member, false);
     return { removed };
   }
 
@@ -229,7 +230,7 @@ export class SimulatorControl {
     if (set.has(ownerId)) return { added: false };
     set.add(ownerId);
     t.touch(parentId);
-    recordRelationChange(t, this.state.clock.iso(), ADMIN, parent, 'owners', owner, true);
+    recordRelationChange(t, this.state.clock.isoPrecise(), ADMIN, parent, 'owners', owner, true);
     return { added: true };
   }
 
@@ -239,7 +240,7 @@ export class SimulatorControl {
     const owner = t.getAny(ownerId);
     if (!parent || !t.owners.get(parentId)?.delete(ownerId)) return { removed: false };
     t.touch(parentId);
-    if (owner) recordRelationChange(t, this.state.clock.iso(), ADMIN, parent, 'owners', owner, false);
+    if (owner) recordRelationChange(t, this.state.clock.isoPrecise(), ADMIN, parent, 'owners', owner, false);
     return { removed: true };
   }
 
@@ -251,7 +252,7 @@ export class SimulatorControl {
     if (!principal || !resource) throw new SimulatorError(404, 'principal or resource not found');
     const now = this.state.clock.iso();
     const a = addAppRoleAssignment(t, principal, resource, input.appRoleId, now);
-    recordAppRoleAssignment(t, now, ADMIN, a, true);
+    recordAppRoleAssignment(t, this.state.clock.isoPrecise(), ADMIN, a, true);
     return this.getObject(tenantId, a.id);
   }
 
@@ -269,7 +270,7 @@ export class SimulatorControl {
     };
     t.federatedIdentityCredentials.set(app.id, [...(t.federatedIdentityCredentials.get(app.id) ?? []), cred]);
     t.touch(app.id, 'federatedIdentityCredentials');
-    recordApplicationUpdate(t, this.state.clock.iso(), ADMIN, app, 'FederatedIdentityCredentials');
+    recordApplicationUpdate(t, this.state.clock.isoPrecise(), ADMIN, app, 'FederatedIdentityCredentials');
     return { id, kind: cred.kind, data: cred.data, deleted: false };
   }
 

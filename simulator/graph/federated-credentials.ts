@@ -52,7 +52,7 @@ export function federatedIdentityCredentials(
     ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
     recordApplicationUpdate(
       ctx.tenant,
-      ctx.state.clock.iso(),
+      ctx.state.clock.isoPrecise(),
       { appId: ctx.appId },
       app,
       'FederatedIdentityCredentials',
@@ -77,7 +77,7 @@ export function federatedIdentityCredentials(
     ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
     recordApplicationUpdate(
       ctx.tenant,
-      ctx.state.clock.iso(),
+      ctx.state.clock.isoPrecise(),
       { appId: ctx.appId },
       app,
       'FederatedIdentityCredentials',
@@ -92,7 +92,7 @@ export function federatedIdentityCredentials(
     ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
     recordApplicationUpdate(
       ctx.tenant,
-      ctx.state.clock.iso(),
+      ctx.state.clock.isoPrecise(),
       { appId: ctx.appId },
       app,
       'FederatedIdentityCredentials',
