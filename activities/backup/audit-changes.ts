@@ -114,8 +114,8 @@ function decodeValue(v: unknown): string | undefined {
 }
 
 /**
- * Re-reads the named relationships of the objects the audit log named that the writer holds (present or soft-deleted)
- * and that this run has not read already; returns how many objects were re-read.
+ * Re-reads the named relationships of the objects the audit log named that the writer holds as present and that this
+ * run has not read already; returns how many objects were re-read.
  */
 export async function rereadRelationships(
   spec: ObjectTypeSpec,
@@ -127,7 +127,8 @@ export async function rereadRelationships(
   const wanted = new Map<string, string[]>();
   for (const [rel, ids] of changes) {
     for (const id of ids) {
-      if (alreadyRead.has(id) || !writer.currentEntry(id)) continue;
+      // Soft-deleted objects keep the relationships they had (Graph no longer lists them for an object in the bin).
+      if (alreadyRead.has(id) || writer.currentEntry(id)?.state !== 'present') continue;
       const list = wanted.get(id) ?? [];
       list.push(rel);
       wanted.set(id, list);
