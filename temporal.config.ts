@@ -381,7 +381,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     exports: { expirySeconds: Math.min(int(env, 'EXPORT_EXPIRY_SECONDS', 604_800), 604_800) },
     backup: {
       typeConcurrency: int(env, 'BACKUP_TYPE_CONCURRENCY', 4),
-      fullReadEvery: int(env, 'BACKUP_FULL_READ_EVERY', 30),
+      fullReadEvery: int(env, 'BACKUP_FULL_READ_EVERY', 60),
       auditLogRetentionDays: int(env, 'BACKUP_AUDIT_LOG_RETENTION_DAYS', 7),
       auditLogLatencySeconds: int(env, 'BACKUP_AUDIT_LOG_LATENCY_SECONDS', 900),
       retentionDays: int(env, 'BACKUP_RETENTION_DAYS', 365),
