@@ -153,7 +153,8 @@ export async function withBenchStack(options: BenchStackOptions, use: (stack: Be
     };
     await use({ sim, tenant, worker, client, config, target, pids, restartWorker });
   } finally {
-    if (worker && worker.exitCode === null) {
+    // A worker killed by a signal (the export's, out of memory) has a null exitCode too: waiting for its exit hung.
+    if (worker && worker.exitCode === null && worker.signalCode === null) {
       // It shuts down while Temporal still runs (and writes its CPU profile, if asked for), or is killed after 30 s.
       const exited = new Promise((resolve) => worker!.once('exit', resolve));
       worker.kill('SIGTERM');
