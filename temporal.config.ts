@@ -86,8 +86,18 @@ export interface StorageConfig {
 export interface BackupConfig {
   /** Object types captured at once per backup (each its own activity). */
   typeConcurrency: number;
-  /** Every Nth backup of a delta type reads it in full, catching relationship changes that delta does not report. */
+  /**
+   * Every Nth backup of a delta type reads it in full: the safety net under the audit log, which keeps relationships
+   * delta does not report current in the backups between.
+   */
   fullReadEvery: number;
+  /**
+   * Days the tenants' directory audit log keeps records (7 on Free, 30 on P1/P2; Graph cannot say which): a backup
+   * whose previous one is older reads relationships in full instead.
+   */
+  auditLogRetentionDays: number;
+  /** How far before the previous backup's start the audit log is read again (its records appear minutes late). */
+  auditLogLatencySeconds: number;
   /** Retention of the Backup plan; Archiver keeps everything. */
   retentionDays: number;
   /** Seconds between durable checkpoints of a type being captured (what a crashed worker's retry resumes from). */
@@ -376,7 +386,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     exports: { expirySeconds: Math.min(int(env, 'EXPORT_EXPIRY_SECONDS', 604_800), 604_800) },
     backup: {
       typeConcurrency: int(env, 'BACKUP_TYPE_CONCURRENCY', 4),
-      fullReadEvery: int(env, 'BACKUP_FULL_READ_EVERY', 7),
+      fullReadEvery: int(env, 'BACKUP_FULL_READ_EVERY', 60),
+      auditLogRetentionDays: int(env, 'BACKUP_AUDIT_LOG_RETENTION_DAYS', 7),
+      auditLogLatencySeconds: int(env, 'BACKUP_AUDIT_LOG_LATENCY_SECONDS', 900),
       retentionDays: int(env, 'BACKUP_RETENTION_DAYS', 365),
       checkpointSeconds: int(env, 'BACKUP_CHECKPOINT_SECONDS', 15),
       digestThreads: Math.min(1, int(env, 'BACKUP_DIGEST_THREADS', 1)),

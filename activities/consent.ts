@@ -1,4 +1,4 @@
-import { requiredReadPermissions, requiredWritePermissions } from '../catalog';
+import { AUDIT_LOG_PERMISSION, requiredReadPermissions, requiredWritePermissions } from '../catalog';
 import type { EntraConfig } from '../temporal.config';
 import { signConsentState } from '../tenants/consent-state';
 import type { EntraApp } from '../tenants/types';
@@ -12,9 +12,15 @@ export interface ConsentVerification {
   missingRoles: string[];
 }
 
-/** The permissions each app must hold, from the catalog: what backing up (or restoring) every type needs. */
+/**
+ * The permissions each app must hold, from the catalog: what backing up (or restoring) every type needs. The audit
+ * log's is requested but not required: a tenant whose consent lacks it (one given before the app asked for it) is
+ * backed up completely, its relationships read in full, and each snapshot's coverage report says so.
+ */
 export function requiredRoles(app: EntraApp): string[] {
-  return app === 'backup' ? requiredReadPermissions() : requiredWritePermissions();
+  return app === 'backup'
+    ? requiredReadPermissions().filter((p) => p !== AUDIT_LOG_PERMISSION)
+    : requiredWritePermissions();
 }
 
 export function createConsentActivities(entra: EntraConfig, tokens: TokenProvider) {

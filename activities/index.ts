@@ -40,6 +40,10 @@ export function createActivities(deps: ActivityDependencies) {
       repositories,
       graphFor: (directory) => createGraphReader(config.entra, tokens, directory),
       fullReadEvery: config.backup.fullReadEvery,
+      auditLog: {
+        retentionMs: config.backup.auditLogRetentionDays * 86_400_000,
+        latencyMarginMs: config.backup.auditLogLatencySeconds * 1000,
+      },
       checkpointEverySeconds: config.backup.checkpointSeconds,
       digester: new PageDigester(config.backup.digestThreads),
     }),

@@ -45,11 +45,50 @@ function pick(keys?: readonly string[]): readonly ObjectTypeSpec[] {
   return keys ? keys.map(getObjectType) : OBJECT_TYPES;
 }
 
-/** Application permissions the Backup app needs to read the given types (default: all) and their relationships. */
+/**
+ * Application permissions the Backup app needs to read the given types (default: all) and their relationships, and
+ * the directory audit log where a type's relationships are kept current from it between full reads (without it a
+ * backup still completes, reading those relationships in full: see `auditTrackedRelationships`).
+ */
 export function requiredReadPermissions(typeKeys?: readonly string[]): GraphPermission[] {
   return sortedUnique(
-    pick(typeKeys).flatMap((t) => [t.permissions.read, ...t.relationships.map((r) => r.readPermission)]),
+    pick(typeKeys).flatMap((t) => [
+      t.permissions.read,
+      ...t.relationships.map((r) => r.readPermission),
+      ...(auditTrackedRelationships(t).length > 0 ? [AUDIT_LOG_PERMISSION] : []),
+    ]),
   );
+}
+
+/** Reading /auditLogs/directoryAudits app-only takes AuditLog.Read.All and Directory.Read.All (directoryaudit-list). */
+export const AUDIT_LOG_PERMISSION: GraphPermission = 'AuditLog.Read.All';
+
+/**
+ * Relationships of a delta type whose changes delta does not report (everything but `delta.tracks`, e.g. group
+ * owners, application owners, app-role assignments, federated identity credentials): between full reads they are
+ * re-read for the objects the directory audit log names. Types without delta are read in full every time.
+ */
+export function auditTrackedRelationships(spec: ObjectTypeSpec): readonly RelationshipSpec[] {
+  if (!spec.delta) return [];
+  const tracked = new Set(spec.delta.tracks ?? []);
+  return spec.relationships.filter((r) => !tracked.has(r.key));
+}
+
+/**
+ * Activity names as compared: records spell some with an en dash and a trailing space ("Update application –
+ * Certificates and secrets management "), exports append a period. Lower case, hyphens, no trailing space or period.
+ */
+export function normalizeActivityName(name: string): string {
+  return name
+    .replace(/[\u2012-\u2015]/g, '-')
+    .replace(/[\s.]+$/, '')
+    .toLowerCase();
+}
+
+/** True when an audit record's `activityDisplayName` is one of the relationship's `auditActivities` (by prefix). */
+export function auditActivityMatches(rel: RelationshipSpec, activityDisplayName: string): boolean {
+  const actual = normalizeActivityName(activityDisplayName);
+  return (rel.auditActivities ?? []).some((a) => actual.startsWith(normalizeActivityName(a)));
 }
 
 /** Application permissions the Restore app needs to write the given types (default: all) and their relationships. */

@@ -234,6 +234,7 @@ export const OBJECT_TYPES = [
         readPermission: 'GroupMember.Read.All',
         writePermissions: ['GroupMember.ReadWrite.All'],
         restore: 'add-ref',
+        auditActivities: ['Add member to group', 'Remove member from group'],
       },
       {
         key: 'owners',
@@ -244,6 +245,7 @@ export const OBJECT_TYPES = [
         readPermission: 'GroupMember.Read.All',
         writePermissions: ['Group.ReadWrite.All'],
         restore: 'add-ref',
+        auditActivities: ['Add owner to group', 'Remove owner from group'],
       },
     ],
     permissions: { read: 'Group.Read.All', write: ['Group.ReadWrite.All', 'GroupMember.ReadWrite.All'] },
@@ -298,6 +300,7 @@ export const OBJECT_TYPES = [
         readPermission: 'AdministrativeUnit.Read.All',
         writePermissions: ['AdministrativeUnit.ReadWrite.All'],
         restore: 'add-ref',
+        auditActivities: ['Add member to administrative unit', 'Remove member from administrative unit'],
       },
       {
         key: 'scopedRoleMembers',
@@ -308,6 +311,7 @@ export const OBJECT_TYPES = [
         readPermission: 'AdministrativeUnit.Read.All',
         writePermissions: ['RoleManagement.ReadWrite.Directory'],
         restore: 'via-other-type',
+        auditActivities: ['Add scoped member to role', 'Remove scoped member from role'],
       },
     ],
     permissions: { read: 'AdministrativeUnit.Read.All', write: ['AdministrativeUnit.ReadWrite.All'] },
@@ -412,6 +416,7 @@ export const OBJECT_TYPES = [
         readPermission: 'Application.Read.All',
         writePermissions: ['Application.ReadWrite.All'],
         restore: 'add-ref',
+        auditActivities: ['Add owner to application', 'Remove owner from application'],
       },
       {
         key: 'federatedIdentityCredentials',
@@ -422,6 +427,7 @@ export const OBJECT_TYPES = [
         readPermission: 'Application.Read.All',
         writePermissions: ['Application.ReadWrite.All'],
         restore: 'create',
+        auditActivities: ['Update application'],
       },
     ],
     permissions: { read: 'Application.Read.All', write: ['Application.ReadWrite.All'] },
@@ -496,6 +502,7 @@ export const OBJECT_TYPES = [
         readPermission: 'Application.Read.All',
         writePermissions: ['Application.ReadWrite.All'],
         restore: 'add-ref',
+        auditActivities: ['Add owner to service principal', 'Remove owner from service principal'],
       },
       {
         // The service principal as principal: the application permissions it was granted.
@@ -507,6 +514,10 @@ export const OBJECT_TYPES = [
         readPermission: 'Application.Read.All',
         writePermissions: ['AppRoleAssignment.ReadWrite.All'],
         restore: 'create',
+        auditActivities: [
+          'Add app role assignment to service principal',
+          'Remove app role assignment from service principal',
+        ],
       },
       {
         // The service principal as resource: users, groups and apps assigned to its roles. Overlaps
@@ -519,6 +530,7 @@ export const OBJECT_TYPES = [
         readPermission: 'Application.Read.All',
         writePermissions: ['AppRoleAssignment.ReadWrite.All'],
         restore: 'create',
+        auditActivities: ['Add app role assignment', 'Remove app role assignment'],
       },
     ],
     permissions: {
@@ -577,6 +589,7 @@ export const OBJECT_TYPES = [
         readPermission: 'RoleManagement.Read.Directory',
         writePermissions: ['RoleManagement.ReadWrite.Directory'],
         restore: 'via-other-type',
+        auditActivities: ['Add member to role', 'Remove member from role'],
       },
     ],
     permissions: { read: 'RoleManagement.Read.Directory', write: ['RoleManagement.ReadWrite.Directory'] },

@@ -27,7 +27,8 @@ export type GraphPermission =
   | 'AdministrativeUnit.ReadWrite.All'
   | 'Domain.ReadWrite.All'
   | 'Organization.ReadWrite.All'
-  | 'Device.ReadWrite.All';
+  | 'Device.ReadWrite.All'
+  | 'AuditLog.Read.All';
 
 /**
  * What a restore does with an object of the type. Every strategy PATCHes changed attributes of an object that still
@@ -84,6 +85,14 @@ export interface RelationshipSpec {
   readPermission: GraphPermission;
   writePermissions: readonly GraphPermission[];
   restore: RelationshipRestore;
+  /**
+   * Directory audit activities (`activityDisplayName`, matched as a prefix after normalising dashes, case and a
+   * trailing period) recorded when this relationship of an object changes; the object is named by a target's `id`
+   * or a `….ObjectID` modified property. A backup between full reads re-reads the relationship of exactly those
+   * objects, unless delta reports it (`DeltaSpec.tracks`).
+   * https://learn.microsoft.com/entra/identity/monitoring-health/reference-audit-activities
+   */
+  auditActivities?: readonly string[];
 }
 
 export interface DeltaSpec {

@@ -50,14 +50,28 @@ function isZombie(pid: number): boolean {
   }
 }
 
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, logFile?: string) {
+/** Polls `check` until it answers true; `isFatal` says which of its errors mean it never will. */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  logFile?: string,
+  isFatal: (err: unknown) => boolean = () => false,
+) {
   const deadline = Date.now() + timeoutMs;
+  const tail = () =>
+    logFile && fs.existsSync(logFile) ? `\n--- last lines of ${logFile} ---\n${lastLines(logFile, 15)}` : '';
   while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
+    let fatal: unknown;
+    const ok = await check().catch((err: unknown) => {
+      if (isFatal(err)) fatal = err;
+      return false;
+    });
+    if (fatal) throw new Error(`${what} did not come up: ${(fatal as Error).message}${tail()}`, { cause: fatal });
+    if (ok) return;
     await sleep(150);
   }
-  const tail = logFile && fs.existsSync(logFile) ? `\n--- last lines of ${logFile} ---\n${lastLines(logFile, 15)}` : '';
-  throw new Error(`${what} did not become healthy within ${timeoutMs / 1000} s${tail}`);
+  throw new Error(`${what} did not become healthy within ${timeoutMs / 1000} s${tail()}`);
 }
 
 function lastLines(file: string, n: number): string {

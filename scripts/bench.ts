@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --tenants N [--users 500]`: many small tenants through one worker (scripts/many-tenants.ts).
- * `npm run bench -- --users N [--days 30] [--churn 0.01] [--latency-ms 80] [--jitter-ms 40] [--full-read-every 7]
+ * `npm run bench -- --users N [--days 30] [--churn 0.01] [--latency-ms 80] [--jitter-ms 40] [--full-read-every 60]
  *   [--worker-heap-mb 256] [--worker-malloc-arenas 2] [--worker-cpu-prof DIR]`
  *
  * Backs up a simulated tenant of N users through the real stack — Temporal dev server, a worker in its own process,
@@ -22,7 +22,7 @@ async function run(): Promise<void> {
       churn: { type: 'string', default: '0.01' },
       'latency-ms': { type: 'string', default: '80' },
       'jitter-ms': { type: 'string', default: '40' },
-      'full-read-every': { type: 'string', default: '7' },
+      'full-read-every': { type: 'string', default: '60' },
       /** V8 old-space limit of the worker (MB); V8's default on a large machine lets garbage pile up for GBs. */
       'worker-heap-mb': { type: 'string', default: '256' },
       /**

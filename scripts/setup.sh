@@ -4,12 +4,17 @@
 #     result is the same whether or not this npm allows them; nothing we use needs them);
 #   - the Temporal CLI (its `server start-dev` is a whole Temporal server with SQLite and the Web UI) and
 #     fake-gcs-server, built from the Go module proxy at pinned versions into .local/bin;
+#   - for the 'cluster' stack profile (Temporal on PostgreSQL, as operators self-host it): the Temporal server, its
+#     SQL schema tool and the Web UI server (the version the CLI embeds), likewise;
 #   - the local certificate authority and the simulator's TLS certificate in .local/certs.
 # Usage: scripts/setup.sh [--quiet]
 set -euo pipefail
 
 TEMPORAL_CLI_VERSION=v1.5.1
 FAKE_GCS_VERSION=v1.55.1
+# The server the CLI v1.5.1 dev server embeds, and the UI server version it embeds too (the CLI's go.mod).
+TEMPORAL_SERVER_VERSION=v1.29.1
+TEMPORAL_UI_SERVER_VERSION=v2.42.1
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin_dir="${ENTRA_BACKUP_BIN_DIR:-$root/.local/bin}"
@@ -38,8 +43,10 @@ fi
 # them instead of building again.
 cache_dir="${ENTRA_BACKUP_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/entra-backup/bin}"
 
+# build_go_tool NAME PACKAGE VERSION [BUILT_NAME]: BUILT_NAME is what `go install` names the binary (the last
+# element of the package path) when it is not NAME, e.g. the server's and the UI server's are both 'server'.
 build_go_tool() {
-  local name="$1" module="$2" version="$3"
+  local name="$1" module="$2" version="$3" built="${4:-$1}"
   local version_file="$bin_dir/$name.version"
   local cached="$cache_dir/$name-$version"
   if [[ -x "$bin_dir/$name" && -f "$version_file" && "$(cat "$version_file")" == "$module@$version" ]]; then
@@ -54,7 +61,7 @@ build_go_tool() {
     tmp="$(mktemp -d)"
     GOBIN="$tmp" GOFLAGS=-mod=mod go install "$module@$version" || fail "building $name failed"
     mkdir -p "$cache_dir"
-    mv "$tmp/$name" "$cached.tmp.$$" && mv "$cached.tmp.$$" "$cached"
+    mv "$tmp/$built" "$cached.tmp.$$" && mv "$cached.tmp.$$" "$cached"
     rm -rf "$tmp"
   else
     say "$name $version found in $cache_dir"
@@ -65,6 +72,9 @@ build_go_tool() {
 
 build_go_tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION"
 build_go_tool fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_VERSION"
+build_go_tool temporal-server go.temporal.io/server/cmd/server "$TEMPORAL_SERVER_VERSION" server
+build_go_tool temporal-sql-tool go.temporal.io/server/cmd/tools/sql "$TEMPORAL_SERVER_VERSION" sql
+build_go_tool temporal-ui-server github.com/temporalio/ui-server/v2/cmd/server "$TEMPORAL_UI_SERVER_VERSION" server
 
 if [[ -f simulator/tls/generate.ts ]]; then
   command -v openssl >/dev/null || fail "openssl is required to create the local certificate authority"

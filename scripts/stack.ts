@@ -1,21 +1,42 @@
-/** `npm run stack:start|stack:stop|stack:status`: the local Temporal dev server and GCS emulator. */
+/**
+ * `npm run stack:start|stack:stop|stack:status`: the local Temporal and GCS emulator. `stack:start -- --profile cluster`
+ * (or LOCAL_TEMPORAL_PROFILE=cluster) runs the Temporal server on PostgreSQL with its Web UI instead of the dev server.
+ */
 import { loadConfig } from '../temporal.config';
-import { startStack, stackStatus, stopStack } from '../devstack/local-stack';
+import { startStack, stackStatus, stopStack, type TemporalProfile } from '../devstack/local-stack';
 import { ensureBucket } from '../devstack/buckets';
+import { DEFAULT_POSTGRES_URL, parsePostgresUrl } from '../devstack/temporal-cluster';
+
+function profileArg(args: string[]): TemporalProfile {
+  const i = args.indexOf('--profile');
+  const value = i >= 0 ? args[i + 1] : (process.env.LOCAL_TEMPORAL_PROFILE ?? 'dev');
+  if (value !== 'dev' && value !== 'cluster') throw new Error(`--profile must be 'dev' or 'cluster', got '${value}'`);
+  return value;
+}
 
 async function run(): Promise<void> {
   const config = loadConfig();
   const command = process.argv[2] ?? 'status';
   const { local } = config;
   if (command === 'start') {
+    const profile = profileArg(process.argv.slice(3));
+    const database = process.env.TEMPORAL_POSTGRES_DATABASE ?? 'entra_backup_temporal';
     const stack = await startStack({
       ...local,
       namespace: config.temporal.namespace,
       codecEndpoint: process.env.TEMPORAL_UI_CODEC_ENDPOINT,
+      profile,
+      postgres: parsePostgresUrl(process.env.TEMPORAL_POSTGRES_URL ?? DEFAULT_POSTGRES_URL),
+      databases: { main: database, visibility: `${database}_visibility` },
     });
     await ensureBucket(config.storage, config.storage.defaultBucket);
     console.log(stack.started ? 'local stack started' : 'local stack already running');
-    console.log(`  Temporal:     ${stack.temporalAddress} (namespace ${stack.record.temporal.namespace})`);
+    const t = stack.record.temporal;
+    const kind =
+      t.profile === 'cluster'
+        ? `Temporal server on PostgreSQL, databases ${database} and ${database}_visibility`
+        : 'dev server';
+    console.log(`  Temporal:     ${stack.temporalAddress} (namespace ${t.namespace}; ${kind})`);
     console.log(`  Temporal UI:  ${stack.webUiUrl}`);
     console.log(`  GCS emulator: ${stack.storageEndpoint} (bucket ${config.storage.defaultBucket})`);
     console.log(`  data:         ${local.dataDir}`);

@@ -116,6 +116,25 @@ export class SimulatorControlClient {
   removeMember(tenantId: string, groupId: string, memberId: string) {
     return this.call<{ removed: boolean }>('DELETE', `/tenants/${tenantId}/groups/${groupId}/members/${memberId}`);
   }
+  addOwner(tenantId: string, parentId: string, ownerId: string) {
+    return this.call<{ added: boolean }>('POST', `/tenants/${tenantId}/objects/${parentId}/owners/${ownerId}`);
+  }
+  removeOwner(tenantId: string, parentId: string, ownerId: string) {
+    return this.call<{ removed: boolean }>('DELETE', `/tenants/${tenantId}/objects/${parentId}/owners/${ownerId}`);
+  }
+  assignAppRole(tenantId: string, input: { principalId: string; resourceId: string; appRoleId: string }) {
+    return this.call<ObjectInfo>('POST', `/tenants/${tenantId}/app-role-assignments`, input);
+  }
+  addFederatedIdentityCredential(tenantId: string, applicationId: string, data: Json) {
+    return this.call<ObjectInfo>(
+      'POST',
+      `/tenants/${tenantId}/applications/${applicationId}/federated-identity-credentials`,
+      data,
+    );
+  }
+  setAuditRetention(tenantId: string, days: number) {
+    return this.call<void>('PUT', `/tenants/${tenantId}/audit-retention`, { days });
+  }
   expireDeltaTokens(tenantId: string) {
     return this.call<void>('POST', `/tenants/${tenantId}/expire-delta-tokens`);
   }

@@ -22,8 +22,35 @@ export type TypeCoverage =
       readMode?: 'full' | 'delta';
       /** Blob holding where the next backup continues reading Graph (the delta link); kept with the record. */
       syncState?: string;
+      /** How the type's relationships were brought up to date (types with relationships only). */
+      relationships?: RelationshipCoverage;
     }
   | { status: 'skipped'; count: 0; reason: SkipReason; detail?: string };
+
+/**
+ * How each relationship of a type was made current in a snapshot: `full-read` (every object's relationships read),
+ * `delta` (delta reported the changes inline, e.g. `members@delta`), or `audit-log` (re-read for exactly the objects
+ * the directory audit log named since the previous backup). `fallback` says why relationships were read in full
+ * although the audit log would have served: a snapshot is never silently stale.
+ */
+export interface RelationshipCoverage {
+  methods: Record<string, 'full-read' | 'delta' | 'audit-log'>;
+  fallback?: RelationshipFallback;
+  /** The Graph answer or the gap behind the fallback. */
+  detail?: string;
+  /** Objects whose relationships were re-read because the audit log named them. */
+  reread?: number;
+}
+
+export type RelationshipFallback =
+  /** 403: the tenant's consent lacks AuditLog.Read.All. */
+  | 'audit-log-permission-missing'
+  /** The previous backup is older than the audit log keeps records (7 days Free, 30 days P1/P2). */
+  | 'audit-log-retention-exceeded'
+  /** Any other failed read of the audit log. */
+  | 'audit-log-error'
+  /** The previous snapshot does not say when its relationships were read (written before this existed). */
+  | 'no-audit-start';
 
 /**
  * The record that makes a snapshot exist. Written last, after every pack, index and manifest it names. Its id is the

@@ -11,6 +11,12 @@ export interface SyncState {
   deltaLink: string;
   /** Delta rounds since the last full read. */
   deltaRounds: number;
+  /**
+   * When the capture that wrote this state started (ISO): the next backup reads the directory audit log from there
+   * (less a margin for the log's latency) to find objects whose relationships changed. Absent in older states: the
+   * next backup then reads relationships in full.
+   */
+  relationshipsAsOf?: string;
 }
 
 /** The blob's JSON as a SyncState, or an IntegrityError naming the blob when it has another shape. */
@@ -23,9 +29,16 @@ export function parseSyncState(id: string, value: unknown): SyncState {
     typeof v.deltaLink !== 'string' ||
     typeof v.deltaRounds !== 'number' ||
     !Number.isInteger(v.deltaRounds) ||
-    v.deltaRounds < 0
+    v.deltaRounds < 0 ||
+    (v.relationshipsAsOf !== undefined &&
+      (typeof v.relationshipsAsOf !== 'string' || isNaN(Date.parse(v.relationshipsAsOf))))
   ) {
     throw new IntegrityError(`Sync state ${id} is not {"directory","deltaLink","deltaRounds"}`);
   }
-  return { directory: v.directory, deltaLink: v.deltaLink, deltaRounds: v.deltaRounds };
+  return {
+    directory: v.directory,
+    deltaLink: v.deltaLink,
+    deltaRounds: v.deltaRounds,
+    ...(v.relationshipsAsOf !== undefined ? { relationshipsAsOf: v.relationshipsAsOf } : {}),
+  };
 }

@@ -163,6 +163,36 @@ export class TypeWriter {
     });
   }
 
+  /** The entry this writer holds for `id` now (carried from the base or written here), if any. */
+  currentEntry(id: string): ManifestEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  /**
+   * Replaces some relationship lists of an object this writer already holds (e.g. carried from the base), keeping its
+   * content and its other relationships: the directory audit log said they changed, delta did not.
+   */
+  replaceRelationships(id: string, relationships: Record<string, readonly RelationshipItem[]>): Promise<void> {
+    return this.serial(async () => {
+      const current = this.entries.get(id);
+      if (!current) return;
+      const rels: Record<string, string> = { ...(current.rels ?? {}) };
+      for (const name of Object.keys(relationships).sort()) {
+        rels[name] = await writeRelationship(this.blobs, relationships[name]);
+      }
+      // Keys in canonical order, as in `addCanonicalObject`.
+      const sorted: Record<string, string> = {};
+      for (const name of Object.keys(rels).sort()) sorted[name] = rels[name];
+      this.put({
+        contentHash: current.contentHash,
+        displayName: current.displayName,
+        id: current.id,
+        rels: sorted,
+        state: current.state,
+      });
+    });
+  }
+
   /** True when the base manifest (the previous snapshot of the type) has an entry for `id`. */
   hasBaseEntry(id: string): boolean {
     return this.base?.entries.has(id) ?? false;

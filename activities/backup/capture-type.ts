@@ -1,5 +1,6 @@
 import { activityInfo } from '@temporalio/activity';
 import {
+  auditTrackedRelationships,
   classifyReadError,
   deltaStartUrl,
   firstPageUrl,
@@ -16,6 +17,8 @@ import type { GraphReader, GraphRunStats } from './graph-reader';
 import type { PageDigester } from './page-digester';
 import { readPagesInto, type CaptureCheckpoint } from './page-pipeline';
 import { storedForm } from '../../storage/stored-form';
+import type { RelationshipCoverage, RelationshipFallback } from '../../storage/snapshot';
+import { readAuditChanges, rereadRelationships, type AuditLogSettings } from './audit-changes';
 
 export interface CaptureTypeInput {
   job: BackupTarget;
@@ -39,6 +42,8 @@ export type TypeCapture =
       blobsAdded: number;
       bytesWritten: number;
       graph: GraphRunStats;
+      /** How the relationships were made current (types with relationships only). */
+      relationships?: RelationshipCoverage;
     }
   | { type: string; status: 'skipped'; reason: SkipReason; detail: string; graph: GraphRunStats };
 
@@ -51,7 +56,11 @@ export interface CaptureDependencies {
   checkpointEverySeconds?: number;
   /** Parses and digests pages of types without relationships off the main thread; without it, they are parsed here. */
   digester?: PageDigester;
+  /** The directory audit log's retention and latency (defaults: 7 days, 15 minutes). */
+  auditLog?: AuditLogSettings;
 }
+
+export const DEFAULT_AUDIT_LOG: AuditLogSettings = { retentionMs: 7 * 86_400_000, latencyMarginMs: 15 * 60_000 };
 
 /**
  * Captures one object type of one tenant into the snapshot being written: reads Graph (delta where it can, in full
@@ -77,8 +86,27 @@ export function createCaptureActivities(deps: CaptureDependencies) {
       if (previous?.syncState && spec.delta) sync = await repo.readSyncState(previous.syncState);
       const deltaAllowed =
         !!sync && sync.directory === input.job.directory && sync.deltaRounds + 1 < deps.fullReadEvery;
+      // The next backup reads the audit log from here: the first attempt's scheduling, before anything was read.
+      const scheduled = activityInfo().scheduledTimestampMs;
+      const relationshipsAsOf = new Date(Number.isFinite(scheduled) ? Math.min(scheduled, Date.now()) : Date.now());
+      const auditRelationships = auditTrackedRelationships(spec);
+      let fallback: { fallback: RelationshipFallback; detail: string } | undefined;
 
-      const run = async (readMode: 'full' | 'delta', checkpoint?: CaptureCheckpoint): Promise<TypeCapture> => {
+      const coverage = (readMode: 'full' | 'delta', reread: number): RelationshipCoverage | undefined => {
+        if (spec.relationships.length === 0) return undefined;
+        const audited = new Set(auditRelationships.map((r) => r.key));
+        const methods: RelationshipCoverage['methods'] = {};
+        for (const r of spec.relationships)
+          methods[r.key] = readMode === 'full' ? 'full-read' : audited.has(r.key) ? 'audit-log' : 'delta';
+        if (readMode === 'delta') return { methods, reread };
+        return fallback ? { methods, ...fallback } : { methods };
+      };
+
+      const run = async (
+        readMode: 'full' | 'delta',
+        checkpoint?: CaptureCheckpoint,
+        auditChanges?: Map<string, Set<string>>,
+      ): Promise<TypeCapture> => {
         // A resumed attempt keeps the base it started with.
         const base = checkpoint ? checkpoint.base : previous?.manifest;
         const writer = await repo.openTypeWriter(spec.key, {
@@ -115,12 +143,18 @@ export function createCaptureActivities(deps: CaptureDependencies) {
             digester: deps.digester,
           });
           if (readMode === 'full' && spec.deletedItemsCast) await readRecycleBin(spec, graph, writer);
+          // Relationships delta does not report, for the objects the audit log named (and delta did not).
+          const reread =
+            readMode === 'delta' && auditChanges
+              ? await rereadRelationships(spec, graph, writer, auditChanges, outcome.relationshipsRead)
+              : 0;
           const deltaLink = readMode === 'delta' ? outcome.deltaLink : fullReadDeltaLink;
           if (deltaLink) {
             writer.setSyncState({
               directory: input.job.directory,
               deltaLink,
               deltaRounds: readMode === 'delta' ? (sync?.deltaRounds ?? 0) + 1 : 0,
+              relationshipsAsOf: relationshipsAsOf.toISOString(),
             } satisfies SyncState);
           }
           const finishing = Date.now();
@@ -139,6 +173,7 @@ export function createCaptureActivities(deps: CaptureDependencies) {
             blobsAdded: result.blobsAdded,
             bytesWritten: result.bytesWritten,
             graph: graph.stats(),
+            ...(spec.relationships.length > 0 ? { relationships: coverage(readMode, reread) } : {}),
           };
         } catch (err) {
           await writer.abort();
@@ -147,18 +182,36 @@ export function createCaptureActivities(deps: CaptureDependencies) {
       };
 
       try {
-        const fresh = deltaAllowed ? 'delta' : 'full';
-        const mode = resume?.readMode ?? fresh;
+        let fresh: 'full' | 'delta' = deltaAllowed ? 'delta' : 'full';
+        let mode = resume?.readMode ?? fresh;
+        let auditChanges: Map<string, Set<string>> | undefined;
+        if (mode === 'delta' && auditRelationships.length > 0) {
+          const changes = await readAuditChanges(
+            spec,
+            graph,
+            sync?.relationshipsAsOf,
+            deps.auditLog ?? DEFAULT_AUDIT_LOG,
+          );
+          if (changes.ok) auditChanges = changes.byRelationship;
+          else {
+            // Without the audit log the relationships cannot be brought up to date from delta: read the type in
+            // full (never a silently stale snapshot), and say why in the coverage report.
+            fallback = { fallback: changes.fallback, detail: changes.detail };
+            fresh = 'full';
+            mode = 'full';
+          }
+        }
+        const resumeFrom = resume && resume.readMode === mode ? resume : undefined;
         try {
-          return await run(mode, resume);
+          return await run(mode, resumeFrom, auditChanges);
         } catch (err) {
           // The attempt before finished the type (which deletes its checkpoints) but was not recorded as done, or the
           // checkpoint outlived prune's grace period: nothing to resume, so the type is read again (what is already
           // stored is deduplicated).
-          if (resume && err instanceof CheckpointMissingError) return await run(fresh);
+          if (resumeFrom && err instanceof CheckpointMissingError) return await run(fresh, undefined, auditChanges);
           // Graph answered 410 for the delta link or a saved page link (expired, or reset): read the type in full,
           // from the start, by itself. https://learn.microsoft.com/graph/delta-query-overview ("Synchronization reset")
-          if ((mode === 'delta' || resume) && graph.isDeltaReset(err)) return await run('full');
+          if ((mode === 'delta' || resumeFrom) && graph.isDeltaReset(err)) return await run('full');
           throw err;
         }
       } catch (err) {

@@ -91,6 +91,8 @@ export interface PagePipelineResult {
   deltaLink?: string;
   /** Time spent storing and checkpointing. */
   storageMs: number;
+  /** Objects whose relationships this read stored (so they need no re-read). */
+  relationshipsRead: ReadonlySet<string>;
 }
 
 /**
@@ -308,7 +310,7 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
     await reader;
     await checkpointing;
   }
-  return { objectsRead, deltaLink, storageMs };
+  return { objectsRead, deltaLink, storageMs, relationshipsRead: related };
 }
 
 async function readRelationships(

@@ -35,6 +35,7 @@ export function createSnapshotActivities(repositories: Repositories) {
                 manifest: c.manifest,
                 readMode: c.readMode,
                 ...(c.syncState ? { syncState: c.syncState } : {}),
+                ...(c.relationships ? { relationships: c.relationships } : {}),
               }
             : { status: 'skipped', count: 0, reason: c.reason, detail: c.detail };
       }

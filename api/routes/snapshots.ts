@@ -69,7 +69,13 @@ export function snapshotRoutes(deps: SnapshotRouteDeps): Router {
         label: findObjectType(type)?.label ?? type,
         status: c.status,
         count: c.count,
-        ...(c.status === 'captured' ? { softDeleted: c.softDeleted } : { reason: c.reason, detail: c.detail }),
+        ...(c.status === 'captured'
+          ? {
+              softDeleted: c.softDeleted,
+              ...(c.readMode ? { readMode: c.readMode } : {}),
+              ...(c.relationships ? { relationships: c.relationships } : {}),
+            }
+          : { reason: c.reason, detail: c.detail }),
       }))
       .sort((a, b) => a.type.localeCompare(b.type));
     res.json({ snapshotId: snapshot.id, startedAt: snapshot.record.startedAt, types });

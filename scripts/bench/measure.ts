@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import { getObjectType } from '../../catalog';
 import { createStorageClient } from '../../storage/gcs-client';
 import { repositoryLocation } from '../../activities/backup/repositories';
 import type { Simulator } from '../../simulator';
@@ -24,6 +25,10 @@ export interface RunFigures {
 export interface Measurements {
   full: RunFigures;
   incremental: RunFigures;
+  /** Resource units of every backup after the first (the incremental one included), and whether it read any type in full. */
+  daily: { day: number; resourceUnits: number; fullReads: number }[];
+  /** What a day's churn changed (the last day's). */
+  churned: ChurnCounts;
   /** Bytes and objects in the tenant's storage prefix after the full backup, and after the last daily one. */
   afterFull: StorageUse;
   afterDays: StorageUse;
@@ -114,23 +119,34 @@ export async function measure(stack: BenchStack, options: { days: number; churn:
       `worker peak RSS ${rssMb(worker.pid!, 'VmHWM').toFixed(0)} MB`,
   );
 
-  const churnOnce = (day: number) => applyChurn(sim, tenant.id, options.churn, day);
-  churnOnce(1);
-  log(`incremental backup after ${(options.churn * 100).toFixed(1)} % churn`);
+  let churned = applyChurn(sim, tenant.id, options.churn, 2);
+  log(`incremental backup after ${(options.churn * 100).toFixed(1)} % churn: ${JSON.stringify(churned)}`);
   const incremental = await backup();
   log(`  ${incremental.seconds.toFixed(1)} s, ${incremental.requests} requests, ${incremental.resourceUnits} RU`);
+  // Where an incremental's resource units go, per type (and how each was read).
+  log(
+    `  per type: ${Object.entries(incremental.progress.types)
+      .sort((a, b) => b[1].resourceUnits - a[1].resourceUnits)
+      .map(([type, t]) => `${type} ${t.resourceUnits} RU (${t.readMode})`)
+      .join(', ')}`,
+  );
+  // Types with delta read in full (the periodic safety net, or a fallback); types without delta always are.
+  const fullReads = (run: RunFigures) =>
+    Object.entries(run.progress.types).filter(([type, t]) => t.readMode === 'full' && getObjectType(type).delta).length;
+  const daily = [{ day: 2, resourceUnits: incremental.resourceUnits, fullReads: fullReads(incremental) }];
 
   for (let day = 3; day <= options.days; day++) {
-    churnOnce(day);
-    const daily = await backup();
-    latest = daily;
-    const largest = Object.entries(daily.progress.types)
+    churned = applyChurn(sim, tenant.id, options.churn, day);
+    const run = await backup();
+    daily.push({ day, resourceUnits: run.resourceUnits, fullReads: fullReads(run) });
+    latest = run;
+    const largest = Object.entries(run.progress.types)
       .sort((a, b) => b[1].bytesStored - a[1].bytesStored)
       .slice(0, 3)
       .map(([type, t]) => `${type} ${mb(t.bytesStored)}`)
       .join(', ');
     log(
-      `  day ${day}: ${daily.seconds.toFixed(1)} s, ${daily.resourceUnits} RU, ${mb((await storageNow()).bytes)} stored (most: ${largest}), worker RSS ${rssMb(worker.pid!, 'VmRSS').toFixed(0)} MB (peak ${rssMb(worker.pid!, 'VmHWM').toFixed(0)})`,
+      `  day ${day}: ${run.seconds.toFixed(1)} s, ${run.resourceUnits} RU (${fullReads(run)} delta types read in full), ${mb((await storageNow()).bytes)} stored (most: ${largest}), worker RSS ${rssMb(worker.pid!, 'VmRSS').toFixed(0)} MB (peak ${rssMb(worker.pid!, 'VmHWM').toFixed(0)})`,
     );
   }
   const afterDays = await storageNow();
@@ -165,28 +181,94 @@ export async function measure(stack: BenchStack, options: { days: number; churn:
       ? `  not measured: ${exported.error}`
       : `  ${exported.exportObjects} objects, ${exported.exportMb} MB zip in ${exported.exportSeconds} s, worker peak RSS ${exported.exportPeakRssMb} MB`,
   );
-  return { full, incremental, afterFull, afterDays, workerPeakRssMb, browse, exported };
+  return { full, incremental, daily, churned, afterFull, afterDays, workerPeakRssMb, browse, exported };
 }
 
-/** A day's changes: `share` of users edited, a few soft-deleted, group memberships added and removed. */
-function applyChurn(sim: Simulator, tenantId: string, share: number, day: number): void {
+export interface ChurnCounts {
+  usersEdited: number;
+  usersDeleted: number;
+  membersAdded: number;
+  ownersAdded: number;
+  appRolesGranted: number;
+  federatedCredentials: number;
+}
+
+/**
+ * A day's changes, `share` of each kind of object: users edited (and a tenth as many soft-deleted), group members
+ * added, and the relationship changes delta does not report — owners added to applications and service principals,
+ * application permissions (app-role assignments) granted to service principals, a federated credential. Every object
+ * is a candidate: the control API's list is asked for all of them (its default is the first 1,000).
+ */
+function applyChurn(sim: Simulator, tenantId: string, share: number, day: number): ChurnCounts {
   const c = sim.control;
-  const users = c.listObjects(tenantId, 'user');
+  const all = { limit: Number.MAX_SAFE_INTEGER };
+  const counts: ChurnCounts = {
+    usersEdited: 0,
+    usersDeleted: 0,
+    membersAdded: 0,
+    ownersAdded: 0,
+    appRolesGranted: 0,
+    federatedCredentials: 0,
+  };
+  const users = c.listObjects(tenantId, 'user', all);
   const n = Math.max(1, Math.round(users.length * share));
   for (let i = 0; i < n; i++) {
     const u = users[(day * 7919 + i * 104_729) % users.length];
     c.updateObject(tenantId, u.id, { jobTitle: `Role ${day}-${i}` });
+    counts.usersEdited++;
   }
+  const deleted = new Set<string>();
   for (let i = 0; i < Math.max(1, Math.round(n / 10)); i++) {
     const u = users[(day * 31 + i * 613) % users.length];
-    if (!u.deleted) c.deleteObject(tenantId, u.id);
+    if (deleted.has(u.id)) continue;
+    c.deleteObject(tenantId, u.id);
+    deleted.add(u.id);
+    counts.usersDeleted++;
   }
-  const groups = c.listObjects(tenantId, 'group');
+  const live = (i: number) => {
+    const u = users[i % users.length];
+    return deleted.has(u.id) ? undefined : u;
+  };
+  const groups = c.listObjects(tenantId, 'group', all);
   for (let i = 0; i < Math.max(1, Math.round(groups.length * share)); i++) {
     const g = groups[(day * 17 + i * 389) % groups.length];
-    const u = users[(day * 13 + i * 211) % users.length];
-    if (!u.deleted) c.addMember(tenantId, g.id, u.id);
+    const u = live(day * 13 + i * 211);
+    if (u && c.addMember(tenantId, g.id, u.id).added) counts.membersAdded++;
   }
+  const apps = c.listObjects(tenantId, 'application', all);
+  const sps = c.listObjects(tenantId, 'servicePrincipal', all);
+  for (const [k, parents] of [apps, sps].entries()) {
+    for (let i = 0; i < Math.max(1, Math.round(parents.length * share)); i++) {
+      const p = parents[(day * 29 + i * 97 + k) % parents.length];
+      const u = live(day * 7 + i * 389 + k);
+      if (u && c.addOwner(tenantId, p.id, u.id).added) counts.ownersAdded++;
+    }
+  }
+  const resources = sps.filter((sp) => ((sp.data.appRoles as unknown[] | undefined) ?? []).length > 0);
+  const granted = new Set(
+    c
+      .listObjects(tenantId, 'appRoleAssignment', all)
+      .map((a) => `${a.data.principalId} ${a.data.resourceId} ${a.data.appRoleId}`),
+  );
+  for (let i = 0; i < Math.max(1, Math.round(sps.length * share)) && resources.length > 0; i++) {
+    const client = sps[(day * 43 + i * 131) % sps.length];
+    const resource = resources[(day + i) % resources.length];
+    const roles = resource.data.appRoles as { id: string }[];
+    const role = roles.find((r) => !granted.has(`${client.id} ${resource.id} ${r.id}`));
+    if (!role || client.id === resource.id) continue;
+    c.assignAppRole(tenantId, { principalId: client.id, resourceId: resource.id, appRoleId: role.id });
+    granted.add(`${client.id} ${resource.id} ${role.id}`);
+    counts.appRolesGranted++;
+  }
+  const app = apps[day % apps.length];
+  c.addFederatedIdentityCredential(tenantId, app.id, {
+    name: `deploy-day-${day}`,
+    issuer: 'https://token.actions.githubusercontent.com',
+    subject: `repo:contoso/app${day}:ref:refs/heads/main`,
+    audiences: ['api://AzureADTokenExchange'],
+  });
+  counts.federatedCredentials++;
+  return counts;
 }
 
 /** CPU time (user + system, all threads) a process has used, in seconds. */

@@ -6,6 +6,17 @@ import { grantConsent, revokeConsent, RevokeMode } from '../identity/consent';
 import { ConsentMode, EntityKind, Json, TenantSize } from '../store/types';
 import { ThrottleConfig, UsageCounters, EarlyRetry } from '../throttling/budget';
 import { FaultRule, FaultStatus, LatencyModel } from '../faults/faults';
+import {
+  recordAppRoleAssignment,
+  recordApplicationUpdate,
+  recordObjectChange,
+  recordRelationChange,
+  type Initiator,
+} from '../graph/audit-log';
+import { addAppRoleAssignment } from '../identity/consent';
+
+/** Control-API changes are audited as an administrator's, the way portal changes are. */
+const ADMIN: Initiator = { admin: true };
 
 export interface CreateTenantInput {
   seed?: number;
@@ -145,6 +156,10 @@ export class SimulatorControl {
       kind === 'user' || kind === 'group' || kind === 'application' ? { createdDateTime: now } : {};
     if (kind === 'application' && !data.appId) defaults.appId = randomUUID();
     const o = t.insert(kind, id, { ...defaults, ...data, id });
+    if (kind === 'appRoleAssignment') {
+      t.grantVersion++;
+      recordAppRoleAssignment(t, this.state.clock.isoPrecise(), ADMIN, o, true);
+    } else recordObjectChange(t, this.state.clock.isoPrecise(), ADMIN, o, 'Add');
     return this.getObject(tenantId, o.id);
   }
 
@@ -153,6 +168,7 @@ export class SimulatorControl {
     const o = t.get(id);
     if (!o) throw new SimulatorError(404, `object ${id} not found`);
     t.update(o, patch);
+    recordObjectChange(t, this.state.clock.isoPrecise(), ADMIN, o, 'Update', Object.keys(patch));
     return this.getObject(tenantId, id);
   }
 
@@ -162,7 +178,10 @@ export class SimulatorControl {
     const live = t.get(id);
     const now = this.state.clock.iso();
     if (live) {
+      if (live.kind === 'appRoleAssignment')
+        recordAppRoleAssignment(t, this.state.clock.isoPrecise(), ADMIN, live, false);
       t.remove(live, now, !!opts.hard);
+      recordObjectChange(t, this.state.clock.isoPrecise(), ADMIN, live, 'Delete');
       if (live.kind === 'servicePrincipal' || live.kind === 'appRoleAssignment') t.grantVersion++;
       return;
     }
@@ -172,19 +191,93 @@ export class SimulatorControl {
 
   restoreObject(tenantId: string, id: string): ObjectInfo {
     const t = this.tenant(tenantId);
-    if (!t.restore(id)) throw new SimulatorError(404, `object ${id} not in the recycle bin`);
+    const o = t.restore(id);
+    if (!o) throw new SimulatorError(404, `object ${id} not in the recycle bin`);
     t.grantVersion++;
+    recordObjectChange(t, this.state.clock.isoPrecise(), ADMIN, o, 'Restore');
     return this.getObject(tenantId, id);
   }
 
   addMember(tenantId: string, groupId: string, memberId: string): { added: boolean } {
     const t = this.tenant(tenantId);
-    if (!t.get(groupId) || !t.get(memberId)) throw new SimulatorError(404, 'group or member not found');
-    return { added: t.addMember(groupId, memberId) };
+    const group = t.get(groupId);
+    const member = t.get(memberId);
+    if (!group || !member) throw new SimulatorError(404, 'group or member not found');
+    const added = t.addMember(groupId, memberId);
+    if (added) recordRelationChange(t, this.state.clock.isoPrecise(), ADMIN, group, 'members', member, true);
+    return { added };
   }
 
   removeMember(tenantId: string, groupId: string, memberId: string): { removed: boolean } {
-    return { removed: this.tenant(tenantId).removeMember(groupId, memberId) };
+    const t = this.tenant(tenantId);
+    const removed = t.removeMember(groupId, memberId);
+    const group = t.get(groupId);
+    const member = t.getAny(memberId);
+    if (removed && group && member)
+      recordRelationChange(t, this.state.clock.isoPrecise(), ADMIN, group, 'members', member, false);
+    return { removed };
+  }
+
+  /** Adds an owner to a group, application or service principal (as `owners/$ref` does), audited. */
+  addOwner(tenantId: string, parentId: string, ownerId: string): { added: boolean } {
+    const t = this.tenant(tenantId);
+    const parent = t.get(parentId);
+    const owner = t.get(ownerId);
+    if (!parent || !owner) throw new SimulatorError(404, 'object or owner not found');
+    if (!['group', 'application', 'servicePrincipal'].includes(parent.kind))
+      throw new SimulatorError(400, `a ${parent.kind} has no owners`);
+    const set = t.ownerSet(parentId);
+    if (set.has(ownerId)) return { added: false };
+    set.add(ownerId);
+    t.touch(parentId);
+    recordRelationChange(t, this.state.clock.isoPrecise(), ADMIN, parent, 'owners', owner, true);
+    return { added: true };
+  }
+
+  removeOwner(tenantId: string, parentId: string, ownerId: string): { removed: boolean } {
+    const t = this.tenant(tenantId);
+    const parent = t.get(parentId);
+    const owner = t.getAny(ownerId);
+    if (!parent || !t.owners.get(parentId)?.delete(ownerId)) return { removed: false };
+    t.touch(parentId);
+    if (owner) recordRelationChange(t, this.state.clock.isoPrecise(), ADMIN, parent, 'owners', owner, false);
+    return { removed: true };
+  }
+
+  /** Grants an app role of `resourceId` (a service principal) to a user, group or service principal, audited. */
+  assignAppRole(tenantId: string, input: { principalId: string; resourceId: string; appRoleId: string }): ObjectInfo {
+    const t = this.tenant(tenantId);
+    const principal = t.get(input.principalId);
+    const resource = t.get(input.resourceId, 'servicePrincipal');
+    if (!principal || !resource) throw new SimulatorError(404, 'principal or resource not found');
+    const now = this.state.clock.iso();
+    const a = addAppRoleAssignment(t, principal, resource, input.appRoleId, now);
+    recordAppRoleAssignment(t, this.state.clock.isoPrecise(), ADMIN, a, true);
+    return this.getObject(tenantId, a.id);
+  }
+
+  /** Adds a federated identity credential to an application (as the Graph POST does), audited. */
+  addFederatedIdentityCredential(tenantId: string, applicationId: string, data: Json): ObjectInfo {
+    const t = this.tenant(tenantId);
+    const app = t.get(applicationId, 'application');
+    if (!app) throw new SimulatorError(404, `application ${applicationId} not found`);
+    const id = randomUUID();
+    const cred = {
+      id,
+      kind: 'federatedIdentityCredential' as const,
+      data: { description: null, ...data, id },
+      seq: ++t.seq,
+    };
+    t.federatedIdentityCredentials.set(app.id, [...(t.federatedIdentityCredentials.get(app.id) ?? []), cred]);
+    t.touch(app.id, 'federatedIdentityCredentials');
+    recordApplicationUpdate(t, this.state.clock.isoPrecise(), ADMIN, app, 'FederatedIdentityCredentials');
+    return { id, kind: cred.kind, data: cred.data, deleted: false };
+  }
+
+  /** Audit-log retention of the tenant in days (Free 7, P1/P2 30): older records are no longer returned. */
+  setAuditRetention(tenantId: string, days: number): void {
+    if (!(days >= 0)) throw new SimulatorError(400, 'days must be a number ≥ 0');
+    this.tenant(tenantId).auditRetentionDays = days;
   }
 
   listMembers(tenantId: string, groupId: string): string[] {

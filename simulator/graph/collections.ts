@@ -7,6 +7,7 @@ import { decodeToken, encodeToken, nextLink, parseFilter, parseSearch, parseSele
 import { checkSelect } from './properties';
 import { findServicePrincipalByAppId } from '../identity/consent';
 import { applyExpand, parseExpand } from './expand';
+import { recordObjectChange } from './audit-log';
 
 export function requireAny(ctx: GraphContext, roles: string[]): void {
   if (!roles.some((r) => ctx.roles.has(r))) throw forbidden();
@@ -202,6 +203,7 @@ export function createInSet(ctx: GraphContext, set: EntitySet): GraphResponse {
   if (set.kind === 'device') body.registrationDateTime = now;
   const obj = ctx.tenant.insert(set.kind, id, { id, ...body });
   applyBinds(ctx, obj, binds, true);
+  recordObjectChange(ctx.tenant, ctx.state.clock.isoPrecise(), { appId: ctx.appId }, obj, 'Add');
   return json(201, {
     '@odata.context': contextUrl(ctx, set.contextName) + '/$entity',
     ...render(obj, set, undefined),
@@ -276,6 +278,7 @@ export function updateInSet(ctx: GraphContext, set: EntitySet, id: string): Grap
   if (set.kind === 'conditionalAccessPolicy' || set.kind === 'namedLocation')
     body.modifiedDateTime = ctx.state.clock.iso();
   if (Object.keys(body).length) ctx.tenant.update(obj, body);
+  recordObjectChange(ctx.tenant, ctx.state.clock.isoPrecise(), { appId: ctx.appId }, obj, 'Update', Object.keys(body));
   return noContent();
 }
 
@@ -289,6 +292,7 @@ export function deleteFromSet(ctx: GraphContext, set: EntitySet, id: string): Gr
 export function deleteObject(ctx: GraphContext, obj: StoredObject): void {
   const now = ctx.state.clock.iso();
   ctx.tenant.remove(obj, now);
+  recordObjectChange(ctx.tenant, ctx.state.clock.isoPrecise(), { appId: ctx.appId }, obj, 'Delete');
   if (obj.kind === 'application') {
     // The app's service principal goes to the recycle bin with it; restoring the app does not bring it back
     // (https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-restore?view=graph-rest-1.0).

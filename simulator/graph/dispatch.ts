@@ -15,6 +15,7 @@ import { deletedItems } from './deleted-items';
 import { scopedRoleMembers } from './scoped-role-members';
 import { federatedIdentityCredentials } from './federated-credentials';
 import { delta } from './delta';
+import { directoryAudits } from './audit-log';
 
 const SETS_BY_LENGTH = [...ENTITY_SETS].sort((a, b) => b.path.split('/').length - a.path.split('/').length);
 
@@ -34,6 +35,7 @@ export function dispatch(ctx: GraphContext): GraphResponse {
   const joined = seg.join('/');
 
   if (seg[0] === 'directory' && seg[1] === 'deletedItems') return deletedItems(ctx, seg.slice(2));
+  if (seg[0] === 'auditLogs' && seg[1] === 'directoryAudits') return directoryAudits(ctx, seg.slice(2));
 
   const singleton = SINGLETONS.find((s) => s.path === joined);
   if (singleton) return singletonHandler(ctx, singleton.path, singleton.context, singleton.read, singleton.write);

@@ -4,6 +4,7 @@ import { GraphContext, GraphResponse, badRequest, json, noContent, notFound } fr
 import { contextUrl, getFromSet, pageOf, requireAny } from './collections';
 import { methodNotAllowed } from './relations';
 import { render } from './render';
+import { recordApplicationUpdate } from './audit-log';
 
 /**
  * /applications/{id}/federatedIdentityCredentials[/{id or name}]: list, get, create (201), update (204), delete (204);
@@ -49,6 +50,13 @@ export function federatedIdentityCredentials(
     const obj = { id, kind: 'federatedIdentityCredential' as const, data, seq: ++ctx.tenant.seq };
     ctx.tenant.federatedIdentityCredentials.set(app.id, [...list, obj]);
     ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
+    recordApplicationUpdate(
+      ctx.tenant,
+      ctx.state.clock.isoPrecise(),
+      { appId: ctx.appId },
+      app,
+      'FederatedIdentityCredentials',
+    );
     return json(201, {
       '@odata.context': `${contextUrl(ctx, contextName)}/$entity`,
       ...render(obj, undefined, undefined),
@@ -67,6 +75,13 @@ export function federatedIdentityCredentials(
     if ('id' in body || 'name' in body) throw badRequest("Property 'name' is read-only and cannot be set.");
     Object.assign(cred.data, body);
     ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
+    recordApplicationUpdate(
+      ctx.tenant,
+      ctx.state.clock.isoPrecise(),
+      { appId: ctx.appId },
+      app,
+      'FederatedIdentityCredentials',
+    );
     return noContent();
   }
   if (method === 'DELETE') {
@@ -75,6 +90,13 @@ export function federatedIdentityCredentials(
       list.filter((c) => c !== cred),
     );
     ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
+    recordApplicationUpdate(
+      ctx.tenant,
+      ctx.state.clock.isoPrecise(),
+      { appId: ctx.appId },
+      app,
+      'FederatedIdentityCredentials',
+    );
     return noContent();
   }
   throw methodNotAllowed();

@@ -7,6 +7,7 @@ import { idFromODataId, pageOf, requireAny, type LazyList } from './collections'
 import { addAppRoleAssignment, assignmentsOf, assignmentsTo } from '../identity/consent';
 import { render } from './render';
 import { contextUrl } from './collections';
+import { recordAppRoleAssignment, recordApplicationUpdate, recordRelationChange } from './audit-log';
 
 const MEMBER_READ_EXTRA = ['GroupMember.Read.All', 'GroupMember.ReadWrite.All'];
 const MEMBER_WRITE_EXTRA = ['GroupMember.ReadWrite.All'];
@@ -103,6 +104,15 @@ export function addRef(
     ctx.tenant.ownerSet(owner.id).add(id);
     ctx.tenant.touch(owner.id);
   }
+  recordRelationChange(
+    ctx.tenant,
+    ctx.state.clock.isoPrecise(),
+    { appId: ctx.appId },
+    owner,
+    rel,
+    ctx.tenant.get(id)!,
+    true,
+  );
   return noContent();
 }
 
@@ -124,6 +134,9 @@ export function removeRef(
       : (ctx.tenant.owners.get(owner.id)?.delete(memberId) ?? false);
   if (!ok) throw notFound(memberId);
   if (rel === 'owners') ctx.tenant.touch(owner.id);
+  const related = ctx.tenant.getAny(memberId);
+  if (related)
+    recordRelationChange(ctx.tenant, ctx.state.clock.isoPrecise(), { appId: ctx.appId }, owner, rel, related, false);
   return noContent();
 }
 
@@ -181,6 +194,7 @@ export function appRoleAssignments(
       throw badRequest('Permission being assigned already exists on the object', 'Request_BadRequest');
     }
     const a = addAppRoleAssignment(ctx.tenant, principal, resource, String(b.appRoleId), ctx.state.clock.iso());
+    recordAppRoleAssignment(ctx.tenant, ctx.state.clock.isoPrecise(), { appId: ctx.appId }, a, true);
     return json(201, {
       '@odata.context': `${contextUrl(ctx, contextName)}/$entity`,
       ...render(a, undefined, undefined),
@@ -190,6 +204,7 @@ export function appRoleAssignments(
     requireAny(ctx, ASSIGN_WRITE);
     const a = list.find((x) => x.id === assignmentId);
     if (!a) throw notFound(assignmentId);
+    recordAppRoleAssignment(ctx.tenant, ctx.state.clock.isoPrecise(), { appId: ctx.appId }, a, false);
     ctx.tenant.remove(a, ctx.state.clock.iso(), true);
     ctx.tenant.grantVersion++;
     return noContent();
@@ -222,6 +237,7 @@ export function addPassword(ctx: GraphContext, set: EntitySet, app: StoredObject
   };
   const creds = [...((app.data.passwordCredentials as MG.PasswordCredential[] | undefined) ?? []), cred];
   ctx.tenant.update(app, { passwordCredentials: creds });
+  recordApplicationUpdate(ctx.tenant, ctx.state.clock.isoPrecise(), { appId: ctx.appId }, app, 'KeyDescription');
   return json(200, {
     '@odata.context': `${ctx.root}/$metadata#microsoft.graph.passwordCredential`,
     ...cred,
@@ -246,5 +262,6 @@ export function removePassword(ctx: GraphContext, set: EntitySet, app: StoredObj
   const creds = (app.data.passwordCredentials as MG.PasswordCredential[] | undefined) ?? [];
   if (!keyId || !creds.some((c) => c.keyId === keyId)) throw notFound(String(keyId));
   ctx.tenant.update(app, { passwordCredentials: creds.filter((c) => c.keyId !== keyId) });
+  recordApplicationUpdate(ctx.tenant, ctx.state.clock.isoPrecise(), { appId: ctx.appId }, app, 'KeyDescription');
   return noContent();
 }

@@ -41,6 +41,7 @@ export const GRAPH_PERMISSIONS = [
   'Domain.ReadWrite.All',
   'Organization.Read.All',
   'Organization.ReadWrite.All',
+  'AuditLog.Read.All',
 ] as const;
 
 export type GraphPermission = (typeof GRAPH_PERMISSIONS)[number];
@@ -61,6 +62,7 @@ export const BACKUP_APP_ROLES: GraphPermission[] = [
   'AdministrativeUnit.Read.All',
   'Policy.Read.AuthenticationMethod',
   'Device.Read.All',
+  'AuditLog.Read.All',
 ];
 
 export const RESTORE_APP_ROLES: GraphPermission[] = [

@@ -7,6 +7,7 @@ import {
   Tombstone,
   TenantSize,
   ConsentMode,
+  DirectoryAuditRecord,
 } from './types';
 
 export const RECYCLE_BIN_RETENTION_MS = 30 * 86400_000;
@@ -35,6 +36,10 @@ export class TenantStore {
   /** application id -> its federated identity credentials (a relationship, not part of the application's data) */
   readonly federatedIdentityCredentials = new Map<string, StoredObject[]>();
   readonly singletons = new Map<string, Json>();
+  /** The directory audit log, oldest first (graph/audit-log.ts). */
+  readonly audit: DirectoryAuditRecord[] = [];
+  /** Days the audit log keeps a record: Free 7, P1/P2 30 (reference-reports-data-retention). */
+  auditRetentionDays = 30;
   /** Delta tokens issued before this simulated time answer 410 (control API can expire them on demand). */
   deltaTokensNotBefore = 0;
   /** Access tokens issued before this simulated time answer 401 (fault "tokenExpiry"). */

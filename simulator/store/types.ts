@@ -70,3 +70,37 @@ export interface MemberChange {
 
 export type TenantSize = 'S' | 'M' | 'L';
 export type ConsentMode = 'accept' | 'decline' | 'page';
+
+/** Directory audit records (graph/audit-log.ts), Graph's directoryAudit shape. */
+export interface AuditModifiedProperty {
+  displayName: string;
+  /** JSON-encoded, as Graph returns them (`"\"…\""`). */
+  oldValue: string | null;
+  newValue: string | null;
+}
+
+export interface AuditTarget {
+  id: string;
+  displayName: string | null;
+  type: string;
+  userPrincipalName?: string | null;
+  modifiedProperties: AuditModifiedProperty[];
+}
+
+export interface DirectoryAuditRecord {
+  id: string;
+  category: string;
+  correlationId: string;
+  result: 'success';
+  resultReason: string;
+  activityDisplayName: string;
+  activityDateTime: string;
+  loggedByService: string;
+  operationType: 'Add' | 'Update' | 'Delete' | 'Assign' | 'Unassign';
+  initiatedBy: {
+    user: { id: string; displayName: string | null; userPrincipalName: string; ipAddress: string } | null;
+    app: { appId: string; displayName: string | null; servicePrincipalId: string | null } | null;
+  };
+  targetResources: AuditTarget[];
+  additionalDetails: { key: string; value: string }[];
+}

@@ -1,10 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type AppConfig } from '../../temporal.config';
 import { freePort } from '../../devstack/ports';
-import { crashTemporal, startStack, stopStack, type LocalStackOptions } from '../../devstack/local-stack';
+import {
+  crashTemporal,
+  startStack,
+  stopStack,
+  type LocalStackOptions,
+  type TemporalProfile,
+} from '../../devstack/local-stack';
 import { ensureBucket } from '../../devstack/buckets';
+import { DEFAULT_POSTGRES_URL, dropClusterDatabases, parsePostgresUrl } from '../../devstack/temporal-cluster';
 
 const repoRoot = path.resolve(__dirname, '../..');
 
@@ -22,10 +30,11 @@ export interface TestStack {
 /**
  * An isolated stack for one test run: Temporal dev server and GCS emulator on free ports, data in a temporary
  * folder, torn down by `stop()`. With TEST_TEMPORAL_ADDRESS and TEST_STORAGE_ENDPOINT set, tests use that stack
- * instead and nothing is started or stopped.
+ * instead and nothing is started or stopped. Profile 'cluster': the Temporal server on the machine's PostgreSQL (or
+ * TEMPORAL_POSTGRES_URL's) with databases of its own, dropped by `stop()`.
  */
-export async function startTestStack(): Promise<TestStack> {
-  const external = process.env.TEST_TEMPORAL_ADDRESS && process.env.TEST_STORAGE_ENDPOINT;
+export async function startTestStack(profile: TemporalProfile = 'dev'): Promise<TestStack> {
+  const external = profile === 'dev' && process.env.TEST_TEMPORAL_ADDRESS && process.env.TEST_STORAGE_ENDPOINT;
   if (external) {
     const config = loadConfig({
       ...process.env,
@@ -52,8 +61,36 @@ export async function startTestStack(): Promise<TestStack> {
       ? { STORAGE_REQUEST_TIMEOUT_SECONDS: process.env.STORAGE_REQUEST_TIMEOUT_SECONDS }
       : {}),
   });
-  const options: LocalStackOptions = { ...config.local, namespace: config.temporal.namespace };
-  await startStack(options);
+  const suffix = randomBytes(4).toString('hex');
+  const options: LocalStackOptions = {
+    ...config.local,
+    namespace: config.temporal.namespace,
+    profile,
+    ...(profile === 'cluster'
+      ? {
+          postgres: parsePostgresUrl(process.env.TEMPORAL_POSTGRES_URL ?? DEFAULT_POSTGRES_URL),
+          databases: { main: `temporal_test_${suffix}`, visibility: `temporal_visibility_test_${suffix}` },
+        }
+      : {}),
+  };
+  const dropDatabases = async () => {
+    if (profile === 'cluster') {
+      await dropClusterDatabases({
+        ...options,
+        postgres: options.postgres!,
+        databases: options.databases!,
+        port: 0,
+        uiPort: 0,
+      });
+    }
+  };
+  try {
+    await startStack(options);
+  } catch (err) {
+    await stopStack(dataDir);
+    await dropDatabases().catch(() => undefined);
+    throw err;
+  }
   await ensureBucket(config.storage, config.storage.defaultBucket);
   return {
     config,
@@ -64,6 +101,7 @@ export async function startTestStack(): Promise<TestStack> {
     },
     stop: async () => {
       await stopStack(dataDir);
+      await dropDatabases();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

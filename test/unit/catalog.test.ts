@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import {
+  auditActivityMatches,
+  auditTrackedRelationships,
   classifyReadError,
+  getRelationship,
   deltaStartUrl,
   firstPageUrl,
   getObjectType,
@@ -175,11 +178,26 @@ describe('catalog', () => {
       read.every((p) => !p.includes('ReadWrite')),
       'the Backup app must never hold a write permission',
     );
-    const expected = new Set(
-      types.flatMap((t) => [t.permissions.read, ...t.relationships.map((r) => r.readPermission)]),
-    );
+    // Plus the audit log, which keeps relationships delta does not report current between full reads.
+    const expected = new Set([
+      ...types.flatMap((t) => [t.permissions.read, ...t.relationships.map((r) => r.readPermission)]),
+      'AuditLog.Read.All',
+    ]);
     assert.deepEqual(new Set(read), expected);
     assert.deepEqual(requiredReadPermissions(['users']), ['User.Read.All']);
+    assert.ok(requiredReadPermissions(['applications']).includes('AuditLog.Read.All'));
+    // Every relationship delta does not report names the audit activities that reveal its changes.
+    for (const t of types) {
+      for (const r of auditTrackedRelationships(t))
+        assert.ok((r.auditActivities ?? []).length > 0, `${t.key}.${r.key}`);
+    }
+    assert.ok(
+      auditActivityMatches(
+        getRelationship('applications', 'federatedIdentityCredentials'),
+        'Update application \u2013 Certificates and secrets management ',
+      ),
+    );
+    assert.ok(!auditActivityMatches(getRelationship('applications', 'owners'), 'Add owner to service principal'));
 
     const write = requiredWritePermissions();
     for (const p of ['User.ReadWrite.All', 'Group.ReadWrite.All', 'Policy.ReadWrite.ConditionalAccess']) {

@@ -113,6 +113,36 @@ export const snapshotPaths: PathsFragment = {
                       status: { type: 'string', enum: ['captured', 'skipped'] },
                       count: { type: 'integer' },
                       softDeleted: { type: 'integer' },
+                      readMode: {
+                        type: 'string',
+                        enum: ['full', 'delta'],
+                        description: 'a full read of the type, or only the changes since the previous snapshot',
+                      },
+                      relationships: {
+                        type: 'object',
+                        description:
+                          "how the type's relationships were made current: methods (relationship → full-read, delta or " +
+                          'audit-log), reread (objects the directory audit log named), fallback and detail (why they ' +
+                          'were read in full although the audit log would have served)',
+                        required: ['methods'],
+                        properties: {
+                          methods: {
+                            type: 'object',
+                            additionalProperties: { type: 'string', enum: ['full-read', 'delta', 'audit-log'] },
+                          },
+                          reread: { type: 'integer' },
+                          fallback: {
+                            type: 'string',
+                            enum: [
+                              'audit-log-permission-missing',
+                              'audit-log-retention-exceeded',
+                              'audit-log-error',
+                              'no-audit-start',
+                            ],
+                          },
+                          detail: { type: 'string' },
+                        },
+                      },
                       reason: { type: 'string' },
                       detail: { type: 'string' },
                     },
