@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { firstPageUrl, type ObjectTypeSpec, type PartitionSpec } from '../../catalog';
 
 /**
@@ -17,6 +18,8 @@ const MIN_PARTITION = 1000;
 const MAX_DEPTH = 3;
 /** Count requests one plan may spend on splitting heavy prefixes. */
 const MAX_COUNT_REQUESTS = 600;
+/** Count requests in flight at once: each is quick, and hundreds at once only queue up connections. */
+const COUNTS_IN_FLIGHT = 8;
 
 export interface PartitionPlan {
   /** Objects of the type, by Graph's count before the listing. */
@@ -60,12 +63,13 @@ export async function planPartitions(
   if (total <= PARTITION_ABOVE) return undefined;
   const share = Math.max(MIN_PARTITION, Math.ceil(total / TARGET_PARTITIONS));
   let budget = MAX_COUNT_REQUESTS;
+  const lanes = pLimit(COUNTS_IN_FLIGHT);
   const prefixes: string[] = [];
   let covered = 0;
   let level = [...partition.first];
   while (level.length > 0) {
     budget -= level.length;
-    const counts = await Promise.all(level.map((prefix) => count(prefix)));
+    const counts = await Promise.all(level.map((prefix) => lanes(() => count(prefix))));
     const heavy: string[] = [];
     for (const [i, prefix] of level.entries()) {
       const n = counts[i];

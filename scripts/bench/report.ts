@@ -1,13 +1,13 @@
 import { listObjectTypes } from '../../catalog';
 import { RESOURCE_UNITS_PER_WINDOW, RESOURCE_UNIT_WINDOW_MS } from '../../microsoft/graph-throttle-limits';
-import type { TenantSummary } from '../../simulator';
+import type { LatencyModel, TenantSummary } from '../../simulator';
 import type { Measurements } from './measure';
 
 export interface ReportContext {
   users: number;
   days: number;
   churn: number;
-  latency: { baseMs: number; jitterMs: number };
+  latency: LatencyModel;
   fullReadEvery: string;
   tenant: TenantSummary;
 }
@@ -26,6 +26,12 @@ export function benchFigures(m: Measurements, ctx: ReportContext) {
     resourceUnits: full.resourceUnits,
     throttleBoundSeconds: round(throttleBoundSeconds),
     ratioToBound: round(full.seconds / throttleBoundSeconds),
+    latencyModel: describeLatency(ctx.latency),
+    pageCap: ctx.latency.pageCaps?.users ?? null,
+    partitions: Object.fromEntries(
+      Object.entries(full.progress.types).flatMap(([type, t]) => (t.partitions ? [[type, t.partitions]] : [])),
+    ),
+    latencyBoundSeconds: round(full.latencyBoundSeconds),
     incrementalRuShare: round(incremental.resourceUnits / full.resourceUnits, 4),
     storageMultipleAfterDays: round(afterDays.bytes / afterFull.bytes),
     storageFilesAfterFull: afterFull.objects,
@@ -51,7 +57,7 @@ export function printReport(m: Measurements, ctx: ReportContext): void {
   const figures = benchFigures(m, ctx);
   console.log(`
 entra-backup benchmark — ${users.toLocaleString()} users (${figures.objects.toLocaleString()} directory objects, size ${tenant.size})
-latency model: ${latency.baseMs} ms + up to ${latency.jitterMs} ms per request; budget ${RESOURCE_UNITS_PER_WINDOW[tenant.size]} RU / ${RESOURCE_UNIT_WINDOW_MS / 1000} s;
+latency model: ${describeLatency(latency)}; budget ${RESOURCE_UNITS_PER_WINDOW[tenant.size]} RU / ${RESOURCE_UNIT_WINDOW_MS / 1000} s;
 object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn * 100).toFixed(1)} % churn; full read every ${ctx.fullReadEvery} backups
 
 | figure                               | value |
@@ -60,6 +66,8 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
 | requests / resource units            | ${figures.requests} / ${figures.resourceUnits} |
 | throttle-bound minimum (RU ÷ budget) | ${figures.throttleBoundSeconds} s |
 | ratio to the bound                   | ${figures.ratioToBound} (target ≤ 1.3) |
+| latency bound (longest request chain) | ${figures.latencyBoundSeconds} s |
+| partitioned listings                 | ${Object.entries(figures.partitions).map(([type, n]) => `${type} ${n}`).join(', ') || 'none'} |
 | incremental RU share (1 % churn)     | ${(figures.incrementalRuShare * 100).toFixed(2)} % (target ≤ 2 %) |
 | storage after ${days} snapshots          | ${figures.storageMultipleAfterDays} × one full (target ≤ 1.5) |
 | storage files after the full backup  | ${figures.storageFilesAfterFull} |
@@ -90,3 +98,16 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
 }
 
 const round = (n: number, digits = 2) => Number(n.toFixed(digits));
+
+/** The model in words, e.g. `field: 150 ms + 1 ms/object + up to 50 ms, /users pages ≤ 120`. */
+export function describeLatency(l: LatencyModel): string {
+  const parts = [`${l.baseMs} ms`];
+  if (l.perObjectMs) parts.push(`${l.perObjectMs} ms/object`);
+  parts.push(`up to ${l.jitterMs} ms per request`);
+  const paging = [
+    ...Object.entries(l.pageCaps ?? {}).map(([set, cap]) => `/${set} pages ≤ ${cap}`),
+    ...(l.deltaPageSize !== undefined ? [`delta pages ≤ ${l.deltaPageSize}`] : []),
+    ...(l.shrinkingDeltaPages?.length ? [`smaller delta pages for ${l.shrinkingDeltaPages.join(', ')}`] : []),
+  ];
+  return `${l.name ?? 'flat'}: ${parts.join(' + ')}${paging.length ? `; ${paging.join(', ')}` : ''}`;
+}
