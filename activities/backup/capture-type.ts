@@ -171,7 +171,8 @@ export function createCaptureActivities(deps: CaptureDependencies) {
             blobsAdded: result.blobsAdded,
             bytesWritten: result.bytesWritten,
             graph: graph.stats(),
-            ...(listing ? { partitions: listing.partitions?.length ?? 0 } : {}),
+            // 0 when the partitioning failed its check and the type was read in one listing.
+            ...(listing ? { partitions: partitionMisses === undefined ? (listing.partitions?.length ?? 0) : 0 } : {}),
             ...(partitionMisses !== undefined ? { partitionMisses } : {}),
           };
         } catch (err) {
