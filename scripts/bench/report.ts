@@ -67,7 +67,11 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
 | throttle-bound minimum (RU ÷ budget) | ${figures.throttleBoundSeconds} s |
 | ratio to the bound                   | ${figures.ratioToBound} (target ≤ 1.3) |
 | latency bound (longest request chain) | ${figures.latencyBoundSeconds} s |
-| partitioned listings                 | ${Object.entries(figures.partitions).map(([type, n]) => `${type} ${n}`).join(', ') || 'none'} |
+| partitioned listings                 | ${
+    Object.entries(figures.partitions)
+      .map(([type, n]) => `${type} ${n}`)
+      .join(', ') || 'none'
+  } |
 | incremental RU share (1 % churn)     | ${(figures.incrementalRuShare * 100).toFixed(2)} % (target ≤ 2 %) |
 | storage after ${days} snapshots          | ${figures.storageMultipleAfterDays} × one full (target ≤ 1.5) |
 | storage files after the full backup  | ${figures.storageFilesAfterFull} |
