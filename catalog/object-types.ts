@@ -155,6 +155,14 @@ export const OBJECT_TYPES = [
     idProperty: 'id',
     displayNameProperty: 'displayName',
     relationships: [],
+    // userPrincipalName supports startsWith on the default query path; its alias may hold A–Z, a–z, 0–9 and
+    // ' . - _ ! # ^ ~ (https://learn.microsoft.com/graph/api/resources/user, userPrincipalName). Guests' aliases
+    // hold #EXT#. A value outside these is caught by the partitioning's count check, not lost.
+    partitionBy: {
+      property: 'userPrincipalName',
+      first: "abcdefghijklmnopqrstuvwxyz0123456789'._-!#^~",
+      next: "abcdefghijklmnopqrstuvwxyz0123456789'._-!#^~@",
+    },
     permissions: { read: 'User.Read.All', write: ['User.ReadWrite.All'] },
     deletedItemsCast: 'microsoft.graph.user',
     restore: {
@@ -355,6 +363,9 @@ export const OBJECT_TYPES = [
     idProperty: 'id',
     displayNameProperty: 'displayName',
     relationships: [],
+    // deviceId (a GUID) supports startsWith (https://learn.microsoft.com/graph/api/resources/device, deviceId): its hex
+    // digits spread devices evenly, unlike display names.
+    partitionBy: { property: 'deviceId', first: '0123456789abcdef', next: '0123456789abcdef-' },
     permissions: { read: 'Directory.Read.All', write: ['Device.ReadWrite.All'] },
     deletedItemsCast: null,
     restore: { strategy: 'patch', dependsOn: [], stripOnCreate: [] },

@@ -102,6 +102,15 @@ export interface DeltaSpec {
   tracks?: readonly string[];
 }
 
+/** A `startswith` partitioning of a type's listing (see ObjectTypeSpec.partitionBy). */
+export interface PartitionSpec {
+  property: string;
+  /** Characters a value may begin with (letters in lower case: Graph compares case-insensitively). */
+  first: string;
+  /** Characters that may follow. */
+  next: string;
+}
+
 export interface ObjectTypeSpec {
   key: string;
   /** Label for coverage reports and the UI. */
@@ -124,6 +133,11 @@ export interface ObjectTypeSpec {
   /** Property shown as the object's name in manifests; null when the type has none. */
   displayNameProperty: string | null;
   relationships: readonly RelationshipSpec[];
+  /**
+   * How a large full read is cut into listings read in parallel: `startswith(property,'prefix')` over the characters
+   * the property's values may begin with (`first`) and continue with (`next`). Omitted for types read in one listing.
+   */
+  partitionBy?: PartitionSpec;
   permissions: { read: GraphPermission; write: readonly GraphPermission[] };
   /** The OData cast for /directory/deletedItems/{cast}, or null when deleted objects are gone for good. */
   deletedItemsCast: string | null;

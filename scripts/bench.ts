@@ -1,7 +1,12 @@
 /**
  * `npm run bench -- --tenants N [--users 500]`: many small tenants through one worker (scripts/many-tenants.ts).
  * `npm run bench -- --users N [--days 30] [--churn 0.01] [--latency-ms 80] [--jitter-ms 40] [--full-read-every 60]
+ *   [--latency-model flat|field] [--latency-scale 1] [--page-cap N]
  *   [--worker-heap-mb 256] [--worker-malloc-arenas 2] [--worker-cpu-prof DIR]`
+ *
+ * `--latency-model field` replaces the flat `--latency-ms`/`--jitter-ms` model with the simulator's field model
+ * (150 ms + 1 ms per object returned + up to 50 ms, delta pages ≤ 200, groups' smaller; simulator/README.md);
+ * `--latency-scale 2` makes either model twice as slow; `--page-cap 120` caps /users pages at 120 whatever `$top`.
  *
  * Backs up a simulated tenant of N users through the real stack — Temporal dev server, a worker in its own process,
  * the GCS emulator, the Entra simulator with Microsoft's published throttle budget and a latency model — then an
@@ -9,6 +14,7 @@
  * Figures, not assertions: the targets are in the README.
  */
 import { parseArgs } from 'node:util';
+import { FIELD_LATENCY, scaledLatency, type LatencyModel } from '../simulator';
 import { measure } from './bench/measure';
 import { printReport } from './bench/report';
 import { withBenchStack } from './bench/stack';
@@ -22,6 +28,9 @@ async function run(): Promise<void> {
       churn: { type: 'string', default: '0.01' },
       'latency-ms': { type: 'string', default: '80' },
       'jitter-ms': { type: 'string', default: '40' },
+      'latency-model': { type: 'string', default: 'flat' },
+      'latency-scale': { type: 'string', default: '1' },
+      'page-cap': { type: 'string' },
       'full-read-every': { type: 'string', default: '60' },
       /** V8 old-space limit of the worker (MB); V8's default on a large machine lets garbage pile up for GBs. */
       'worker-heap-mb': { type: 'string', default: '256' },
@@ -44,7 +53,7 @@ async function run(): Promise<void> {
   const users = Number(values.users);
   const days = Number(values.days);
   const churn = Number(values.churn);
-  const latency = { baseMs: Number(values['latency-ms']), jitterMs: Number(values['jitter-ms']) };
+  const latency = latencyModel(values);
   const fullReadEvery = String(values['full-read-every']);
   const stackOptions = {
     users,
@@ -58,6 +67,25 @@ async function run(): Promise<void> {
     const measurements = await measure(stack, { days, churn });
     printReport(measurements, { users, days, churn, latency, fullReadEvery, tenant: stack.tenant });
   });
+}
+
+/** The latency and paging model the simulator runs, from the command line. */
+function latencyModel(values: Record<string, string | boolean | undefined>): LatencyModel {
+  const model = String(values['latency-model']);
+  if (model !== 'flat' && model !== 'field') throw new Error(`--latency-model must be flat or field, not ${model}`);
+  let latency: LatencyModel =
+    model === 'field'
+      ? FIELD_LATENCY
+      : { name: 'flat', baseMs: Number(values['latency-ms']), jitterMs: Number(values['jitter-ms']) };
+  const scale = Number(values['latency-scale']);
+  if (!(scale > 0)) throw new Error('--latency-scale must be a positive number');
+  if (scale !== 1) latency = scaledLatency(latency, scale);
+  if (values['page-cap'] !== undefined) {
+    const cap = Number(values['page-cap']);
+    if (!Number.isInteger(cap) || cap < 1) throw new Error('--page-cap must be a positive integer');
+    latency = { ...latency, pageCaps: { users: cap } };
+  }
+  return latency;
 }
 
 run().catch((err) => {

@@ -11,10 +11,12 @@ import { consentRouter } from './identity/consent-page';
 import { graphRouter } from './graph/pipeline';
 import { controlRouter } from './control/routes';
 import { SimulatorControl } from './control/controller';
+import type { LatencyModel } from './faults/faults';
 
 export { SimulatorControl } from './control/controller';
 export type { CreateTenantInput, TenantSummary, ObjectInfo } from './control/controller';
 export type { FaultRule, LatencyModel } from './faults/faults';
+export { FIELD_LATENCY, scaledLatency } from './faults/faults';
 export type { ThrottleConfig } from './throttling/budget';
 export { BACKUP_APP_ROLES, RESTORE_APP_ROLES, GRAPH_PERMISSIONS } from './identity/permissions';
 
@@ -29,6 +31,8 @@ export interface StartSimulatorOptions {
   seed?: number;
   /** Fixed latency added to every Graph/token response (ms). */
   latencyMs?: number;
+  /** A whole latency and paging model (e.g. FIELD_LATENCY); overrides `latencyMs`. */
+  latency?: LatencyModel;
 }
 
 export interface Simulator {
@@ -57,6 +61,7 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
   const certs = await ensureCertificates(certDir);
   const state = new SimState(opts.seed ?? 1);
   if (opts.latencyMs) state.faults.latency = { baseMs: opts.latencyMs, jitterMs: 0 };
+  if (opts.latency) state.faults.latency = { ...opts.latency };
   const control = new SimulatorControl(state);
 
   const app = express();

@@ -20,6 +20,10 @@ export interface RequestLogEntry {
   batchRequestId?: string;
   fault?: string;
   earlyRetry?: boolean;
+  /** The latency model's time for the request (an inner request of a $batch: its own). */
+  modelMs?: number;
+  /** Pages of one listing or delta round share a chain (their next links), read one after another. */
+  chain?: string;
 }
 
 /** Everything one simulator instance holds; shared by the identity, Graph and control layers. */

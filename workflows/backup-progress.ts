@@ -76,6 +76,7 @@ export class BackupProgressBook {
           throttleWaitSeconds: capture.graph.throttleWaitMs / 1000,
           graphSeconds: capture.graph.graphMs / 1000,
           storageSeconds: capture.storageMs / 1000,
+          ...(capture.partitions !== undefined ? { partitions: capture.partitions } : {}),
         };
       },
       failed: (detail) => void p.skipped.push({ type, reason: 'graph-error', detail }),

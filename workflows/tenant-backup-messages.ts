@@ -52,6 +52,8 @@ export interface TypeProgress {
   throttleWaitSeconds: number;
   graphSeconds: number;
   storageSeconds: number;
+  /** Listings a large type was read in parallel in (absent when it was read in one). */
+  partitions?: number;
 }
 
 export const backupProgressQuery = defineQuery<BackupProgress>('backupProgress');

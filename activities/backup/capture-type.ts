@@ -1,4 +1,4 @@
-import { activityInfo } from '@temporalio/activity';
+import { activityInfo, log } from '@temporalio/activity';
 import {
   auditTrackedRelationships,
   classifyReadError,
@@ -15,7 +15,8 @@ import type { BackupTarget } from '../../tenants/types';
 import { finalStorageFailure, type Repositories } from './repositories';
 import type { GraphReader, GraphRunStats } from './graph-reader';
 import type { PageDigester } from './page-digester';
-import { readPagesInto, type CaptureCheckpoint } from './page-pipeline';
+import { readPagesInto, type CaptureCheckpoint, type ListingChain } from './page-pipeline';
+import { countUrl, listingComplete, partitionUrl, planPartitions } from './partitions';
 import { storedForm } from '../../storage/stored-form';
 import type { RelationshipCoverage, RelationshipFallback } from '../../storage/snapshot';
 import { readAuditChanges, rereadRelationships, type AuditLogSettings } from './audit-changes';
@@ -44,6 +45,13 @@ export type TypeCapture =
       graph: GraphRunStats;
       /** How the relationships were made current (types with relationships only). */
       relationships?: RelationshipCoverage;
+      /** Listings a large type was read in parallel in (absent when it was read in one). */
+      partitions?: number;
+      /**
+       * Objects Graph counted that the partitions did not hold: the partitioning missed them, so the type was read
+       * again in one listing (absent when the check passed).
+       */
+      partitionMisses?: number;
     }
   | { type: string; status: 'skipped'; reason: SkipReason; detail: string; graph: GraphRunStats };
 
@@ -127,21 +135,45 @@ export function createCaptureActivities(deps: CaptureDependencies) {
               fullReadDeltaLink = page.deltaLink ?? fullReadDeltaLink;
             }
           }
-          const startUrl =
-            checkpoint?.nextLink ??
-            (readMode === 'delta' ? sync!.deltaLink : firstPageUrl(spec.key, { baseUrl: graph.rootUrl }));
-          const outcome = await readPagesInto({
-            spec,
-            graph,
-            writer,
-            startUrl,
-            readMode,
-            resume: checkpoint,
-            base,
-            fullReadDeltaLink,
-            checkpointEverySeconds: deps.checkpointEverySeconds,
-            digester: deps.digester,
-          });
+          const plainUrl = firstPageUrl(spec.key, { baseUrl: graph.rootUrl });
+          const startUrl = checkpoint?.nextLink ?? (readMode === 'delta' ? sync!.deltaLink : plainUrl);
+          const listing =
+            checkpoint?.partitions !== undefined
+              ? { partitions: checkpoint.partitions, countBefore: checkpoint.countBefore ?? 0 }
+              : readMode === 'full' && !checkpoint
+                ? await partitionedListing(spec, graph)
+                : undefined;
+          const read = (options: { startUrl: string; partitions?: ListingChain[]; resume?: CaptureCheckpoint }) =>
+            readPagesInto({
+              spec,
+              graph,
+              writer,
+              readMode,
+              base,
+              fullReadDeltaLink,
+              checkpointEverySeconds: deps.checkpointEverySeconds,
+              digester: deps.digester,
+              countBefore: listing?.countBefore,
+              ...options,
+            });
+          let outcome = await read({ startUrl, partitions: listing?.partitions, resume: checkpoint });
+          let partitionMisses = listing?.missed;
+          if (listing?.partitions) {
+            const countAfter = await graph.count(countUrl(spec, graph.rootUrl));
+            if (!listingComplete(outcome.objectsRead, listing.countBefore, countAfter)) {
+              partitionMisses = Math.min(listing.countBefore, countAfter) - outcome.objectsRead;
+            }
+          }
+          if (partitionMisses !== undefined && listing?.partitions) {
+            // Objects lie outside every partition: read the type in one listing into the same writer (what the
+            // partitions stored is stored again, unchanged).
+            log.warn('partitioned listing missed objects; reading the type in one listing', {
+              type: spec.key,
+              missed: partitionMisses,
+            });
+            const again = await read({ startUrl: plainUrl });
+            outcome = { ...again, storageMs: again.storageMs + outcome.storageMs };
+          }
           if (readMode === 'full' && spec.deletedItemsCast) await readRecycleBin(spec, graph, writer);
           // Relationships delta does not report, for the objects the audit log named (and delta did not).
           const reread =
@@ -174,6 +206,9 @@ export function createCaptureActivities(deps: CaptureDependencies) {
             bytesWritten: result.bytesWritten,
             graph: graph.stats(),
             ...(spec.relationships.length > 0 ? { relationships: coverage(readMode, reread) } : {}),
+            // 0 when the partitioning failed its check and the type was read in one listing.
+            ...(listing ? { partitions: partitionMisses === undefined ? (listing.partitions?.length ?? 0) : 0 } : {}),
+            ...(partitionMisses !== undefined ? { partitionMisses } : {}),
           };
         } catch (err) {
           await writer.abort();
@@ -231,6 +266,31 @@ export function createCaptureActivities(deps: CaptureDependencies) {
         throw graph.toActivityFailure(err);
       }
     },
+  };
+}
+
+/**
+ * The listings of a full read of a large type (see partitions.ts), or undefined for one listing. A plan whose prefixes
+ * Graph counts fewer objects under than in the whole type misses objects by construction: it is not used (`missed`).
+ */
+async function partitionedListing(
+  spec: ObjectTypeSpec,
+  graph: GraphReader,
+): Promise<{ partitions?: ListingChain[]; countBefore: number; missed?: number } | undefined> {
+  if (!spec.partitionBy) return undefined;
+  const plan = await planPartitions(spec, (prefix) => graph.count(countUrl(spec, graph.rootUrl, prefix)));
+  if (!plan) return undefined;
+  if (plan.covered < plan.total) {
+    log.warn('partitions do not cover the type; reading it in one listing', {
+      type: spec.key,
+      total: plan.total,
+      covered: plan.covered,
+    });
+    return { countBefore: plan.total, missed: plan.total - plan.covered };
+  }
+  return {
+    partitions: plan.prefixes.map((prefix) => ({ key: prefix, next: partitionUrl(spec, prefix, graph.rootUrl) })),
+    countBefore: plan.total,
   };
 }
 

@@ -30,6 +30,8 @@ export interface GraphReader {
   pages(url: string): AsyncIterable<GraphPage>;
   /** One page of a collection or delta round, its JSON unparsed (failures as from `pages`). */
   pageBytes(url: string): Promise<Uint8Array>;
+  /** What `/{set}/$count` (with any `$filter`) answers, as an advanced query (eventually consistent). */
+  count(url: string): Promise<number>;
   /** A singleton resource as one page of one object. */
   single(url: string): AsyncIterable<GraphPage>;
   /** Every item of each collection (all pages), in the order of `urls`. */

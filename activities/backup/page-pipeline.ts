@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import pLimit from 'p-limit';
 import { relationshipUrl, type ObjectTypeSpec } from '../../catalog';
 import { breathe } from '../../storage/breather';
 import { storedForm } from '../../storage/stored-form';
@@ -22,6 +23,16 @@ export interface CaptureCheckpoint {
   /** A full read of a delta type took its delta link first; it is kept for the next backup. */
   deltaLink?: string;
   objectsRead: number;
+  /** A partitioned listing: each partition's next page, null once it is read to the end (`nextLink` is unused). */
+  partitions?: ListingChain[];
+  /** Graph's count of the type when the partitioned listing started, for its completeness check. */
+  countBefore?: number;
+}
+
+/** One listing of a partitioned read: its key (the prefix) and the page to read next, null when done. */
+export interface ListingChain {
+  key: string;
+  next: string | null;
 }
 
 /**
@@ -30,15 +41,23 @@ export interface CaptureCheckpoint {
  * page of groups waiting behind it. 800 parents are forty slices, enough to keep Graph busy; their members are the
  * largest thing the worker holds, so the bound is what keeps its memory flat.
  */
-const MAX_PAGES_AHEAD = 16;
 const MAX_PARENTS_AHEAD = 800;
 /**
- * Pages of a type without relationships read ahead of the one being stored. Pages digested in a thread are compact
- * (about 1 MB per 999 users, no parsed objects), and storing them may fall behind for a while (finishing a slice of
- * groups, a checkpoint's flush): the sequential listing goes on meanwhile. Pages parsed here are a few MB each.
+ * Read-ahead is bounded by what pages hold, never by a number of pages: Graph may answer with 999 objects a page, 120
+ * (its 2023 cap on /users) or 1 (a delta page), and a bound of a few pages either holds megabytes or starves the
+ * reader. Objects parsed here (a few KB each with their relationships' ids) and bytes of pages digested in a thread
+ * (compact: about 1 MB per 999 users) are counted; storing them may fall behind for a while (finishing a slice of
+ * groups, a checkpoint's flush) while the listing goes on.
  */
-const DIGESTED_PAGES_AHEAD = 12;
-const PAGES_AHEAD_WITHOUT_RELATIONSHIPS = 3;
+const OBJECTS_AHEAD = 3000;
+const DIGESTED_BYTES_AHEAD = 16 * 1024 * 1024;
+/** Pages tracked at once, whatever they hold: a bound on bookkeeping when pages are tiny. */
+const MAX_PAGES_AHEAD = 2000;
+/**
+ * Listings of a partitioned read in flight at once. Each waits about a second a page for Graph; the pacer holds them
+ * all to the budget, and read-ahead to the memory bounds above.
+ */
+const LISTINGS_IN_FLIGHT = 16;
 /**
  * Parents whose relationships are read (and then stored) together: a page of groups is cut into slices of this many,
  * stored in the order they complete, so a group with a hundred pages of members holds up only its own slice.
@@ -60,6 +79,10 @@ interface Slice {
 }
 
 interface PageWork {
+  /** The listing (partition) the page belongs to. */
+  chain: number;
+  /** Objects (parsed here) or bytes (digested in a thread) the page holds, for the read-ahead bound. */
+  weight: number;
   links: PageLinks;
   /** Items of the page (removed ones included), for the count a checkpoint keeps. */
   items: number;
@@ -72,6 +95,10 @@ export interface PagePipelineOptions {
   writer: TypeWriter;
   /** The first page to read: a list, a delta link, or the page a resumed attempt continues from. */
   startUrl: string;
+  /** A partitioned listing: its listings, read in parallel, instead of `startUrl`. */
+  partitions?: ListingChain[];
+  /** Graph's count when the partitioned listing started, recorded in checkpoints. */
+  countBefore?: number;
   readMode: 'full' | 'delta';
   /** The checkpoint a retried attempt resumes from (its writer state is already restored into `writer`). */
   resume?: CaptureCheckpoint;
@@ -108,6 +135,10 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
   let lastCheckpointAt = Date.now();
   const everyMs = (options.checkpointEverySeconds ?? 10) * 1000;
   let lastDetails: CaptureCheckpoint | undefined = checkpoint;
+  const chains: ListingChain[] = options.partitions?.map((c) => ({ ...c })) ?? [{ key: '', next: startUrl }];
+  const partitioned = options.partitions !== undefined;
+  /** Each listing's next page as far as its pages are stored (what a checkpoint records). */
+  const storedUpTo = chains.map((c) => c.next);
   // A large group comes back on several delta pages (each with a slice of members@delta): read its relationships once.
   const related = new Set<string>();
   let deltaLink: string | undefined;
@@ -150,10 +181,25 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
   const pageDone = (page: PageWork) => {
     objectsRead += page.items;
     if (page.links.deltaLink) deltaLink = page.links.deltaLink;
-    if (!page.links.nextLink || checkpointing || Date.now() - lastCheckpointAt < everyMs) return;
-    // The writer may hold some of the next pages' objects too (slices are stored as they complete); a resumed attempt
-    // reads those pages again and stores the same entries, which changes nothing.
-    const details = { readMode, base, nextLink: page.links.nextLink, deltaLink: fullReadDeltaLink, objectsRead };
+    storedUpTo[page.chain] = page.links.nextLink ?? null;
+    const resumeAt = storedUpTo.find((next) => next !== null);
+    if (!resumeAt || checkpointing || Date.now() - lastCheckpointAt < everyMs) return;
+    // The writer may hold some of the next pages' objects too (slices are stored as they complete, and pages of other
+    // listings ahead of the checkpoint); a resumed attempt reads those pages again and stores the same entries, which
+    // changes nothing.
+    const details: Omit<CaptureCheckpoint, 'writerCheckpoint'> = {
+      readMode,
+      base,
+      nextLink: resumeAt,
+      deltaLink: fullReadDeltaLink,
+      objectsRead,
+      ...(partitioned
+        ? {
+            partitions: chains.map((c, i) => ({ key: c.key, next: storedUpTo[i] })),
+            countBefore: options.countBefore,
+          }
+        : {}),
+    };
     const started = Date.now();
     checkpointing = writer.checkpoint().then(
       (writerCheckpoint) => {
@@ -172,12 +218,9 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
 
   const ahead: PageWork[] = [];
   let parentsAhead = 0;
+  let weightAhead = 0;
   const digester = spec.relationships.length === 0 && !spec.singleton ? options.digester : undefined;
-  const pagesAhead = digester
-    ? DIGESTED_PAGES_AHEAD
-    : spec.relationships.length === 0
-      ? PAGES_AHEAD_WITHOUT_RELATIONSHIPS
-      : MAX_PAGES_AHEAD;
+  const weightBound = digester ? DIGESTED_BYTES_AHEAD : OBJECTS_AHEAD;
   const progress = new Wakeup();
   const pageStored = new Wakeup();
   let reading = true;
@@ -196,14 +239,19 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
 
   const queue = async (page: PageWork) => {
     ahead.push(page);
+    weightAhead += page.weight;
     for (const s of page.slices) parentsAhead += s.parents;
     progress.wake();
-    while (!stopped && (ahead.length >= pagesAhead || parentsAhead >= MAX_PARENTS_AHEAD)) await pageStored.wait();
+    while (
+      !stopped &&
+      (weightAhead >= weightBound || ahead.length >= MAX_PAGES_AHEAD || parentsAhead >= MAX_PARENTS_AHEAD)
+    )
+      await pageStored.wait();
   };
 
   /** Pages of objects parsed here: singletons, and types whose relationships are read per parent. */
-  const readObjectPages = async () => {
-    const pages = spec.singleton ? graph.single(startUrl) : graph.pages(startUrl);
+  const readObjectPages = async (chain: number, url: string) => {
+    const pages = spec.singleton ? graph.single(url) : graph.pages(url);
     for await (const page of pages) {
       // A worker shutting down (or the backup cancelled) stops the read between pages; the last checkpoint stays.
       Context.current().cancellationSignal.throwIfAborted();
@@ -224,7 +272,13 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
         parents = [];
       }
       if (sliceItems.length > 0 || slices.length === 0) slices.push(relationshipSlice(sliceItems, parents));
-      await queue({ links: { nextLink: page.nextLink, deltaLink: page.deltaLink }, items: items.length, slices });
+      await queue({
+        chain,
+        weight: items.length,
+        links: { nextLink: page.nextLink, deltaLink: page.deltaLink },
+        items: items.length,
+        slices,
+      });
       if (stopped) break;
     }
   };
@@ -239,16 +293,16 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
     );
 
   /** Pages of a type without relationships, parsed and digested in a worker thread; only their links are read here. */
-  const readDigestedPages = async (digester: PageDigester) => {
+  const readDigestedPages = async (digester: PageDigester, chain: number, startAt: string) => {
     const digestSpec = { idProperty: spec.idProperty, displayNameProperty: spec.displayNameProperty };
-    for (let url: string | undefined = startUrl; url !== undefined && !stopped;) {
+    for (let url: string | undefined = startAt; url !== undefined && !stopped;) {
       Context.current().cancellationSignal.throwIfAborted();
       const body = await graph.pageBytes(url);
       // Read here (a few hundred bytes of the page) rather than awaited from the thread: the next page goes out now.
       const scanned = scanPageLinks(body);
       const digest = digester.digest(body, digestSpec);
       const links = scanned ?? (await digest.links);
-      const work: PageWork = { links, items: 0, slices: [] };
+      const work: PageWork = { chain, weight: body.length, links, items: 0, slices: [] };
       const content = digest.items.then((items): PageContent => {
         work.items = items.ids.length;
         return { kind: 'digested', items };
@@ -259,11 +313,25 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
     }
   };
 
-  const readPages = async () => {
+  const readChain = async (chain: number, url: string) => {
     try {
-      await (digester ? readDigestedPages(digester) : readObjectPages());
+      await (digester ? readDigestedPages(digester, chain, url) : readObjectPages(chain, url));
     } catch (error) {
-      readFailure = { error };
+      // Seen by the storing at once; the other listings stop at their next page.
+      readFailure ??= { error };
+      stopped = true;
+      pageStored.wake();
+      progress.wake();
+    }
+  };
+  const readPages = async () => {
+    const lanes = pLimit(LISTINGS_IN_FLIGHT);
+    try {
+      await Promise.all(
+        chains.map((c, i) =>
+          c.next === null ? undefined : lanes(() => (stopped ? undefined : readChain(i, c.next!))),
+        ),
+      );
     } finally {
       reading = false;
       progress.wake();
@@ -292,7 +360,11 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
         ready.stored = true;
         storageMs += Date.now() - storing;
         parentsAhead -= ready.parents;
-        while (ahead.length > 0 && ahead[0].slices.every((s) => s.stored)) pageDone(ahead.shift()!);
+        while (ahead.length > 0 && ahead[0].slices.every((s) => s.stored)) {
+          const done = ahead.shift()!;
+          weightAhead -= done.weight;
+          pageDone(done);
+        }
         if (checkpointFailure) throw checkpointFailure.error;
         pageStored.wake();
         await writer.heartbeat();
@@ -344,17 +416,20 @@ async function readRelationships(
   return byParent;
 }
 
-/** Wakes the other side of the page pipeline; a side checks its condition, then waits, in the same tick. */
+/**
+ * Wakes the other side of the page pipeline (the storing, or every listing waiting for room); a side checks its
+ * condition, then waits, in the same tick.
+ */
 class Wakeup {
-  private resolve?: () => void;
+  private waiting: (() => void)[] = [];
 
   wait(): Promise<void> {
-    return new Promise((resolve) => (this.resolve = resolve));
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   wake(): void {
-    const resolve = this.resolve;
-    this.resolve = undefined;
-    resolve?.();
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
   }
 }

@@ -35,6 +35,7 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
     rootUrl: entra.graphBaseUrl,
     pages: (url) => graph.pages<Item>(url),
     pageBytes: (url) => graph.pageBytes(url),
+    count: (url) => graph.count(url),
     single: (url) => graph.pages<Item>(url),
 
     /**

@@ -136,6 +136,27 @@ export class TenantGraph {
     }
   }
 
+  /**
+   * The number `url` (`/{set}/$count`, with any `$filter`) answers. Directory objects count only in advanced queries,
+   * hence `ConsistencyLevel: eventual` (https://learn.microsoft.com/graph/aad-advanced-queries): the count may lag
+   * changes by a little.
+   */
+  async count(url: string): Promise<number> {
+    const response = await this.call(
+      () =>
+        this.graph.client
+          .api(url)
+          .header('ConsistencyLevel', 'eventual')
+          .responseType(ResponseType.RAW)
+          .get() as Promise<Response>,
+    );
+    if (!response.ok) throw await graphErrorOf(response);
+    const text = (await response.text()).trim();
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new Error(`Graph answered ${url} with '${text}'`);
+    return n;
+  }
+
   /** Every item of a (usually small) collection or relationship, all pages. */
   async readAll<T = Record<string, unknown>>(url: string): Promise<T[]> {
     const items: T[] = [];

@@ -19,6 +19,11 @@ export interface RunFigures {
   historyEvents: number;
   /** Resource units Graph charged in each 2 s of the run. */
   ruTimeline: number[];
+  /**
+   * The time the longest sequential chain of requests (a listing or relationship followed page after page) needs under
+   * the latency model: no schedule of the requests can finish the backup sooner.
+   */
+  latencyBoundSeconds: number;
 }
 
 /** What the benchmark measured, before it is turned into figures. */
@@ -87,14 +92,23 @@ export async function measure(stack: BenchStack, options: { days: number; churn:
     // Graph's charges over the run, from the simulator's request log: shows where the budget went unused.
     const startedAt = Date.parse((await handle.query(backupProgressQuery)).startedAt);
     const ruTimeline: number[] = [];
+    const chainMs = new Map<string, number>();
+    let longestSingleMs = 0;
     for (const e of sim.control.requestLog({ tenantId: tenant.id, kind: 'graph' })) {
       const bucket = Math.floor((Date.parse(e.at) - startedAt) / 2000);
       if (bucket >= 0 && e.resourceUnits) ruTimeline[bucket] = (ruTimeline[bucket] ?? 0) + e.resourceUnits;
+      if (bucket < 0 || e.modelMs === undefined) continue;
+      if (e.chain) chainMs.set(e.chain, (chainMs.get(e.chain) ?? 0) + e.modelMs);
+      else longestSingleMs = Math.max(longestSingleMs, e.modelMs);
     }
+    let longestMs = longestSingleMs;
+    for (const ms of chainMs.values()) longestMs = Math.max(longestMs, ms);
+    const latencyBoundSeconds = longestMs / 1000;
     sim.control.clearRequestLog();
     return {
       snapshotId: result.snapshotId!,
       ruTimeline: Array.from(ruTimeline, (ru) => ru ?? 0),
+      latencyBoundSeconds,
       seconds,
       progress: await handle.query(backupProgressQuery),
       requests: after.requests - before.requests,

@@ -1,13 +1,13 @@
 import { listObjectTypes } from '../../catalog';
 import { RESOURCE_UNITS_PER_WINDOW, RESOURCE_UNIT_WINDOW_MS } from '../../microsoft/graph-throttle-limits';
-import type { TenantSummary } from '../../simulator';
+import type { LatencyModel, TenantSummary } from '../../simulator';
 import type { Measurements } from './measure';
 
 export interface ReportContext {
   users: number;
   days: number;
   churn: number;
-  latency: { baseMs: number; jitterMs: number };
+  latency: LatencyModel;
   fullReadEvery: string;
   tenant: TenantSummary;
 }
@@ -26,6 +26,12 @@ export function benchFigures(m: Measurements, ctx: ReportContext) {
     resourceUnits: full.resourceUnits,
     throttleBoundSeconds: round(throttleBoundSeconds),
     ratioToBound: round(full.seconds / throttleBoundSeconds),
+    latencyModel: describeLatency(ctx.latency),
+    pageCap: ctx.latency.pageCaps?.users ?? null,
+    partitions: Object.fromEntries(
+      Object.entries(full.progress.types).flatMap(([type, t]) => (t.partitions ? [[type, t.partitions]] : [])),
+    ),
+    latencyBoundSeconds: round(full.latencyBoundSeconds),
     incrementalRuShare: round(incremental.resourceUnits / full.resourceUnits, 4),
     // Mean RU of the daily backups after the first (days 2..N, the periodic full reads among them included) over
     // the full backup's; `fullReadDays` says how many of them read some type in full.
@@ -61,7 +67,7 @@ export function printReport(m: Measurements, ctx: ReportContext): void {
   const figures = benchFigures(m, ctx);
   console.log(`
 entra-backup benchmark — ${users.toLocaleString()} users (${figures.objects.toLocaleString()} directory objects, size ${tenant.size})
-latency model: ${latency.baseMs} ms + up to ${latency.jitterMs} ms per request; budget ${RESOURCE_UNITS_PER_WINDOW[tenant.size]} RU / ${RESOURCE_UNIT_WINDOW_MS / 1000} s;
+latency model: ${describeLatency(latency)}; budget ${RESOURCE_UNITS_PER_WINDOW[tenant.size]} RU / ${RESOURCE_UNIT_WINDOW_MS / 1000} s;
 object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn * 100).toFixed(1)} % churn; full read every ${ctx.fullReadEvery} backups
 
 | figure                               | value |
@@ -70,6 +76,12 @@ object types: ${listObjectTypes().length}; ${days} daily snapshots at ${(churn *
 | requests / resource units            | ${figures.requests} / ${figures.resourceUnits} |
 | throttle-bound minimum (RU ÷ budget) | ${figures.throttleBoundSeconds} s |
 | ratio to the bound                   | ${figures.ratioToBound} (target ≤ 1.3) |
+| latency bound (longest request chain) | ${figures.latencyBoundSeconds} s |
+| partitioned listings                 | ${
+    Object.entries(figures.partitions)
+      .map(([type, n]) => `${type} ${n}`)
+      .join(', ') || 'none'
+  } |
 | incremental RU share (1 % churn)     | ${(figures.incrementalRuShare * 100).toFixed(2)} % (target ≤ 2 %) |
 | average daily RU share, days 2-${days}     | ${(figures.averageDailyRuShare * 100).toFixed(2)} % with ${figures.fullReadDays} days reading a type in full (target ≤ 3 %) |
 | average over a full-read cycle       | ${figures.cycleAverageRuShare === null ? 'not measured' : `${(figures.cycleAverageRuShare * 100).toFixed(2)} %`} (1 full + ${Number(ctx.fullReadEvery) - 1} incremental) |
@@ -108,4 +120,17 @@ function cycleAverage(m: Measurements, every: number): number | null {
   if (incremental.length === 0 || !(every >= 1)) return null;
   const mean = incremental.reduce((n, d) => n + d.resourceUnits, 0) / incremental.length;
   return round((m.full.resourceUnits + (every - 1) * mean) / every / m.full.resourceUnits, 4);
+}
+
+/** The model in words, e.g. `field: 150 ms + 1 ms/object + up to 50 ms, /users pages ≤ 120`. */
+export function describeLatency(l: LatencyModel): string {
+  const parts = [`${l.baseMs} ms`];
+  if (l.perObjectMs) parts.push(`${l.perObjectMs} ms/object`);
+  parts.push(`up to ${l.jitterMs} ms per request`);
+  const paging = [
+    ...Object.entries(l.pageCaps ?? {}).map(([set, cap]) => `/${set} pages ≤ ${cap}`),
+    ...(l.deltaPageSize !== undefined ? [`delta pages ≤ ${l.deltaPageSize}`] : []),
+    ...(l.shrinkingDeltaPages?.length ? [`smaller delta pages for ${l.shrinkingDeltaPages.join(', ')}`] : []),
+  ];
+  return `${l.name ?? 'flat'}: ${parts.join(' + ')}${paging.length ? `; ${paging.join(', ')}` : ''}`;
 }

@@ -1,3 +1,4 @@
+import type { LatencyModel } from '../../simulator';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -20,7 +21,7 @@ export const BACKUP_APP = { clientId: '6b1d4c1e-8f34-4a7e-9d57-b3c0a1e2f001', se
 
 export interface BenchStackOptions {
   users: number;
-  latency: { baseMs: number; jitterMs: number };
+  latency: LatencyModel;
   fullReadEvery: string;
   workerHeapMb: string;
   workerMallocArenas: string;

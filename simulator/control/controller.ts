@@ -368,7 +368,7 @@ export class SimulatorControl {
   }
 
   setLatency(model: LatencyModel): void {
-    this.state.faults.latency = { baseMs: model.baseMs ?? 0, jitterMs: model.jitterMs ?? 0 };
+    this.state.faults.latency = { ...model, baseMs: model.baseMs ?? 0, jitterMs: model.jitterMs ?? 0 };
   }
 
   info(): { baseUrl: string; authorityHost: string; graphBaseUrl: string; now: string; publisherTenantId: string } {

@@ -43,6 +43,47 @@ export interface LatencyModel {
   baseMs: number;
   /** Additional uniformly distributed delay in [0, jitterMs), drawn from the seeded generator. */
   jitterMs: number;
+  /**
+   * Added per object a Graph response returns (the items of `value`; 1 for a single object): Graph's time grows with
+   * what a page holds (README, "Latency and paging models"). 0 by default.
+   */
+  perObjectMs?: number;
+  /**
+   * Most objects one list page returns, per entity set path (`users`), whatever `$top` asks: Graph capped `/users`
+   * pages at 120 for a while in 2023 (README). No cap by default.
+   */
+  pageCaps?: Record<string, number>;
+  /** Objects per delta page (default 200, as Graph's pages of users and groups hold about 200). */
+  deltaPageSize?: number;
+  /** Entity set paths whose delta pages hold fewer objects, seeded between 1 and `deltaPageSize` (groups in the field). */
+  shrinkingDeltaPages?: string[];
+  /** A name the benchmark prints (e.g. `field`). */
+  name?: string;
+}
+
+/**
+ * Graph's timing and paging as observed in the field (README, "Latency and paging models"): 150 ms + 1 ms per object
+ * returned + up to 50 ms, so a page of 999 users takes about 1.15 s; delta pages of at most 200 objects, groups' often
+ * far fewer. An assumption from public reports, not a measurement: the benchmark prints the model it ran.
+ */
+export const FIELD_LATENCY: LatencyModel = {
+  name: 'field',
+  baseMs: 150,
+  jitterMs: 50,
+  perObjectMs: 1,
+  deltaPageSize: 200,
+  shrinkingDeltaPages: ['groups'],
+};
+
+/** A latency model `factor` times slower (paging unchanged). */
+export function scaledLatency(model: LatencyModel, factor: number): LatencyModel {
+  return {
+    ...model,
+    name: factor === 1 ? model.name : `${model.name ?? 'flat'}×${factor}`,
+    baseMs: model.baseMs * factor,
+    jitterMs: model.jitterMs * factor,
+    perObjectMs: (model.perObjectMs ?? 0) * factor,
+  };
 }
 
 interface RuleState {
@@ -103,8 +144,26 @@ export class FaultInjector {
     return undefined;
   }
 
-  delayMs(): number {
-    const { baseMs, jitterMs } = this.latency;
-    return baseMs + (jitterMs > 0 ? this.random.next() * jitterMs : 0);
+  /** Modelled response time of a request that returns `objects` objects. */
+  delayMs(objects = 0): number {
+    const { baseMs, jitterMs, perObjectMs = 0 } = this.latency;
+    return baseMs + perObjectMs * objects + (jitterMs > 0 ? this.random.next() * jitterMs : 0);
+  }
+
+  /** Most objects a list page of `setPath` returns, whatever `$top` asks. */
+  pageCap(setPath: string): number | undefined {
+    return this.latency.pageCaps?.[setPath];
+  }
+
+  /**
+   * Objects on the delta page of `setPath` starting at `offset` of the round `roundKey`: the same for the same seed,
+   * round and offset, so a page asked for again (a resumed reader) is the same page.
+   */
+  deltaPageSize(setPath: string, roundKey: string, offset: number): number {
+    const size = Math.max(1, this.latency.deltaPageSize ?? 200);
+    if (!this.latency.shrinkingDeltaPages?.includes(setPath)) return size;
+    let h = this.seed ^ 0x2545f491;
+    for (const ch of `${roundKey}:${offset}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+    return 1 + Math.floor(new Random(h).next() * size);
   }
 }

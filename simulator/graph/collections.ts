@@ -47,12 +47,18 @@ export function pageOf(
   const search = parseSearch(ctx.req.query, ctx.req.headers);
   const top = opts.paged ? parseTop(ctx.req.query, opts.defaultTop, opts.maxTop) : Number.MAX_SAFE_INTEGER;
   let offset = 0;
+  let chain: string = randomUUID();
   const skip = ctx.req.query.get('$skiptoken');
   if (skip !== null) {
-    const t = decodeToken<{ o: number }>(skip);
+    const t = decodeToken<{ o: number; c?: string }>(skip);
     if (!t || typeof t.o !== 'number') throw badRequest('The specified page token value has expired or is invalid.');
     offset = t.o;
+    chain = t.c ?? chain;
   }
+  // The field's page cap ignores a larger $top, as Graph did when it answered /users with 120 a page
+  // (https://github.com/microsoftgraph/msgraph-sdk-powershell/issues/1898).
+  const cap = opts.set && ctx.req.path === `/${opts.set.path}` ? ctx.state.faults.pageCap(opts.set.path) : undefined;
+  const pageSize = cap !== undefined ? Math.min(top, cap) : top;
   const expand = opts.set ? parseExpand(ctx, opts.set.kind) : undefined;
   let source = items;
   if (filter || search) {
@@ -60,19 +66,20 @@ export function pageOf(
       .slice(0, items.length)
       .filter((o) => (!filter || filter(o.data, o.id)) && (!search || search(o.data)));
   }
-  const slice = source.slice(offset, offset + top);
+  const slice = source.slice(offset, offset + pageSize);
   const body: Record<string, unknown> = { '@odata.context': contextUrl(ctx, opts.contextName, select) };
   // https://learn.microsoft.com/en-us/graph/aad-advanced-queries: @odata.count only with ConsistencyLevel: eventual and
   // $count=true, first page only.
   if (ctx.req.query.get('$count') === 'true' && ctx.req.headers['consistencylevel'] === 'eventual' && offset === 0) {
     body['@odata.count'] = source.length;
   }
-  if (offset + top < source.length) body['@odata.nextLink'] = nextLink(ctx, encodeToken({ o: offset + top }));
+  if (offset + pageSize < source.length)
+    body['@odata.nextLink'] = nextLink(ctx, encodeToken({ o: offset + pageSize, c: chain }));
   body.value = slice.map((o) => {
     const out = render(o, opts.set, select, { withType: opts.withType });
     return expand ? applyExpand(ctx, o, out, expand) : out;
   });
-  return json(200, body);
+  return { ...json(200, body), chain };
 }
 
 export function listSet(ctx: GraphContext, set: EntitySet): GraphResponse {

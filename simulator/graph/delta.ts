@@ -29,7 +29,6 @@ import { EntityKind, StoredObject } from '../store/types';
  * Not modelled: `$select=manager` on users, `$filter=id eq`.
  */
 const DELTA_TOKEN_LIFETIME_MS = 7 * 86400_000;
-const PAGE_SIZE = 200;
 const MEMBER_SLICE = 1000;
 /** Relationships that may be named in a delta $select; they are tracked, not rendered as properties. */
 const RELATIONSHIPS = new Set(['members', 'owners', 'manager']);
@@ -109,15 +108,18 @@ export function delta(ctx: GraphContext, set: EntitySet): GraphResponse {
     roundId = randomUUID();
     rounds.add(roundId, round, now);
   }
-  const page = round.emissions.slice(offset, offset + PAGE_SIZE);
+  // Graph's delta pages of users and groups hold about 200 objects whatever is asked, groups' often far fewer
+  // (https://github.com/microsoftgraph/microsoft-graph-explorer-v4/issues/1157); the field model sets both.
+  const pageSize = ctx.state.faults.deltaPageSize(set.path, `${round.fromSeq}-${round.toSeq}`, offset);
+  const page = round.emissions.slice(offset, offset + pageSize);
   const value = page.map((e) => renderEmission(ctx, set, round as DeltaRound, e));
   const body: Record<string, unknown> = {
     // https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-list?view=graph-rest-1.0: the first page names
     // the $select, later ones do not.
     '@odata.context': contextUrl(ctx, set.contextName, offset === 0 ? round.select : undefined),
   };
-  if (offset + PAGE_SIZE < round.emissions.length) {
-    body['@odata.nextLink'] = `${base}?$skiptoken=${encodeToken({ r: roundId, o: offset + PAGE_SIZE })}`;
+  if (offset + pageSize < round.emissions.length) {
+    body['@odata.nextLink'] = `${base}?$skiptoken=${encodeToken({ r: roundId, o: offset + pageSize })}`;
   } else {
     const token: DeltaToken = { s: set.path, d: tenant.id, q: round.toSeq, t: now, sel: round.select };
     body['@odata.deltaLink'] = `${base}?$deltatoken=${encodeToken({ ...token })}`;
@@ -125,7 +127,7 @@ export function delta(ctx: GraphContext, set: EntitySet): GraphResponse {
     // as Graph's state tokens allow (choice; Microsoft does not document how long a skiptoken stays valid).
   }
   body.value = value;
-  return json(200, body);
+  return { ...json(200, body), chain: roundId };
 }
 
 function expired(base: string): GraphError {

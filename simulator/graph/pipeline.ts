@@ -85,6 +85,7 @@ function admitAndDispatch(
     if (decision.limitFraction > 0.8)
       res.headers['x-ms-throttle-limit-percentage'] = Math.min(1.8, decision.limitFraction).toFixed(1);
   }
+  res.modelMs = state.faults.delayMs(objectsIn(res));
   state.log({
     kind: 'graph',
     tenantId: principal.tenant.id,
@@ -95,8 +96,17 @@ function admitAndDispatch(
     resourceUnits: decision.allowed ? ru : 0,
     batchRequestId: batchId,
     earlyRetry: decision.early || undefined,
+    modelMs: Math.round(res.modelMs),
+    chain: res.chain,
   });
   return res;
+}
+
+/** Objects a response returns, for the latency model's per-object cost: a page's items, or one object. */
+function objectsIn(res: GraphResponse): number {
+  if (res.status >= 300 || !res.body || typeof res.body !== 'object') return 0;
+  const value = (res.body as { value?: unknown }).value;
+  return Array.isArray(value) ? value.length : 1;
 }
 
 /** JSON batching: https://learn.microsoft.com/en-us/graph/json-batching */
@@ -130,6 +140,7 @@ function batch(
   }
   const statusById = new Map<string, number>();
   const responses: Record<string, unknown>[] = [];
+  let slowest = 0;
   for (const r of requests as {
     id: string;
     method: string;
@@ -179,6 +190,7 @@ function batch(
         r.id,
       );
     }
+    slowest = Math.max(slowest, res.modelMs ?? 0);
     statusById.set(r.id.toLowerCase(), res.status);
     const h: Record<string, string> = { ...res.headers };
     if (res.body !== undefined) h['Content-Type'] = JSON_TYPE;
@@ -189,7 +201,9 @@ function batch(
       ...(res.body !== undefined ? { body: res.body } : res.text !== undefined ? { body: res.text } : {}),
     });
   }
-  return json(200, { responses });
+  // A $batch is answered when its slowest inner request would be (https://learn.microsoft.com/en-us/graph/json-batching:
+  // the inner requests run independently; the batch's answer holds them all).
+  return { ...json(200, { responses }), modelMs: slowest };
 }
 
 function hasContentType(h: unknown): boolean {
@@ -223,9 +237,11 @@ export function graphRouter(state: SimState): Router {
     // The latency model is Graph's response time: the request is admitted (throttled, dispatched) when it arrives and
     // answered once the modelled time has passed, so the simulator's own work on the test machine's cores (rendering
     // a page of 999 users) is part of that time rather than added to it.
-    const answerAt = performance.now() + state.faults.delayMs();
+    // The time is drawn once the answer is known (it grows with the objects returned), counted from the arrival.
+    const arrived = performance.now();
+    let modelMs: number | undefined;
     const answered = () => {
-      const wait = answerAt - performance.now();
+      const wait = arrived + (modelMs ??= state.faults.delayMs()) - performance.now();
       return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
     };
     const clientRequestId = String(req.headers['client-request-id'] ?? randomUUID());
@@ -374,6 +390,7 @@ export function graphRouter(state: SimState): Router {
     if (fault?.kind === 'replicationDelay' && out.status === 201 && typeof createdId === 'string') {
       state.replicaLag.set(createdId, fault.lagRequests ?? 2);
     }
+    modelMs = out.modelMs;
     // Serialised before the wait: that is work of the response time too.
     if (out.body !== undefined && out.text === undefined) {
       out = { ...out, headers: { ...out.headers, 'Content-Type': JSON_TYPE }, text: JSON.stringify(out.body) };

@@ -17,6 +17,13 @@ export interface GraphResponse {
   body?: unknown;
   /** Plain-text body (e.g. /users/$count). */
   text?: string;
+  /**
+   * The sequential chain of pages this response belongs to (a listing or a delta round followed by its next links),
+   * for the request log: the benchmark sums each chain's modelled time to find the latency bound.
+   */
+  chain?: string;
+  /** The latency model's time for this response (set when it is admitted and dispatched). */
+  modelMs?: number;
 }
 
 export interface GraphContext {

@@ -301,10 +301,11 @@ describe('backup engine (real Temporal, storage and Entra simulator)', function 
   }
 
   it('resumes from its checkpoint when the worker is killed mid-backup: no object missing or twice', async () => {
-    const target = await newTenant(15_000);
+    // Few enough users to be read in one listing (a larger type is read in partitions, in parallel), in pages of 20.
+    const target = await newTenant(3_000);
     // Slow Graph down so the users type is still being read when the worker dies: the SDK sends heartbeats at most
     // every 0.8 × the heartbeat timeout (2.4 s here), and a checkpoint is only seen once one carries it.
-    fx.sim.control.setLatency({ baseMs: 150, jitterMs: 0 });
+    fx.sim.control.setLatency({ baseMs: 150, jitterMs: 0, pageCaps: { users: 20 } });
     await worker!.stop();
     worker = undefined;
     const child = startWorkerProcess(fx.env);
