@@ -62,7 +62,7 @@ export const metrics = {
   }),
   storageBytesWritten: new Counter({
     name: 'entra_backup_storage_bytes_written_total',
-    help: 'Bytes written to the object store (packs, indexes, manifests, snapshot records, exports, audit entries)',
+    help: "Bytes written to tenants' repositories (packs, indexes, manifests, checkpoints, snapshot records)",
     registers,
   }),
   storageWrites: new Counter({
