@@ -55,11 +55,7 @@ export function createApp(deps: ApiDependencies): express.Express {
   const bucket = deps.config.storage.defaultBucket;
   const log = deps.log ?? createLogger({ service: 'api', level: 'silent' });
 
-  app.use(
-    observeRequests(log, (req) =>
-      req.path === '/metrics' ? '/metrics' : validator.operations.find(req.method, req.path)?.path,
-    ),
-  );
+  app.use(observeRequests(log, (req) => validator.operations.find(req.method, req.path)?.path));
   // Prometheus scrapes without an API key, like /healthz: the series carry no tenant or reseller id.
   app.get('/metrics', metricsRoute(deps.client, log));
 
