@@ -125,6 +125,11 @@ describe('observability: /metrics of API and worker, and their logs (entry point
       },
       180_000,
     );
+    // An export of the backup, for the export-duration series.
+    const exported = await call('POST', `/tenants/${tenantId}/exports`, { level: 'type', type: 'users' });
+    assert.equal(exported.status, 202, await exported.clone().text());
+    const { workflowId } = (await exported.json()) as { workflowId: string };
+    await client.workflow.getHandle(workflowId).result();
   });
 
   after(async () => {
@@ -154,8 +159,12 @@ describe('observability: /metrics of API and worker, and their logs (entry point
     }
     assert.ok((seriesValue(text, 'entra_backup_storage_bytes_written_total') ?? 0) > 0, 'storage bytes written');
     assert.ok((seriesValue(text, 'entra_backup_consent_checks_total', { app: 'backup', state: 'granted' }) ?? 0) >= 1);
-    // Export and restore durations are histograms of the workflow meter, declared by Core's exporter once recorded;
-    // the SDK's own runtime series are there from the start.
+    // Export (and restore) durations: histograms of the workflow meter, which Core's exporter shows once recorded.
+    assert.match(
+      text,
+      /^entra_backup_export_duration\w*_count\{[^}]*outcome="completed"[^}]*\} 1$/m,
+      'export duration',
+    );
     assert.match(text, /^temporal_\w+/m, "Core's Prometheus exporter is merged in");
     assert.doesNotMatch(text, new RegExp(tenantId), 'no tenant id in any series');
     assert.doesNotMatch(text, new RegExp(directory), 'no directory id in any series');
