@@ -11,9 +11,7 @@ import { createDataConverter } from '../temporal/data-converter';
 import { GlobalSpanProcessor } from '../observability/tracing';
 
 /** The OpenTelemetry interceptors of workflow code, bundled with it (also by scripts/build-workflows.ts). */
-export const workflowInterceptorModules = [
-  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
-];
+export const workflowInterceptorModules = [require.resolve('./workflow-interceptors')];
 
 /** One worker: the product's workflows and activities on the configured task queue. Used by main.ts and tests. */
 export async function createWorker(
