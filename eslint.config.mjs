@@ -11,6 +11,7 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 /** worker/ and api/ are the two process entry points: they assemble the product folders. */
 const entryPointImports = [
   'accounts',
+  'observability',
   'activities',
   'catalog',
   'diff',
@@ -41,7 +42,8 @@ const layers = {
   'workflow-constants.ts': [],
   'temporal.config.ts': ['workflow-constants.ts'],
   temporal: ['temporal.config.ts', 'workflow-constants.ts'],
-  storage: ['catalog', 'temporal.config.ts', 'workflow-constants.ts'],
+  observability: [],
+  storage: ['catalog', 'observability', 'temporal.config.ts', 'workflow-constants.ts'],
   accounts: ['temporal', 'temporal.config.ts', 'workflow-constants.ts', 'workflows'],
   activities: [
     'workflows',
@@ -50,6 +52,7 @@ const layers = {
     'diff',
     'exports',
     'microsoft',
+    'observability',
     'restore',
     'storage',
     'temporal',
@@ -117,6 +120,7 @@ const workflowZones = [
     'test',
     'temporal.config.ts',
     'diff',
+    'observability',
   ].map((from) => ({
     target: './workflows',
     from: `./${from}`,

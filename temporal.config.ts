@@ -171,6 +171,8 @@ export interface AppConfig {
     shutdownForceTime: Duration;
     /** Prebuilt workflow bundle (npm run build:workflows); unset: the worker bundles the workflows at start. */
     workflowBundlePath?: string;
+    /** Where the worker serves Prometheus `/metrics` (WORKER_METRICS_HOST/PORT); port 0: not served. */
+    metrics: { host: string; port: number };
   };
   local: LocalStackConfig;
   backup: BackupConfig;
@@ -381,6 +383,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       shutdownGraceTime: str(env, 'WORKER_SHUTDOWN_GRACE', '30 seconds') as Duration,
       shutdownForceTime: str(env, 'WORKER_SHUTDOWN_FORCE', '60 seconds') as Duration,
       workflowBundlePath: optional(env, 'WORKFLOW_BUNDLE_PATH'),
+      metrics: { host: str(env, 'WORKER_METRICS_HOST', '127.0.0.1'), port: int(env, 'WORKER_METRICS_PORT', 9464) },
     },
     local,
     exports: { expirySeconds: Math.min(int(env, 'EXPORT_EXPIRY_SECONDS', 604_800), 604_800) },

@@ -17,6 +17,7 @@ import { createBuildExportActivity } from './export/build-export';
 import { createExportLifecycleActivities } from './export/export-lifecycle';
 import { createVerifyActivities } from './verify/verify-repository';
 import { createRestoreActivities } from './restore';
+import { meteredCapture, meteredConsent } from './metered';
 
 /** What activities need from the process that hosts them; built once per worker. */
 export interface ActivityDependencies {
@@ -30,23 +31,26 @@ export function createActivities(deps: ActivityDependencies) {
   const { config } = deps;
   const tokens = new TokenProvider(config.entra);
   const repositories = new Repositories(deps.storage, config.storage.masterKey);
+  const consent = createConsentActivities(config.entra, tokens);
+  const capture = createCaptureActivities({
+    repositories,
+    graphFor: (directory) => createGraphReader(config.entra, tokens, directory),
+    fullReadEvery: config.backup.fullReadEvery,
+    auditLog: {
+      retentionMs: config.backup.auditLogRetentionDays * 86_400_000,
+      latencyMarginMs: config.backup.auditLogLatencySeconds * 1000,
+    },
+    checkpointEverySeconds: config.backup.checkpointSeconds,
+    digester: new PageDigester(config.backup.digestThreads),
+  });
   return {
     ...createStorageProbeActivities(deps.storage),
-    ...createConsentActivities(config.entra, tokens),
+    ...consent,
+    verifyConsent: meteredConsent(consent.verifyConsent),
     ...createScheduleActivities(deps.temporal, config),
     ...createTenantAccessActivities(config.entra, tokens),
     ...createBackupSettingsActivities(config.backup),
-    ...createCaptureActivities({
-      repositories,
-      graphFor: (directory) => createGraphReader(config.entra, tokens, directory),
-      fullReadEvery: config.backup.fullReadEvery,
-      auditLog: {
-        retentionMs: config.backup.auditLogRetentionDays * 86_400_000,
-        latencyMarginMs: config.backup.auditLogLatencySeconds * 1000,
-      },
-      checkpointEverySeconds: config.backup.checkpointSeconds,
-      digester: new PageDigester(config.backup.digestThreads),
-    }),
+    captureType: meteredCapture(capture.captureType),
     ...createSnapshotActivities(repositories),
     ...createRetentionActivities(repositories, deps.temporal, config.backup.retentionDays),
     ...createBuildExportActivity({ repositories, storage: deps.storage, temporal: deps.temporal }),

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { createHash } from 'node:crypto';
 import {
   ScheduleAlreadyRunning,
@@ -118,7 +119,12 @@ export function createScheduleActivities(
             ...info.runningActions.map((a) => a.workflow),
             ...info.recentActions.map((a) => a.action.workflow),
           ].find((w) => !before.has(w.workflowId));
-          if (started) return { workflowId: started.workflowId, alreadyRunning: false };
+          if (started) {
+            // A schedule's run cannot carry the caller's trace context (a trigger has no headers): its
+            // RunWorkflow span starts a trace of its own, and this attribute joins the two.
+            trace.getActiveSpan()?.setAttribute('backup.workflow_id', started.workflowId);
+            return { workflowId: started.workflowId, alreadyRunning: false };
+          }
           // The trigger was skipped: a run the first describe did not show yet is going on.
           const other = await runningBackup(info);
           if (other) return { workflowId: other, alreadyRunning: true };

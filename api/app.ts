@@ -25,6 +25,8 @@ import { auditTrail } from './audit/audit-trail';
 import { buildOpenApiDocument } from './openapi/document';
 import { RequestValidator } from './openapi/validator';
 import { notFound, problemHandler } from './problem';
+import { metricsRoute, observeRequests } from './observability';
+import { createLogger, type Logger } from '../observability/logger';
 
 export interface ApiDependencies {
   config: AppConfig;
@@ -34,6 +36,8 @@ export interface ApiDependencies {
   accounts: AccountsDirectory;
   /** Where every state-changing call is recorded (StorageAuditLog in production). */
   audit: AuditLog;
+  /** Request logs; a silent logger when not given (tests). */
+  log?: Logger;
 }
 
 /**
@@ -49,6 +53,11 @@ export function createApp(deps: ApiDependencies): express.Express {
   const document = buildOpenApiDocument();
   const validator = new RequestValidator(document);
   const bucket = deps.config.storage.defaultBucket;
+  const log = deps.log ?? createLogger({ service: 'api', level: 'silent' });
+
+  app.use(observeRequests(log, (req) => validator.operations.find(req.method, req.path)?.path));
+  // Prometheus scrapes without an API key, like /healthz: the series carry no tenant or reseller id.
+  app.get('/metrics', metricsRoute(deps.client, log));
 
   app.use(
     auditTrail(deps.audit, {

@@ -6,8 +6,13 @@ import { createStorageClient } from '../storage/gcs-client';
 import { createApp } from './app';
 import { TemporalAccountsDirectory } from '../accounts/temporal-accounts-directory';
 import { StorageAuditLog } from './audit/storage-audit-log';
+import { createLogger } from '../observability/logger';
+import { startTracing } from '../observability/tracing-sdk';
+
+const log = createLogger({ service: 'api' });
 
 async function run(): Promise<void> {
+  const stopTracing = startTracing('entra-backup-api');
   const config = loadConfig();
   const client = await connectClient(config.temporal);
   const storage = createStorageClient(config.storage);
@@ -17,21 +22,28 @@ async function run(): Promise<void> {
     storage,
     accounts: new TemporalAccountsDirectory(client, { taskQueue: config.temporal.taskQueue }),
     audit: new StorageAuditLog(storage, config.storage.defaultBucket),
+    log,
   });
   const server: Server = app.listen(config.api.port, config.api.host, () => {
-    console.log(`API listening on http://${config.api.host}:${config.api.port}`);
+    log.info(`API listening on http://${config.api.host}:${config.api.port}`);
     if (config.temporal.payloadEncryption.development) {
-      console.log('payloads are encrypted with the published development key (set PAYLOAD_ENCRYPTION_KEY)');
+      log.warn('payloads are encrypted with the published development key (set PAYLOAD_ENCRYPTION_KEY)');
     }
   });
   const shutdown = () => {
-    server.close(() => void client.connection.close().then(() => process.exit(0)));
+    server.close(
+      () =>
+        void client.connection
+          .close()
+          .then(() => stopTracing?.())
+          .then(() => process.exit(0)),
+    );
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 }
 
 run().catch((err) => {
-  console.error(err);
+  log.error({ err }, 'API failed');
   process.exit(1);
 });

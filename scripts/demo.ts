@@ -154,6 +154,8 @@ async function run(): Promise<void> {
     CONSENT_STATE_KEY: demo.state.consentStateKey,
     API_PUBLIC_URL: publicUrl,
     NODE_EXTRA_CA_CERTS: sim.caCertPath,
+    // Human-readable logs in the demo (pino-pretty); deployed processes write one JSON object a line.
+    LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
   };
   childEnv = { ...process.env, ...env };
   const config = loadConfig(childEnv);
@@ -203,6 +205,7 @@ entra-backup demo is running
   GCS emulator:      ${stack.storageEndpoint}, buckets ${[...new Set(config.storage.locations.map((l) => l.bucket))].join(', ')}
   Storage locations: ${config.storage.locations.map((l) => `${l.id} (${l.region})`).join(', ')}
   Entra simulator:   ${sim.baseUrl} (CA certificate ${sim.caCertPath})
+  Metrics:           ${apiUrl}/metrics (API), http://${config.worker.metrics.host}:${config.worker.metrics.port}/metrics (worker)
   Demo reseller:     ${DEMO.resellerId}, organization ${DEMO.organizationId}
   API key (new):     ${apiKey}
   Demo tenant:       ${demo.state.tenantId} (Microsoft tenant ${DEMO.microsoftTenantId}, "Contoso Demo", 1,000 users)

@@ -6,6 +6,8 @@ import {
   type PutOptions,
   type PutResult,
 } from './object-store';
+import { metrics } from '../observability/metrics';
+import { inSpan } from '../observability/tracing';
 
 function httpStatus(err: unknown): number | undefined {
   const code = (err as { code?: unknown }).code;
@@ -33,6 +35,24 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async put(key: string, bytes: Buffer, options: PutOptions = {}): Promise<PutResult> {
+    // The key names a pack, index or record by its content hash or kind, never directory data.
+    return inSpan(
+      'storage.write',
+      { 'storage.key_kind': key.split('/')[0], 'storage.bytes': bytes.length },
+      async (span) => {
+        const result = await this.write(key, bytes, options).catch((err: unknown) => {
+          metrics.storageWrites.inc({ result: 'error' });
+          throw err;
+        });
+        span.setAttribute('storage.result', result);
+        metrics.storageWrites.inc({ result });
+        if (result === 'written') metrics.storageBytesWritten.inc(bytes.length);
+        return result;
+      },
+    );
+  }
+
+  private async write(key: string, bytes: Buffer, options: PutOptions): Promise<PutResult> {
     try {
       // Simple uploads get no timeout from the library (it sets 0); every other request gets the client's.
       const timeout = this.bucket.storage.timeout;

@@ -1,7 +1,17 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  makeWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry';
+import { Resource } from '@opentelemetry/resources';
 import type { AppConfig } from '../temporal.config';
 import { createActivities, type ActivityDependencies } from '../activities';
 import { createDataConverter } from '../temporal/data-converter';
+import { GlobalSpanProcessor } from '../observability/tracing';
+
+/** The OpenTelemetry interceptors of workflow code, bundled with it (also by scripts/build-workflows.ts). */
+export const workflowInterceptorModules = [require.resolve('./workflow-interceptors')];
 
 /** One worker: the product's workflows and activities on the configured task queue. Used by main.ts and tests. */
 export async function createWorker(
@@ -19,6 +29,23 @@ export async function createWorker(
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(deps),
     dataConverter: createDataConverter(config.temporal.payloadEncryption),
+    // Tracing (README "Observability"): the workflow's and each activity's span continue the trace of the call that
+    // started them; with no tracer provider registered (tracing off) the spans are no-ops and nothing is exported.
+    interceptors: {
+      workflowModules: workflowInterceptorModules,
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
+    sinks: {
+      exporter: makeWorkflowExporter(
+        new GlobalSpanProcessor(),
+        new Resource({ 'service.name': process.env.OTEL_SERVICE_NAME ?? 'entra-backup-worker' }),
+      ),
+    },
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     // In-flight activities get this long to finish (or heartbeat their checkpoint) after SIGTERM.
     shutdownGraceTime: config.worker.shutdownGraceTime,

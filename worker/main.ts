@@ -6,10 +6,28 @@
 import { loadConfig } from '../temporal.config';
 import { connectClient, connectWorker } from '../temporal/connection';
 import { createStorageClient } from '../storage/gcs-client';
+import { createLogger } from '../observability/logger';
+import { startTracing } from '../observability/tracing-sdk';
 import { createWorker } from './create-worker';
+import { installRuntime, serveWorkerMetrics } from './observability';
+
+const log = createLogger({ service: 'worker' });
 
 async function run(): Promise<void> {
+  const stopTracing = startTracing('entra-backup-worker');
   const config = loadConfig();
+  // Once per process, before the first connection: the SDK's logs and metrics go where ours do.
+  const coreMetrics = await installRuntime(log);
+  const metricsServer =
+    config.worker.metrics.port > 0
+      ? await serveWorkerMetrics(config.worker.metrics.port, config.worker.metrics.host, coreMetrics, log).catch(
+          (err: Error) => {
+            // Another worker on this machine holds the port: this one still works, unscraped.
+            log.warn({ err: err.message, port: config.worker.metrics.port }, 'worker metrics not served');
+            return undefined;
+          },
+        )
+      : undefined;
   const connection = await connectWorker(config.temporal);
   const temporal = await connectClient(config.temporal);
   try {
@@ -18,16 +36,24 @@ async function run(): Promise<void> {
       storage: createStorageClient(config.storage),
       temporal,
     });
-    console.log(`worker polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address}`);
+    const metrics = metricsServer
+      ? `http://${config.worker.metrics.host}:${config.worker.metrics.port}/metrics`
+      : undefined;
+    log.info(
+      { taskQueue: config.temporal.taskQueue, address: config.temporal.address, metrics },
+      `worker polling task queue '${config.temporal.taskQueue}'`,
+    );
     await worker.run();
-    console.log('worker stopped');
+    log.info('worker stopped');
   } finally {
+    metricsServer?.close();
     await temporal.connection.close();
     await connection.close();
+    await stopTracing?.();
   }
 }
 
 run().catch((err) => {
-  console.error(err);
+  log.error({ err }, 'worker failed');
   process.exit(1);
 });

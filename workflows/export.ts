@@ -14,6 +14,7 @@ import type { ExportProgress, ExportRequest, ExportResult } from '../exports/typ
 import { workflowTuning } from '../workflow-constants';
 import { jobStatusKey } from '../temporal/search-attributes';
 import { exportProgressQuery, exportProgressSignal } from './export-messages';
+import { recordJobDuration } from './job-metrics';
 
 const { ensureExportLifecycle, deleteExportObjects } = proxyActivities<Activities>({
   startToCloseTimeout: workflowTuning.shortActivity.startToCloseTimeout,
@@ -52,12 +53,14 @@ export async function exportWorkflow(req: ExportRequest): Promise<ExportResult> 
     progress.objects = result.objects;
     progress.bytes = result.bytes;
     upsertSearchAttributes([{ key: jobStatusKey, value: 'completed' }]);
+    recordJobDuration('export', 'completed');
     return result;
   } catch (err) {
     const cause = err instanceof ActivityFailure ? err.cause : undefined;
     progress.status = 'failed';
     progress.error = cause?.message ?? (err as Error).message;
     upsertSearchAttributes([{ key: jobStatusKey, value: 'failed' }]);
+    recordJobDuration('export', 'failed');
     throw ApplicationFailure.create({
       type: cause instanceof ApplicationFailure && cause.type ? cause.type : 'ExportFailed',
       message: progress.error,

@@ -10,6 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { recordJobDuration } from './job-metrics';
 import type { Activities } from '../activities';
 import { workflowTuning } from '../workflow-constants';
 import { jobStatusKey } from '../temporal/search-attributes';
@@ -155,6 +156,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     // Even when the restore failed: a one-time consent is never left behind.
     await releaseConsent();
     setStatus('failed', err instanceof Error ? err.message : String(err));
+    recordJobDuration('restore', 'failed');
     throw err;
   }
 
@@ -177,6 +179,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
 
   function finish(): RestoreState {
     state.finishedAt = new Date().toISOString();
+    recordJobDuration('restore', state.status);
     return state;
   }
 

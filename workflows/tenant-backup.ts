@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { countBackup } from './job-metrics';
 import { listObjectTypes } from '../catalog';
 import { isAuthFailureKind, retentionTiming, workflowTuning } from '../workflow-constants';
 import { tenantWorkflowId, type BackupTarget, type LastBackup } from '../tenants/types';
@@ -210,8 +211,15 @@ function tenantOf(target: BackupTarget) {
       handle.signal(authFailedSignal, { ...refused, backupWorkflowId }),
     permissionsMissing: (missingRoles: string[]) =>
       handle.signal(permissionsMissingSignal, { missingRoles, backupWorkflowId }),
-    finished: (last: Omit<LastBackup, 'workflowId' | 'at'>) =>
-      handle.signal(backupFinishedSignal, { workflowId: backupWorkflowId, at: new Date().toISOString(), ...last }),
+    finished: (last: Omit<LastBackup, 'workflowId' | 'at'>) => {
+      // Every way a run ends tells the tenant, once: the one place to count backups by outcome.
+      countBackup(last.status);
+      return handle.signal(backupFinishedSignal, {
+        workflowId: backupWorkflowId,
+        at: new Date().toISOString(),
+        ...last,
+      });
+    },
   };
 }
 

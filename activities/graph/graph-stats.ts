@@ -1,6 +1,7 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { readResourceUnits } from './resource-units';
-import { requireNext } from './middleware-util';
+import { requestMethod, requestUrl, requireNext } from './middleware-util';
+import { inSpan } from '../../observability/tracing';
 
 /**
  * What one Graph client spent, for a backup's progress and the benchmark's "where the time went". Mutable counters:
@@ -29,15 +30,62 @@ export interface GraphStatsSnapshot {
   tokenRefreshes: number;
 }
 
+/** Where a GraphStats also reports what it counts, as it counts it (the process's Prometheus series). */
+export interface GraphMeter {
+  requests(n: number): void;
+  resourceUnits(n: number): void;
+  throttled(n: number): void;
+  throttleWaitMs(ms: number): void;
+  pacingWaitMs(ms: number): void;
+}
+
 export class GraphStats implements GraphStatsSnapshot {
-  requests = 0;
-  resourceUnits = 0;
-  throttled = 0;
-  throttleWaitMs = 0;
-  pacingWaitMs = 0;
+  private counts = { requests: 0, resourceUnits: 0, throttled: 0, throttleWaitMs: 0, pacingWaitMs: 0 };
   graphTimeMs = 0;
   transientRetries = 0;
   tokenRefreshes = 0;
+
+  /**
+   * The handlers add to these fields as they always did; the accessors pass each increment on to the meter, so the
+   * process-wide series move as requests happen, not only when an activity reports.
+   */
+  constructor(private readonly meter?: GraphMeter) {}
+
+  get requests() {
+    return this.counts.requests;
+  }
+  set requests(v: number) {
+    this.meter?.requests(v - this.counts.requests);
+    this.counts.requests = v;
+  }
+  get resourceUnits() {
+    return this.counts.resourceUnits;
+  }
+  set resourceUnits(v: number) {
+    this.meter?.resourceUnits(v - this.counts.resourceUnits);
+    this.counts.resourceUnits = v;
+  }
+  get throttled() {
+    return this.counts.throttled;
+  }
+  set throttled(v: number) {
+    this.meter?.throttled(v - this.counts.throttled);
+    this.counts.throttled = v;
+  }
+  get throttleWaitMs() {
+    return this.counts.throttleWaitMs;
+  }
+  set throttleWaitMs(v: number) {
+    this.meter?.throttleWaitMs(v - this.counts.throttleWaitMs);
+    this.counts.throttleWaitMs = v;
+  }
+  get pacingWaitMs() {
+    return this.counts.pacingWaitMs;
+  }
+  set pacingWaitMs(v: number) {
+    this.meter?.pacingWaitMs(v - this.counts.pacingWaitMs);
+    this.counts.pacingWaitMs = v;
+  }
 
   snapshot(): GraphStatsSnapshot {
     return {
@@ -63,17 +111,26 @@ export class StatsHandler implements Middleware {
   constructor(private readonly stats: GraphStats) {}
 
   async execute(context: Context): Promise<void> {
-    const started = performance.now();
-    this.stats.requests++;
-    try {
-      await requireNext(this.next, 'StatsHandler').execute(context);
-    } finally {
-      this.stats.graphTimeMs += performance.now() - started;
-    }
-    const response = context.response;
-    if (!response) return;
-    if (response.status === 429) this.stats.throttled++;
-    this.stats.resourceUnits += readResourceUnits((n) => response.headers.get(n)) ?? 0;
+    // One span per request on the wire: method and path only (the query may hold a skip or delta token).
+    const path = new URL(requestUrl(context), 'https://graph.invalid').pathname;
+    await inSpan(
+      `graph ${requestMethod(context)}`,
+      { 'http.request.method': requestMethod(context), 'url.path': path },
+      async (span) => {
+        const started = performance.now();
+        this.stats.requests++;
+        try {
+          await requireNext(this.next, 'StatsHandler').execute(context);
+        } finally {
+          this.stats.graphTimeMs += performance.now() - started;
+        }
+        const response = context.response;
+        if (!response) return;
+        span.setAttribute('http.response.status_code', response.status);
+        if (response.status === 429) this.stats.throttled++;
+        this.stats.resourceUnits += readResourceUnits((n) => response.headers.get(n)) ?? 0;
+      },
+    );
   }
 
   setNext(next: Middleware): void {

@@ -1,5 +1,9 @@
 import { LruCache, perTenantCacheLimits } from '../lru-cache';
-import { RESOURCE_UNITS_PER_WINDOW, RESOURCE_UNIT_WINDOW_MS } from '../../microsoft/graph-throttle-limits';
+import {
+  RESOURCE_UNITS_PER_WINDOW,
+  RESOURCE_UNIT_WINDOW_MS,
+  type TenantSizeClass,
+} from '../../microsoft/graph-throttle-limits';
 
 /**
  * Pacing to the app+tenant resource-unit budget of "Identity and access service limits"
@@ -130,6 +134,17 @@ export class Pacer {
       limitEstimate: this.limitEstimate,
       windowRu: this.windowRu(now),
     };
+  }
+
+  /**
+   * Microsoft's size class (S/M/L) whose budget is nearest below the limit as this pacer knows it (Graph's own
+   * percentage when it sent one, else the adapted budget): a label for metrics, never used for pacing.
+   */
+  sizeClass(): TenantSizeClass {
+    const limit = this.limitEstimate ?? this.budget;
+    if (limit < (RESOURCE_UNITS_PER_WINDOW.S + RESOURCE_UNITS_PER_WINDOW.M) / 2) return 'S';
+    if (limit < (RESOURCE_UNITS_PER_WINDOW.M + RESOURCE_UNITS_PER_WINDOW.L) / 2) return 'M';
+    return 'L';
   }
 
   /** Waits until a request of this estimated cost may be sent (next pages first, else FIFO), and charges it. */

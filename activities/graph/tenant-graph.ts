@@ -20,6 +20,7 @@ import {
 } from './retry-after';
 import { createThrottledGraphClient, type ThrottleOptions, type ThrottledGraphClient } from './throttled-graph-client';
 import type { TokenProvider } from './token-provider';
+import { inSpan } from '../../observability/tracing';
 
 /** One page of a collection, delta round or relationship. */
 export interface GraphPage<T> {
@@ -180,11 +181,19 @@ export class TenantGraph {
     while (queue.length > 0) {
       const take = this.nextBatch(urls, queue);
       const payload = { requests: take.map((i) => ({ id: String(i), method: 'GET', url: this.relativeUrl(urls[i]) })) };
-      const answer = await this.call(() => this.graph.client.api('/$batch').post(payload));
-      const responses = ((answer as { responses?: BatchResponseItem[] } | undefined)?.responses ?? []).filter(
-        (r) => typeof r?.id === 'string',
+      const { responses, throttledMs, scope, retry } = await inSpan(
+        'graph.batch',
+        { 'graph.batch.requests': take.length },
+        async (span) => {
+          const answer = await this.call(() => this.graph.client.api('/$batch').post(payload));
+          const responses = ((answer as { responses?: BatchResponseItem[] } | undefined)?.responses ?? []).filter(
+            (r) => typeof r?.id === 'string',
+          );
+          const accounted = this.account(estimateBatchResourceUnits(payload), responses);
+          span.setAttribute('graph.batch.retried', accounted.retry.size);
+          return { responses, ...accounted };
+        },
       );
-      const { throttledMs, scope, retry } = this.account(estimateBatchResourceUnits(payload), responses);
       const byId = new Map(responses.map((r) => [r.id, r]));
       const again: number[] = [];
       for (const i of take) {

@@ -8,6 +8,7 @@ import {
 import type { EntraConfig } from '../../temporal.config';
 import { TokenAcquisitionError } from './graph-failure';
 import { GraphStats, StatsHandler } from './graph-stats';
+import { graphMeter } from './graph-metrics';
 import { pacers as defaultPacers, type Pacer, type PacerOptions, type PacerRegistry } from './pacer';
 import { PacingHandler } from './pacing-handler';
 import { RequestTimeoutHandler } from './request-timeout';
@@ -67,8 +68,8 @@ export function createThrottledGraphClient(
 ): ThrottledGraphClient {
   const root = new URL(entra.graphBaseUrl);
   const version = root.pathname.replace(/^\/+|\/+$/g, '') || 'v1.0';
-  const stats = new GraphStats();
   const pacer = (options.pacers ?? defaultPacers).get(auth.appClientId, auth.tenant, options.pacer);
+  const stats = new GraphStats(graphMeter(pacer));
   const gate = (options.gates ?? defaultGates).get(auth.appClientId, auth.tenant);
   const retryAfter = { ...DEFAULT_RETRY_AFTER_OPTIONS, ...options.retryAfter };
   const middleware: Middleware[] = [

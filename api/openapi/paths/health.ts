@@ -19,6 +19,21 @@ export const healthPaths: PathsFragment = {
         },
       },
     },
+    '/metrics': {
+      get: {
+        operationId: 'getMetrics',
+        summary:
+          'Prometheus metrics of this API process (README "Observability"); no tenant or reseller id in any series',
+        tags: ['operations'],
+        security: [],
+        responses: {
+          '200': {
+            description: 'Prometheus text exposition',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
     '/openapi.json': {
       get: {
         operationId: 'getOpenApiDocument',
