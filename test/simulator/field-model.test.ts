@@ -79,15 +79,16 @@ describe('simulator: the field latency and paging model', function () {
     assert.equal(users.ids.size, 700);
     assert.ok(users.sizes.every((n) => n === 1));
 
-    sim.control.setLatency({ ...FIELD_LATENCY, baseMs: 0, jitterMs: 0, perObjectMs: 0 });
+    // Pages of at most 10 (the field model's 200 would hold this tenant's 40 groups in one page, whatever it drew).
+    sim.control.setLatency({ ...FIELD_LATENCY, baseMs: 0, jitterMs: 0, perObjectMs: 0, deltaPageSize: 10 });
     const groups = await pageSizes(client, '/groups/delta?$select=id');
     const again = await pageSizes(client, '/groups/delta?$select=id');
     assert.deepEqual(again.sizes, groups.sizes, 'the same round is paged the same way');
     assert.equal(groups.ids.size, sim.control.listObjects(tenantId, 'group').length);
-    assert.ok(groups.sizes.every((n) => n >= 1 && n <= 200));
+    assert.ok(groups.sizes.every((n) => n >= 1 && n <= 10));
     assert.ok(
-      groups.sizes.slice(0, -1).some((n) => n < 200),
-      `groups' delta pages are smaller than 200: ${groups.sizes.join(',')}`,
+      groups.sizes.slice(0, -1).some((n) => n < 10),
+      `groups' delta pages are smaller than 10: ${groups.sizes.join(',')}`,
     );
   });
 
