@@ -18,6 +18,13 @@ import { bearer, newReseller, startApi, type TestApi } from '../helpers/accounts
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** Every payload of a history, except search attributes (indexed by the server, so never encrypted). */
+/** The OpenTelemetry interceptors' header (`TRACE_HEADER` of @temporalio/interceptors-opentelemetry). */
+const TRACE_HEADER = '_tracer-data';
+
+/**
+ * Every payload of a history but its trace headers, which `traceHeadersOf` checks: Temporal's clients do not run the
+ * payload codec over headers, and the one header we set carries a W3C trace context (ids, no data).
+ */
 function payloadsOf(value: unknown, found: Payload[] = []): Payload[] {
   if (!value || typeof value !== 'object' || ArrayBuffer.isView(value)) return found;
   const candidate = value as Payload;
@@ -26,7 +33,17 @@ function payloadsOf(value: unknown, found: Payload[] = []): Payload[] {
     return found;
   }
   for (const [key, child] of Object.entries(value)) {
+    if (key === TRACE_HEADER) continue;
     if (key !== 'searchAttributes' && key !== 'indexedFields') payloadsOf(child, found);
+  }
+  return found;
+}
+
+function traceHeadersOf(value: unknown, found: Payload[] = []): Payload[] {
+  if (!value || typeof value !== 'object' || ArrayBuffer.isView(value)) return found;
+  for (const [key, child] of Object.entries(value)) {
+    if (key === TRACE_HEADER) found.push(child as Payload);
+    else traceHeadersOf(child, found);
   }
   return found;
 }
@@ -70,6 +87,19 @@ describe('payload encryption: history, codec endpoint', () => {
 
     const payloads = payloadsOf(history);
     assert.ok(payloads.length >= 8, `found ${payloads.length} payloads`);
+    // What travels unencrypted in headers is a trace context and nothing else.
+    for (const header of traceHeadersOf(history)) {
+      const context = converter.fromPayload(header) as Record<string, unknown>;
+      assert.deepEqual(
+        Object.keys(context).filter((k) => k !== 'traceparent' && k !== 'tracestate'),
+        [],
+        JSON.stringify(context),
+      );
+      // Empty while tracing is off (no tracer provider): the interceptors still set the header.
+      if (context.traceparent !== undefined) {
+        assert.match(String(context.traceparent), /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/);
+      }
+    }
     for (const payload of payloads) {
       assert.equal(Buffer.from(payload.metadata!.encoding!).toString(), 'binary/encrypted');
     }
