@@ -1,6 +1,7 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { relationshipUrl, type ObjectTypeSpec } from '../../catalog';
+import { longRelationshipReader } from './relationship-partitions';
 import { breathe } from '../../storage/breather';
 import { storedForm } from '../../storage/stored-form';
 import type { TypeWriter } from '../../storage/type-writer';
@@ -395,11 +396,19 @@ async function readRelationships(
   const requests = parents.flatMap((p) =>
     spec.relationships.map((rel) => ({
       parent: p[spec.idProperty] as string,
-      rel: rel.key,
+      rel,
       url: relationshipUrl(spec.key, rel.key, p[spec.idProperty] as string, { baseUrl: graph.rootUrl }),
     })),
   );
-  const results = await graph.readAllMany(requests.map((r) => r.url));
+  const results = await graph.readAllMany(
+    requests.map((r) => r.url),
+    {
+      long: (i) =>
+        longRelationshipReader(graph, requests[i].rel, requests[i].parent, (reason) =>
+          log.warn('long relationship read page by page', { type: spec.key, parent: requests[i].parent, reason }),
+        ),
+    },
+  );
   for (const [i, r] of requests.entries()) {
     const rels = byParent.get(r.parent) ?? {};
     const items = results[i];
@@ -409,7 +418,7 @@ async function readRelationships(
       // An all-users group has 100,000 members.
       if (k % 1000 === 999) await breathe();
     }
-    rels[r.rel] = stored;
+    rels[r.rel.key] = stored;
     byParent.set(r.parent, rels);
     await breathe();
   }

@@ -48,16 +48,15 @@ export function countUrl(spec: ObjectTypeSpec, baseUrl: string, prefix?: string)
 }
 
 /**
- * Plans the partitions of a full read of `spec` from Graph's counts, or answers undefined when the type is small
+ * Plans the partitions of a full read (of a type, or of a long relationship list) from Graph's counts, or answers undefined when the type is small
  * enough (or not partitionable) to be read in one listing. A prefix holding more than its share is split by the next
  * character, up to MAX_DEPTH characters; prefixes Graph counts nothing under are left out (the coverage check is what
  * proves that nothing lies outside the rest).
  */
 export async function planPartitions(
-  spec: ObjectTypeSpec,
+  partition: PartitionSpec | undefined,
   count: (prefix?: string) => Promise<number>,
 ): Promise<PartitionPlan | undefined> {
-  const partition = spec.partitionBy;
   if (!partition) return undefined;
   const total = await count();
   if (total <= PARTITION_ABOVE) return undefined;

@@ -33,7 +33,7 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
   const lanes = pLimit(BATCHES_IN_FLIGHT);
   return {
     rootUrl: entra.graphBaseUrl,
-    pages: (url) => graph.pages<Item>(url),
+    pages: (url, options) => graph.pages<Item>(url, options),
     pageBytes: (url) => graph.pageBytes(url),
     count: (url) => graph.count(url),
     single: (url) => graph.pages<Item>(url),
@@ -42,7 +42,7 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
      * First pages of many relationships through `$batch` (20 a request: fewer round trips; each inner request is
      * still charged its own resource units), then any further pages one by one.
      */
-    async readAllMany(urls) {
+    async readAllMany(urls, options = {}) {
       const out = new Array<Item[]>(urls.length);
       const chains: Promise<void>[] = [];
       const readBatch = async (start: number) => {
@@ -65,8 +65,11 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
           // A large group's further pages can only be read one after another: follow each chain on its own, so the
           // longest one overlaps the rest of the batches instead of holding up its lane.
           if (next) {
+            const long = options.long?.(start + k);
             const chain = (async () => {
-              for await (const page of graph.pages<Item>(next)) items.push(...page.value);
+              const all = long ? await long() : undefined;
+              if (all) out[start + k] = all;
+              else for await (const page of graph.pages<Item>(next)) items.push(...page.value);
             })();
             chain.catch(() => undefined); // awaited below; not an unhandled rejection if a lane fails first
             chains.push(chain);
