@@ -99,7 +99,7 @@ describe('record workflow histories for the replay test', function () {
     const { tenantId } = await call('POST', '/tenants', {
       organizationId,
       directory: ms.id,
-      storage: { bucket: fx.config.storage.defaultBucket, prefix: `replay/${ms.id}`, region: 'local' },
+      storageLocationId: fx.config.storage.locations[0].id,
       plan: 'backup',
       backupImmediately: true,
     });
