@@ -2,6 +2,8 @@ import {
   ActivityFailure,
   ApplicationFailure,
   ParentClosePolicy,
+  isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -15,6 +17,12 @@ import { workflowTuning } from '../workflow-constants';
 import { jobStatusKey } from '../temporal/search-attributes';
 import { exportProgressQuery, exportProgressSignal } from './export-messages';
 import { recordJobDuration } from './job-metrics';
+
+/** Versions of this workflow's commands (Temporal `patched()`), as in tenant-backup.ts. */
+const PATCH = {
+  /** A cancelled export ends as cancelled, not failed. */
+  cancelledIsNotFailed: 'export-cancelled-is-not-failed',
+} as const;
 
 const { ensureExportLifecycle, deleteExportObjects } = proxyActivities<Activities>({
   startToCloseTimeout: workflowTuning.shortActivity.startToCloseTimeout,
@@ -56,6 +64,14 @@ export async function exportWorkflow(req: ExportRequest): Promise<ExportResult> 
     recordJobDuration('export', 'completed');
     return result;
   } catch (err) {
+    if (isCancellation(err) && patched(PATCH.cancelledIsNotFailed)) {
+      // Cancelled (the API's cancel, or a terminated parent): a true final state, and the cleanup still runs.
+      progress.status = 'cancelled';
+      progress.error = 'the export was cancelled';
+      upsertSearchAttributes([{ key: jobStatusKey, value: 'cancelled' }]);
+      recordJobDuration('export', 'cancelled');
+      throw err;
+    }
     const cause = err instanceof ActivityFailure ? err.cause : undefined;
     progress.status = 'failed';
     progress.error = cause?.message ?? (err as Error).message;
