@@ -54,7 +54,7 @@ export function createScheduleActivities(
    * headers). The header is taken off again once the run has started, else the daily runs would join this trace too.
    * Only when tracing is on. Best effort: the update names the schedule's conflict token, so a pause or another
    * change in between wins (Temporal ignores the stale update) and the run starts a trace of its own, as it would
-   * without this.
+   * without this; a failed schedule call is recorded on the span and never fails the Backup now.
    */
   const withTraceHeader = async <R>(handle: ScheduleHandle, trigger: () => Promise<R>): Promise<R> => {
     const span = trace.getActiveSpan()?.spanContext();
@@ -62,7 +62,7 @@ export function createScheduleActivities(
     const ours = headersWithContext({})[TRACE_HEADER];
     const sameAsOurs = (p: { data?: Uint8Array | null } | undefined) =>
       !!p?.data && Buffer.from(p.data).equals(Buffer.from(ours.data ?? []));
-    const setHeader = async (on: boolean): Promise<boolean> => {
+    const updateHeader = async (on: boolean): Promise<boolean> => {
       const { raw } = await handle.describe();
       const action = raw.schedule?.action?.startWorkflow;
       if (!raw.schedule || !action) return false;
@@ -80,6 +80,11 @@ export function createScheduleActivities(
       });
       return true;
     };
+    const setHeader = (on: boolean): Promise<boolean> =>
+      updateHeader(on).catch((err: unknown) => {
+        trace.getActiveSpan()?.recordException(err instanceof Error ? err : String(err));
+        return false;
+      });
     await setHeader(true);
     try {
       return await trigger();
