@@ -1,18 +1,17 @@
 /**
- * Workflow interceptors (bundled with the workflow code): OpenTelemetry's, for workflows started with them, and with
- * update and query handlers wrapped our own way. Three things in the SDK's interceptors break replay:
+ * Workflow interceptors (bundled with the workflow code): OpenTelemetry's, for workflow runs started with them, with
+ * update handlers wrapped our own way and validators and queries left alone.
  *
- * - They change when workflow code resumes: an activity's result, a handler's end reach the workflow some microtasks
- *   later, through their nested async functions, so commands of concurrent coroutines come in another order. A
- *   tenant workflow recorded without them fails to replay with them ("Timer machine does not handle
- *   WorkflowExecutionUpdateAccepted"; replay.test.ts, the fixtures recorded before tracing). So a workflow uses them
- *   only when its run started with them: `patched(TRACING_PATCH)` is asked once, as the run starts, and remembered.
- * - Span ids come from the sandbox's seeded Math.random, which uuid4() also draws from (the consent nonce). A span
- *   made where replay does not go (an update's validator, which does not run on replay; a query, which is not in
- *   the history) draws numbers the replay does not, and every later random value differs. Validators and queries
- *   are not traced.
- * - The SDK's update span awaits the handler through its async functions (see the first point). Ours starts the
- *   handler synchronously inside the caller's context and returns the handler's own promise; the span ends beside.
+ * Span ids come from the sandbox's seeded Math.random, which uuid4() draws from too (the tenant workflow's consent
+ * nonce). A run recorded without the interceptors and replayed with them draws span ids its first run did not: its
+ * nonce comes out different, the recorded consent callback no longer matches it, and the commands change ("Timer
+ * machine does not handle WorkflowExecutionUpdateAccepted" for the fixtures recorded before tracing, replay.test.ts;
+ * six Math.random() calls at the start do the same). So a run uses them only if it started with them:
+ * `patched(TRACING_PATCH)` is asked once, as the run starts, and remembered. For the same reason no span is made
+ * where replay does not go: an update's validator (not run on replay) and a query (not in the history) are not
+ * traced. An update's handler is: ours runs it synchronously inside the caller's context and returns the handler's
+ * own promise, the span ending beside it, so it completes as an unwrapped handler does (the SDK's awaits it through
+ * nested async functions).
  */
 import { SpanStatusCode, context as otelContext, isSpanContextValid, trace } from '@opentelemetry/api';
 import { patched, type WorkflowInterceptors } from '@temporalio/workflow';
