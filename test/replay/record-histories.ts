@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { node } from '@opentelemetry/sdk-node';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { connectClient } from '../../temporal/connection';
@@ -33,11 +35,20 @@ describe('record workflow histories for the replay test', function () {
   let worker: RunningWorker;
   let api: Awaited<ReturnType<typeof listen>>;
 
+  // Recorded as production runs with tracing on (OTEL_TRACES_EXPORTER): every call carries a trace context, so the
+  // histories hold the headers and the traced update handlers' spans the replay must reproduce. No exporter.
+  const provider = new node.NodeTracerProvider();
+  before(() => provider.register());
+
   after(async () => {
     await api?.close();
     await worker?.stop();
     await fx?.sim.close();
     await client?.connection.close();
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
   });
 
   /**

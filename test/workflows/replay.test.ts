@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../../temporal.config';
 import { createDataConverter } from '../../temporal/data-converter';
+import { workflowInterceptorModules, workflowSinks } from '../../worker/create-worker';
 
 /**
  * Replays the recorded histories in test/fixtures/histories/ (one real run of every workflow kind, recorded by
@@ -44,7 +45,13 @@ describe('replaying recorded workflow histories', function () {
     // The fixtures were recorded with the published development payload key (the test stack's).
     const dataConverter = createDataConverter(loadConfig({}).temporal.payloadEncryption);
     const results = Worker.runReplayHistories(
-      { workflowsPath: require.resolve('../../workflows'), dataConverter },
+      // With the workflow interceptors the workers run (tracing): they take part in every activation.
+      {
+        workflowsPath: require.resolve('../../workflows'),
+        dataConverter,
+        interceptors: { workflowModules: workflowInterceptorModules },
+        sinks: workflowSinks(),
+      },
       histories.map((h) => ({ workflowId: workflowIds[h.file] ?? h.file, history: h.history })),
     );
     const failures: string[] = [];
