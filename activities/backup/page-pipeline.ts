@@ -340,6 +340,11 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
   };
 
   const reader = readPages();
+  // Proof of life while the next slice to store waits on Graph: an all-users group's members, read in partitions
+  // behind a busy pacer, or a Retry-After, can take longer than the heartbeat timeout. A stalled request is ended by
+  // its own timeout, not by this; the details stay the last durable checkpoint. The SDK throttles the calls.
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat(lastDetails), 5000);
   try {
     for (;;) {
       if (readFailure) throw readFailure.error;
@@ -378,6 +383,7 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
     await checkpointing;
     if (checkpointFailure) throw checkpointFailure.error;
   } finally {
+    clearInterval(beat);
     stopped = true;
     pageStored.wake();
     await reader;
