@@ -25,10 +25,21 @@ const PROGRESS_EVERY_MS = 2000;
 
 const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
 
-/** What one export holds, decided before a byte is written (the counts go into the object's metadata). */
+/** Per exported type: what `manifest.json` counts. */
+interface TypeCounts {
+  objects: number;
+  inRecycleBin: number;
+  relationshipFiles: number;
+}
+
+/**
+ * What one export holds, decided before a byte is written (the counts go into the object's metadata). Only counts:
+ * each type's entries are listed again when it is written and released after it, so an export holds one type's
+ * entries at a time, not the tenant's (a whole-tenant export of 100,000 users has ~130,000).
+ */
 interface ExportPlan {
   record: SnapshotRecord;
-  types: { type: string; entries: ManifestEntry[] }[];
+  types: { type: string; counts: TypeCounts }[];
   objects: number;
   files: number;
 }
@@ -36,6 +47,26 @@ interface ExportPlan {
 /** Non-retryable: the request cannot be served from this repository (checked by the API too; retention may win). */
 function refused(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'ExportRefused', message, nonRetryable: true });
+}
+
+/** The entries of one exported type (the one object of an object-level export), sorted by id. */
+async function exportedEntries(repo: Repository, req: ExportRequest, type: string): Promise<ManifestEntry[]> {
+  let entries: ManifestEntry[];
+  try {
+    entries = await repo.listEntries(req.snapshotId, type);
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+    throw ApplicationFailure.create({
+      type: 'IntegrityError',
+      message: `${type}: the snapshot's list of objects cannot be read: ${err.message}`,
+      nonRetryable: true,
+    });
+  }
+  if (req.level === 'object') {
+    entries = entries.filter((e) => e.id === req.objectId);
+    if (entries.length === 0) throw refused(`object ${type}/${req.objectId} is not in snapshot ${req.snapshotId}`);
+  }
+  return entries;
 }
 
 async function planExport(repo: Repository, req: ExportRequest): Promise<ExportPlan> {
@@ -52,38 +83,22 @@ async function planExport(repo: Repository, req: ExportRequest): Promise<ExportP
   let files = 3; // README.txt, manifest.json, SHA256SUMS
   for (const type of wanted) {
     if (!captured.includes(type)) throw refused(`type ${type} was not captured in snapshot ${req.snapshotId}`);
-    let entries: ManifestEntry[];
-    try {
-      entries = await repo.listEntries(req.snapshotId, type);
-    } catch (err) {
-      if (!(err instanceof IntegrityError)) throw err;
-      throw ApplicationFailure.create({
-        type: 'IntegrityError',
-        message: `${type}: the snapshot's list of objects cannot be read: ${err.message}`,
-        nonRetryable: true,
-      });
+    const counts: TypeCounts = { objects: 0, inRecycleBin: 0, relationshipFiles: 0 };
+    for (const e of await exportedEntries(repo, req, type)) {
+      counts.objects++;
+      if (e.state === 'softDeleted') counts.inRecycleBin++;
+      counts.relationshipFiles += Object.keys(e.rels ?? {}).length;
     }
-    if (req.level === 'object') {
-      entries = entries.filter((e) => e.id === req.objectId);
-      if (entries.length === 0) throw refused(`object ${type}/${req.objectId} is not in snapshot ${req.snapshotId}`);
-    }
-    types.push({ type, entries });
-    objects += entries.length;
-    files += entries.reduce((n, e) => n + 1 + Object.keys(e.rels ?? {}).length, 0);
+    types.push({ type, counts });
+    objects += counts.objects;
+    files += counts.objects + counts.relationshipFiles;
   }
   return { record, types, objects, files };
 }
 
 function exportManifest(req: ExportRequest, plan: ExportPlan) {
   const { record } = plan;
-  const counts: Record<string, { objects: number; inRecycleBin: number; relationshipFiles: number }> = {};
-  for (const { type, entries } of plan.types) {
-    counts[type] = {
-      objects: entries.length,
-      inRecycleBin: entries.filter((e) => e.state === 'softDeleted').length,
-      relationshipFiles: entries.reduce((n, e) => n + Object.keys(e.rels ?? {}).length, 0),
-    };
-  }
+  const counts = Object.fromEntries(plan.types.map(({ type, counts }) => [type, counts]));
   const coverage = Object.fromEntries(
     Object.entries(record.types).map(([type, c]) => [
       type,
@@ -206,12 +221,18 @@ async function buildExportZip(
   try {
     await zip.add('README.txt', Buffer.from(exportReadme(req, plan.record.finishedAt), 'utf8'));
     await progress(true);
-    for (const { type, entries } of plan.types) {
+    for (const { type } of plan.types) {
+      // One type's entries at a time: listed here, released when the type is written.
       const byHash = new Map<string, ManifestEntry[]>();
-      for (const e of entries) byHash.set(e.contentHash, [...(byHash.get(e.contentHash) ?? []), e]);
+      for (const e of await exportedEntries(repo, req, type)) {
+        const owners = byHash.get(e.contentHash);
+        if (owners) owners.push(e);
+        else byHash.set(e.contentHash, [e]);
+      }
       let withRelationships: ManifestEntry[] = [];
       for await (const read of repo.readBlobsReporting(byHash.keys())) {
         const owners = byHash.get(read.id) ?? [];
+        byHash.delete(read.id); // the read has listed its ids already: what is written need not stay
         if (read.error) {
           // Never export what cannot be verified: the whole export fails, naming what is damaged.
           throw ApplicationFailure.create({
