@@ -2,10 +2,12 @@ import {
   ActivityFailure,
   ApplicationFailure,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -53,6 +55,7 @@ export async function exportWorkflow(req: ExportRequest): Promise<ExportResult> 
     progress.objects = result.objects;
     progress.bytes = result.bytes;
     upsertSearchAttributes([{ key: jobStatusKey, value: 'completed' }]);
+    recordFinalProgress(progress);
     recordJobDuration('export', 'completed');
     return result;
   } catch (err) {
@@ -60,6 +63,7 @@ export async function exportWorkflow(req: ExportRequest): Promise<ExportResult> 
     progress.status = 'failed';
     progress.error = cause?.message ?? (err as Error).message;
     upsertSearchAttributes([{ key: jobStatusKey, value: 'failed' }]);
+    recordFinalProgress(progress);
     recordJobDuration('export', 'failed');
     throw ApplicationFailure.create({
       type: cause instanceof ApplicationFailure && cause.type ? cause.type : 'ExportFailed',
@@ -67,6 +71,15 @@ export async function exportWorkflow(req: ExportRequest): Promise<ExportResult> 
       nonRetryable: true,
     });
   }
+}
+
+/**
+ * The finished export's progress in its memo, which visibility lists with the execution: the System Status list
+ * (`GET /jobs`) shows what a finished export wrote without querying it (a query of a closed workflow replays its
+ * history on a worker, one per listed export). Behind `patched()`: histories recorded before it have no such command.
+ */
+function recordFinalProgress(progress: ExportProgress): void {
+  if (patched('export-progress-memo')) upsertMemo({ progress: { ...progress } });
 }
 
 /**
