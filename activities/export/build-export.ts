@@ -227,7 +227,15 @@ async function buildExportZip(
     for (const { type } of plan.types) {
       // One type's entries at a time: listed here, released when the type is written.
       const byHash = new Map<string, ManifestEntry[]>();
-      for (const e of await exportedEntries(repo, req, type)) {
+      for (const listed of await exportedEntries(repo, req, type)) {
+        // Only what the files need: a search key list per entry adds up over 100,000 users.
+        const e: ManifestEntry = {
+          id: listed.id,
+          displayName: listed.displayName,
+          contentHash: listed.contentHash,
+          state: listed.state,
+          ...(listed.rels ? { rels: listed.rels } : {}),
+        };
         const owners = byHash.get(e.contentHash);
         if (owners) owners.push(e);
         else byHash.set(e.contentHash, [e]);
