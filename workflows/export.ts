@@ -8,6 +8,7 @@ import {
   setHandler,
   sleep,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -22,6 +23,8 @@ import { recordJobDuration } from './job-metrics';
 const PATCH = {
   /** A cancelled export ends as cancelled, not failed. */
   cancelledIsNotFailed: 'export-cancelled-is-not-failed',
+  /** The final progress is in the memo (recordFinalProgress). */
+  progressMemo: 'export-progress-memo',
 } as const;
 
 const { ensureExportLifecycle, deleteExportObjects } = proxyActivities<Activities>({
@@ -61,6 +64,7 @@ export async function exportWorkflow(req: ExportRequest): Promise<ExportResult> 
     progress.objects = result.objects;
     progress.bytes = result.bytes;
     upsertSearchAttributes([{ key: jobStatusKey, value: 'completed' }]);
+    recordFinalProgress(progress);
     recordJobDuration('export', 'completed');
     return result;
   } catch (err) {
@@ -69,6 +73,7 @@ export async function exportWorkflow(req: ExportRequest): Promise<ExportResult> 
       progress.status = 'cancelled';
       progress.error = 'the export was cancelled';
       upsertSearchAttributes([{ key: jobStatusKey, value: 'cancelled' }]);
+      recordFinalProgress(progress);
       recordJobDuration('export', 'cancelled');
       throw err;
     }
@@ -76,6 +81,7 @@ export async function exportWorkflow(req: ExportRequest): Promise<ExportResult> 
     progress.status = 'failed';
     progress.error = cause?.message ?? (err as Error).message;
     upsertSearchAttributes([{ key: jobStatusKey, value: 'failed' }]);
+    recordFinalProgress(progress);
     recordJobDuration('export', 'failed');
     throw ApplicationFailure.create({
       type: cause instanceof ApplicationFailure && cause.type ? cause.type : 'ExportFailed',
@@ -83,6 +89,15 @@ export async function exportWorkflow(req: ExportRequest): Promise<ExportResult> 
       nonRetryable: true,
     });
   }
+}
+
+/**
+ * The finished export's progress in its memo, which visibility lists with the execution: the System Status list
+ * (`GET /jobs`) shows what a finished export wrote without querying it (a query of a closed workflow replays its
+ * history on a worker, one per listed export). Behind `patched()`: histories recorded before it have no such command.
+ */
+function recordFinalProgress(progress: ExportProgress): void {
+  if (patched(PATCH.progressMemo)) upsertMemo({ progress: { ...progress } });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Context, log } from '@temporalio/activity';
 import pLimit from 'p-limit';
-import { relationshipUrl, type ObjectTypeSpec } from '../../catalog';
+import { relationshipUrl, searchProperties, type ObjectTypeSpec } from '../../catalog';
 import { longRelationshipReader } from './relationship-partitions';
 import { breathe } from '../../storage/breather';
 import { storedForm } from '../../storage/stored-form';
@@ -162,13 +162,16 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
         await writer.addObject(id, name ?? null, storedForm(item), { relationships: content.relationships.get(id) });
       }
     } else {
-      const { ids, names, removed, offsets } = content.items;
+      const { ids, names, search, removed, offsets } = content.items;
       const bytes = Buffer.from(content.items.bytes.buffer, content.items.bytes.byteOffset, content.items.bytes.length);
       for (let i = 0; i < ids.length; i++) {
         await breathe();
         if (removed[i] === SOFT_DELETED) await writer.markSoftDeleted(ids[i]);
         else if (removed[i] === HARD_DELETED) await writer.remove(ids[i]);
-        else await writer.addCanonicalObject(ids[i], names[i], bytes.subarray(offsets[i], offsets[i + 1]));
+        else
+          await writer.addCanonicalObject(ids[i], names[i], bytes.subarray(offsets[i], offsets[i + 1]), {
+            search: search[i] ?? undefined,
+          });
       }
     }
   };
@@ -295,7 +298,11 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
 
   /** Pages of a type without relationships, parsed and digested in a worker thread; only their links are read here. */
   const readDigestedPages = async (digester: PageDigester, chain: number, startAt: string) => {
-    const digestSpec = { idProperty: spec.idProperty, displayNameProperty: spec.displayNameProperty };
+    const digestSpec = {
+      idProperty: spec.idProperty,
+      displayNameProperty: spec.displayNameProperty,
+      searchProperties: searchProperties(spec.key),
+    };
     for (let url: string | undefined = startAt; url !== undefined && !stopped;) {
       Context.current().cancellationSignal.throwIfAborted();
       const body = await graph.pageBytes(url);

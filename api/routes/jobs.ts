@@ -6,6 +6,8 @@ import type { ExportProgress } from '../../exports/types';
 import { requireReseller, resellerOf } from '../auth';
 
 const KINDS = ['backup', 'retention', 'export', 'verify', 'restore'] as const;
+/** Jobs of a page described at once (each may be a query or a history read). */
+const DESCRIBE_CONCURRENCY = 8;
 
 /**
  * The System Status view: the reseller's backup and retention jobs, newest first, from Temporal's visibility store
@@ -33,11 +35,18 @@ export function jobRoutes(deps: { client: Client }): Router {
         `ExecutionStatus = '${q.status === 'running' ? 'Running' : q.status === 'completed' ? 'Completed' : 'Failed'}'`,
       );
     const limit = q.limit ?? 50;
-    const jobs = [];
-    // Visibility lists newest first already; ORDER BY is not supported by every visibility store (SQLite).
-    for await (const execution of deps.client.workflow.list({ query: clauses.join(' AND ') })) {
-      jobs.push(await describeJob(deps.client, execution));
-      if (jobs.length >= limit) break;
+    const executions: WorkflowExecutionInfo[] = [];
+    // Visibility lists newest first already; ORDER BY is not supported by every visibility store (SQLite). Only the
+    // page asked for is read, and only its running jobs are queried (see describeJob).
+    for await (const execution of deps.client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
+      executions.push(execution);
+      if (executions.length >= limit) break;
+    }
+    const jobs: Awaited<ReturnType<typeof describeJob>>[] = [];
+    // A few at a time: a page's queries overlap without all hitting the workers at once.
+    for (let i = 0; i < executions.length; i += DESCRIBE_CONCURRENCY) {
+      const slice = executions.slice(i, i + DESCRIBE_CONCURRENCY);
+      jobs.push(...(await Promise.all(slice.map((e) => describeJob(deps.client, e)))));
     }
     res.json({ jobs });
   });
@@ -70,8 +79,11 @@ async function describeJob(client: Client, e: WorkflowExecutionInfo) {
       .query(backupProgressQuery)
       .catch(() => undefined);
   }
-  // Exports show objects and bytes written, finished ones too (what the zip holds).
-  if (e.type === 'exportWorkflow') {
+  // Exports show objects and bytes written, finished ones too (what the zip holds): a finished export's are in its
+  // memo; only running ones, and finished ones from before the memo (workflows/export.ts), are asked.
+  const memoProgress = e.memo?.progress as ExportProgress | undefined;
+  if (e.type === 'exportWorkflow' && memoProgress) progress = memoProgress;
+  else if (e.type === 'exportWorkflow') {
     progress = await client.workflow
       .getHandle(e.workflowId, e.runId)
       .query(exportProgressQuery)
