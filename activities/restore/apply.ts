@@ -3,7 +3,7 @@ import { GraphError } from '@microsoft/microsoft-graph-client';
 import { getObjectType } from '../../catalog';
 import { naturalKey, remapIds } from '../../restore/compare';
 import type { PlannedObject, RestorePlan } from '../../restore/types';
-import { grantKey, keyProperty, sameScope } from './plan';
+import { grantKey, keyProperty, liveGrant, sameScope, type CapturedGrant } from './plan';
 import { isAlreadyExists, isStatus, withReplicationRetry, type RestoreGraph } from './restore-graph';
 
 /** What applying has done so far, stored next to the plan so a retried or resumed activity carries on from it. */
@@ -275,26 +275,11 @@ export async function applyGrants(graph: RestoreGraph, plan: RestorePlan, progre
   const pending = plan.oauth2PermissionGrants.filter((g) => !progress.done.includes(`grant:${grantKey(g)}`));
   if (pending.length === 0) return;
   const live = new Map(
-    (
-      await graph.readAll<{
-        id: string;
-        clientId: string;
-        resourceId: string;
-        consentType: string;
-        principalId: string | null;
-        scope?: string;
-      }>('/oauth2PermissionGrants')
-    ).map((g) => [grantKey(g), g]),
+    (await graph.readAll<CapturedGrant & { id: string }>('/oauth2PermissionGrants')).map((g) => [grantKey(g), g]),
   );
   for (const g of pending) {
     const marker = `grant:${grantKey(g)}`;
-    const body = {
-      clientId: progress.mapping[g.clientId] ?? g.clientId,
-      consentType: g.consentType,
-      principalId: g.principalId ? (progress.mapping[g.principalId] ?? g.principalId) : null,
-      resourceId: progress.mapping[g.resourceId] ?? g.resourceId,
-      scope: g.scope,
-    };
+    const body = liveGrant(g, progress.mapping);
     try {
       const now = live.get(grantKey(body));
       if (!now) await withReplicationRetry(() => graph.post('/oauth2PermissionGrants', body), 4);
