@@ -37,7 +37,7 @@ const layers = {
   tenants: [],
   diff: [],
   exports: ['tenants'],
-  portal: [],
+  portal: ['diff'],
   restore: ['activities', 'catalog', 'storage', 'tenants'],
   'workflow-constants.ts': [],
   'temporal.config.ts': ['workflow-constants.ts'],
@@ -70,6 +70,8 @@ const projectFolders = [...Object.keys(layers), 'workflows', 'scripts', 'test'];
 /** Files of a closed folder that a layer may still import: activities signal workflows through their messages. */
 const layerExceptions = {
   activities: { workflows: ['./export-messages.ts', './tenant-messages.ts'] },
+  // The API answers with a snapshot's summary and an object's history as storage types them (types only, see below).
+  portal: { storage: ['./snapshot-reader.ts'] },
 };
 
 const layerZones = Object.entries(layers).flatMap(([target, allowed]) => {
@@ -169,6 +171,25 @@ export default tseslint.config(
               regex: '(^|/)activities(/index(\\.[cm]?[jt]s)?)?/?$',
               allowTypeImports: true,
               message: 'Import activities as types only (import type … ; proxyActivities does the rest).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The portal is bundled for the browser and reaches the product only through the API: the answer types it shares
+    // with diff/ and storage/ are imported as types, which esbuild drops, so no Node code reaches the bundle.
+    files: ['portal/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(diff|storage)(/|$)',
+              allowTypeImports: true,
+              message: 'The portal imports product code as types only (import type …): it runs in the browser.',
             },
           ],
         },
