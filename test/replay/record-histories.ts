@@ -4,16 +4,19 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { connectClient } from '../../temporal/connection';
-import { createApp } from '../../api/app';
-import { StorageAuditLog } from '../../api/audit/storage-audit-log';
-import { createStorageClient } from '../../storage/gcs-client';
 import { tenantWorkflowId } from '../../tenants/types';
 import { storageProbeWorkflow } from '../../workflows';
 import { resellerAccountWorkflowId } from '../../workflows/reseller-account-messages';
 import { sharedTestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
-import { listen, waitFor } from '../helpers/http';
-import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { waitFor } from '../helpers/http';
+import {
+  BACKUP_APP,
+  startFixtureApi,
+  startTenantFixture,
+  type FixtureApi,
+  type TenantFixture,
+} from '../helpers/tenant-fixture';
 
 /**
  * Records the histories the replay test (test/workflows/replay.test.ts) replays: one real run of every workflow kind
@@ -31,7 +34,7 @@ describe('record workflow histories for the replay test', function () {
   let client: Client;
   let fx: TenantFixture;
   let worker: RunningWorker;
-  let api: Awaited<ReturnType<typeof listen>>;
+  let api: FixtureApi;
 
   after(async () => {
     await api?.close();
@@ -59,17 +62,7 @@ describe('record workflow histories for the replay test', function () {
     client = await connectClient(stack.config.temporal);
     fx = await startTenantFixture(stack, client, { CONSENT_TIMEOUT_SECONDS: '600', BACKUP_RETENTION_DAYS: '0' });
     worker = await startWorker(fx.config);
-    const storage = createStorageClient(fx.config.storage);
-    api = await listen(
-      createApp({
-        config: fx.config,
-        client,
-        storage,
-        accounts: fx.accounts,
-        audit: new StorageAuditLog(storage, fx.config.storage.defaultBucket),
-      }),
-      fx.apiPort,
-    );
+    api = await startFixtureApi(fx, client);
 
     // reseller-account: a reseller, an organization and a key.
     const reseller = await fx.accounts.createReseller({ name: 'Replay MSP' });
