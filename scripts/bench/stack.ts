@@ -12,10 +12,11 @@ import { ensureBucket } from '../../devstack/buckets';
 import { connectClient } from '../../temporal/connection';
 import { requiredReadPermissions } from '../../catalog';
 import { startSimulator, type Simulator, type TenantSummary } from '../../simulator';
-import { tenantQuery, tenantWorkflow } from '../../workflows';
+import { tenantQuery } from '../../workflows';
 import { locatedStorage, tenantWorkflowId, type BackupTarget } from '../../tenants/types';
 import { buildWorkflowBundle } from '../build-workflows';
 import { log } from './log';
+import { startTargetTenantWorkflow } from '../tenant-workflow';
 
 export const BACKUP_APP = { clientId: '6b1d4c1e-8f34-4a7e-9d57-b3c0a1e2f001', secret: `bench-${randomUUID()}` };
 
@@ -116,21 +117,7 @@ export async function withBenchStack(options: BenchStackOptions, use: (stack: Be
       directory: tenant.id,
       storage: locatedStorage(config.storage.locations[0]),
     };
-    await client.workflow.start(tenantWorkflow, {
-      taskQueue: config.temporal.taskQueue,
-      workflowId: tenantWorkflowId(target.tenantId),
-      args: [
-        {
-          tenant: {
-            ...target,
-            plan: 'backup',
-            backupImmediately: false,
-            consentTimeoutMs: 3_600_000,
-            createdAt: new Date().toISOString(),
-          },
-        },
-      ],
-    });
+    await startTargetTenantWorkflow(client, config.temporal.taskQueue, target, { consentTimeoutMs: 3_600_000 });
 
     // Time the backup, not the worker's start: a production worker is up long before the daily backup. A query is
     // answered only once a worker polls.

@@ -13,10 +13,11 @@ import { TokenProvider } from '../../activities/graph/token-provider';
 import { storedForm } from '../../storage/stored-form';
 import { repositoryLocation } from '../../activities/backup/repositories';
 import { createGraphClient } from '../../activities/graph/graph-client';
-import { tenantBackupWorkflow, tenantWorkflow, type BackupOptions } from '../../workflows';
-import { tenantWorkflowId, type BackupTarget, type Plan } from '../../tenants/types';
+import { tenantBackupWorkflow, type BackupOptions } from '../../workflows';
+import type { BackupTarget, Plan } from '../../tenants/types';
 import type { TestStack } from './stack';
 import { BACKUP_APP, type TenantFixture } from './tenant-fixture';
+import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
 
 /**
  * What the fault suite (test/faults/) needs around one backup: a simulated tenant with its tenant workflow, a way to
@@ -33,21 +34,7 @@ export function backupFixture(stack: TestStack, client: TemporalClient, fx: Tena
       directory: ms.id,
       storage: { bucket: stack.config.storage.defaultBucket, prefix: `faults/${randomUUID()}`, region: 'local' },
     };
-    await client.workflow.start(tenantWorkflow, {
-      taskQueue: fx.config.temporal.taskQueue,
-      workflowId: tenantWorkflowId(target.tenantId),
-      args: [
-        {
-          tenant: {
-            ...target,
-            plan,
-            backupImmediately: false,
-            consentTimeoutMs: 600_000,
-            createdAt: new Date().toISOString(),
-          },
-        },
-      ],
-    });
+    await startTargetTenantWorkflow(client, fx.config.temporal.taskQueue, target, { plan, consentTimeoutMs: 600_000 });
     return target;
   }
 

@@ -11,7 +11,7 @@ import { encodeSnapshot, snapshotKey } from '../../storage/snapshot';
 import { ensureBucket } from '../../devstack/buckets';
 import { repositoryLocation, Repositories } from '../../activities/backup/repositories';
 import { claimLegacyRepository, listLegacyTenants } from '../../activities/backup/legacy-storage';
-import { retentionWorkflow, tenantBackupWorkflow, tenantWorkflow } from '../../workflows';
+import { retentionWorkflow, tenantBackupWorkflow } from '../../workflows';
 import { tenantWorkflowId, type BackupTarget, type LegacyStorage, type TenantRecord } from '../../tenants/types';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
@@ -23,6 +23,7 @@ import {
   type FixtureApi,
   type TenantFixture,
 } from '../helpers/tenant-fixture';
+import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
 
 /** Every message and failure type along a Temporal failure's cause chain, for matching. */
 function failureChain(err: unknown): string {
@@ -121,21 +122,7 @@ describe('storage locations: one repository per tenant, prefixes the service der
       directory: ms.id,
       storage: storageOf,
     };
-    await client.workflow.start(tenantWorkflow, {
-      taskQueue: fx.config.temporal.taskQueue,
-      workflowId: tenantWorkflowId(target.tenantId),
-      args: [
-        {
-          tenant: {
-            ...target,
-            plan: 'backup',
-            backupImmediately: false,
-            consentTimeoutMs: 600_000,
-            createdAt: new Date().toISOString(),
-          },
-        },
-      ],
-    });
+    await startTargetTenantWorkflow(client, fx.config.temporal.taskQueue, target, { consentTimeoutMs: 600_000 });
     return target;
   }
 
