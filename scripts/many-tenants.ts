@@ -20,6 +20,7 @@ import { startStack, stopStack } from '../devstack/local-stack';
 import { ensureBucket } from '../devstack/buckets';
 import { buildWorkflowBundle } from './build-workflows';
 import { startTargetTenantWorkflow } from './tenant-workflow';
+import { stopProcess } from './stop-process';
 
 export interface ManyTenantsOptions {
   /** The stack to use (Temporal address, storage endpoint and bucket). */
@@ -165,13 +166,7 @@ export async function runManyTenants(options: ManyTenantsOptions): Promise<ManyT
       warmupTenants,
     };
   } finally {
-    if (worker && worker.exitCode === null) {
-      const exited = new Promise((resolve) => worker!.once('exit', resolve));
-      worker.kill('SIGTERM');
-      const killer = setTimeout(() => worker!.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    if (worker) await stopProcess(worker);
     await client?.connection.close();
     await sim.close();
     fs.rmSync(workDir, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import { tenantQuery } from '../../workflows';
 import { locatedStorage, tenantWorkflowId, type BackupTarget } from '../../tenants/types';
 import { buildWorkflowBundle } from '../build-workflows';
 import { log } from './log';
+import { stopProcess } from '../stop-process';
 import { startTargetTenantWorkflow } from '../tenant-workflow';
 
 export const BACKUP_APP = { clientId: '6b1d4c1e-8f34-4a7e-9d57-b3c0a1e2f001', secret: `bench-${randomUUID()}` };
@@ -141,15 +142,8 @@ export async function withBenchStack(options: BenchStackOptions, use: (stack: Be
     };
     await use({ sim, tenant, worker, client, config, target, pids, restartWorker });
   } finally {
-    // A worker killed by a signal (the export's, out of memory) has a null exitCode too: waiting for its exit hung.
-    if (worker && worker.exitCode === null && worker.signalCode === null) {
-      // It shuts down while Temporal still runs (and writes its CPU profile, if asked for), or is killed after 30 s.
-      const exited = new Promise((resolve) => worker!.once('exit', resolve));
-      worker.kill('SIGTERM');
-      const killer = setTimeout(() => worker!.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    // A worker the export's measurement killed (out of memory) has ended already.
+    if (worker) await stopProcess(worker);
     await client?.connection.close();
     await sim?.close();
     await stopStack(dataDir);

@@ -18,6 +18,7 @@ import type { BackupTarget, Plan } from '../../tenants/types';
 import type { TestStack } from './stack';
 import { BACKUP_APP, type TenantFixture } from './tenant-fixture';
 import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
+import { stopProcess } from '../../scripts/stop-process';
 
 /**
  * What the fault suite (test/faults/) needs around one backup: a simulated tenant with its tenant workflow, a way to
@@ -127,14 +128,7 @@ export function startWorkerProcess(env: Record<string, string>): ChildProcess & 
     stdio: 'ignore',
   });
   return Object.assign(child, {
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(killer);
-    },
+    stop: () => stopProcess(child, 20_000),
   });
 }
 
