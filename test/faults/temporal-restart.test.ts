@@ -1,11 +1,8 @@
-import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../temporal/connection';
-import { backupProgressQuery } from '../../workflows';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { waitFor } from '../helpers/http';
 import { startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
-import { backupFixture, comparedTypes, startWorkerProcess } from '../helpers/backup-fixture';
+import { backupFixture, startWorkerProcess } from '../helpers/backup-fixture';
 
 const DOWN_SECONDS = Number(process.env.FAULT_TEMPORAL_DOWN_SECONDS ?? 10);
 
@@ -34,40 +31,17 @@ describe('fault: the Temporal dev server killed and restarted mid-backup', () =>
     this.timeout(600_000);
     const backups = backupFixture(stack, client, fx);
     const target = await backups.newTenant(1000);
-    // Slow enough that the backup is still reading when the server dies.
-    fx.sim.control.setLatency({ baseMs: 30, jitterMs: 20 });
-    const started = Date.now();
     // Heartbeats sent while the server was down are lost: a short timeout has such an attempt retried in seconds.
-    const run = await backups.startBackup(target, { heartbeatTimeoutMs: 10_000 });
-    let readBefore: number;
-    try {
-      readBefore = await waitFor(
-        'the backup to read its first objects',
-        async () => {
-          const { objectsRead } = await run.query(backupProgressQuery);
-          return objectsRead > 0 ? objectsRead : undefined;
-        },
-        120_000,
-      );
-      // SIGKILL, as a crash: the server's SQLite file stays, nothing is flushed or handed over.
-      stack.crashTemporal();
-      await new Promise((resolve) => setTimeout(resolve, DOWN_SECONDS * 1000));
-      await stack.restart();
-    } finally {
-      fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
-    }
-    let result = await run
-      .result()
-      .catch((err: Error) => ({ status: `failed: ${err.message}`, snapshotId: undefined }));
-    let note = `the run ${result.status}`;
-    if (result.status !== 'completed') {
-      // Failing cleanly is allowed; the next run must then complete.
-      result = await (await backups.startBackup(target)).result();
-      note += `, the next run ${result.status}`;
-    }
-    const seconds = (Date.now() - started) / 1000;
-    assert.equal(result.status, 'completed', await backups.skippedDetail(target, result.snapshotId));
-    const objects = await backups.assertSnapshotEqualsTenant(target, result.snapshotId!, comparedTypes);
+    const { run, readBefore, note, seconds, objects } = await backups.backupThroughFault(
+      target,
+      async () => {
+        // SIGKILL, as a crash: the server's SQLite file stays, nothing is flushed or handed over.
+        stack.crashTemporal();
+        await new Promise((resolve) => setTimeout(resolve, DOWN_SECONDS * 1000));
+        await stack.restart();
+      },
+      { heartbeatTimeoutMs: 10_000 },
+    );
     const description = await run.describe();
     console.log(
       `fault Temporal killed ${DOWN_SECONDS} s mid-backup (after ${readBefore} objects read): ${note} ` +

@@ -13,9 +13,10 @@ import { TokenProvider } from '../../activities/graph/token-provider';
 import { storedForm } from '../../storage/stored-form';
 import { repositoryLocation } from '../../activities/backup/repositories';
 import { createGraphClient } from '../../activities/graph/graph-client';
-import { tenantBackupWorkflow, type BackupOptions } from '../../workflows';
+import { backupProgressQuery, tenantBackupWorkflow, type BackupOptions } from '../../workflows';
 import type { BackupTarget, Plan } from '../../tenants/types';
 import type { TestStack } from './stack';
+import { waitFor } from './http';
 import { BACKUP_APP, type TenantFixture } from './tenant-fixture';
 import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
 import { stopProcess } from '../../scripts/stop-process';
@@ -110,7 +111,53 @@ export function backupFixture(stack: TestStack, client: TemporalClient, fx: Tena
     return objects;
   }
 
-  return { newTenant, startBackup, repositoryOf, skippedDetail, tenantNow, assertSnapshotEqualsTenant };
+  /**
+   * A backup of `target` with a fault in its middle: the simulated Graph is slowed so that the backup is still reading
+   * when `fault` runs (once it has read its first objects). The run may fail cleanly, but then the next one must
+   * complete; the completed snapshot must equal the tenant. Returns what happened, for the test's log line.
+   */
+  async function backupThroughFault(target: BackupTarget, fault: () => Promise<void>, options: BackupOptions = {}) {
+    fx.sim.control.setLatency({ baseMs: 30, jitterMs: 20 });
+    const started = Date.now();
+    const run = await startBackup(target, options);
+    let readBefore: number;
+    try {
+      readBefore = await waitFor(
+        'the backup to read its first objects',
+        async () => {
+          const { objectsRead } = await run.query(backupProgressQuery);
+          return objectsRead > 0 ? objectsRead : undefined;
+        },
+        120_000,
+      );
+      await fault();
+    } finally {
+      fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
+    }
+    let result = await run
+      .result()
+      .catch((err: Error) => ({ status: `failed: ${err.message}`, snapshotId: undefined }));
+    let note = `the run ${result.status}`;
+    if (result.status !== 'completed') {
+      // Failing cleanly is allowed; the next run must then complete.
+      result = await (await startBackup(target)).result();
+      note += `, the next run ${result.status}`;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(result.status, 'completed', await skippedDetail(target, result.snapshotId));
+    const objects = await assertSnapshotEqualsTenant(target, result.snapshotId!, comparedTypes);
+    return { run, readBefore, note, seconds, objects };
+  }
+
+  return {
+    newTenant,
+    startBackup,
+    repositoryOf,
+    skippedDetail,
+    tenantNow,
+    assertSnapshotEqualsTenant,
+    backupThroughFault,
+  };
 }
 
 /** The object types every fault test compares (the ones a small simulated tenant has plenty of). */
