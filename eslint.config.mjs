@@ -92,7 +92,7 @@ const layerZones = Object.entries(layers).flatMap(([target, allowed]) => {
 /**
  * Workflow code is bundled into Temporal's deterministic sandbox: it reaches activities only as types (through
  * proxyActivities), the message definitions beside it, the catalog, the tenant/account record types, the search
- * attribute keys and the workflow constants.
+ * attribute keys, the export and restore job types and the workflow constants.
  */
 const workflowMessage = 'Workflows import only activity types, messages, catalog, record types and workflow constants.';
 /** Activities signal and query workflows through their message definitions, and reach no other workflow code. */
@@ -111,6 +111,8 @@ const workflowZones = [
   { target: './workflows', from: './tenants', except: ['./types.ts', './list-entry.ts'], message: workflowMessage },
   { target: './workflows', from: './accounts', except: ['./types.ts'], message: workflowMessage },
   { target: './workflows', from: './temporal', except: ['./search-attributes.ts'], message: workflowMessage },
+  // restore/tenant-repository.ts reaches storage and activities: workflows take only the restore's types.
+  { target: './workflows', from: './restore', except: ['./types.ts'], message: workflowMessage },
   ...[
     'api',
     'worker',

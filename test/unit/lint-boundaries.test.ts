@@ -54,6 +54,12 @@ describe('lint: the walls between folders', function () {
       /Workflows import only/,
     ],
     [
+      "workflow imports the restore's repository access",
+      'workflows/planted.ts',
+      "import { x } from '../restore/tenant-repository';",
+      /Workflows import only/,
+    ],
+    [
       'activity imports the API',
       'activities/backup/planted.ts',
       "import { x } from '../../api/problem';",
