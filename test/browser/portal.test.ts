@@ -5,13 +5,8 @@ import { connectClient } from '../../temporal/connection';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { waitFor } from '../helpers/http';
-import {
-  BACKUP_APP,
-  startFixtureApi,
-  startTenantFixture,
-  type FixtureApi,
-  type TenantFixture,
-} from '../helpers/tenant-fixture';
+import { BACKUP_APP, startFixtureApi, startTenantFixture } from '../helpers/tenant-fixture';
+import type { FixtureApi, TenantFixture } from '../helpers/tenant-fixture';
 import { assertAccessible, chromiumAvailable, chromiumPath, launchChromium, screenshot } from '../helpers/browser';
 
 /**

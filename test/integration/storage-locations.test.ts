@@ -16,13 +16,8 @@ import { tenantWorkflowId, type BackupTarget, type LegacyStorage, type TenantRec
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { waitFor } from '../helpers/http';
-import {
-  BACKUP_APP,
-  startFixtureApi,
-  startTenantFixture,
-  type FixtureApi,
-  type TenantFixture,
-} from '../helpers/tenant-fixture';
+import { BACKUP_APP, startFixtureApi, startTenantFixture } from '../helpers/tenant-fixture';
+import type { FixtureApi, TenantFixture } from '../helpers/tenant-fixture';
 import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
 
 /** Every message and failure type along a Temporal failure's cause chain, for matching. */

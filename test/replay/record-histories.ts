@@ -10,13 +10,8 @@ import { resellerAccountWorkflowId } from '../../workflows/reseller-account-mess
 import { sharedTestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { waitFor } from '../helpers/http';
-import {
-  BACKUP_APP,
-  startFixtureApi,
-  startTenantFixture,
-  type FixtureApi,
-  type TenantFixture,
-} from '../helpers/tenant-fixture';
+import { BACKUP_APP, startFixtureApi, startTenantFixture } from '../helpers/tenant-fixture';
+import type { FixtureApi, TenantFixture } from '../helpers/tenant-fixture';
 
 /**
  * Records the histories the replay test (test/workflows/replay.test.ts) replays: one real run of every workflow kind
