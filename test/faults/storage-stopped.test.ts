@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import type { Client } from '@temporalio/client';
-import { connectClient } from '../../temporal/connection';
 import { readRecord } from '../../devstack/local-stack';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
-import { startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
-import { backupFixture, startWorkerProcess } from '../helpers/backup-fixture';
+import { backupFixture, startFaultFixture, type FaultFixture } from '../helpers/backup-fixture';
 
 // The issue's 2 minutes with FAULT_STORAGE_STOP_SECONDS=120; CI stops it for long enough that every storage call in
 // flight times out (STORAGE_REQUEST_TIMEOUT_SECONDS, 15 s in tests) and is retried.
@@ -12,9 +9,7 @@ const STOP_SECONDS = Number(process.env.FAULT_STORAGE_STOP_SECONDS ?? 40);
 
 describe('fault: the storage emulator stopped mid-backup', () => {
   let stack: TestStack;
-  let client: Client;
-  let fx: TenantFixture;
-  let worker: ReturnType<typeof startWorkerProcess> | undefined;
+  let fault: FaultFixture | undefined;
   let storagePid: number | undefined;
 
   before(async function () {
@@ -22,20 +17,17 @@ describe('fault: the storage emulator stopped mid-backup', () => {
     stack = await sharedTestStack();
     storagePid = readRecord(stack.options!.dataDir)?.gcs.pid;
     assert.ok(storagePid, 'the stack records the emulator process');
-    client = await connectClient(stack.config.temporal);
-    fx = await startTenantFixture(stack, client, { BACKUP_CHECKPOINT_SECONDS: '0' });
-    worker = startWorkerProcess(fx.env);
+    fault = await startFaultFixture(stack, { BACKUP_CHECKPOINT_SECONDS: '0' });
   });
 
   after(async () => {
     if (storagePid) process.kill(storagePid, 'SIGCONT');
-    await worker?.stop();
-    await fx?.sim.close();
-    await client?.connection.close();
+    await fault?.stop();
   });
 
   it(`completes once storage answers again after ${STOP_SECONDS} s, and equals the tenant`, async function () {
     this.timeout(900_000);
+    const { client, fx } = fault!;
     const backups = backupFixture(stack, client, fx);
     const target = await backups.newTenant(1500);
     const { note, seconds, objects } = await backups.backupThroughFault(target, async () => {

@@ -1,34 +1,26 @@
-import type { Client } from '@temporalio/client';
-import { connectClient } from '../../temporal/connection';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
-import { backupFixture, startWorkerProcess } from '../helpers/backup-fixture';
+import { backupFixture, startFaultFixture, type FaultFixture } from '../helpers/backup-fixture';
 
 const DOWN_SECONDS = Number(process.env.FAULT_TEMPORAL_DOWN_SECONDS ?? 10);
 
 describe('fault: the Temporal dev server killed and restarted mid-backup', () => {
   let stack: TestStack;
-  let client: Client;
-  let fx: TenantFixture;
-  let worker: ReturnType<typeof startWorkerProcess> | undefined;
+  let fault: FaultFixture | undefined;
 
   before(async function () {
     if (process.env.TEST_TEMPORAL_ADDRESS) this.skip(); // an external stack is not ours to kill
     stack = await startTestStack(); // its own stack: this test kills the server
-    client = await connectClient(stack.config.temporal);
-    fx = await startTenantFixture(stack, client, { BACKUP_CHECKPOINT_SECONDS: '0' });
-    worker = startWorkerProcess(fx.env);
+    fault = await startFaultFixture(stack, { BACKUP_CHECKPOINT_SECONDS: '0' });
   });
 
   after(async () => {
-    await worker?.stop();
-    await fx?.sim.close();
-    await client?.connection.close();
+    await fault?.stop();
     await stack?.stop();
   });
 
   it(`loses nothing: after ${DOWN_SECONDS} s down and a restart on the same data the backup completes`, async function () {
     this.timeout(600_000);
+    const { client, fx } = fault!;
     const backups = backupFixture(stack, client, fx);
     const target = await backups.newTenant(1000);
     // Heartbeats sent while the server was down are lost: a short timeout has such an attempt retried in seconds.

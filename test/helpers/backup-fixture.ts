@@ -17,7 +17,8 @@ import { backupProgressQuery, tenantBackupWorkflow, type BackupOptions } from '.
 import type { BackupTarget, Plan } from '../../tenants/types';
 import type { TestStack } from './stack';
 import { waitFor } from './http';
-import { BACKUP_APP, type TenantFixture } from './tenant-fixture';
+import { BACKUP_APP, startTenantFixture, type TenantFixture } from './tenant-fixture';
+import { connectClient } from '../../temporal/connection';
 import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
 import { stopProcess } from '../../scripts/stop-process';
 
@@ -157,6 +158,31 @@ export function backupFixture(stack: TestStack, client: TemporalClient, fx: Tena
     tenantNow,
     assertSnapshotEqualsTenant,
     backupThroughFault,
+  };
+}
+
+export type FaultFixture = Awaited<ReturnType<typeof startFaultFixture>>;
+
+/**
+ * What a fault test runs against: a Temporal client, the simulator and configuration of a tenant fixture loaded with
+ * `env`, and the product's worker in a process of its own; `stop()` ends them.
+ */
+export async function startFaultFixture(stack: TestStack, env: Record<string, string>) {
+  const client = await connectClient(stack.config.temporal);
+  const fx = await startTenantFixture(stack, client, env).catch(async (err: unknown) => {
+    await client.connection.close();
+    throw err;
+  });
+  const worker = startWorkerProcess(fx.env);
+  return {
+    client,
+    fx,
+    worker,
+    async stop() {
+      await worker.stop();
+      await fx.sim.close();
+      await client.connection.close();
+    },
   };
 }
 
