@@ -48,7 +48,8 @@ function writeBody(plan: RestorePlan, o: PlannedObject, mapping: Record<string, 
     plan.conditionalAccessState === 'report-only'
   )
     body.state = REPORT_ONLY;
-  // Named locations are polymorphic: Graph needs the derived type in every write (graph-restore-and-audit 10.35).
+  // Named locations are polymorphic: Graph needs the derived type in every write
+  // (https://learn.microsoft.com/en-us/graph/api/conditionalaccessroot-post-namedlocations?view=graph-rest-1.0).
   const odataType = o.keys?.['@odata.type'];
   if (odataType) body['@odata.type'] = odataType;
   return body;
@@ -118,7 +119,10 @@ export async function applyObject(
   }
 }
 
-/** Restoring an application does not restore its service principal (graph-behaviour 8.6): bring it back too. */
+/**
+ * Restoring an application does not restore its service principal: bring it back too
+ * (https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-restore?view=graph-rest-1.0).
+ */
 async function restoreServicePrincipalOf(graph: RestoreGraph, app: PlannedObject): Promise<void> {
   const live = await graph.readLive('applications', app.id);
   const appId = live?.appId;
@@ -162,7 +166,7 @@ async function recreate(
     try {
       created = await withReplicationRetry(() => graph.post(spec.path, body));
     } catch (err) {
-      // The create landed but its answer was lost (graph-restore-and-audit 11.5): find it.
+      // The create landed but its answer was lost (a timeout, a 5xx after the write): find it.
       if (!(err instanceof GraphError && isAlreadyExists(err))) throw err;
       created = await findRecreated(graph, o, body);
       if (!created) throw err;
@@ -174,7 +178,8 @@ async function recreate(
   const oldAppId = o.keys?.appId;
   if (o.type === 'applications' && oldAppId && typeof created.appId === 'string') {
     progress.mapping[oldAppId] = created.appId;
-    // identifierUris such as api://{appId} name the new appId now (graph-restore-and-audit 10.19).
+    // identifierUris such as api://{appId} name the new appId now: a URI must hold the app id, the tenant id or a
+    // verified domain (https://learn.microsoft.com/en-us/entra/identity-platform/identifier-uri-restrictions).
     const uris = body.identifierUris;
     if (Array.isArray(uris) && !sameList(remapIds(uris, progress.mapping), uris)) {
       await withReplicationRetry(() =>
