@@ -37,7 +37,7 @@ const layers = {
   tenants: [],
   diff: [],
   exports: ['tenants'],
-  portal: [],
+  portal: ['diff'],
   restore: ['activities', 'catalog', 'storage', 'tenants'],
   'workflow-constants.ts': [],
   'temporal.config.ts': ['workflow-constants.ts'],
@@ -45,21 +45,8 @@ const layers = {
   observability: [],
   storage: ['catalog', 'observability', 'temporal.config.ts', 'workflow-constants.ts'],
   accounts: ['temporal', 'temporal.config.ts', 'workflow-constants.ts', 'workflows'],
-  activities: [
-    'workflows',
-    'accounts',
-    'catalog',
-    'diff',
-    'exports',
-    'microsoft',
-    'observability',
-    'restore',
-    'storage',
-    'temporal',
-    'temporal.config.ts',
-    'workflow-constants.ts',
-    'tenants',
-  ],
+  // Everything the entry points assemble but the workflows' code (activityZones: only their messages) and themselves.
+  activities: entryPointImports.filter((f) => f !== 'activities'),
   worker: entryPointImports,
   api: entryPointImports,
   devstack: ['storage', 'temporal.config.ts', 'workflow-constants.ts'],
@@ -67,9 +54,13 @@ const layers = {
 };
 const projectFolders = [...Object.keys(layers), 'workflows', 'scripts', 'test'];
 
-/** Files of a closed folder that a layer may still import: activities signal workflows through their messages. */
+/**
+ * Files of a closed folder that a layer may still import (activities reach workflows' messages through
+ * activityZones below, as workflows/ is open to them).
+ */
 const layerExceptions = {
-  activities: { workflows: ['./export-messages.ts', './tenant-messages.ts'] },
+  // The API answers with a snapshot's summary and an object's history as storage types them (types only, see below).
+  portal: { storage: ['./snapshot-reader.ts'] },
 };
 
 const layerZones = Object.entries(layers).flatMap(([target, allowed]) => {
@@ -90,7 +81,7 @@ const layerZones = Object.entries(layers).flatMap(([target, allowed]) => {
 /**
  * Workflow code is bundled into Temporal's deterministic sandbox: it reaches activities only as types (through
  * proxyActivities), the message definitions beside it, the catalog, the tenant/account record types, the search
- * attribute keys and the workflow constants.
+ * attribute keys, the export and restore job types and the workflow constants.
  */
 const workflowMessage = 'Workflows import only activity types, messages, catalog, record types and workflow constants.';
 /** Activities signal and query workflows through their message definitions, and reach no other workflow code. */
@@ -109,6 +100,8 @@ const workflowZones = [
   { target: './workflows', from: './tenants', except: ['./types.ts', './list-entry.ts'], message: workflowMessage },
   { target: './workflows', from: './accounts', except: ['./types.ts'], message: workflowMessage },
   { target: './workflows', from: './temporal', except: ['./search-attributes.ts'], message: workflowMessage },
+  // restore/tenant-repository.ts reaches storage and activities: workflows take only the restore's types.
+  { target: './workflows', from: './restore', except: ['./types.ts'], message: workflowMessage },
   ...[
     'api',
     'worker',
@@ -169,6 +162,25 @@ export default tseslint.config(
               regex: '(^|/)activities(/index(\\.[cm]?[jt]s)?)?/?$',
               allowTypeImports: true,
               message: 'Import activities as types only (import type … ; proxyActivities does the rest).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The portal is bundled for the browser and reaches the product only through the API: the answer types it shares
+    // with diff/ and storage/ are imported as types, which esbuild drops, so no Node code reaches the bundle.
+    files: ['portal/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(diff|storage)(/|$)',
+              allowTypeImports: true,
+              message: 'The portal imports product code as types only (import type …): it runs in the browser.',
             },
           ],
         },

@@ -2,10 +2,8 @@
 import type { Server } from 'node:http';
 import { loadConfig } from '../temporal.config';
 import { connectClient } from '../temporal/connection';
-import { createStorageClient } from '../storage/gcs-client';
 import { createApp } from './app';
-import { TemporalAccountsDirectory } from '../accounts/temporal-accounts-directory';
-import { StorageAuditLog } from './audit/storage-audit-log';
+import { apiDependencies } from './dependencies';
 import { createLogger } from '../observability/logger';
 import { startTracing } from '../observability/tracing-sdk';
 
@@ -15,15 +13,7 @@ async function run(): Promise<void> {
   const stopTracing = startTracing('entra-backup-api');
   const config = loadConfig();
   const client = await connectClient(config.temporal);
-  const storage = createStorageClient(config.storage);
-  const app = createApp({
-    config,
-    client,
-    storage,
-    accounts: new TemporalAccountsDirectory(client, { taskQueue: config.temporal.taskQueue }),
-    audit: new StorageAuditLog(storage, config.storage.defaultBucket),
-    log,
-  });
+  const app = createApp(apiDependencies(config, client, { log }));
   const server: Server = app.listen(config.api.port, config.api.host, () => {
     log.info(`API listening on http://${config.api.host}:${config.api.port}`);
     if (config.temporal.payloadEncryption.development) {

@@ -1,13 +1,12 @@
-/** What the Show detail screens read from the browse, diff, export and restore APIs (api/openapi/paths). */
-export interface SnapshotSummary {
-  id: string;
-  startedAt: string;
-  finishedAt: string;
-  complete: boolean;
-  counts: Record<string, { count: number; softDeleted: number }>;
-  coverage: Record<string, { status: 'captured' | 'skipped'; reason?: string; detail?: string }>;
-  chainVerified: boolean;
-}
+/**
+ * What the Show detail screens read from the browse, diff, export and restore APIs (api/openapi/paths). Where the API
+ * answers with the product's own types (a snapshot's summary and an object's history from storage, the diff's types
+ * from diff/), they are imported as types only: esbuild drops them, so no product code reaches the browser bundle.
+ */
+import type { HistoryItem, RelationshipRef, SnapshotSummary } from '../storage/snapshot-reader';
+import type { AttributeChange, ObjectRef, RelatedRef, TypeDiff } from '../diff';
+
+export type { AttributeChange, HistoryItem, ObjectRef, RelatedRef, SnapshotSummary, TypeDiff };
 
 export interface SnapshotPage {
   total: number;
@@ -39,20 +38,6 @@ export interface ObjectPage {
   objects: ObjectRow[];
 }
 
-export interface RelatedRef {
-  id: string;
-  type: string | null;
-  displayName: string | null;
-}
-
-export interface HistoryItem {
-  snapshotId: string;
-  startedAt: string;
-  event: 'captured' | 'created' | 'changed' | 'soft-deleted' | 'restored' | 'deleted';
-  contentChanged: boolean;
-  relationshipsChanged: string[];
-}
-
 export interface ObjectDetail {
   snapshotId: string;
   type: string;
@@ -60,30 +45,8 @@ export interface ObjectDetail {
   displayName: string | null;
   state: 'present' | 'in-recycle-bin';
   object: Record<string, unknown>;
-  relationships: Record<string, { count: number; truncated?: boolean; items: RelatedRef[] }>;
+  relationships: Record<string, { count: number; truncated?: boolean; items: RelationshipRef[] }>;
   history: HistoryItem[];
-}
-
-export type AttributeChange =
-  | { path: string; kind: 'value'; old?: unknown; new?: unknown }
-  | { path: string; kind: 'set'; added: unknown[]; removed: unknown[] };
-
-export interface ObjectRef {
-  id: string;
-  displayName: string | null;
-}
-
-export interface TypeDiff {
-  type: string;
-  comparable: boolean;
-  reason?: string;
-  added: ObjectRef[];
-  removed: (ObjectRef & { deletion: 'soft' | 'hard' })[];
-  restored: ObjectRef[];
-  changed: (ObjectRef & {
-    attributes: AttributeChange[];
-    relationships: { relationship: string; added: RelatedRef[]; removed: RelatedRef[]; changed: RelatedRef[] }[];
-  })[];
 }
 
 export interface SnapshotDiff {

@@ -23,7 +23,7 @@ import { requiredReadPermissions, requiredWritePermissions } from '../catalog';
 import { startSimulator, type Simulator } from '../simulator';
 import { createWorker } from '../worker/create-worker';
 import { createApp } from '../api/app';
-import { StorageAuditLog } from '../api/audit/storage-audit-log';
+import { apiDependencies } from '../api/dependencies';
 import { TemporalAccountsDirectory } from '../accounts/temporal-accounts-directory';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -106,13 +106,7 @@ async function run(): Promise<void> {
       await connection.close();
     });
     const accounts = new TemporalAccountsDirectory(client, { taskQueue: config.temporal.taskQueue });
-    const app = createApp({
-      config,
-      client,
-      storage,
-      accounts,
-      audit: new StorageAuditLog(storage, config.storage.defaultBucket),
-    });
+    const app = createApp(apiDependencies(config, client, { storage, accounts }));
     const server = app.listen(apiPort, '127.0.0.1');
     cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
     const reseller = await accounts.createReseller({ name: 'bench' });

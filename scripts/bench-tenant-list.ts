@@ -19,7 +19,7 @@ import { ensureBucket } from '../devstack/buckets';
 import { createStorageClient } from '../storage/gcs-client';
 import { connectClient } from '../temporal/connection';
 import { TemporalAccountsDirectory } from '../accounts/temporal-accounts-directory';
-import { StorageAuditLog } from '../api/audit/storage-audit-log';
+import { apiDependencies } from '../api/dependencies';
 import { createApp } from '../api/app';
 import { createWorker } from '../worker/create-worker';
 import { tenantListMemoKey } from '../tenants/list-entry';
@@ -68,13 +68,7 @@ async function main(): Promise<void> {
       },
     ];
     const accounts = new TemporalAccountsDirectory(client, { taskQueue: config.temporal.taskQueue });
-    const app = createApp({
-      config,
-      client,
-      storage,
-      accounts,
-      audit: new StorageAuditLog(storage, config.storage.defaultBucket),
-    });
+    const app = createApp(apiDependencies(config, client, { storage, accounts }));
     const server = app.listen(apiPort, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     stop.unshift(() => new Promise((resolve) => server.close(() => resolve())));

@@ -13,12 +13,14 @@ import { loadConfig, type AppConfig } from '../temporal.config';
 import { connectClient } from '../temporal/connection';
 import { requiredReadPermissions } from '../catalog';
 import { startSimulator } from '../simulator';
-import { tenantBackupWorkflow, tenantWorkflow } from '../workflows';
-import { locatedStorage, tenantWorkflowId, type BackupTarget } from '../tenants/types';
+import { tenantBackupWorkflow } from '../workflows';
+import { locatedStorage, type BackupTarget } from '../tenants/types';
 import { freePort } from '../devstack/ports';
 import { startStack, stopStack } from '../devstack/local-stack';
 import { ensureBucket } from '../devstack/buckets';
 import { buildWorkflowBundle } from './build-workflows';
+import { startTargetTenantWorkflow } from './tenant-workflow';
+import { stopProcess } from './stop-process';
 
 export interface ManyTenantsOptions {
   /** The stack to use (Temporal address, storage endpoint and bucket). */
@@ -121,20 +123,8 @@ export async function runManyTenants(options: ManyTenantsOptions): Promise<ManyT
         storage: locatedStorage(config.storage.locations[0]),
       };
       // Retention asks the tenant's workflow for its plan: it stays up until the end of the run.
-      const tenantHandle = await client!.workflow.start(tenantWorkflow, {
-        taskQueue: config.temporal.taskQueue,
-        workflowId: tenantWorkflowId(target.tenantId),
-        args: [
-          {
-            tenant: {
-              ...target,
-              plan: 'backup',
-              backupImmediately: false,
-              consentTimeoutMs: 3_600_000,
-              createdAt: new Date().toISOString(),
-            },
-          },
-        ],
+      const tenantHandle = await startTargetTenantWorkflow(client!, config.temporal.taskQueue, target, {
+        consentTimeoutMs: 3_600_000,
       });
       tenantWorkflows.push(tenantHandle);
       let outcome: string | undefined;
@@ -176,13 +166,7 @@ export async function runManyTenants(options: ManyTenantsOptions): Promise<ManyT
       warmupTenants,
     };
   } finally {
-    if (worker && worker.exitCode === null) {
-      const exited = new Promise((resolve) => worker!.once('exit', resolve));
-      worker.kill('SIGTERM');
-      const killer = setTimeout(() => worker!.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    if (worker) await stopProcess(worker);
     await client?.connection.close();
     await sim.close();
     fs.rmSync(workDir, { recursive: true, force: true });

@@ -1,11 +1,6 @@
 import type { Bucket } from '@google-cloud/storage';
-import {
-  ObjectNotFoundError,
-  type ObjectInfo,
-  type ObjectStore,
-  type PutOptions,
-  type PutResult,
-} from './object-store';
+import { ObjectNotFoundError } from './object-store';
+import type { ObjectInfo, ObjectStore, PutOptions, PutResult } from './object-store';
 import { metrics } from '../observability/metrics';
 import { inSpan } from '../observability/tracing';
 

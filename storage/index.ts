@@ -13,13 +13,7 @@ export {
 } from './owner';
 export type { DeletedState, ManifestEntry } from './manifest';
 export { MemoryObjectStore } from './memory-object-store';
-export {
-  ObjectNotFoundError,
-  type ObjectInfo,
-  type ObjectStore,
-  type PutOptions,
-  type PutResult,
-} from './object-store';
+export * from './object-store';
 export type { PruneOptions, PruneReport } from './prune';
 export type { CheckReport } from './check';
 export type { RelationshipItem } from './relationships';

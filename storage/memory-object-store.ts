@@ -1,10 +1,5 @@
-import {
-  ObjectNotFoundError,
-  type ObjectInfo,
-  type ObjectStore,
-  type PutOptions,
-  type PutResult,
-} from './object-store';
+import { ObjectNotFoundError } from './object-store';
+import type { ObjectInfo, ObjectStore, PutOptions, PutResult } from './object-store';
 
 interface Stored {
   bytes: Buffer;

@@ -3,7 +3,7 @@ import { GraphError } from '@microsoft/microsoft-graph-client';
 import { getObjectType } from '../../catalog';
 import { naturalKey, remapIds } from '../../restore/compare';
 import type { PlannedObject, RestorePlan } from '../../restore/types';
-import { grantKey, keyProperty, sameScope } from './plan';
+import { grantKey, keyProperty, liveGrant, sameScope, type CapturedGrant } from './plan';
 import { isAlreadyExists, isStatus, withReplicationRetry, type RestoreGraph } from './restore-graph';
 
 /** What applying has done so far, stored next to the plan so a retried or resumed activity carries on from it. */
@@ -48,7 +48,8 @@ function writeBody(plan: RestorePlan, o: PlannedObject, mapping: Record<string, 
     plan.conditionalAccessState === 'report-only'
   )
     body.state = REPORT_ONLY;
-  // Named locations are polymorphic: Graph needs the derived type in every write (graph-restore-and-audit 10.35).
+  // Named locations are polymorphic: Graph needs the derived type in every write
+  // (https://learn.microsoft.com/en-us/graph/api/conditionalaccessroot-post-namedlocations?view=graph-rest-1.0).
   const odataType = o.keys?.['@odata.type'];
   if (odataType) body['@odata.type'] = odataType;
   return body;
@@ -118,7 +119,10 @@ export async function applyObject(
   }
 }
 
-/** Restoring an application does not restore its service principal (graph-behaviour 8.6): bring it back too. */
+/**
+ * Restoring an application does not restore its service principal: bring it back too
+ * (https://learn.microsoft.com/en-us/graph/api/directory-deleteditems-restore?view=graph-rest-1.0).
+ */
 async function restoreServicePrincipalOf(graph: RestoreGraph, app: PlannedObject): Promise<void> {
   const live = await graph.readLive('applications', app.id);
   const appId = live?.appId;
@@ -162,7 +166,7 @@ async function recreate(
     try {
       created = await withReplicationRetry(() => graph.post(spec.path, body));
     } catch (err) {
-      // The create landed but its answer was lost (graph-restore-and-audit 11.5): find it.
+      // The create landed but its answer was lost (a timeout, a 5xx after the write): find it.
       if (!(err instanceof GraphError && isAlreadyExists(err))) throw err;
       created = await findRecreated(graph, o, body);
       if (!created) throw err;
@@ -174,7 +178,8 @@ async function recreate(
   const oldAppId = o.keys?.appId;
   if (o.type === 'applications' && oldAppId && typeof created.appId === 'string') {
     progress.mapping[oldAppId] = created.appId;
-    // identifierUris such as api://{appId} name the new appId now (graph-restore-and-audit 10.19).
+    // identifierUris such as api://{appId} name the new appId now: a URI must hold the app id, the tenant id or a
+    // verified domain (https://learn.microsoft.com/en-us/entra/identity-platform/identifier-uri-restrictions).
     const uris = body.identifierUris;
     if (Array.isArray(uris) && !sameList(remapIds(uris, progress.mapping), uris)) {
       await withReplicationRetry(() =>
@@ -275,26 +280,11 @@ export async function applyGrants(graph: RestoreGraph, plan: RestorePlan, progre
   const pending = plan.oauth2PermissionGrants.filter((g) => !progress.done.includes(`grant:${grantKey(g)}`));
   if (pending.length === 0) return;
   const live = new Map(
-    (
-      await graph.readAll<{
-        id: string;
-        clientId: string;
-        resourceId: string;
-        consentType: string;
-        principalId: string | null;
-        scope?: string;
-      }>('/oauth2PermissionGrants')
-    ).map((g) => [grantKey(g), g]),
+    (await graph.readAll<CapturedGrant & { id: string }>('/oauth2PermissionGrants')).map((g) => [grantKey(g), g]),
   );
   for (const g of pending) {
     const marker = `grant:${grantKey(g)}`;
-    const body = {
-      clientId: progress.mapping[g.clientId] ?? g.clientId,
-      consentType: g.consentType,
-      principalId: g.principalId ? (progress.mapping[g.principalId] ?? g.principalId) : null,
-      resourceId: progress.mapping[g.resourceId] ?? g.resourceId,
-      scope: g.scope,
-    };
+    const body = liveGrant(g, progress.mapping);
     try {
       const now = live.get(grantKey(body));
       if (!now) await withReplicationRetry(() => graph.post('/oauth2PermissionGrants', body), 4);

@@ -76,23 +76,10 @@ export interface CapturedMembership {
 }
 
 /** An app-role assignment as captured on its resource's appRoleAssignedTo (or its principal's appRoleAssignments). */
-export interface CapturedAssignment {
-  principalId: string;
-  principalType: string | null;
-  principalDisplayName: string | null;
-  resourceId: string;
-  resourceDisplayName: string | null;
-  appRoleId: string;
-}
+export type CapturedAssignment = PlannedAssignment;
 
 /** A delegated permission grant as captured (its own object type in the snapshot). */
-export interface CapturedGrant {
-  clientId: string;
-  consentType: string;
-  principalId: string | null;
-  resourceId: string;
-  scope: string;
-}
+export type CapturedGrant = Pick<PlannedGrant, 'clientId' | 'consentType' | 'principalId' | 'resourceId' | 'scope'>;
 
 /** What the snapshot holds about requested objects on other objects' side: memberships, assignments, grants. */
 export interface CapturedRelated {
@@ -188,6 +175,18 @@ export function grantKey(g: {
   principalId?: string | null;
 }) {
   return `${g.clientId}|${g.resourceId}|${g.consentType}|${g.principalId ?? ''}`;
+}
+
+/** A grant as the live tenant holds it once restored: its client, resource and principal remapped where re-created. */
+export function liveGrant(g: CapturedGrant, mapping: Readonly<Record<string, string>>): CapturedGrant {
+  const live = (id: string) => mapping[id] ?? id;
+  return {
+    clientId: live(g.clientId),
+    consentType: g.consentType,
+    principalId: g.principalId ? live(g.principalId) : null,
+    resourceId: live(g.resourceId),
+    scope: g.scope,
+  };
 }
 
 /** Scopes compared as a set: Graph keeps them space-separated in any order. */

@@ -8,7 +8,11 @@ export function isStatus(err: unknown, status: number): boolean {
   return err instanceof GraphError && err.statusCode === status;
 }
 
-/** "Already exists" answers of reference adds and creates (graph-behaviour 9.6; graph-restore-and-audit 10.26). */
+/**
+ * "Already exists" answers of reference adds and creates: a member added twice
+ * (https://learn.microsoft.com/en-us/graph/api/group-post-members?view=graph-rest-1.0), an app role assigned twice
+ * ("Permission being assigned already exists", https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/4628).
+ */
 export function isAlreadyExists(err: unknown): boolean {
   return (
     err instanceof GraphError &&
@@ -106,7 +110,7 @@ export class RestoreGraph {
     return this.readAll(`/servicePrincipals/${encodeURIComponent(resourceId)}/appRoleAssignedTo`);
   }
 
-  /** Ids of live objects of a type whose `property` equals `value` ($filter eq, graph-behaviour 3.x). */
+  /** Ids of live objects of a type whose `property` equals `value` ($filter eq, https://learn.microsoft.com/en-us/graph/filter-query-parameter). */
   async idsWhere(type: string, property: string, value: string): Promise<Record<string, unknown>[]> {
     const spec = getObjectType(type);
     const literal = value.replace(/'/g, "''");

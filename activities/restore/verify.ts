@@ -1,7 +1,15 @@
 import { attributeChanges, remapIds } from '../../restore/compare';
 import type { ObjectReport, RestorePlan, RestoreReport } from '../../restore/types';
 import type { RestoreProgress } from './apply';
-import { assignmentKey, grantKey, refRelationships, sameScope, type CapturedObject } from './plan';
+import {
+  assignmentKey,
+  grantKey,
+  liveGrant,
+  refRelationships,
+  sameScope,
+  type CapturedGrant,
+  type CapturedObject,
+} from './plan';
 import type { RestoreGraph } from './restore-graph';
 
 const REPORT_ONLY = 'enabledForReportingButNotEnforced';
@@ -200,29 +208,18 @@ async function verifyRelated(
   const grants = plan.oauth2PermissionGrants.filter((g) => owner(g) === id);
   if (grants.length) {
     cache.grants ??= graph
-      .readAll<{
-        clientId: string;
-        resourceId: string;
-        consentType: string;
-        principalId: string | null;
-        scope?: string;
-      }>('/oauth2PermissionGrants')
+      .readAll<CapturedGrant>('/oauth2PermissionGrants')
       .then((list) => new Map(list.map((g) => [grantKey(g), g.scope])));
     const live = await cache.grants;
-    const lackingGrants: { clientId: string; resourceId: string; principalId: string | null; scope: string }[] = [];
+    const lackingGrants: CapturedGrant[] = [];
     let grantWhy = 'no grant with this scope for the client, resource and principal';
     for (const g of grants) {
-      const mapped = {
-        clientId: progress.mapping[g.clientId] ?? g.clientId,
-        resourceId: progress.mapping[g.resourceId] ?? g.resourceId,
-        consentType: g.consentType,
-        principalId: g.principalId ? (progress.mapping[g.principalId] ?? g.principalId) : null,
-      };
+      const mapped = liveGrant(g, progress.mapping);
       restorable++;
       const key = grantKey(mapped);
       if (live.has(key) && sameScope(live.get(key), g.scope)) restored++;
       else {
-        lackingGrants.push({ ...mapped, scope: g.scope });
+        lackingGrants.push(mapped);
         grantWhy = progress.failures[`grant:${grantKey(g)}`] ?? grantWhy;
       }
     }

@@ -93,6 +93,11 @@ export function AddTenant(props: {
   }
 
   const archiverBlocked = plan === 'archiver' && !archiverUnderstood;
+  const planChoice = (value: typeof plan, label: string) =>
+    html`<label class="choice"
+      ><input type="radio" name="plan" value=${value} checked=${plan === value} onChange=${() => setPlan(value)} />
+      ${label}</label
+    >`;
   return html`<section class="panel" aria-labelledby="add-title">
     <h2 id="add-title">Add tenant</h2>
     <form onSubmit=${submit}>
@@ -120,26 +125,8 @@ export function AddTenant(props: {
       }
       <fieldset>
         <legend>Plan</legend>
-        <label class="choice"
-          ><input
-            type="radio"
-            name="plan"
-            value="backup"
-            checked=${plan === 'backup'}
-            onChange=${() => setPlan('backup')}
-          />
-          Backup — daily backups kept for the retention period</label
-        >
-        <label class="choice"
-          ><input
-            type="radio"
-            name="plan"
-            value="archiver"
-            checked=${plan === 'archiver'}
-            onChange=${() => setPlan('archiver')}
-          />
-          Archiver — every backup kept, longer history</label
-        >
+        ${planChoice('backup', 'Backup — daily backups kept for the retention period')}
+        ${planChoice('archiver', 'Archiver — every backup kept, longer history')}
         ${
           plan === 'archiver' &&
           html`<p class="warning" id="archiver-note">

@@ -45,8 +45,7 @@ export function Timeline(props: {
             html`<span class="muted">
               Skipped:
               ${Object.entries(s.coverage)
-                .filter(([, c]) => c.status === 'skipped')
-                .map(([t, c]) => `${t} (${c.reason ?? 'skipped'})`)
+                .flatMap(([t, c]) => (c.status === 'skipped' ? [`${t} (${c.reason ?? 'skipped'})`] : []))
                 .join(', ')}</span
             >`
           }

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { createApp } from '../../api/app';
-import { StorageAuditLog } from '../../api/audit/storage-audit-log';
+import { apiDependencies } from '../../api/dependencies';
 import { TemporalAccountsDirectory } from '../../accounts/temporal-accounts-directory';
 import { createStorageClient } from '../../storage/gcs-client';
 import type { AppConfig } from '../../temporal.config';
@@ -33,13 +33,7 @@ export async function measureBrowse(
   const accounts = new TemporalAccountsDirectory(client, { taskQueue: config.temporal.taskQueue });
   await accounts.createReseller({ name: 'Bench MSP', id: target.resellerId });
   const { apiKey } = await accounts.createApiKey(target.resellerId);
-  const app = createApp({
-    config,
-    client,
-    storage,
-    accounts,
-    audit: new StorageAuditLog(storage, config.storage.defaultBucket),
-  });
+  const app = createApp(apiDependencies(config, client, { storage, accounts }));
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

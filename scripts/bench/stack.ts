@@ -12,10 +12,12 @@ import { ensureBucket } from '../../devstack/buckets';
 import { connectClient } from '../../temporal/connection';
 import { requiredReadPermissions } from '../../catalog';
 import { startSimulator, type Simulator, type TenantSummary } from '../../simulator';
-import { tenantQuery, tenantWorkflow } from '../../workflows';
+import { tenantQuery } from '../../workflows';
 import { locatedStorage, tenantWorkflowId, type BackupTarget } from '../../tenants/types';
 import { buildWorkflowBundle } from '../build-workflows';
 import { log } from './log';
+import { stopProcess } from '../stop-process';
+import { startTargetTenantWorkflow } from '../tenant-workflow';
 
 export const BACKUP_APP = { clientId: '6b1d4c1e-8f34-4a7e-9d57-b3c0a1e2f001', secret: `bench-${randomUUID()}` };
 
@@ -116,21 +118,7 @@ export async function withBenchStack(options: BenchStackOptions, use: (stack: Be
       directory: tenant.id,
       storage: locatedStorage(config.storage.locations[0]),
     };
-    await client.workflow.start(tenantWorkflow, {
-      taskQueue: config.temporal.taskQueue,
-      workflowId: tenantWorkflowId(target.tenantId),
-      args: [
-        {
-          tenant: {
-            ...target,
-            plan: 'backup',
-            backupImmediately: false,
-            consentTimeoutMs: 3_600_000,
-            createdAt: new Date().toISOString(),
-          },
-        },
-      ],
-    });
+    await startTargetTenantWorkflow(client, config.temporal.taskQueue, target, { consentTimeoutMs: 3_600_000 });
 
     // Time the backup, not the worker's start: a production worker is up long before the daily backup. A query is
     // answered only once a worker polls.
@@ -154,15 +142,8 @@ export async function withBenchStack(options: BenchStackOptions, use: (stack: Be
     };
     await use({ sim, tenant, worker, client, config, target, pids, restartWorker });
   } finally {
-    // A worker killed by a signal (the export's, out of memory) has a null exitCode too: waiting for its exit hung.
-    if (worker && worker.exitCode === null && worker.signalCode === null) {
-      // It shuts down while Temporal still runs (and writes its CPU profile, if asked for), or is killed after 30 s.
-      const exited = new Promise((resolve) => worker!.once('exit', resolve));
-      worker.kill('SIGTERM');
-      const killer = setTimeout(() => worker!.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    // A worker the export's measurement killed (out of memory) has ended already.
+    if (worker) await stopProcess(worker);
     await client?.connection.close();
     await sim?.close();
     await stopStack(dataDir);

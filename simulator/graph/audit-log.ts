@@ -8,7 +8,7 @@ import { GraphContext, GraphError, GraphResponse, badRequest, forbidden, json } 
  * control API, leaves a record with Graph's shape and Microsoft's activity names, so a backup can find what changed.
  * Shapes: https://learn.microsoft.com/en-us/graph/api/resources/directoryaudit?view=graph-rest-1.0; activity names:
  * https://learn.microsoft.com/en-us/entra/identity/monitoring-health/reference-audit-activities; `targetResources`
- * of the relationship activities as public parsers observe them (shared/reference graph-restore-and-audit.md 13.12).
+ * of the relationship activities as public parsers observe them (not a contract Microsoft documents).
  */
 
 /** Who made a change: the app calling Graph, or (control API) an administrator in the portal. */

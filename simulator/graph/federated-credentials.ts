@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EntitySet } from './entity-sets';
+import { EntitySet, PAGED } from './entity-sets';
 import { GraphContext, GraphResponse, badRequest, json, noContent, notFound } from './types';
 import { contextUrl, getFromSet, pageOf, requireAny } from './collections';
 import { methodNotAllowed } from './relations';
@@ -26,13 +26,26 @@ export function federatedIdentityCredentials(
   const app = getFromSet(ctx, set, appId);
   const list = ctx.tenant.federatedIdentityCredentials.get(app.id) ?? [];
   const contextName = `applications('${app.id}')/federatedIdentityCredentials`;
+  const entity = (cred: (typeof list)[number]) => ({
+    '@odata.context': `${contextUrl(ctx, contextName)}/$entity`,
+    ...render(cred, undefined, undefined),
+  });
+  /** Every change is a change of the application: its delta and the directory audit log show it. */
+  const changed = () => {
+    ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
+    recordApplicationUpdate(
+      ctx.tenant,
+      ctx.state.clock.isoPrecise(),
+      { appId: ctx.appId },
+      app,
+      'FederatedIdentityCredentials',
+    );
+  };
   if (key === undefined && method === 'GET') {
     return pageOf(ctx, list, {
       kind: 'federatedIdentityCredential',
       contextName,
-      defaultTop: 100,
-      maxTop: 999,
-      paged: true,
+      ...PAGED,
     });
   }
   if (key === undefined && method === 'POST') {
@@ -49,39 +62,19 @@ export function federatedIdentityCredentials(
     const data: Record<string, unknown> = { description: null, ...body, id };
     const obj = { id, kind: 'federatedIdentityCredential' as const, data, seq: ++ctx.tenant.seq };
     ctx.tenant.federatedIdentityCredentials.set(app.id, [...list, obj]);
-    ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
-    recordApplicationUpdate(
-      ctx.tenant,
-      ctx.state.clock.isoPrecise(),
-      { appId: ctx.appId },
-      app,
-      'FederatedIdentityCredentials',
-    );
-    return json(201, {
-      '@odata.context': `${contextUrl(ctx, contextName)}/$entity`,
-      ...render(obj, undefined, undefined),
-    });
+    changed();
+    return json(201, entity(obj));
   }
   const cred = list.find((c) => c.id === key || c.data.name === key);
   if (!cred) throw notFound(key ?? '');
   if (method === 'GET') {
-    return json(200, {
-      '@odata.context': `${contextUrl(ctx, contextName)}/$entity`,
-      ...render(cred, undefined, undefined),
-    });
+    return json(200, entity(cred));
   }
   if (method === 'PATCH') {
     const body = (ctx.req.body ?? {}) as Record<string, unknown>;
     if ('id' in body || 'name' in body) throw badRequest("Property 'name' is read-only and cannot be set.");
     Object.assign(cred.data, body);
-    ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
-    recordApplicationUpdate(
-      ctx.tenant,
-      ctx.state.clock.isoPrecise(),
-      { appId: ctx.appId },
-      app,
-      'FederatedIdentityCredentials',
-    );
+    changed();
     return noContent();
   }
   if (method === 'DELETE') {
@@ -89,14 +82,7 @@ export function federatedIdentityCredentials(
       app.id,
       list.filter((c) => c !== cred),
     );
-    ctx.tenant.touch(app.id, 'federatedIdentityCredentials');
-    recordApplicationUpdate(
-      ctx.tenant,
-      ctx.state.clock.isoPrecise(),
-      { appId: ctx.appId },
-      app,
-      'FederatedIdentityCredentials',
-    );
+    changed();
     return noContent();
   }
   throw methodNotAllowed();

@@ -268,19 +268,20 @@ export function graphRouter(state: SimState): Router {
       method: req.method,
       path,
     });
+    /** A request answered by an injected fault or a lagging replica instead of the tenant. */
+    const logFault = (status: number, kind: string) =>
+      state.log({
+        kind: 'graph',
+        tenantId: principal.tenant.id,
+        appId: principal.appId,
+        method: req.method,
+        url: path + url.search,
+        status,
+        fault: kind,
+      });
     if (fault) {
-      const logFault = (status: number) =>
-        state.log({
-          kind: 'graph',
-          tenantId: principal.tenant.id,
-          appId: principal.appId,
-          method: req.method,
-          url: path + url.search,
-          status,
-          fault: fault.kind,
-        });
       if (fault.kind === 'reset') {
-        logFault(0);
+        logFault(0, fault.kind);
         await answered();
         req.socket.destroy();
         return;
@@ -296,7 +297,7 @@ export function graphRouter(state: SimState): Router {
         const [code, message] = codes[status] ?? codes[500];
         const headers: Record<string, string> =
           fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
-        logFault(status);
+        logFault(status, fault.kind);
         await answered();
         send(res, errorResponse(new GraphError(status, code, message, headers), clientRequestId), clientRequestId);
         return;
@@ -314,7 +315,7 @@ export function graphRouter(state: SimState): Router {
           },
           retryAfterSeconds * 1000,
         );
-        logFault(429);
+        logFault(429, fault.kind);
         await answered();
         const error = new GraphError(429, 'TooManyRequests', 'Too many requests. Please try again later.', {
           'Retry-After': String(retryAfterSeconds),
@@ -324,7 +325,7 @@ export function graphRouter(state: SimState): Router {
       }
       if (fault.kind === 'tokenExpiry') {
         principal.tenant.accessTokensNotBefore = state.clock.now() + 1;
-        logFault(401);
+        logFault(401, fault.kind);
         try {
           authenticate(state, req.headers.authorization);
         } catch (err) {
@@ -350,15 +351,7 @@ export function graphRouter(state: SimState): Router {
       if (left <= 0) state.replicaLag.delete(lagging);
       else state.replicaLag.set(lagging, left);
       const message = `Resource '${lagging}' does not exist or one of its queried reference-property objects are not present.`;
-      state.log({
-        kind: 'graph',
-        tenantId: principal.tenant.id,
-        appId: principal.appId,
-        method: req.method,
-        url: path + url.search,
-        status: 404,
-        fault: 'replicationDelay',
-      });
+      logFault(404, 'replicationDelay');
       await answered();
       send(
         res,

@@ -359,9 +359,9 @@ const LOWER = new Map(
 /**
  * Checks a `$select` list against the resource type and returns it with Graph's spelling (property names in query
  * options are case-insensitive on directory resources). An unknown property answers 400 "Could not find a property
- * named '…' on type 'microsoft.graph.…'" (graph-behaviour 4.8: the message is documented by Microsoft Q&A posts, the
- * code `Request_BadRequest` is a choice); a single-user-only property on the users collection answers 501
- * (graph-behaviour 3.16, 4.13). `extra` names relationships a request may select (delta: members, manager).
+ * named '…' on type 'microsoft.graph.…'" (the message as Microsoft Q&A posts quote it; Microsoft documents no code,
+ * `Request_BadRequest` is a choice); a single-user-only property on the users collection answers 501
+ * (https://learn.microsoft.com/en-us/graph/api/user-list?view=graph-rest-1.0, "Optional query parameters"). `extra` names relationships a request may select (delta: members, manager).
  */
 export function checkSelect(
   kind: EntityKind | undefined,

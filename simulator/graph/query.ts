@@ -93,8 +93,8 @@ export function parseFilter(q: URLSearchParams): ((data: Record<string, unknown>
 
 /**
  * `$search` on directory objects (https://learn.microsoft.com/en-us/graph/search-query-parameter, "Using $search on
- * directory object collections"): advanced queries only, so `ConsistencyLevel: eventual` is required (graph-behaviour
- * 3.13); clauses are quoted `"property:value"` joined by AND / OR. `displayName` and `description` are tokenised (words
+ * directory object collections"): advanced queries only, so `ConsistencyLevel: eventual` is required
+ * (https://learn.microsoft.com/en-us/graph/aad-advanced-queries); clauses are quoted `"property:value"` joined by AND / OR. `displayName` and `description` are tokenised (words
  * split at spaces, case changes, symbols and digits; each search token must begin a token of the value), any other
  * string property (mail, userPrincipalName, …) behaves like `startswith`.
  */

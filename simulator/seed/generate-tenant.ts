@@ -176,6 +176,15 @@ export function generateTenant(opts: GenerateTenantOptions): TenantStore {
     const appId = rnd.uuid();
     const display = `${rnd.pick(APP_WORDS)} ${rnd.pick(['Pro', 'Online', 'Internal', 'Cloud'])} ${a}`;
     const roleId = rnd.uuid();
+    // The app's one role; its service principal publishes it too, marked as the application's.
+    const userRole = {
+      id: roleId,
+      value: 'User',
+      displayName: 'User',
+      description: 'Users of the app',
+      allowedMemberTypes: ['User'],
+      isEnabled: true,
+    };
     put<MG.Application>(t, 'application', aid, {
       id: aid,
       appId,
@@ -188,16 +197,7 @@ export function generateTenant(opts: GenerateTenantOptions): TenantStore {
         redirectUris: [`https://${display.toLowerCase().replace(/\s+/g, '-')}.${custom}/signin`],
         implicitGrantSettings: { enableAccessTokenIssuance: false, enableIdTokenIssuance: false },
       },
-      appRoles: [
-        {
-          id: roleId,
-          value: 'User',
-          displayName: 'User',
-          description: 'Users of the app',
-          allowedMemberTypes: ['User'],
-          isEnabled: true,
-        },
-      ],
+      appRoles: [userRole],
       passwordCredentials: rnd.chance(0.6)
         ? [
             {
@@ -230,17 +230,7 @@ export function generateTenant(opts: GenerateTenantOptions): TenantStore {
       accountEnabled: true,
       appRoleAssignmentRequired: rnd.chance(0.3),
       servicePrincipalNames: [appId, `api://${appId}`],
-      appRoles: [
-        {
-          id: roleId,
-          value: 'User',
-          displayName: 'User',
-          description: 'Users of the app',
-          allowedMemberTypes: ['User'],
-          isEnabled: true,
-          origin: 'Application',
-        },
-      ],
+      appRoles: [{ ...userRole, origin: 'Application' }],
       tags: ['WindowsAzureActiveDirectoryIntegratedApp'],
     });
     spIds.push(spId);

@@ -6,13 +6,10 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Browser, Page } from 'playwright-core';
 import { connectClient } from '../../temporal/connection';
-import { createApp } from '../../api/app';
-import { StorageAuditLog } from '../../api/audit/storage-audit-log';
-import { createStorageClient } from '../../storage/gcs-client';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
-import { listen, waitFor } from '../helpers/http';
-import { startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { waitFor } from '../helpers/http';
+import { startFixtureApi, startTenantFixture, type FixtureApi, type TenantFixture } from '../helpers/tenant-fixture';
 import { permissionId } from '../../simulator/identity/permissions';
 import { assertAccessible, chromiumAvailable, chromiumPath, launchChromium, screenshot } from '../helpers/browser';
 
@@ -29,7 +26,7 @@ describe('portal Show detail in a real browser (chromium, real Temporal, Entra s
   let client: Client;
   let fx: TenantFixture;
   let worker: RunningWorker;
-  let api: Awaited<ReturnType<typeof listen>>;
+  let api: FixtureApi;
   let browser: Browser;
   let page: Page;
   let key: string;
@@ -83,17 +80,7 @@ describe('portal Show detail in a real browser (chromium, real Temporal, Entra s
     client = await connectClient(stack.config.temporal);
     fx = await startTenantFixture(stack, client, { CONSENT_TIMEOUT_SECONDS: '600' });
     worker = await startWorker(fx.config);
-    const storage = createStorageClient(fx.config.storage);
-    api = await listen(
-      createApp({
-        config: fx.config,
-        client,
-        storage,
-        accounts: fx.accounts,
-        audit: new StorageAuditLog(storage, fx.config.storage.defaultBucket),
-      }),
-      fx.apiPort,
-    );
+    api = await startFixtureApi(fx, client);
     const reseller = await fx.accounts.createReseller({ name: 'Detail MSP' });
     const organizationId = (await fx.accounts.createOrganization(reseller.id, { name: 'Contoso' })).id;
     key = (await fx.accounts.createApiKey(reseller.id)).apiKey;

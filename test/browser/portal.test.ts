@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { connectClient } from '../../temporal/connection';
-import { createApp } from '../../api/app';
-import { StorageAuditLog } from '../../api/audit/storage-audit-log';
-import { createStorageClient } from '../../storage/gcs-client';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
-import { listen, waitFor } from '../helpers/http';
-import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { waitFor } from '../helpers/http';
+import { BACKUP_APP, startFixtureApi, startTenantFixture } from '../helpers/tenant-fixture';
+import type { FixtureApi, TenantFixture } from '../helpers/tenant-fixture';
 import { assertAccessible, chromiumAvailable, chromiumPath, launchChromium, screenshot } from '../helpers/browser';
 
 /**
@@ -22,7 +20,7 @@ describe('portal in a real browser (chromium, real Temporal, Entra simulator)', 
   let client: Client;
   let fx: TenantFixture;
   let worker: RunningWorker;
-  let api: Awaited<ReturnType<typeof listen>>;
+  let api: FixtureApi;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -39,17 +37,7 @@ describe('portal in a real browser (chromium, real Temporal, Entra simulator)', 
     client = await connectClient(stack.config.temporal);
     fx = await startTenantFixture(stack, client, { CONSENT_TIMEOUT_SECONDS: '600' });
     worker = await startWorker(fx.config);
-    const storage = createStorageClient(fx.config.storage);
-    api = await listen(
-      createApp({
-        config: fx.config,
-        client,
-        storage,
-        accounts: fx.accounts,
-        audit: new StorageAuditLog(storage, fx.config.storage.defaultBucket),
-      }),
-      fx.apiPort,
-    );
+    api = await startFixtureApi(fx, client);
     const reseller = await fx.accounts.createReseller({ name: 'Northwind MSP' });
     resellerId = reseller.id;
     organizationId = (await fx.accounts.createOrganization(reseller.id, { name: 'Contoso' })).id;

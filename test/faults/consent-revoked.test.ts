@@ -1,40 +1,34 @@
 import assert from 'node:assert/strict';
-import type { Client } from '@temporalio/client';
-import { connectClient } from '../../temporal/connection';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
-import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { BACKUP_APP } from '../helpers/tenant-fixture';
 import { tenantWorkflowId } from '../../tenants/types';
 import {
   assertHistoriesHoldNoDirectoryData,
   backupFixture,
   comparedTypes,
-  startWorkerProcess,
+  startFaultFixture,
+  type FaultFixture,
 } from '../helpers/backup-fixture';
 
 describe('fault: consent revoked mid-backup', () => {
   let stack: TestStack;
-  let client: Client;
-  let fx: TenantFixture;
-  let worker: ReturnType<typeof startWorkerProcess> | undefined;
+  let fault: FaultFixture | undefined;
 
   before(async () => {
     stack = await sharedTestStack();
-    client = await connectClient(stack.config.temporal);
     // Default retention: with 0 days, the prune after each backup races the test's own reading of the repository
     // (Repository.open then meets an index prune has just deleted: 'IntegrityError: index … is missing').
-    fx = await startTenantFixture(stack, client, { BACKUP_CHECKPOINT_SECONDS: '0' });
-    worker = startWorkerProcess(fx.env);
+    fault = await startFaultFixture(stack, { BACKUP_CHECKPOINT_SECONDS: '0' });
   });
 
   after(async () => {
-    await worker?.stop();
-    await fx?.sim.close();
-    await client?.connection.close();
+    await fault?.stop();
   });
 
   for (const mode of ['servicePrincipal', 'assignments'] as const) {
     it(`(${mode}) records no complete snapshot, and after consent again the next run equals the tenant`, async function () {
       this.timeout(600_000);
+      const { client, fx } = fault!;
       const backups = backupFixture(stack, client, fx);
       const target = await backups.newTenant(200);
       // The admin removes our app (or its permissions) while the backup reads the tenant.

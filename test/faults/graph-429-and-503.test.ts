@@ -1,38 +1,31 @@
 import assert from 'node:assert/strict';
-import type { Client } from '@temporalio/client';
-import { connectClient } from '../../temporal/connection';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
-import { startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
 import {
   assertHistoriesHoldNoDirectoryData,
   backupFixture,
   comparedTypes,
-  startWorkerProcess,
+  startFaultFixture,
+  type FaultFixture,
 } from '../helpers/backup-fixture';
 
 describe('fault: 30 % of Graph requests answered 429 and 5 % 503 for a whole backup', () => {
   let stack: TestStack;
-  let client: Client;
-  let fx: TenantFixture;
-  let worker: ReturnType<typeof startWorkerProcess> | undefined;
+  let fault: FaultFixture | undefined;
 
   before(async () => {
     stack = await sharedTestStack();
-    client = await connectClient(stack.config.temporal);
     // Default retention: with 0 days, the prune after each backup races the test's own reading of the repository
     // (Repository.open then meets an index prune has just deleted: 'IntegrityError: index … is missing').
-    fx = await startTenantFixture(stack, client, { BACKUP_CHECKPOINT_SECONDS: '0' });
-    worker = startWorkerProcess(fx.env);
+    fault = await startFaultFixture(stack, { BACKUP_CHECKPOINT_SECONDS: '0' });
   });
 
   after(async () => {
-    await worker?.stop();
-    await fx?.sim.close();
-    await client?.connection.close();
+    await fault?.stop();
   });
 
   it('completes, equals the tenant, and sends no request before its Retry-After', async function () {
     this.timeout(600_000);
+    const { client, fx } = fault!;
     const backups = backupFixture(stack, client, fx);
     const target = await backups.newTenant(200);
     // A request arriving before its Retry-After is over is early unless it arrived so soon after the 429 that it was

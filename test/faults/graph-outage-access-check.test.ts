@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../temporal/connection';
-import { createApp } from '../../api/app';
-import { StorageAuditLog } from '../../api/audit/storage-audit-log';
-import { createStorageClient } from '../../storage/gcs-client';
 import { backupScheduleId, type BackupTarget } from '../../tenants/types';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
-import { listen, waitFor } from '../helpers/http';
-import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { waitFor } from '../helpers/http';
+import {
+  BACKUP_APP,
+  startFixtureApi,
+  startTenantFixture,
+  type FixtureApi,
+  type TenantFixture,
+} from '../helpers/tenant-fixture';
 import { backupFixture, comparedTypes, startWorkerProcess } from '../helpers/backup-fixture';
 
 // The production check retries about six minutes; three attempts show the same path in seconds.
@@ -19,7 +22,7 @@ describe("fault: a Graph outage that outlasts every retry of Backup now's access
   let client: Client;
   let fx: TenantFixture;
   let worker: ReturnType<typeof startWorkerProcess> | undefined;
-  let api: Awaited<ReturnType<typeof listen>>;
+  let api: FixtureApi;
   let key: string;
   let organizationId: string;
 
@@ -32,17 +35,7 @@ describe("fault: a Graph outage that outlasts every retry of Backup now's access
       CONSENT_TIMEOUT_SECONDS: '600',
     });
     worker = startWorkerProcess(fx.env);
-    const storage = createStorageClient(fx.config.storage);
-    api = await listen(
-      createApp({
-        config: fx.config,
-        client,
-        storage,
-        accounts: fx.accounts,
-        audit: new StorageAuditLog(storage, fx.config.storage.defaultBucket),
-      }),
-      fx.apiPort,
-    );
+    api = await startFixtureApi(fx, client);
     const reseller = await fx.accounts.createReseller({ name: 'Outage MSP' });
     organizationId = (await fx.accounts.createOrganization(reseller.id, { name: 'Contoso' })).id;
     key = (await fx.accounts.createApiKey(reseller.id)).apiKey;

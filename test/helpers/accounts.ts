@@ -1,8 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { createApp, type ApiDependencies } from '../../api/app';
-import { StorageAuditLog } from '../../api/audit/storage-audit-log';
+import { apiDependencies } from '../../api/dependencies';
 import { TemporalAccountsDirectory } from '../../accounts/temporal-accounts-directory';
-import { createStorageClient } from '../../storage/gcs-client';
 import type { TestStack } from './stack';
 import { listen } from './http';
 
@@ -18,16 +17,8 @@ export async function startApi(
   overrides: Partial<ApiDependencies> & { cacheTtlMs?: number } = {},
 ): Promise<TestApi> {
   const { cacheTtlMs, ...rest } = overrides;
-  const storage = createStorageClient(stack.config.storage);
   const accounts = new TemporalAccountsDirectory(client, { taskQueue: stack.config.temporal.taskQueue, cacheTtlMs });
-  const deps: ApiDependencies = {
-    config: stack.config,
-    client,
-    storage,
-    accounts,
-    audit: new StorageAuditLog(storage, stack.config.storage.defaultBucket),
-    ...rest,
-  };
+  const deps = apiDependencies(stack.config, client, { accounts, ...rest });
   return { ...(await listen(createApp(deps))), deps, accounts };
 }
 

@@ -13,10 +13,14 @@ import { TokenProvider } from '../../activities/graph/token-provider';
 import { storedForm } from '../../storage/stored-form';
 import { repositoryLocation } from '../../activities/backup/repositories';
 import { createGraphClient } from '../../activities/graph/graph-client';
-import { tenantBackupWorkflow, tenantWorkflow, type BackupOptions } from '../../workflows';
-import { tenantWorkflowId, type BackupTarget, type Plan } from '../../tenants/types';
+import { backupProgressQuery, tenantBackupWorkflow, type BackupOptions } from '../../workflows';
+import type { BackupTarget, Plan } from '../../tenants/types';
 import type { TestStack } from './stack';
-import { BACKUP_APP, type TenantFixture } from './tenant-fixture';
+import { waitFor } from './http';
+import { BACKUP_APP, startTenantFixture, type TenantFixture } from './tenant-fixture';
+import { connectClient } from '../../temporal/connection';
+import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
+import { stopProcess } from '../../scripts/stop-process';
 
 /**
  * What the fault suite (test/faults/) needs around one backup: a simulated tenant with its tenant workflow, a way to
@@ -33,21 +37,7 @@ export function backupFixture(stack: TestStack, client: TemporalClient, fx: Tena
       directory: ms.id,
       storage: { bucket: stack.config.storage.defaultBucket, prefix: `faults/${randomUUID()}`, region: 'local' },
     };
-    await client.workflow.start(tenantWorkflow, {
-      taskQueue: fx.config.temporal.taskQueue,
-      workflowId: tenantWorkflowId(target.tenantId),
-      args: [
-        {
-          tenant: {
-            ...target,
-            plan,
-            backupImmediately: false,
-            consentTimeoutMs: 600_000,
-            createdAt: new Date().toISOString(),
-          },
-        },
-      ],
-    });
+    await startTargetTenantWorkflow(client, fx.config.temporal.taskQueue, target, { plan, consentTimeoutMs: 600_000 });
     return target;
   }
 
@@ -122,7 +112,83 @@ export function backupFixture(stack: TestStack, client: TemporalClient, fx: Tena
     return objects;
   }
 
-  return { newTenant, startBackup, repositoryOf, skippedDetail, tenantNow, assertSnapshotEqualsTenant };
+  /**
+   * A backup of `target` with a fault in its middle: the simulated Graph is slowed so that the backup is still reading
+   * when `fault` runs (once it has read its first objects). The run may fail cleanly, but then the next one must
+   * complete; the completed snapshot must equal the tenant. Returns what happened, for the test's log line.
+   */
+  async function backupThroughFault(target: BackupTarget, fault: () => Promise<void>, options: BackupOptions = {}) {
+    fx.sim.control.setLatency({ baseMs: 30, jitterMs: 20 });
+    const started = Date.now();
+    const run = await startBackup(target, options);
+    let readBefore: number;
+    try {
+      readBefore = await waitFor(
+        'the backup to read its first objects',
+        async () => {
+          const progress = await run.query(backupProgressQuery).catch((err: unknown) => {
+            // A query is answered only once a worker polls: the fault suite's worker, started in its own process with
+            // the test, may still be loading its workflow bundle on a busy machine. Asked again.
+            if (String((err as Error).cause).includes('DEADLINE_EXCEEDED')) return undefined;
+            throw err;
+          });
+          return progress && progress.objectsRead > 0 ? progress.objectsRead : undefined;
+        },
+        120_000,
+      );
+      await fault();
+    } finally {
+      fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
+    }
+    let result = await run
+      .result()
+      .catch((err: Error) => ({ status: `failed: ${err.message}`, snapshotId: undefined }));
+    let note = `the run ${result.status}`;
+    if (result.status !== 'completed') {
+      // Failing cleanly is allowed; the next run must then complete.
+      result = await (await startBackup(target)).result();
+      note += `, the next run ${result.status}`;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(result.status, 'completed', await skippedDetail(target, result.snapshotId));
+    const objects = await assertSnapshotEqualsTenant(target, result.snapshotId!, comparedTypes);
+    return { run, readBefore, note, seconds, objects };
+  }
+
+  return {
+    newTenant,
+    startBackup,
+    repositoryOf,
+    skippedDetail,
+    tenantNow,
+    assertSnapshotEqualsTenant,
+    backupThroughFault,
+  };
+}
+
+export type FaultFixture = Awaited<ReturnType<typeof startFaultFixture>>;
+
+/**
+ * What a fault test runs against: a Temporal client, the simulator and configuration of a tenant fixture loaded with
+ * `env`, and the product's worker in a process of its own; `stop()` ends them.
+ */
+export async function startFaultFixture(stack: TestStack, env: Record<string, string>) {
+  const client = await connectClient(stack.config.temporal);
+  const fx = await startTenantFixture(stack, client, env).catch(async (err: unknown) => {
+    await client.connection.close();
+    throw err;
+  });
+  const worker = startWorkerProcess(fx.env);
+  return {
+    client,
+    fx,
+    worker,
+    async stop() {
+      await worker.stop();
+      await fx.sim.close();
+      await client.connection.close();
+    },
+  };
 }
 
 /** The object types every fault test compares (the ones a small simulated tenant has plenty of). */
@@ -140,14 +206,7 @@ export function startWorkerProcess(env: Record<string, string>): ChildProcess & 
     stdio: 'ignore',
   });
   return Object.assign(child, {
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(killer);
-    },
+    stop: () => stopProcess(child, 20_000),
   });
 }
 

@@ -5,6 +5,9 @@ import { requiredReadPermissions, requiredWritePermissions } from '../../catalog
 import { startSimulator, type Simulator } from '../../simulator';
 import { TemporalAccountsDirectory } from '../../accounts/temporal-accounts-directory';
 import { freePort } from '../../devstack/ports';
+import { createApp, type ApiDependencies } from '../../api/app';
+import { apiDependencies } from '../../api/dependencies';
+import { listen } from './http';
 import type { TestStack } from './stack';
 
 export const BACKUP_APP = {
@@ -73,4 +76,15 @@ export async function startTenantFixture(
   });
   const accounts = new TemporalAccountsDirectory(client, { taskQueue: config.temporal.taskQueue });
   return { sim, config, apiPort, accounts, env: productEnv };
+}
+
+export type FixtureApi = Awaited<ReturnType<typeof listen>> & { deps: ApiDependencies };
+
+/**
+ * The real API over a socket for the fixture: its configuration and accounts, on the port the simulator's consent
+ * redirect points at.
+ */
+export async function startFixtureApi(fx: TenantFixture, client: Client): Promise<FixtureApi> {
+  const deps = apiDependencies(fx.config, client, { accounts: fx.accounts });
+  return { ...(await listen(createApp(deps), fx.apiPort)), deps };
 }

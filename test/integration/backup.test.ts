@@ -12,13 +12,14 @@ import { permissionId } from '../../simulator/identity/permissions';
 import { TokenProvider } from '../../activities/graph/token-provider';
 import { storedForm } from '../../storage/stored-form';
 import { createGraphClient } from '../../activities/graph/graph-client';
-import { tenantBackupWorkflow, tenantWorkflow, backupProgressQuery } from '../../workflows';
+import { tenantBackupWorkflow, backupProgressQuery } from '../../workflows';
 import { locatedStorage, tenantWorkflowId, type BackupTarget, type Plan } from '../../tenants/types';
 import { repositoryLocation } from '../../activities/backup/repositories';
 import type { AppConfig } from '../../temporal.config';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
 
 describe('backup engine (real Temporal, storage and Entra simulator)', function () {
   let stack: TestStack;
@@ -49,21 +50,7 @@ describe('backup engine (real Temporal, storage and Entra simulator)', function 
       directory: ms.id,
       storage: locatedStorage(fx.config.storage.locations[0]),
     };
-    await client.workflow.start(tenantWorkflow, {
-      taskQueue: fx.config.temporal.taskQueue,
-      workflowId: tenantWorkflowId(target.tenantId),
-      args: [
-        {
-          tenant: {
-            ...target,
-            plan,
-            backupImmediately: false,
-            consentTimeoutMs: 60_000,
-            createdAt: new Date().toISOString(),
-          },
-        },
-      ],
-    });
+    await startTargetTenantWorkflow(client, fx.config.temporal.taskQueue, target, { plan, consentTimeoutMs: 60_000 });
     return target;
   }
 

@@ -9,13 +9,14 @@ import { GcsObjectStore } from '../../storage/gcs-object-store';
 import { Repository } from '../../storage/repository';
 import { TokenProvider } from '../../activities/graph/token-provider';
 import { createGraphClient } from '../../activities/graph/graph-client';
-import { tenantBackupWorkflow, tenantWorkflow } from '../../workflows';
-import { locatedStorage, tenantWorkflowId, type BackupTarget } from '../../tenants/types';
+import { tenantBackupWorkflow } from '../../workflows';
+import { locatedStorage, type BackupTarget } from '../../tenants/types';
 import type { TypeDiff } from '../../diff';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { bearer, newReseller, startApi, type TestApi } from '../helpers/accounts';
 import { BACKUP_APP, RESTORE_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
 
 /**
  * Browse and diff against the real stack: a simulated tenant is backed up, changed by script (one change of every
@@ -63,20 +64,9 @@ describe('browse and diff (real Temporal, storage, simulator and API)', function
       directory: ms.id,
       storage: locatedStorage(stack.config.storage.locations[0]),
     };
-    await client.workflow.start(tenantWorkflow, {
-      taskQueue: fx.config.temporal.taskQueue,
-      workflowId: tenantWorkflowId(target.tenantId),
-      args: [
-        {
-          tenant: {
-            ...target,
-            plan: 'archiver',
-            backupImmediately: false,
-            consentTimeoutMs: 60_000,
-            createdAt: new Date().toISOString(),
-          },
-        },
-      ],
+    await startTargetTenantWorkflow(client, fx.config.temporal.taskQueue, target, {
+      plan: 'archiver',
+      consentTimeoutMs: 60_000,
     });
 
     // Objects of our own, with no memberships but the ones scripted here, so nothing else changes around them.

@@ -21,14 +21,15 @@ import { storedForm } from '../../storage/stored-form';
 import { inGraphShape } from '../../exports/odata-types';
 import { exportObjectName, exportObjectPrefix, exportWorkflowId, EXPORTS_PREFIX } from '../../exports/object-names';
 import type { ExportRequest } from '../../exports/types';
-import { exportWorkflow, tenantBackupWorkflow, tenantWorkflow } from '../../workflows';
-import { locatedStorage, tenantWorkflowId, type BackupTarget } from '../../tenants/types';
+import { exportWorkflow, tenantBackupWorkflow } from '../../workflows';
+import { locatedStorage, type BackupTarget } from '../../tenants/types';
 import type { AppConfig } from '../../temporal.config';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
 import { bearer, newReseller, startApi, type TestApi } from '../helpers/accounts';
 import { waitFor } from '../helpers/http';
+import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
 
 type Json = Record<string, unknown>;
 
@@ -71,21 +72,7 @@ describe('download: zip exports and verify (real Temporal, storage and Entra sim
       directory: ms.id,
       storage: locatedStorage(stack.config.storage.locations[0]),
     };
-    await client.workflow.start(tenantWorkflow, {
-      taskQueue: fx.config.temporal.taskQueue,
-      workflowId: tenantWorkflowId(target.tenantId),
-      args: [
-        {
-          tenant: {
-            ...target,
-            plan: 'backup',
-            backupImmediately: false,
-            consentTimeoutMs: 60_000,
-            createdAt: new Date().toISOString(),
-          },
-        },
-      ],
-    });
+    await startTargetTenantWorkflow(client, fx.config.temporal.taskQueue, target, { consentTimeoutMs: 60_000 });
     return target;
   }
 

@@ -10,12 +10,13 @@ import { firstPageUrl, getObjectType } from '../../catalog';
 import { TokenProvider } from '../../activities/graph/token-provider';
 import { storedForm } from '../../storage/stored-form';
 import { createGraphClient } from '../../activities/graph/graph-client';
-import { tenantBackupWorkflow, tenantWorkflow, backupProgressQuery } from '../../workflows';
-import { locatedStorage, tenantWorkflowId, type BackupTarget } from '../../tenants/types';
+import { tenantBackupWorkflow, backupProgressQuery } from '../../workflows';
+import { locatedStorage, type BackupTarget } from '../../tenants/types';
 import { repositoryLocation } from '../../activities/backup/repositories';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
 
 /**
  * Partitioned listing of large types (issue 16, items 2 and 3) through the real stack. One 20,000-user tenant is
@@ -64,21 +65,7 @@ describe('partitioned listing of large types (real Temporal, storage and Entra s
       directory: dir,
       storage: locatedStorage(fx.config.storage.locations[0]),
     };
-    await client.workflow.start(tenantWorkflow, {
-      taskQueue: fx.config.temporal.taskQueue,
-      workflowId: tenantWorkflowId(target.tenantId),
-      args: [
-        {
-          tenant: {
-            ...target,
-            plan: 'backup',
-            backupImmediately: false,
-            consentTimeoutMs: 60_000,
-            createdAt: new Date().toISOString(),
-          },
-        },
-      ],
-    });
+    await startTargetTenantWorkflow(client, fx.config.temporal.taskQueue, target, { consentTimeoutMs: 60_000 });
     return target;
   }
 

@@ -3,9 +3,6 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Storage } from '@google-cloud/storage';
 import { connectClient } from '../../temporal/connection';
-import { createApp } from '../../api/app';
-import { StorageAuditLog } from '../../api/audit/storage-audit-log';
-import { createStorageClient } from '../../storage/gcs-client';
 import { GcsObjectStore } from '../../storage/gcs-object-store';
 import { loadOrCreateDataKey, MasterKey } from '../../storage/data-keys';
 import { ForeignRepositoryError } from '../../storage/owner';
@@ -14,12 +11,14 @@ import { encodeSnapshot, snapshotKey } from '../../storage/snapshot';
 import { ensureBucket } from '../../devstack/buckets';
 import { repositoryLocation, Repositories } from '../../activities/backup/repositories';
 import { claimLegacyRepository, listLegacyTenants } from '../../activities/backup/legacy-storage';
-import { retentionWorkflow, tenantBackupWorkflow, tenantWorkflow } from '../../workflows';
+import { retentionWorkflow, tenantBackupWorkflow } from '../../workflows';
 import { tenantWorkflowId, type BackupTarget, type LegacyStorage, type TenantRecord } from '../../tenants/types';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
-import { listen, waitFor } from '../helpers/http';
-import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { waitFor } from '../helpers/http';
+import { BACKUP_APP, startFixtureApi, startTenantFixture } from '../helpers/tenant-fixture';
+import type { FixtureApi, TenantFixture } from '../helpers/tenant-fixture';
+import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
 
 /** Every message and failure type along a Temporal failure's cause chain, for matching. */
 function failureChain(err: unknown): string {
@@ -35,7 +34,7 @@ describe('storage locations: one repository per tenant, prefixes the service der
   let client: Client;
   let fx: TenantFixture;
   let worker: RunningWorker;
-  let api: Awaited<ReturnType<typeof listen>>;
+  let api: FixtureApi;
   let storage: Storage;
   let resellerKey: string;
   let orgUserKey: string;
@@ -54,17 +53,8 @@ describe('storage locations: one repository per tenant, prefixes the service der
     });
     await ensureBucket(fx.config.storage, euBucket);
     worker = await startWorker(fx.config);
-    storage = createStorageClient(fx.config.storage);
-    api = await listen(
-      createApp({
-        config: fx.config,
-        client,
-        storage,
-        accounts: fx.accounts,
-        audit: new StorageAuditLog(storage, fx.config.storage.defaultBucket),
-      }),
-      fx.apiPort,
-    );
+    api = await startFixtureApi(fx, client);
+    storage = api.deps.storage;
     const reseller = await fx.accounts.createReseller({ name: 'Northwind MSP' });
     resellerId = reseller.id;
     organizationId = (await fx.accounts.createOrganization(reseller.id, { name: 'Contoso' })).id;
@@ -127,21 +117,7 @@ describe('storage locations: one repository per tenant, prefixes the service der
       directory: ms.id,
       storage: storageOf,
     };
-    await client.workflow.start(tenantWorkflow, {
-      taskQueue: fx.config.temporal.taskQueue,
-      workflowId: tenantWorkflowId(target.tenantId),
-      args: [
-        {
-          tenant: {
-            ...target,
-            plan: 'backup',
-            backupImmediately: false,
-            consentTimeoutMs: 600_000,
-            createdAt: new Date().toISOString(),
-          },
-        },
-      ],
-    });
+    await startTargetTenantWorkflow(client, fx.config.temporal.taskQueue, target, { consentTimeoutMs: 600_000 });
     return target;
   }
 

@@ -5,16 +5,13 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@o
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { connectClient } from '../../temporal/connection';
-import { createApp } from '../../api/app';
-import { StorageAuditLog } from '../../api/audit/storage-audit-log';
 import { createDataConverter } from '../../temporal/data-converter';
 import { backupScheduleId, tenantWorkflowId } from '../../tenants/types';
 import { workflowInterceptorModules, workflowSinks } from '../../worker/create-worker';
-import { createStorageClient } from '../../storage/gcs-client';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
-import { listen, waitFor } from '../helpers/http';
-import { startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { waitFor } from '../helpers/http';
+import { startFixtureApi, startTenantFixture, type FixtureApi, type TenantFixture } from '../helpers/tenant-fixture';
 
 describe('tracing: the span tree of one Backup now (in-memory exporter)', () => {
   const exporter = new InMemorySpanExporter();
@@ -23,7 +20,7 @@ describe('tracing: the span tree of one Backup now (in-memory exporter)', () => 
   let client: Client;
   let fx: TenantFixture;
   let worker: RunningWorker;
-  let api: Awaited<ReturnType<typeof listen>>;
+  let api: FixtureApi;
   let call: (method: string, path: string, body?: unknown) => Promise<Response>;
   let tenantId: string;
   let lastBackupId: string;
@@ -37,17 +34,7 @@ describe('tracing: the span tree of one Backup now (in-memory exporter)', () => 
     client = await connectClient(stack.config.temporal);
     fx = await startTenantFixture(stack, client, { CONSENT_TIMEOUT_SECONDS: '600' });
     worker = await startWorker(fx.config);
-    const storage = createStorageClient(fx.config.storage);
-    api = await listen(
-      createApp({
-        config: fx.config,
-        client,
-        storage,
-        accounts: fx.accounts,
-        audit: new StorageAuditLog(storage, fx.config.storage.defaultBucket),
-      }),
-      fx.apiPort,
-    );
+    api = await startFixtureApi(fx, client);
     const reseller = await fx.accounts.createReseller({ name: 'Traced MSP' });
     const organizationId = (await fx.accounts.createOrganization(reseller.id, { name: 'Traced Org' })).id;
     const { apiKey } = await fx.accounts.createApiKey(reseller.id);

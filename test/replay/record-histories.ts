@@ -6,17 +6,15 @@ import { node } from '@opentelemetry/sdk-node';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { connectClient } from '../../temporal/connection';
-import { createApp } from '../../api/app';
-import { StorageAuditLog } from '../../api/audit/storage-audit-log';
-import { createStorageClient } from '../../storage/gcs-client';
 import { tenantWorkflowId } from '../../tenants/types';
 import { exportCleanupWorkflowId } from '../../exports/object-names';
 import { storageProbeWorkflow } from '../../workflows';
 import { resellerAccountWorkflowId } from '../../workflows/reseller-account-messages';
 import { sharedTestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
-import { listen, waitFor } from '../helpers/http';
-import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { waitFor } from '../helpers/http';
+import { BACKUP_APP, startFixtureApi, startTenantFixture } from '../helpers/tenant-fixture';
+import type { FixtureApi, TenantFixture } from '../helpers/tenant-fixture';
 
 /**
  * Records the histories the replay test (test/workflows/replay.test.ts) replays: one real run of every workflow kind
@@ -34,7 +32,7 @@ describe('record workflow histories for the replay test', function () {
   let client: Client;
   let fx: TenantFixture;
   let worker: RunningWorker;
-  let api: Awaited<ReturnType<typeof listen>>;
+  let api: FixtureApi;
 
   // Recorded as production runs with tracing on (OTEL_TRACES_EXPORTER): every call carries a trace context, so the
   // histories hold the headers and the traced update handlers' spans the replay must reproduce. No exporter.
@@ -71,17 +69,7 @@ describe('record workflow histories for the replay test', function () {
     client = await connectClient(stack.config.temporal);
     fx = await startTenantFixture(stack, client, { CONSENT_TIMEOUT_SECONDS: '600', BACKUP_RETENTION_DAYS: '0' });
     worker = await startWorker(fx.config);
-    const storage = createStorageClient(fx.config.storage);
-    api = await listen(
-      createApp({
-        config: fx.config,
-        client,
-        storage,
-        accounts: fx.accounts,
-        audit: new StorageAuditLog(storage, fx.config.storage.defaultBucket),
-      }),
-      fx.apiPort,
-    );
+    api = await startFixtureApi(fx, client);
 
     // reseller-account: a reseller, an organization and a key.
     const reseller = await fx.accounts.createReseller({ name: 'Replay MSP' });

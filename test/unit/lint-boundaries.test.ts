@@ -54,6 +54,12 @@ describe('lint: the walls between folders', function () {
       /Workflows import only/,
     ],
     [
+      "workflow imports the restore's repository access",
+      'workflows/planted.ts',
+      "import { x } from '../restore/tenant-repository';",
+      /Workflows import only/,
+    ],
+    [
       'activity imports the API',
       'activities/backup/planted.ts',
       "import { x } from '../../api/problem';",
@@ -102,6 +108,24 @@ describe('lint: the walls between folders', function () {
       /accounts may import only/,
     ],
     [
+      'the portal (browser code) imports the diff as a value',
+      'portal/views/planted.ts',
+      "import { diffObjects } from '../../diff';",
+      /types only/,
+    ],
+    [
+      'the portal imports storage code',
+      'portal/planted.ts',
+      "import type { Repository } from '../storage/repository';",
+      /portal may import only/,
+    ],
+    [
+      'the portal imports the snapshot reader as a value',
+      'portal/planted.ts',
+      "import { SnapshotReader } from '../storage/snapshot-reader';",
+      /types only/,
+    ],
+    [
       'the simulator imports product code',
       'simulator/graph/planted.ts',
       "import { x } from '../../catalog';",
@@ -132,6 +156,11 @@ describe('lint: the walls between folders', function () {
       "import { PLANS } from '../tenants/types';\nimport { listObjectTypes } from '../catalog';",
     ],
     ['activities import storage', 'activities/backup/planted.ts', "import { x } from '../../storage';"],
+    [
+      'the portal imports the API answer types it shares with diff and storage',
+      'portal/views/planted.ts',
+      "import type { TypeDiff } from '../../diff';\nimport type { SnapshotSummary } from '../../storage/snapshot-reader';",
+    ],
     ['tests import the simulator', 'test/unit/planted.ts', "import { x } from '../../simulator';"],
   ];
   for (const [name, file, code] of allowed) {
