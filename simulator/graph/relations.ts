@@ -19,20 +19,33 @@ function relationIds(ctx: GraphContext, owner: StoredObject, rel: 'members' | 'o
 
 /**
  * GET {set}/{id}/members|owners[/microsoft.graph.{type}] — directoryObjects with @odata.type
- * (https://learn.microsoft.com/en-us/graph/api/group-list-members?view=graph-rest-1.0).
+ * (https://learn.microsoft.com/en-us/graph/api/group-list-members?view=graph-rest-1.0) — or, with `what` 'count',
+ * `…/$count[?$filter=…]`, an advanced query (same page, "Get only a count of all memberships"): `ConsistencyLevel:
+ * eventual` is required.
  */
-export function listRelation(
+export function readRelation(
   ctx: GraphContext,
   set: EntitySet,
   owner: StoredObject,
   rel: 'members' | 'owners' | 'transitiveMembers',
-  cast?: string,
+  cast: string | undefined,
+  what: 'list' | 'count',
 ): GraphResponse {
   requireAny(ctx, rel === 'owners' ? set.read : [...set.read, ...(set.kind === 'group' ? MEMBER_READ_EXTRA : [])]);
+  const { ids, castKind } = relatedIds(ctx, owner, rel, cast);
+  if (what === 'count') {
+    if (ctx.req.headers['consistencylevel'] !== 'eventual') throw badRequest('$count is not currently supported.');
+    const filter = parseFilter(ctx.req.query);
+    let n = 0;
+    for (const id of ids) {
+      const o = ctx.tenant.index.get(id);
+      if (o && (!castKind || o.kind === castKind) && (!filter || filter(o.data, o.id))) n++;
+    }
+    return { status: 200, headers: { 'Content-Type': 'text/plain' }, text: String(n) };
+  }
   // $filter on a relationship is an advanced query (the group-list-members examples send `$count=true` and
   // `ConsistencyLevel: eventual` with it; https://learn.microsoft.com/en-us/graph/aad-advanced-queries).
   if (ctx.req.query.has('$filter')) requireAdvanced(ctx, 'startsWith');
-  const { ids, castKind } = relatedIds(ctx, owner, rel, cast);
   const objs: StoredObject[] = [];
   let source: StoredObject[] | LazyList = objs;
   if (castKind || rel === 'transitiveMembers') {
@@ -56,30 +69,6 @@ export function listRelation(
     paged: set.kind !== 'directoryRole',
     withType: !castKind,
   });
-}
-
-/**
- * GET {set}/{id}/members[/microsoft.graph.{type}]/$count[?$filter=…], an advanced query
- * (https://learn.microsoft.com/en-us/graph/api/group-list-members?view=graph-rest-1.0, "Get only a count of all
- * memberships"): `ConsistencyLevel: eventual` is required.
- */
-export function countRelation(
-  ctx: GraphContext,
-  set: EntitySet,
-  owner: StoredObject,
-  rel: 'members' | 'owners' | 'transitiveMembers',
-  cast?: string,
-): GraphResponse {
-  requireAny(ctx, rel === 'owners' ? set.read : [...set.read, ...(set.kind === 'group' ? MEMBER_READ_EXTRA : [])]);
-  if (ctx.req.headers['consistencylevel'] !== 'eventual') throw badRequest('$count is not currently supported.');
-  const { ids, castKind } = relatedIds(ctx, owner, rel, cast);
-  const filter = parseFilter(ctx.req.query);
-  let n = 0;
-  for (const id of ids) {
-    const o = ctx.tenant.index.get(id);
-    if (o && (!castKind || o.kind === castKind) && (!filter || filter(o.data, o.id))) n++;
-  }
-  return { status: 200, headers: { 'Content-Type': 'text/plain' }, text: String(n) };
 }
 
 function relatedIds(
