@@ -11,4 +11,5 @@ export * from './retention';
 export * from './export';
 export * from './export-messages';
 export * from './verify';
+export * from './verify-messages';
 export * from './restore';

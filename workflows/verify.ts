@@ -3,7 +3,7 @@ import type { Activities } from '../activities';
 import type { VerifyProgress, VerifyReport, VerifyRequest } from '../exports/types';
 import { workflowTuning } from '../workflow-constants';
 import { jobStatusKey } from '../temporal/search-attributes';
-import { verifyProgressQuery } from './export-messages';
+import { verifyProgressQuery } from './verify-messages';
 
 const { verifyRepository } = proxyActivities<Activities>({
   startToCloseTimeout: workflowTuning.pagingActivity.startToCloseTimeout,
