@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pLimit from 'p-limit';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { loadConfig, type AppConfig } from '../temporal.config';
 import { connectClient } from '../temporal/connection';
@@ -112,7 +113,6 @@ export async function runManyTenants(options: ManyTenantsOptions): Promise<ManyT
     const tenantWorkflows: WorkflowHandle[] = [];
     let completed = 0;
     let rssAfterWarmup = 0;
-    let next = 0;
     const started = Date.now();
     const backupOne = async (directory: string) => {
       const target: BackupTarget = {
@@ -146,11 +146,8 @@ export async function runManyTenants(options: ManyTenantsOptions): Promise<ManyT
         log(`${done}/${options.tenants} tenants, worker RSS ${rssMb(workerPid, 'VmRSS').toFixed(0)} MB`);
       }
     };
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < directories.length) await backupOne(directories[next++]);
-      }),
-    );
+    const lanes = pLimit(concurrency);
+    await Promise.all(directories.map((directory) => lanes(() => backupOne(directory))));
     const seconds = (Date.now() - started) / 1000;
     await Promise.all(tenantWorkflows.map((h) => h.terminate('many-tenants run over').catch(() => undefined)));
     return {
