@@ -7,7 +7,9 @@ import { html } from '../html';
 import { poll } from '../poll';
 import { ProblemView } from './problem';
 
-const ENDED = ['completed', 'partly-completed', 'failed', 'expired', 'refused'];
+const ENDED = ['completed', 'partly-completed', 'failed', 'expired', 'refused', 'cancelled'];
+/** Before the confirmation nothing is written: Cancel ends the restore there (the API refuses it later). */
+const BEFORE_CONFIRMATION = ['planning', 'awaiting-consent', 'awaiting-confirmation'];
 const WAITING = ['awaiting-confirmation', 'awaiting-consent', ...ENDED];
 
 const actions: Record<PlannedObject['action'], string> = {
@@ -127,7 +129,10 @@ function Report(props: { state: RestoreState }) {
 
 /**
  * Restore one object: POST /restores plans against the live tenant (nothing is written), the plan shows in a modal
- * dialog, Confirm sends the plan's hash, then the dialog follows the restore to its read-back report.
+ * dialog, Confirm sends the plan's hash, then the dialog follows the restore to its read-back report. Cancel (or
+ * Escape) before the confirmation cancels the restore through the API, so it ends as cancelled at once instead of
+ * holding the tenant's one restore until its plan expires; asked while still planning, it cancels the plan as soon as
+ * the plan is ready.
  */
 export function RestoreButton(props: {
   tenantId: string;
@@ -140,6 +145,8 @@ export function RestoreButton(props: {
   const opener = useRef<HTMLButtonElement>(null);
   const [state, setState] = useState<RestoreState | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();
+  const [cancelling, setCancelling] = useState(false);
+  const cancelWanted = useRef(false);
   const stop = useRef<(() => void) | undefined>(undefined);
   useEffect(() => () => stop.current?.(), []);
 
@@ -148,7 +155,10 @@ export function RestoreButton(props: {
     stop.current = poll(
       () => api<RestoreState>('GET', `/tenants/${props.tenantId}/restores/${restoreId}`),
       (s) => until.includes(s.status),
-      setState,
+      (s) => {
+        setState(s);
+        if (cancelWanted.current && s.status === 'awaiting-confirmation') void cancelRestore(s);
+      },
       (err) => setProblem(problemOf(err)),
     );
   };
@@ -156,6 +166,8 @@ export function RestoreButton(props: {
   async function open() {
     setState(undefined);
     setProblem(undefined);
+    setCancelling(false);
+    cancelWanted.current = false;
     dialog.current?.showModal();
     try {
       const started = await api<RestoreState>('POST', `/tenants/${props.tenantId}/restores`, {
@@ -163,7 +175,8 @@ export function RestoreButton(props: {
         objects: [{ type: props.type, id: props.objectId }],
       });
       setState(started);
-      follow(started.restoreId, WAITING);
+      if (cancelWanted.current && started.status === 'awaiting-confirmation') await cancelRestore(started);
+      else follow(started.restoreId, WAITING);
     } catch (err) {
       setProblem(problemOf(err));
     }
@@ -184,6 +197,34 @@ export function RestoreButton(props: {
     }
   }
 
+  async function cancelRestore(current: RestoreState) {
+    cancelWanted.current = false;
+    stop.current?.();
+    setProblem(undefined);
+    try {
+      setState(
+        await api<RestoreState>('POST', `/tenants/${props.tenantId}/restores/${current.restoreId}/cancellation`),
+      );
+    } catch (err) {
+      setProblem(problemOf(err));
+    } finally {
+      setCancelling(false);
+    }
+  }
+
+  /** Cancel / Escape: a restore not yet confirmed is cancelled (and the dialog says so); otherwise the dialog closes. */
+  function cancelOrClose() {
+    const status = state?.status;
+    if (!problem && (!status || BEFORE_CONFIRMATION.includes(status))) {
+      setCancelling(true);
+      if (state && status === 'awaiting-confirmation') void cancelRestore(state);
+      // Still planning (or waiting for consent): the poll cancels the plan when it is ready.
+      else cancelWanted.current = true;
+      return;
+    }
+    close();
+  }
+
   function close() {
     stop.current?.();
     dialog.current?.close();
@@ -196,6 +237,10 @@ export function RestoreButton(props: {
       ref=${dialog}
       class="restore-dialog"
       aria-labelledby="restore-h"
+      onCancel=${(e: Event) => {
+        e.preventDefault();
+        cancelOrClose();
+      }}
       onClose=${() => {
         stop.current?.();
         opener.current?.focus();
@@ -205,7 +250,8 @@ export function RestoreButton(props: {
       <p class="muted">As captured in snapshot ${props.snapshotId.slice(0, 12)}…</p>
       ${problem && html`<${ProblemView} problem=${problem} />`}
       <div role="status" aria-live="polite">
-        ${planning && !problem && html`<p>Planning against the live tenant; nothing is written yet…</p>`}
+        ${cancelling && html`<p>Cancelling the restore; nothing is written…</p>`}
+        ${planning && !cancelling && !problem && html`<p>Planning against the live tenant; nothing is written yet…</p>`}
         ${status === 'applying' && html`<p>Restoring: writing to the tenant…</p>`}
         ${status === 'verifying' && html`<p>Reading the restored object back to verify it…</p>`}
         ${
@@ -232,9 +278,12 @@ export function RestoreButton(props: {
       <div class="dialog-actions">
         ${
           status === 'awaiting-confirmation' &&
+          !cancelling &&
           html`<button type="button" class="primary" onClick=${confirm}>Confirm restore</button>`
         }
-        <button type="button" onClick=${close}>${status && ENDED.includes(status) ? 'Close' : 'Cancel'}</button>
+        <button type="button" onClick=${cancelOrClose} disabled=${cancelling}>
+          ${(status && ENDED.includes(status)) || problem ? 'Close' : 'Cancel'}
+        </button>
       </div>
     </dialog>`;
 }
