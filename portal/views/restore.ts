@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { api, problemOf, type Problem } from '../api';
 import type { PlannedObject, RestoreState } from '../detail-types';
 import { when } from '../format';
@@ -83,8 +83,8 @@ function Plan(props: { state: RestoreState }) {
 function Report(props: { state: RestoreState }) {
   const r = props.state.reportDetail;
   if (!r) return null;
-  return html`<section aria-labelledby="report-h">
-    <h3 id="report-h">Verification report</h3>
+  return html`<section aria-label="Verification report">
+    <h3>Verification report</h3>
     <p>${r.fidelity.restored} of ${r.fidelity.restorable} restorable properties read back as captured.</p>
     <ul>
       ${r.objects.map(
@@ -137,11 +137,16 @@ function Report(props: { state: RestoreState }) {
 export function RestoreButton(props: {
   tenantId: string;
   snapshotId: string;
-  type: string;
-  objectId: string;
+  /** One restore plan for all of them (the API applies them in dependency order). */
+  objects: { type: string; id: string }[];
+  /** What the dialog's title names: the object, or "3 objects". */
   name: string;
+  label?: string;
+  disabled?: boolean;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  // Unique per dialog: the sidebar's restore and the chosen objects' restore can both be on the page.
+  const headingId = useId();
   const opener = useRef<HTMLButtonElement>(null);
   const [state, setState] = useState<RestoreState | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();
@@ -172,7 +177,7 @@ export function RestoreButton(props: {
     try {
       const started = await api<RestoreState>('POST', `/tenants/${props.tenantId}/restores`, {
         snapshotId: props.snapshotId,
-        objects: [{ type: props.type, id: props.objectId }],
+        objects: props.objects,
       });
       setState(started);
       if (cancelWanted.current && started.status === 'awaiting-confirmation') await cancelRestore(started);
@@ -232,11 +237,13 @@ export function RestoreButton(props: {
 
   const status = state?.status;
   const planning = !status || status === 'planning';
-  return html`<button type="button" ref=${opener} onClick=${open}>Restore this object…</button>
+  return html`<button type="button" ref=${opener} onClick=${open} disabled=${props.disabled}>
+      ${props.label ?? 'Restore this object…'}
+    </button>
     <dialog
       ref=${dialog}
       class="restore-dialog"
-      aria-labelledby="restore-h"
+      aria-labelledby=${headingId}
       onCancel=${(e: Event) => {
         e.preventDefault();
         cancelOrClose();
@@ -246,7 +253,7 @@ export function RestoreButton(props: {
         opener.current?.focus();
       }}
     >
-      <h2 id="restore-h">Restore ${props.name}</h2>
+      <h2 id=${headingId}>Restore ${props.name}</h2>
       <p class="muted">As captured in snapshot ${props.snapshotId.slice(0, 12)}…</p>
       ${problem && html`<${ProblemView} problem=${problem} />`}
       <div role="status" aria-live="polite">
