@@ -70,8 +70,9 @@ export async function listTenantPage(
   const query = [...clauses, ...listFieldClauses].join(' AND ');
 
   const nextRunsPromise = nextScheduledBackups(client, resellerId);
+  // Asked on every page so the total stays the same from page to page; shown on the first.
   const legacyPromise =
-    listFieldClauses.length > 0 && filters.cursor === undefined
+    listFieldClauses.length > 0
       ? legacyEntries(client, [...clauses, `${names.tenantPlan} IS NULL`].join(' AND '), filters, search)
       : Promise.resolve([]);
   const token = filters.cursor === undefined ? undefined : decodeCursor(filters.cursor);
@@ -80,7 +81,10 @@ export async function listTenantPage(
     client.workflow.count(query),
     legacyPromise,
   ]);
-  const entries = [...(await withoutMemoQueried(client, visible.entries, visible.withoutMemo)), ...legacy];
+  const entries = [
+    ...(await withoutMemoQueried(client, visible.entries, visible.withoutMemo)),
+    ...(filters.cursor === undefined ? legacy : []),
+  ];
   const nextRuns = await nextRunsPromise;
   return {
     tenants: entries.map((entry) => ({
@@ -94,8 +98,8 @@ export async function listTenantPage(
 }
 
 /**
- * Tenant workflows started before the list's search attributes existed and not woken since: filtered here, on the
- * first page only. Normally none, so this is one empty visibility page.
+ * Tenant workflows started before the list's search attributes existed and not woken since: filtered here, shown on
+ * the first page, counted in every page's total. Normally none, so this is one empty visibility page.
  */
 async function legacyEntries(
   client: Client,
