@@ -110,6 +110,12 @@ export interface BackupConfig {
    */
   accessCheckAttempts?: number;
   /**
+   * Heartbeat timeout of a backup's paging activities (BACKUP_HEARTBEAT_TIMEOUT_SECONDS; default: the workflow's own,
+   * a minute): how soon a crashed worker's capture is retried on another. Written into each daily schedule created
+   * from then on (also used by Backup now).
+   */
+  heartbeatTimeoutSeconds?: number;
+  /**
    * A tenant whose backups have failed (not for lack of consent) this long shows "Backups failing"
    * (BACKUPS_FAILING_AFTER_HOURS); recorded in each new tenant's workflow input.
    */
@@ -396,6 +402,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       checkpointSeconds: int(env, 'BACKUP_CHECKPOINT_SECONDS', 15),
       digestThreads: Math.min(1, int(env, 'BACKUP_DIGEST_THREADS', 1)),
       accessCheckAttempts: env.BACKUP_ACCESS_CHECK_ATTEMPTS ? int(env, 'BACKUP_ACCESS_CHECK_ATTEMPTS', 10) : undefined,
+      heartbeatTimeoutSeconds: env.BACKUP_HEARTBEAT_TIMEOUT_SECONDS
+        ? int(env, 'BACKUP_HEARTBEAT_TIMEOUT_SECONDS', 60)
+        : undefined,
       failingAfterMs:
         int(env, 'BACKUPS_FAILING_AFTER_HOURS', tenantTiming.backupsFailingAfterMs / 3_600_000) * 3_600_000,
     },

@@ -117,6 +117,14 @@ export const tenantTiming = {
    * The API passes BACKUPS_FAILING_AFTER_HOURS into each new tenant's input; this is the default.
    */
   backupsFailingAfterMs: 48 * 3_600_000,
+  /** The daily schedule's interval (`backupSchedule.every`) in ms: a backup is due at most this long after the last. */
+  backupDueEveryMs: 24 * 3_600_000,
+  /**
+   * A backup that was due and has not reported back this long after (stuck, never started, a worker fleet down) counts
+   * as failed from when it was due: the tenant's own timer looks, since no backup's end will tell it. Generous: a large
+   * tenant's backup takes hours, and the schedule's runs drift by its catch-up window.
+   */
+  backupOverdueGraceMs: 12 * 3_600_000,
 };
 
 export const retentionTiming = {

@@ -19,6 +19,17 @@ const premiumRequired: readonly ExpectedError[] = [
 /** Directory-object collections always carry `@odata.type` (user, group, ...), so `id` is all we need to select. */
 const DIRECTORY_OBJECT_REF = ['id'] as const;
 
+/**
+ * userPrincipalName supports startsWith on the default query path; its alias may hold A–Z, a–z, 0–9 and
+ * ' . - _ ! # ^ ~ (https://learn.microsoft.com/graph/api/resources/user, userPrincipalName). Guests' aliases hold
+ * #EXT#. A value outside these is caught by the partitioning's count check, not lost.
+ */
+const USER_PRINCIPAL_NAME_PARTITION = {
+  property: 'userPrincipalName',
+  first: "abcdefghijklmnopqrstuvwxyz0123456789'._-!#^~",
+  next: "abcdefghijklmnopqrstuvwxyz0123456789'._-!#^~@",
+};
+
 export const OBJECT_TYPES = [
   {
     key: 'organization',
@@ -155,14 +166,7 @@ export const OBJECT_TYPES = [
     idProperty: 'id',
     displayNameProperty: 'displayName',
     relationships: [],
-    // userPrincipalName supports startsWith on the default query path; its alias may hold A–Z, a–z, 0–9 and
-    // ' . - _ ! # ^ ~ (https://learn.microsoft.com/graph/api/resources/user, userPrincipalName). Guests' aliases
-    // hold #EXT#. A value outside these is caught by the partitioning's count check, not lost.
-    partitionBy: {
-      property: 'userPrincipalName',
-      first: "abcdefghijklmnopqrstuvwxyz0123456789'._-!#^~",
-      next: "abcdefghijklmnopqrstuvwxyz0123456789'._-!#^~@",
-    },
+    partitionBy: USER_PRINCIPAL_NAME_PARTITION,
     permissions: { read: 'User.Read.All', write: ['User.ReadWrite.All'] },
     deletedItemsCast: 'microsoft.graph.user',
     restore: {
@@ -243,6 +247,11 @@ export const OBJECT_TYPES = [
         writePermissions: ['GroupMember.ReadWrite.All'],
         restore: 'add-ref',
         auditActivities: ['Add member to group', 'Remove member from group'],
+        partitionBy: {
+          cast: 'microsoft.graph.user',
+          by: USER_PRINCIPAL_NAME_PARTITION,
+          otherCasts: ['microsoft.graph.group', 'microsoft.graph.servicePrincipal', 'microsoft.graph.device'],
+        },
       },
       {
         key: 'owners',

@@ -93,6 +93,21 @@ export interface RelationshipSpec {
    * https://learn.microsoft.com/entra/identity/monitoring-health/reference-audit-activities
    */
   auditActivities?: readonly string[];
+  /**
+   * How a list too long to page through one page after another (an all-users group's 100,000 members: 100 pages
+   * of about a second each) is read in parallel: the items of the `cast` type in `startswith` partitions of `by`, the
+   * items of every `otherCasts` type whole, each an OData cast of the relationship. Graph counts the whole list, so a
+   * member of a type named nowhere here is caught, not lost (activities/backup/relationship-partitions.ts).
+   */
+  partitionBy?: RelationshipPartitionSpec;
+}
+
+export interface RelationshipPartitionSpec {
+  /** OData cast of the partitioned items, e.g. 'microsoft.graph.user'. */
+  cast: string;
+  by: PartitionSpec;
+  /** OData casts of the other item types, each read whole. */
+  otherCasts: readonly string[];
 }
 
 export interface DeltaSpec {

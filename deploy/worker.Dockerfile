@@ -8,7 +8,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY . .
 # Bundle the workflow code once, in the image, so a starting worker does not (WORKFLOW_BUNDLE_PATH).
 RUN node_modules/.bin/tsx scripts/build-workflows.ts /app/workflow-bundle.js
-ENV NODE_ENV=production WORKFLOW_BUNDLE_PATH=/app/workflow-bundle.js
+# Prometheus scrapes /metrics from outside the container: the default host is loopback only.
+ENV NODE_ENV=production WORKFLOW_BUNDLE_PATH=/app/workflow-bundle.js WORKER_METRICS_HOST=0.0.0.0 WORKER_METRICS_PORT=9464
+EXPOSE 9464
 USER node
 # SIGTERM lets running activities finish within WORKER_SHUTDOWN_GRACE; give the orchestrator a longer grace period.
 STOPSIGNAL SIGTERM

@@ -24,7 +24,7 @@ export interface ExportRequest {
 }
 
 export interface ExportProgress {
-  status: 'building' | 'completed' | 'failed';
+  status: 'building' | 'completed' | 'failed' | 'cancelled';
   objects: number;
   /** Bytes of the zip written so far. */
   bytes: number;

@@ -12,8 +12,13 @@ fi
 export STORAGE_REQUEST_TIMEOUT_SECONDS="${STORAGE_REQUEST_TIMEOUT_SECONDS:-15}"
 export GRAPH_REQUEST_TIMEOUT_SECONDS="${GRAPH_REQUEST_TIMEOUT_SECONDS:-30}"
 [[ $# -gt 0 ]] || set -- 'test/**/*.test.ts'
+# TEST_IGNORE: comma-separated globs of spec files to leave out (CI's second run, under Node 24, leaves the fault suite
+# to the first).
+ignore=()
+IFS=',' read -ra globs <<<"${TEST_IGNORE:-}"
+for glob in "${globs[@]}"; do [[ -n "$glob" ]] && ignore+=(--ignore "$glob"); done
 out="$(mktemp)"
-npx mocha --reporter ./test/helpers/summary-reporter.cjs "$@" | tee "$out"
+npx mocha --reporter ./test/helpers/summary-reporter.cjs "${ignore[@]}" "$@" | tee "$out"
 status=${PIPESTATUS[0]}
 if ! grep -qE '^tests: [0-9]+ passed, [0-9]+ failed' "$out"; then
   # mocha died before its reporter could count (e.g. a test file that does not load): say so in CI's terms.

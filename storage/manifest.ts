@@ -14,6 +14,27 @@ export interface ManifestEntry {
   state: DeletedState;
   /** Relationship name → id of its relationship list blob (see relationships.ts). */
   rels?: Record<string, string>;
+  /**
+   * The object's values of its type's search properties (catalog `searchProperties`: UPN, mail, appId…), lower-cased,
+   * so a prefix search reads manifests only; empty when the object has none of them. Absent for types without search
+   * properties, and in entries written before the field existed: a search decodes those objects instead
+   * (docs/storage-layout.md, "Search keys").
+   */
+  search?: string[];
+}
+
+/**
+ * The search keys of an object: its non-empty string values of `properties` (its type's search properties),
+ * lower-cased, in their order; undefined when the type declares none.
+ */
+export function searchKeysOf(properties: readonly string[], object: unknown): string[] | undefined {
+  if (properties.length === 0 || !object || typeof object !== 'object') return undefined;
+  const keys: string[] = [];
+  for (const p of properties) {
+    const value = (object as Record<string, unknown>)[p];
+    if (typeof value === 'string' && value !== '') keys.push(value.toLowerCase());
+  }
+  return keys;
 }
 
 /**

@@ -177,9 +177,12 @@ export class SnapshotReader {
     return { items, chain };
   }
 
-  /** A kept snapshot; a forgotten or unknown one is not found. */
-  async snapshot(id: string): Promise<SnapshotInfo> {
-    const found = (await this.repo.listSnapshots()).find((s) => s.id === id);
+  /**
+   * A kept snapshot; a forgotten or unknown one is not found. `kept`: the list of kept snapshots when the caller has
+   * it already (listing them is two listings of the store).
+   */
+  async snapshot(id: string, kept?: readonly SnapshotInfo[]): Promise<SnapshotInfo> {
+    const found = (kept ?? (await this.repo.listSnapshots())).find((s) => s.id === id);
     if (!found) throw new BrowseNotFoundError(`snapshot '${id}'`);
     return found;
   }
@@ -304,6 +307,39 @@ export class SnapshotReader {
     return (await walk(a, b)) ?? (await walk(b, a));
   }
 
+  // ---- search --------------------------------------------------------------------------------------------------
+
+  /**
+   * The entries whose id, display name or value of one of `properties` (the type's search properties: UPN, mail,
+   * appId…) starts with `prefix` (lower-case), in their order. The manifest holds all of them: the properties' values
+   * as each entry's search keys (`ManifestEntry.search`, written at backup time). Only entries written before search
+   * keys existed lack them; their objects are read instead, in batches (packs coalesced).
+   */
+  async search(
+    type: string,
+    entries: readonly ManifestEntry[],
+    prefix: string,
+    properties: readonly string[],
+  ): Promise<ManifestEntry[]> {
+    const matched = new Set<ManifestEntry>();
+    const unindexed: ManifestEntry[] = [];
+    for (const e of entries) {
+      if (startsWith(e.id, prefix) || startsWith(e.displayName, prefix)) matched.add(e);
+      else if (e.search) {
+        if (e.search.some((key) => key.startsWith(prefix))) matched.add(e);
+      } else if (properties.length > 0) unindexed.push(e);
+    }
+    for (let i = 0; i < unindexed.length; i += SEARCH_BATCH) {
+      const batch = unindexed.slice(i, i + SEARCH_BATCH);
+      const objects = await this.readObjects(type, batch);
+      for (const e of batch) {
+        const o = objects.get(e.contentHash);
+        if (properties.some((p) => startsWith(o?.[p], prefix))) matched.add(e);
+      }
+    }
+    return entries.filter((e) => matched.has(e));
+  }
+
   // ---- naming related items ---------------------------------------------------------------------------------------
 
   /**
@@ -351,10 +387,11 @@ export class SnapshotReader {
 
   /**
    * The kept snapshots in which the object's content, state or relationships changed (newest first). Snapshots that
-   * skipped the type say nothing about it and are passed over.
+   * skipped the type say nothing about it and are passed over. `kept`: the kept snapshots, oldest first, when the
+   * caller has listed them already.
    */
-  async history(type: string, objectId: string): Promise<HistoryItem[]> {
-    const snapshots = await this.repo.listSnapshots();
+  async history(type: string, objectId: string, kept?: readonly SnapshotInfo[]): Promise<HistoryItem[]> {
+    const snapshots = kept ?? (await this.repo.listSnapshots());
     const items: HistoryItem[] = [];
     let previous: ManifestEntry | undefined;
     let seenType = false;
@@ -386,6 +423,12 @@ export class SnapshotReader {
     return items.reverse();
   }
 }
+
+/** Objects decoded at a time by a search of entries without search keys. */
+const SEARCH_BATCH = 2000;
+
+const startsWith = (value: unknown, prefix: string) =>
+  typeof value === 'string' && value.toLowerCase().startsWith(prefix);
 
 function historyEvent(
   previous: ManifestEntry | undefined,

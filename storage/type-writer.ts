@@ -1,3 +1,4 @@
+import { searchProperties } from '../catalog';
 import { canonicalBytes } from './canonical-json';
 import { checkpointKey, readCheckpoint, writeCheckpoint, type TypeCheckpoint, type TypeWriteMode } from './checkpoints';
 import { BlobWriter } from './blob-writer';
@@ -8,6 +9,7 @@ import {
   readManifestEntries,
   readManifestRoot,
   sameEntry,
+  searchKeysOf,
   writeManifest,
   type DeletedState,
   type ManifestEntry,
@@ -22,6 +24,8 @@ export interface AddObjectOptions {
   state?: DeletedState;
   /** Relationship name → related items, e.g. { members: [...], owners: [...] }. */
   relationships?: Record<string, readonly RelationshipItem[]>;
+  /** The object's search keys (`searchKeysOf`), for `addCanonicalObject`; `addObject` takes them from the object. */
+  search?: string[];
 }
 
 /** What finishing a type returns: small and serialisable, so an activity can hand it to the workflow. */
@@ -111,7 +115,8 @@ export class TypeWriter {
 
   /** Stores one object version (deduplicated) and records it; returns its content hash. */
   addObject(id: string, displayName: string | null, json: unknown, options: AddObjectOptions = {}): Promise<string> {
-    return this.addCanonicalObject(id, displayName, canonicalBytes(json), options);
+    const search = options.search ?? searchKeysOf(searchProperties(this.type), json);
+    return this.addCanonicalObject(id, displayName, canonicalBytes(json), { ...options, search });
   }
 
   /**
@@ -136,9 +141,14 @@ export class TypeWriter {
         }
       }
       // Keys in canonical order: comparing and storing entries then serialises them at V8's speed.
-      const entry: ManifestEntry = rels
-        ? { contentHash: savedHash, displayName, id, rels, state: options.state ?? 'present' }
-        : { contentHash: savedHash, displayName, id, state: options.state ?? 'present' };
+      const entry: ManifestEntry = {
+        contentHash: savedHash,
+        displayName,
+        id,
+        ...(rels ? { rels } : {}),
+        ...(options.search ? { search: options.search } : {}),
+        state: options.state ?? 'present',
+      };
       this.put(entry);
       return savedHash;
     });
@@ -188,6 +198,7 @@ export class TypeWriter {
         displayName: current.displayName,
         id: current.id,
         rels: sorted,
+        ...(current.search ? { search: current.search } : {}),
         state: current.state,
       });
     });

@@ -148,6 +148,11 @@ export interface NewTenantInput {
   consentTimeoutMs: number;
   /** Backups failing this long turn the tenant to "Backups failing" (default: tenantTiming.backupsFailingAfterMs). */
   backupsFailingAfterMs?: number;
+  /**
+   * When a backup that never reports back counts as failed: `everyMs` after the last one the tenant heard of, plus
+   * `graceMs` (default: tenantTiming.backupDueEveryMs and backupOverdueGraceMs; tests shorten them).
+   */
+  backupOverdue?: { everyMs: number; graceMs: number };
   createdAt: string;
 }
 

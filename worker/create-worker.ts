@@ -13,6 +13,19 @@ import { GlobalSpanProcessor } from '../observability/tracing';
 /** The OpenTelemetry interceptors of workflow code, bundled with it (also by scripts/build-workflows.ts). */
 export const workflowInterceptorModules = [require.resolve('./workflow-interceptors')];
 
+/**
+ * Where workflow spans leave the sandbox: to the process's tracer provider (GlobalSpanProcessor), if any. Replay
+ * workers need it too, as the workflow code calls it (it is not called during replay).
+ */
+export function workflowSinks() {
+  return {
+    exporter: makeWorkflowExporter(
+      new GlobalSpanProcessor(),
+      new Resource({ 'service.name': process.env.OTEL_SERVICE_NAME ?? 'entra-backup-worker' }),
+    ),
+  };
+}
+
 /** One worker: the product's workflows and activities on the configured task queue. Used by main.ts and tests. */
 export async function createWorker(
   connection: NativeConnection,
@@ -40,12 +53,7 @@ export async function createWorker(
         }),
       ],
     },
-    sinks: {
-      exporter: makeWorkflowExporter(
-        new GlobalSpanProcessor(),
-        new Resource({ 'service.name': process.env.OTEL_SERVICE_NAME ?? 'entra-backup-worker' }),
-      ),
-    },
+    sinks: workflowSinks(),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     // In-flight activities get this long to finish (or heartbeat their checkpoint) after SIGTERM.
     shutdownGraceTime: config.worker.shutdownGraceTime,

@@ -2,10 +2,13 @@ import {
   ActivityFailure,
   ApplicationFailure,
   ParentClosePolicy,
+  isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -15,6 +18,14 @@ import { workflowTuning } from '../workflow-constants';
 import { jobStatusKey } from '../temporal/search-attributes';
 import { exportProgressQuery, exportProgressSignal } from './export-messages';
 import { recordJobDuration } from './job-metrics';
+
+/** Versions of this workflow's commands (Temporal `patched()`), as in tenant-backup.ts. */
+const PATCH = {
+  /** A cancelled export ends as cancelled, not failed. */
+  cancelledIsNotFailed: 'export-cancelled-is-not-failed',
+  /** The final progress is in the memo (recordFinalProgress). */
+  progressMemo: 'export-progress-memo',
+} as const;
 
 const { ensureExportLifecycle, deleteExportObjects } = proxyActivities<Activities>({
   startToCloseTimeout: workflowTuning.shortActivity.startToCloseTimeout,
@@ -53,13 +64,24 @@ export async function exportWorkflow(req: ExportRequest): Promise<ExportResult> 
     progress.objects = result.objects;
     progress.bytes = result.bytes;
     upsertSearchAttributes([{ key: jobStatusKey, value: 'completed' }]);
+    recordFinalProgress(progress);
     recordJobDuration('export', 'completed');
     return result;
   } catch (err) {
+    if (isCancellation(err) && patched(PATCH.cancelledIsNotFailed)) {
+      // Cancelled (the API's cancel, or a terminated parent): a true final state, and the cleanup still runs.
+      progress.status = 'cancelled';
+      progress.error = 'the export was cancelled';
+      upsertSearchAttributes([{ key: jobStatusKey, value: 'cancelled' }]);
+      recordFinalProgress(progress);
+      recordJobDuration('export', 'cancelled');
+      throw err;
+    }
     const cause = err instanceof ActivityFailure ? err.cause : undefined;
     progress.status = 'failed';
     progress.error = cause?.message ?? (err as Error).message;
     upsertSearchAttributes([{ key: jobStatusKey, value: 'failed' }]);
+    recordFinalProgress(progress);
     recordJobDuration('export', 'failed');
     throw ApplicationFailure.create({
       type: cause instanceof ApplicationFailure && cause.type ? cause.type : 'ExportFailed',
@@ -67,6 +89,15 @@ export async function exportWorkflow(req: ExportRequest): Promise<ExportResult> 
       nonRetryable: true,
     });
   }
+}
+
+/**
+ * The finished export's progress in its memo, which visibility lists with the execution: the System Status list
+ * (`GET /jobs`) shows what a finished export wrote without querying it (a query of a closed workflow replays its
+ * history on a worker, one per listed export). Behind `patched()`: histories recorded before it have no such command.
+ */
+function recordFinalProgress(progress: ExportProgress): void {
+  if (patched(PATCH.progressMemo)) upsertMemo({ progress: { ...progress } });
 }
 
 /**

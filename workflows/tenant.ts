@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import { jobStatusKey } from '../temporal/search-attributes';
 import type { NewTenantInput, TenantRecord } from '../tenants/types';
-import { registerActiveHandlers } from './tenant-phases/active';
+import { nextBackupCheck, noteOverdueBackups, registerActiveHandlers } from './tenant-phases/active';
 import {
   expireConsentRequests,
   handleConsentAnswer,
@@ -61,6 +61,7 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
       expireConsentRequests(state);
       while (state.callbacks.length > 0) await handleConsentAnswer(state, state.callbacks.shift()!);
       while (state.authFailures.length > 0) await handleAuthFailure(state, state.authFailures.shift()!);
+      if (patched(TENANT_PATCH.overdueBackupCheck)) noteOverdueBackups(state);
       publishStatus();
       listMemo.publish(state.record);
 
@@ -84,17 +85,25 @@ export async function tenantWorkflow(input: TenantWorkflowInput): Promise<void> 
   }
 }
 
-/** Waits for something to do: a consent answer, an auth failure, an expiring request, or time to continue as new. */
+/**
+ * Waits for something to do: a consent answer, an auth failure, an expiring request, backups overdue, or time to
+ * continue as new.
+ */
 async function nextEvent(state: TenantState, listEntryStale: () => boolean): Promise<void> {
   const nextExpiry = nextConsentExpiry(state);
-  // A new consent request changes the next expiry: wake up to re-arm the timer for it.
+  // Tenants started before this version wait without the backup check's timer while their history replays.
+  const watchBackups = patched(TENANT_PATCH.overdueBackupCheck);
+  const backupCheck = watchBackups ? nextBackupCheck(state) : undefined;
+  // A new consent request changes the next expiry, a backup's report the next check: wake up to re-arm the timer.
   const woken = () =>
     state.callbacks.length > 0 ||
     state.authFailures.length > 0 ||
     state.statusChanged ||
     listEntryStale() ||
     nextConsentExpiry(state) !== nextExpiry ||
+    (watchBackups && nextBackupCheck(state) !== backupCheck) ||
     workflowInfo().continueAsNewSuggested;
-  if (nextExpiry === undefined) await condition(woken);
-  else await condition(woken, Math.max(nextExpiry - Date.now(), 1));
+  const wakeAt = [nextExpiry, backupCheck].filter((t) => t !== undefined);
+  if (wakeAt.length === 0) await condition(woken);
+  else await condition(woken, Math.max(Math.min(...wakeAt) - Date.now(), 1));
 }

@@ -278,7 +278,7 @@ async function partitionedListing(
   graph: GraphReader,
 ): Promise<{ partitions?: ListingChain[]; countBefore: number; missed?: number } | undefined> {
   if (!spec.partitionBy) return undefined;
-  const plan = await planPartitions(spec, (prefix) => graph.count(countUrl(spec, graph.rootUrl, prefix)));
+  const plan = await planPartitions(spec.partitionBy, (prefix) => graph.count(countUrl(spec, graph.rootUrl, prefix)));
   if (!plan) return undefined;
   if (plan.covered < plan.total) {
     log.warn('partitions do not cover the type; reading it in one listing', {

@@ -1,3 +1,11 @@
+type Item = Record<string, unknown>;
+
+/**
+ * Reads a long list (its first page came back with a next link) another way: answers every item of the list, or
+ * undefined to have it read page after page from that next link.
+ */
+export type LongListReader = () => Promise<Item[] | undefined>;
+
 export interface GraphPage {
   value: Record<string, unknown>[];
   nextLink?: string;
@@ -27,15 +35,19 @@ export interface GraphErrorStatus {
 export interface GraphReader {
   /** Graph service root, e.g. https://graph.microsoft.com/v1.0 */
   rootUrl: string;
-  pages(url: string): AsyncIterable<GraphPage>;
+  /** Pages from `url` on; `advanced` sends `ConsistencyLevel: eventual` (a `$count=true` or filtered cast query). */
+  pages(url: string, options?: { advanced?: boolean }): AsyncIterable<GraphPage>;
   /** One page of a collection or delta round, its JSON unparsed (failures as from `pages`). */
   pageBytes(url: string): Promise<Uint8Array>;
   /** What `/{set}/$count` (with any `$filter`) answers, as an advanced query (eventually consistent). */
   count(url: string): Promise<number>;
   /** A singleton resource as one page of one object. */
   single(url: string): AsyncIterable<GraphPage>;
-  /** Every item of each collection (all pages), in the order of `urls`. */
-  readAllMany(urls: string[]): Promise<Record<string, unknown>[][]>;
+  /**
+   * Every item of each collection (all pages), in the order of `urls`. A list longer than its first page is read by
+   * `long(index)` where that gives a reader (e.g. in partitions read in parallel), else page after page.
+   */
+  readAllMany(urls: string[], options?: { long?: (index: number) => LongListReader | undefined }): Promise<Item[][]>;
   stats(): GraphRunStats;
   /** 410 Gone for a delta link: the caller starts a full read. */
   isDeltaReset(err: unknown): boolean;

@@ -1,10 +1,13 @@
 import { canonicalBytes } from '../../storage/canonical-json';
+import { searchKeysOf } from '../../storage/manifest';
 import { storedForm } from '../../storage/stored-form';
 
 /** What the storing needs to know of an item besides its stored form. */
 export interface DigestSpec {
   idProperty: string;
   displayNameProperty?: string | null;
+  /** The type's search properties (catalog `searchProperties`): their values become the entry's search keys. */
+  searchProperties?: readonly string[];
 }
 
 export interface PageLinks {
@@ -28,6 +31,8 @@ export const HARD_DELETED = 2;
 export interface DigestedItems {
   ids: string[];
   names: (string | null)[];
+  /** Item i's search keys (`searchKeysOf`), or null. */
+  search: (string[] | null)[];
   removed: Uint8Array;
   /** Item i's canonical JSON is bytes[offsets[i], offsets[i + 1]). */
   offsets: Uint32Array;
@@ -210,6 +215,7 @@ export function digestItems(items: readonly unknown[], spec: DigestSpec): Digest
 export class DigestBuilder {
   private readonly ids: string[] = [];
   private readonly names: (string | null)[] = [];
+  private readonly search: (string[] | null)[] = [];
   private readonly removed: number[] = [];
   private readonly parts: Buffer[] = [];
   private readonly ends: number[] = [];
@@ -225,6 +231,7 @@ export class DigestBuilder {
     this.ids.push(id);
     const name = this.spec.displayNameProperty ? item[this.spec.displayNameProperty] : undefined;
     this.names.push(typeof name === 'string' ? name : null);
+    this.search.push(searchKeysOf(this.spec.searchProperties ?? [], item) ?? null);
     const gone = item['@removed'] as { reason?: string } | undefined;
     if (gone) {
       this.removed.push(gone.reason === 'changed' ? SOFT_DELETED : HARD_DELETED);
@@ -250,6 +257,7 @@ export class DigestBuilder {
     return {
       ids: this.ids,
       names: this.names,
+      search: this.search,
       removed: Uint8Array.from(this.removed),
       offsets,
       bytes,

@@ -1,6 +1,7 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import pLimit from 'p-limit';
-import { relationshipUrl, type ObjectTypeSpec } from '../../catalog';
+import { relationshipUrl, searchProperties, type ObjectTypeSpec } from '../../catalog';
+import { longRelationshipReader } from './relationship-partitions';
 import { breathe } from '../../storage/breather';
 import { storedForm } from '../../storage/stored-form';
 import type { TypeWriter } from '../../storage/type-writer';
@@ -161,13 +162,16 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
         await writer.addObject(id, name ?? null, storedForm(item), { relationships: content.relationships.get(id) });
       }
     } else {
-      const { ids, names, removed, offsets } = content.items;
+      const { ids, names, search, removed, offsets } = content.items;
       const bytes = Buffer.from(content.items.bytes.buffer, content.items.bytes.byteOffset, content.items.bytes.length);
       for (let i = 0; i < ids.length; i++) {
         await breathe();
         if (removed[i] === SOFT_DELETED) await writer.markSoftDeleted(ids[i]);
         else if (removed[i] === HARD_DELETED) await writer.remove(ids[i]);
-        else await writer.addCanonicalObject(ids[i], names[i], bytes.subarray(offsets[i], offsets[i + 1]));
+        else
+          await writer.addCanonicalObject(ids[i], names[i], bytes.subarray(offsets[i], offsets[i + 1]), {
+            search: search[i] ?? undefined,
+          });
       }
     }
   };
@@ -294,7 +298,11 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
 
   /** Pages of a type without relationships, parsed and digested in a worker thread; only their links are read here. */
   const readDigestedPages = async (digester: PageDigester, chain: number, startAt: string) => {
-    const digestSpec = { idProperty: spec.idProperty, displayNameProperty: spec.displayNameProperty };
+    const digestSpec = {
+      idProperty: spec.idProperty,
+      displayNameProperty: spec.displayNameProperty,
+      searchProperties: searchProperties(spec.key),
+    };
     for (let url: string | undefined = startAt; url !== undefined && !stopped;) {
       Context.current().cancellationSignal.throwIfAborted();
       const body = await graph.pageBytes(url);
@@ -339,6 +347,11 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
   };
 
   const reader = readPages();
+  // Proof of life while the next slice to store waits on Graph: an all-users group's members, read in partitions
+  // behind a busy pacer, or a Retry-After, can take longer than the heartbeat timeout. A stalled request is ended by
+  // its own timeout, not by this; the details stay the last durable checkpoint. The SDK throttles the calls.
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat(lastDetails), 5000);
   try {
     for (;;) {
       if (readFailure) throw readFailure.error;
@@ -377,6 +390,7 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
     await checkpointing;
     if (checkpointFailure) throw checkpointFailure.error;
   } finally {
+    clearInterval(beat);
     stopped = true;
     pageStored.wake();
     await reader;
@@ -395,11 +409,19 @@ async function readRelationships(
   const requests = parents.flatMap((p) =>
     spec.relationships.map((rel) => ({
       parent: p[spec.idProperty] as string,
-      rel: rel.key,
+      rel,
       url: relationshipUrl(spec.key, rel.key, p[spec.idProperty] as string, { baseUrl: graph.rootUrl }),
     })),
   );
-  const results = await graph.readAllMany(requests.map((r) => r.url));
+  const results = await graph.readAllMany(
+    requests.map((r) => r.url),
+    {
+      long: (i) =>
+        longRelationshipReader(graph, requests[i].rel, requests[i].parent, (reason) =>
+          log.warn('long relationship read page by page', { type: spec.key, parent: requests[i].parent, reason }),
+        ),
+    },
+  );
   for (const [i, r] of requests.entries()) {
     const rels = byParent.get(r.parent) ?? {};
     const items = results[i];
@@ -409,7 +431,7 @@ async function readRelationships(
       // An all-users group has 100,000 members.
       if (k % 1000 === 999) await breathe();
     }
-    rels[r.rel] = stored;
+    rels[r.rel.key] = stored;
     byParent.set(r.parent, rels);
     await breathe();
   }

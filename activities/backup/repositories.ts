@@ -73,7 +73,12 @@ export class Repositories {
     private readonly masterKey: string,
   ) {}
 
-  async forTenant(tenant: TenantRepositoryRef): Promise<Repository> {
+  /**
+   * `refresh: false` hands back an open handle as it is, without listing the index files again: for reads that refresh
+   * on a blob the handle does not know (`Repository.readBlob`, `readBlobBatch`), such as browsing, where the listing was
+   * a good part of one object's read.
+   */
+  async forTenant(tenant: TenantRepositoryRef, options: { refresh?: boolean } = {}): Promise<Repository> {
     const location = repositoryLocation(tenant);
     // Keyed by tenant too: a handle opened (and owner-checked) for one tenant is never handed to another.
     const key = `${tenant.resellerId}/${tenant.tenantId}@${location.bucket}/${location.prefix}`;
@@ -91,7 +96,7 @@ export class Repositories {
       return repo;
     }
     const r = await repo;
-    await r.refresh();
+    if (options.refresh !== false) await r.refresh();
     return r;
   }
 }

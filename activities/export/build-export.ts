@@ -17,18 +17,32 @@ import { exportReadme } from './readme-text';
 import { openTenantRepository } from './tenant-repository';
 import { withTemporalDeadline } from '../temporal-calls';
 
-/** Relationship lists are fetched for this many objects at once (coalesced reads, bounded memory). */
-const RELATIONSHIP_BATCH = 500;
-/** The zip is uploaded in resumable chunks of this size: the only buffer the upload holds. */
-const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
+/** Relationship list roots are fetched for this many objects at once (coalesced reads, bounded memory). */
+const RELATIONSHIP_BATCH = 200;
+/**
+ * The zip is uploaded in resumable chunks of this size: the only buffer the upload holds (the client keeps a chunk
+ * until GCS has it, so up to twice this). A multiple of 256 KiB, as GCS requires; 2 MiB is 50 requests for a 100 MB zip.
+ */
+const UPLOAD_CHUNK_BYTES = 2 * 1024 * 1024;
 const PROGRESS_EVERY_MS = 2000;
 
 const json = (value: unknown) => Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
 
-/** What one export holds, decided before a byte is written (the counts go into the object's metadata). */
+/** Per exported type: what `manifest.json` counts. */
+interface TypeCounts {
+  objects: number;
+  inRecycleBin: number;
+  relationshipFiles: number;
+}
+
+/**
+ * What one export holds, decided before a byte is written (the counts go into the object's metadata). Only counts:
+ * each type's entries are listed again when it is written and released after it, so an export holds one type's
+ * entries at a time, not the tenant's (a whole-tenant export of 100,000 users has ~130,000).
+ */
 interface ExportPlan {
   record: SnapshotRecord;
-  types: { type: string; entries: ManifestEntry[] }[];
+  types: { type: string; counts: TypeCounts }[];
   objects: number;
   files: number;
 }
@@ -36,6 +50,26 @@ interface ExportPlan {
 /** Non-retryable: the request cannot be served from this repository (checked by the API too; retention may win). */
 function refused(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'ExportRefused', message, nonRetryable: true });
+}
+
+/** The entries of one exported type (the one object of an object-level export), sorted by id. */
+async function exportedEntries(repo: Repository, req: ExportRequest, type: string): Promise<ManifestEntry[]> {
+  let entries: ManifestEntry[];
+  try {
+    entries = await repo.listEntries(req.snapshotId, type);
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+    throw ApplicationFailure.create({
+      type: 'IntegrityError',
+      message: `${type}: the snapshot's list of objects cannot be read: ${err.message}`,
+      nonRetryable: true,
+    });
+  }
+  if (req.level === 'object') {
+    entries = entries.filter((e) => e.id === req.objectId);
+    if (entries.length === 0) throw refused(`object ${type}/${req.objectId} is not in snapshot ${req.snapshotId}`);
+  }
+  return entries;
 }
 
 async function planExport(repo: Repository, req: ExportRequest): Promise<ExportPlan> {
@@ -52,38 +86,22 @@ async function planExport(repo: Repository, req: ExportRequest): Promise<ExportP
   let files = 3; // README.txt, manifest.json, SHA256SUMS
   for (const type of wanted) {
     if (!captured.includes(type)) throw refused(`type ${type} was not captured in snapshot ${req.snapshotId}`);
-    let entries: ManifestEntry[];
-    try {
-      entries = await repo.listEntries(req.snapshotId, type);
-    } catch (err) {
-      if (!(err instanceof IntegrityError)) throw err;
-      throw ApplicationFailure.create({
-        type: 'IntegrityError',
-        message: `${type}: the snapshot's list of objects cannot be read: ${err.message}`,
-        nonRetryable: true,
-      });
+    const counts: TypeCounts = { objects: 0, inRecycleBin: 0, relationshipFiles: 0 };
+    for (const e of await exportedEntries(repo, req, type)) {
+      counts.objects++;
+      if (e.state === 'softDeleted') counts.inRecycleBin++;
+      counts.relationshipFiles += Object.keys(e.rels ?? {}).length;
     }
-    if (req.level === 'object') {
-      entries = entries.filter((e) => e.id === req.objectId);
-      if (entries.length === 0) throw refused(`object ${type}/${req.objectId} is not in snapshot ${req.snapshotId}`);
-    }
-    types.push({ type, entries });
-    objects += entries.length;
-    files += entries.reduce((n, e) => n + 1 + Object.keys(e.rels ?? {}).length, 0);
+    types.push({ type, counts });
+    objects += counts.objects;
+    files += counts.objects + counts.relationshipFiles;
   }
   return { record, types, objects, files };
 }
 
 function exportManifest(req: ExportRequest, plan: ExportPlan) {
   const { record } = plan;
-  const counts: Record<string, { objects: number; inRecycleBin: number; relationshipFiles: number }> = {};
-  for (const { type, entries } of plan.types) {
-    counts[type] = {
-      objects: entries.length,
-      inRecycleBin: entries.filter((e) => e.state === 'softDeleted').length,
-      relationshipFiles: entries.reduce((n, e) => n + Object.keys(e.rels ?? {}).length, 0),
-    };
-  }
+  const counts = Object.fromEntries(plan.types.map(({ type, counts }) => [type, counts]));
   const coverage = Object.fromEntries(
     Object.entries(record.types).map(([type, c]) => [
       type,
@@ -206,12 +224,26 @@ async function buildExportZip(
   try {
     await zip.add('README.txt', Buffer.from(exportReadme(req, plan.record.finishedAt), 'utf8'));
     await progress(true);
-    for (const { type, entries } of plan.types) {
+    for (const { type } of plan.types) {
+      // One type's entries at a time: listed here, released when the type is written.
       const byHash = new Map<string, ManifestEntry[]>();
-      for (const e of entries) byHash.set(e.contentHash, [...(byHash.get(e.contentHash) ?? []), e]);
+      for (const listed of await exportedEntries(repo, req, type)) {
+        // Only what the files need: a search key list per entry adds up over 100,000 users.
+        const e: ManifestEntry = {
+          id: listed.id,
+          displayName: listed.displayName,
+          contentHash: listed.contentHash,
+          state: listed.state,
+          ...(listed.rels ? { rels: listed.rels } : {}),
+        };
+        const owners = byHash.get(e.contentHash);
+        if (owners) owners.push(e);
+        else byHash.set(e.contentHash, [e]);
+      }
       let withRelationships: ManifestEntry[] = [];
       for await (const read of repo.readBlobsReporting(byHash.keys())) {
         const owners = byHash.get(read.id) ?? [];
+        byHash.delete(read.id); // the read has listed its ids already: what is written need not stay
         if (read.error) {
           // Never export what cannot be verified: the whole export fails, naming what is damaged.
           throw ApplicationFailure.create({
@@ -255,38 +287,44 @@ async function buildExportZip(
   };
 }
 
-/** Writes the relationship files of a batch of objects: roots, then chunks of large lists, with coalesced reads. */
+/**
+ * Writes the relationship files of a batch of objects. The batch's list roots are read together (coalesced reads);
+ * a list stored in chunks (a large group's members) is read when its file is written and released after it, so the
+ * export holds one large list at a time, not a batch's.
+ */
 async function addRelationships(repo: Repository, zip: ExportZip, type: string, entries: ManifestEntry[]) {
   if (entries.length === 0) return;
   const users = new Map<string, string[]>();
   for (const e of entries) {
     for (const root of Object.values(e.rels ?? {})) users.set(root, [...(users.get(root) ?? []), `${type}/${e.id}`]);
   }
-  const damaged = (id: string, error: Error) =>
+  const damaged = (ids: string[], error: Error) =>
     ApplicationFailure.create({
       type: 'IntegrityError',
-      message: `relationship of ${(users.get(id) ?? []).join(', ')} cannot be exported: ${error.message}`,
+      message: `relationship of ${ids.join(', ')} cannot be exported: ${error.message}`,
       nonRetryable: true,
     });
   const roots = new Map<string, { items?: unknown[]; chunks?: string[] }>();
   for await (const read of repo.readBlobsReporting(users.keys())) {
-    if (read.error) throw damaged(read.id, read.error);
+    if (read.error) throw damaged(users.get(read.id) ?? [], read.error);
     roots.set(read.id, JSON.parse(read.plaintext!.toString('utf8')) as { items?: unknown[]; chunks?: string[] });
   }
-  const chunkIds = [...roots.values()].flatMap((r) => r.chunks ?? []);
-  const chunks = new Map<string, unknown[]>();
-  for (const [rootId, root] of roots) for (const c of root.chunks ?? []) users.set(c, users.get(rootId) ?? []);
-  for await (const read of repo.readBlobsReporting(chunkIds)) {
-    if (read.error) throw damaged(read.id, read.error);
-    chunks.set(read.id, (JSON.parse(read.plaintext!.toString('utf8')) as { items: unknown[] }).items);
-  }
+  const itemsOf = async (rootId: string): Promise<unknown[]> => {
+    const root = roots.get(rootId)!;
+    if (root.items) return root.items;
+    const chunkIds = root.chunks ?? [];
+    const chunks = new Map<string, unknown[]>();
+    for await (const read of repo.readBlobsReporting(chunkIds)) {
+      if (read.error) throw damaged(users.get(rootId) ?? [], read.error);
+      chunks.set(read.id, (JSON.parse(read.plaintext!.toString('utf8')) as { items: unknown[] }).items);
+    }
+    return chunkIds.flatMap((c) => chunks.get(c) ?? []);
+  };
   for (const e of entries) {
     for (const [rel, rootId] of Object.entries(e.rels ?? {})) {
-      const root = roots.get(rootId)!;
-      const items = root.items ?? (root.chunks ?? []).flatMap((c) => chunks.get(c) ?? []);
       await zip.add(
         relationshipEntryName(type, e.id, e.displayName, e.state === 'softDeleted', rel),
-        json({ value: items }),
+        json({ value: await itemsOf(rootId) }),
       );
     }
   }

@@ -22,6 +22,11 @@ import { createThrottledGraphClient, type ThrottleOptions, type ThrottledGraphCl
 import type { TokenProvider } from './token-provider';
 import { inSpan } from '../../observability/tracing';
 
+export interface PageOptions {
+  /** An advanced query: sent with `ConsistencyLevel: eventual`. */
+  advanced?: boolean;
+}
+
 /** One page of a collection, delta round or relationship. */
 export interface GraphPage<T> {
   value: T[];
@@ -106,13 +111,14 @@ export class TenantGraph {
   /**
    * Pages of a collection, a delta round or a relationship, from `url` (a first-page URL, or a saved next link to
    * resume from) following `@odata.nextLink` until Graph sends none. A singleton comes back as one page of one.
-   * An expired delta or next link of a delta round throws DeltaTokenExpiredError.
+   * An expired delta or next link of a delta round throws DeltaTokenExpiredError. An `advanced` query (`$count=true`
+   * in the URL) also needs `ConsistencyLevel: eventual` on every page (https://learn.microsoft.com/graph/aad-advanced-queries).
    */
-  async *pages<T = Record<string, unknown>>(url: string): AsyncGenerator<GraphPage<T>> {
+  async *pages<T = Record<string, unknown>>(url: string, options: PageOptions = {}): AsyncGenerator<GraphPage<T>> {
     let next: string | undefined = url;
     while (next !== undefined) {
       const current: string = next;
-      const body = await this.get<Record<string, unknown>>(current).catch((err: unknown) => {
+      const body = await this.get<Record<string, unknown>>(current, options).catch((err: unknown) => {
         throw deltaExpiry(err, current) ?? err;
       });
       const page = toPage<T>(body);
@@ -279,8 +285,11 @@ export class TenantGraph {
     return url.startsWith('/') ? url : `/${url}`;
   }
 
-  private get<T>(url: string): Promise<T> {
-    return this.call(() => this.graph.client.api(url).get() as Promise<T>);
+  private get<T>(url: string, options: PageOptions = {}): Promise<T> {
+    return this.call(() => {
+      const request = this.graph.client.api(url);
+      return (options.advanced ? request.header('ConsistencyLevel', 'eventual') : request).get() as Promise<T>;
+    });
   }
 
   /** Hands the ApplicationFailure of a failed token acquisition (ConsentRevoked, …) back as it is. */

@@ -2,6 +2,7 @@ import type { Storage } from '@google-cloud/storage';
 import { findObjectType, listObjectTypes } from '../../catalog';
 import { repositoryLocation, sharedRepositories } from '../../activities/backup/repositories';
 import { DATA_KEY_FILE } from '../../storage/data-keys';
+import { LruCache } from '../../storage/lru-cache';
 import { GcsObjectStore } from '../../storage/gcs-object-store';
 import { notFound } from '../problem';
 import type { Repository } from '../../storage/repository';
@@ -30,7 +31,8 @@ export async function tenantSnapshotReader(
   masterKey: string,
   tenant: Pick<TenantRecord, 'tenantId' | 'resellerId' | 'storage'>,
 ): Promise<SnapshotReader> {
-  const repo = await openTenantRepositoryForReading(storage, masterKey, tenant);
+  // Browsing reads blobs through readBlob / readBlobBatch, which refresh the index on a blob it does not list yet.
+  const repo = await openTenantRepositoryForReading(storage, masterKey, tenant, { refresh: false });
   if (!repo) throw notFound(`a backup of tenant ${tenant.tenantId} (it has none yet)`);
   let reader = readers.get(repo);
   if (!reader) {
@@ -48,9 +50,18 @@ export async function openTenantRepositoryForReading(
   storage: Storage,
   masterKey: string,
   tenant: Pick<TenantRecord, 'tenantId' | 'resellerId' | 'storage'>,
+  options: { refresh?: boolean } = {},
 ): Promise<Repository | undefined> {
   const location = repositoryLocation(tenant);
-  const store = new GcsObjectStore(storage.bucket(location.bucket), location.prefix);
-  if (!(await store.exists(DATA_KEY_FILE))) return undefined;
-  return sharedRepositories(storage, masterKey).forTenant(tenant);
+  const key = `${location.bucket}/${location.prefix}`;
+  if (!existing.get(key)) {
+    const store = new GcsObjectStore(storage.bucket(location.bucket), location.prefix);
+    if (!(await store.exists(DATA_KEY_FILE))) return undefined;
+    // A repository's data key is never deleted while the repository exists: asked once per location, not per request.
+    existing.set(key, true);
+  }
+  return sharedRepositories(storage, masterKey).forTenant(tenant, options);
 }
+
+/** Locations known to hold a repository (bounded, like the open handles). */
+const existing = new LruCache<string, true>(1000);

@@ -10,6 +10,8 @@ const KINDS = ['backup', 'retention', 'export', 'verify', 'restore'] as const;
 type Kind = (typeof KINDS)[number] | 'onboarding';
 /** A tenant added this recently shows its onboarding on System Status once done, as a completed job. */
 const RECENT_ONBOARDING_MS = 24 * 60 * 60 * 1000;
+/** Jobs of a page described at once (each may be a query or a history read). */
+const DESCRIBE_CONCURRENCY = 8;
 
 /**
  * The System Status view: the reseller's jobs, running first, then newest first, from Temporal's visibility store
@@ -45,11 +47,18 @@ export function jobRoutes(deps: { client: Client }): Router {
         clauses.push(
           `ExecutionStatus = '${q.status === 'running' ? 'Running' : q.status === 'completed' ? 'Completed' : 'Failed'}'`,
         );
-      const jobs = [];
-      // Visibility lists running first, then newest first; ORDER BY is not supported by every store (SQLite).
+      const executions: WorkflowExecutionInfo[] = [];
+      // Visibility lists running first, then newest first; ORDER BY is not supported by every store (SQLite). Only
+      // the page asked for is read, and only its running jobs are queried (see describeJob).
       for await (const execution of deps.client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
-        jobs.push(await describeJob(deps.client, execution));
-        if (jobs.length >= limit) break;
+        executions.push(execution);
+        if (executions.length >= limit) break;
+      }
+      const jobs: JobView[] = [];
+      // A few at a time: a page's queries overlap without all hitting the workers at once.
+      for (let i = 0; i < executions.length; i += DESCRIBE_CONCURRENCY) {
+        const slice = executions.slice(i, i + DESCRIBE_CONCURRENCY);
+        jobs.push(...(await Promise.all(slice.map((e) => describeJob(deps.client, e)))));
       }
       return jobs;
     };
@@ -167,8 +176,11 @@ async function describeJob(client: Client, e: WorkflowExecutionInfo): Promise<Jo
       .query(backupProgressQuery)
       .catch(() => undefined);
   }
-  // Exports show objects and bytes written, finished ones too (what the zip holds).
-  if (e.type === 'exportWorkflow') {
+  // Exports show objects and bytes written, finished ones too (what the zip holds): a finished export's are in its
+  // memo; only running ones, and finished ones from before the memo (workflows/export.ts), are asked.
+  const memoProgress = e.memo?.progress as ExportProgress | undefined;
+  if (e.type === 'exportWorkflow' && memoProgress) progress = memoProgress;
+  else if (e.type === 'exportWorkflow') {
     progress = await client.workflow
       .getHandle(e.workflowId, e.runId)
       .query(exportProgressQuery)

@@ -3,7 +3,6 @@ import type { Client } from '@temporalio/client';
 import type { Storage } from '@google-cloud/storage';
 import { findObjectType, searchProperties } from '../../catalog';
 import { diffSnapshots, diffSummary, diffText } from '../../diff';
-import type { ManifestEntry } from '../../storage/manifest';
 import { BrowseNotFoundError, CorruptDataError, type SnapshotReader } from '../../storage/snapshot-reader';
 import { requireReseller, resellerOf } from '../auth';
 import { repositoryDiffSource } from '../browse/diff-source';
@@ -19,8 +18,6 @@ export interface SnapshotRouteDeps {
 
 /** Related items listed per relationship of one object; a larger list says how many there are in `count`. */
 const RELATED_ITEMS_SHOWN = 1000;
-/** Objects decoded at a time by a search over properties that only the objects hold (UPN, mail, appId). */
-const SEARCH_BATCH = 2000;
 
 /**
  * Browse and compare a tenant's backups: snapshots, the types and objects of one snapshot, one object with its
@@ -89,7 +86,7 @@ export function snapshotRoutes(deps: SnapshotRouteDeps): Router {
     const result = await browse(async () => {
       const coverage = reader.captured(await reader.snapshot(req.params.snapshotId), type);
       let entries = await reader.sortedEntries(coverage.manifest);
-      if (search) entries = await matching(reader, type, entries, search);
+      if (search) entries = await reader.search(type, entries, search, searchProperties(type));
       checkOffset(offset, entries.length);
       const page = entries.slice(offset, offset + limit);
       // Properties a search matches on (UPN, mail, appId) are shown too: reading them reads only this page's packs.
@@ -120,11 +117,16 @@ export function snapshotRoutes(deps: SnapshotRouteDeps): Router {
     const reader = await readerOf(req, res);
     const { type, objectId, snapshotId } = req.params;
     const body = await browse(async () => {
-      const snapshot = await reader.snapshot(snapshotId);
+      // One listing of the kept snapshots serves the lookup and the history.
+      const kept = await reader.repo.listSnapshots();
+      const snapshot = await reader.snapshot(snapshotId, kept);
       const coverage = reader.captured(snapshot, type);
       const entry = await reader.findEntry(coverage.manifest, objectId);
       if (!entry) throw new BrowseNotFoundError(`${type} object '${objectId}' in snapshot '${snapshotId}'`);
-      const [object, history] = await Promise.all([reader.readObject(type, entry), reader.history(type, objectId)]);
+      const [object, history] = await Promise.all([
+        reader.readObject(type, entry),
+        reader.history(type, objectId, kept),
+      ]);
       const relationships: Record<string, unknown> = {};
       const names = new Set([
         ...(findObjectType(type)?.relationships.map((r) => r.key) ?? []),
@@ -198,40 +200,6 @@ function checkOffset(offset: number, total: number): void {
 
 function pick(object: Record<string, unknown> | undefined, keys: readonly string[]): Record<string, unknown> {
   return Object.fromEntries(keys.filter((k) => object?.[k] !== undefined).map((k) => [k, object?.[k]]));
-}
-
-const startsWith = (value: unknown, prefix: string) =>
-  typeof value === 'string' && value.toLowerCase().startsWith(prefix);
-
-/**
- * Entries whose id, display name or one of the type's search properties starts with `prefix` (case-insensitive).
- * Id and display name are in the manifest; the other properties only in the objects, so a search reads the objects
- * that the manifest alone does not match (in batches, packs coalesced).
- */
-async function matching(
-  reader: SnapshotReader,
-  type: string,
-  entries: ManifestEntry[],
-  prefix: string,
-): Promise<ManifestEntry[]> {
-  const matched = new Set<ManifestEntry>();
-  const rest: ManifestEntry[] = [];
-  for (const e of entries) {
-    if (startsWith(e.id, prefix) || startsWith(e.displayName, prefix)) matched.add(e);
-    else rest.push(e);
-  }
-  const properties = searchProperties(type);
-  if (properties.length > 0) {
-    for (let i = 0; i < rest.length; i += SEARCH_BATCH) {
-      const batch = rest.slice(i, i + SEARCH_BATCH);
-      const objects = await reader.readObjects(type, batch);
-      for (const e of batch) {
-        const o = objects.get(e.contentHash);
-        if (properties.some((p) => startsWith(o?.[p], prefix))) matched.add(e);
-      }
-    }
-  }
-  return entries.filter((e) => matched.has(e));
 }
 
 /** Storage's answers as problem+json: not found → 404, a failed integrity check → 500 naming object and pack. */

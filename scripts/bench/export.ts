@@ -14,6 +14,15 @@ export interface ExportFigures {
   exportPeakRssMb: number;
   exportObjects: number;
   exportMb: number;
+  /** RSS of that worker once it polls, before the export: what of the peak is the worker's own. */
+  exportWorkerStartRssMb: number;
+}
+
+function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1]);
+  if (!kb) throw new Error(`the worker's ${field} could not be read`);
+  return kb;
 }
 
 /**
@@ -38,6 +47,7 @@ export async function measureExport(input: {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
+  const startRssKb = statusKb(input.workerPid, 'VmRSS');
   const exportId = randomUUID();
   const req: ExportRequest = {
     exportId,
@@ -56,14 +66,13 @@ export async function measureExport(input: {
     args: [req],
   });
   const seconds = (Date.now() - started) / 1000;
-  const status = fs.readFileSync(`/proc/${input.workerPid}/status`, 'utf8');
-  const peakKb = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1]);
-  if (!peakKb) throw new Error('the worker peak RSS could not be read');
+  const peakKb = statusKb(input.workerPid, 'VmHWM');
   return {
     exportSeconds: Number(seconds.toFixed(2)),
     exportObjectsPerSecond: Math.round(result.objects / seconds),
     exportPeakRssMb: Math.round(peakKb / 1024),
     exportObjects: result.objects,
     exportMb: Number((result.bytes / 1024 / 1024).toFixed(1)),
+    exportWorkerStartRssMb: Math.round(startRssKb / 1024),
   };
 }

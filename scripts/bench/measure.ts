@@ -193,7 +193,7 @@ export async function measure(stack: BenchStack, options: { days: number; churn:
   log(
     'error' in exported
       ? `  not measured: ${exported.error}`
-      : `  ${exported.exportObjects} objects, ${exported.exportMb} MB zip in ${exported.exportSeconds} s, worker peak RSS ${exported.exportPeakRssMb} MB`,
+      : `  ${exported.exportObjects} objects, ${exported.exportMb} MB zip in ${exported.exportSeconds} s, worker peak RSS ${exported.exportPeakRssMb} MB (${exported.exportWorkerStartRssMb} MB before it)`,
   );
   return { full, incremental, daily, churned, afterFull, afterDays, workerPeakRssMb, browse, exported };
 }

@@ -56,6 +56,7 @@ export function benchFigures(m: Measurements, ctx: ReportContext) {
     exportSeconds: 'error' in m.exported ? null : m.exported.exportSeconds,
     exportObjectsPerSecond: 'error' in m.exported ? null : m.exported.exportObjectsPerSecond,
     exportPeakRssMb: 'error' in m.exported ? null : m.exported.exportPeakRssMb,
+    exportWorkerStartRssMb: 'error' in m.exported ? null : m.exported.exportWorkerStartRssMb,
     ...('error' in m.exported ? { exportError: m.exported.error } : {}),
   };
 }

@@ -6,6 +6,7 @@ import {
   addPassword,
   addRef,
   appRoleAssignments,
+  countRelation,
   listRelation,
   methodNotAllowed,
   removePassword,
@@ -111,6 +112,8 @@ function relation(ctx: GraphContext, set: EntitySet, id: string, rest: string[])
     const r = rel as 'members' | 'owners' | 'transitiveMembers';
     if (method === 'GET' && (a === undefined || a.startsWith('microsoft.graph.')) && b === undefined)
       return listRelation(ctx, set, owner, r, a);
+    if (method === 'GET' && (a === '$count' ? b === undefined : a?.startsWith('microsoft.graph.') && b === '$count'))
+      return countRelation(ctx, set, owner, r, a === '$count' ? undefined : a);
     if (r === 'transitiveMembers' || set.kind === 'directoryRole') throw methodNotAllowed();
     if (method === 'POST' && a === '$ref' && b === undefined) return addRef(ctx, set, owner, r);
     if (method === 'DELETE' && a !== undefined && b === '$ref') return removeRef(ctx, set, owner, r, a);

@@ -4,6 +4,7 @@ import { StoredObject } from '../store/types';
 import { EntitySet } from './entity-sets';
 import { GraphContext, GraphResponse, badRequest, json, noContent, notFound } from './types';
 import { idFromODataId, pageOf, requireAny, type LazyList } from './collections';
+import { parseFilter } from './query';
 import { addAppRoleAssignment, assignmentsOf, assignmentsTo } from '../identity/consent';
 import { render } from './render';
 import { contextUrl } from './collections';
@@ -28,16 +29,11 @@ export function listRelation(
   cast?: string,
 ): GraphResponse {
   requireAny(ctx, rel === 'owners' ? set.read : [...set.read, ...(set.kind === 'group' ? MEMBER_READ_EXTRA : [])]);
-  let ids: Iterable<string> = relationIds(ctx, owner, rel === 'transitiveMembers' ? 'members' : rel) ?? [];
-  if (rel === 'transitiveMembers') ids = transitive(ctx, owner.id);
+  // $filter on a relationship is an advanced query (the group-list-members examples send `$count=true` and
+  // `ConsistencyLevel: eventual` with it; https://learn.microsoft.com/en-us/graph/aad-advanced-queries).
+  if (ctx.req.query.has('$filter')) requireAdvanced(ctx, 'startsWith');
+  const { ids, castKind } = relatedIds(ctx, owner, rel, cast);
   const objs: StoredObject[] = [];
-  let castKind: string | undefined;
-  if (cast) {
-    castKind = cast.replace(/^microsoft\.graph\./, '');
-    if (!['user', 'group', 'servicePrincipal', 'device', 'orgContact', 'application'].includes(castKind)) {
-      throw badRequest(`Casting to '${cast}' is not supported on this relationship.`, 'Request_UnsupportedQuery');
-    }
-  }
   let source: StoredObject[] | LazyList = objs;
   if (castKind || rel === 'transitiveMembers') {
     for (const id of ids) {
@@ -60,6 +56,58 @@ export function listRelation(
     paged: set.kind !== 'directoryRole',
     withType: !castKind,
   });
+}
+
+/**
+ * GET {set}/{id}/members[/microsoft.graph.{type}]/$count[?$filter=…], an advanced query
+ * (https://learn.microsoft.com/en-us/graph/api/group-list-members?view=graph-rest-1.0, "Get only a count of all
+ * memberships"): `ConsistencyLevel: eventual` is required.
+ */
+export function countRelation(
+  ctx: GraphContext,
+  set: EntitySet,
+  owner: StoredObject,
+  rel: 'members' | 'owners' | 'transitiveMembers',
+  cast?: string,
+): GraphResponse {
+  requireAny(ctx, rel === 'owners' ? set.read : [...set.read, ...(set.kind === 'group' ? MEMBER_READ_EXTRA : [])]);
+  if (ctx.req.headers['consistencylevel'] !== 'eventual') throw badRequest('$count is not currently supported.');
+  const { ids, castKind } = relatedIds(ctx, owner, rel, cast);
+  const filter = parseFilter(ctx.req.query);
+  let n = 0;
+  for (const id of ids) {
+    const o = ctx.tenant.index.get(id);
+    if (o && (!castKind || o.kind === castKind) && (!filter || filter(o.data, o.id))) n++;
+  }
+  return { status: 200, headers: { 'Content-Type': 'text/plain' }, text: String(n) };
+}
+
+function relatedIds(
+  ctx: GraphContext,
+  owner: StoredObject,
+  rel: 'members' | 'owners' | 'transitiveMembers',
+  cast?: string,
+): { ids: Iterable<string>; castKind?: string } {
+  const ids: Iterable<string> =
+    rel === 'transitiveMembers' ? transitive(ctx, owner.id) : (relationIds(ctx, owner, rel) ?? []);
+  if (!cast) return { ids };
+  const castKind = cast.replace(/^microsoft\.graph\./, '');
+  if (!['user', 'group', 'servicePrincipal', 'device', 'orgContact', 'application'].includes(castKind)) {
+    throw badRequest(`Casting to '${cast}' is not supported on this relationship.`, 'Request_UnsupportedQuery');
+  }
+  return { ids, castKind };
+}
+
+/** 400 for an advanced-only construct sent without `$count=true` and `ConsistencyLevel: eventual`
+ * (https://learn.microsoft.com/en-us/graph/aad-advanced-queries). */
+function requireAdvanced(ctx: GraphContext, operator: string): void {
+  if (ctx.req.query.get('$count') === 'true' && ctx.req.headers['consistencylevel'] === 'eventual') return;
+  throw badRequest(
+    `Operator '${operator}' is not supported because the required parameters might be missing. Try adding $count=true ` +
+      'query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for ' +
+      'more information',
+    'Request_UnsupportedQuery',
+  );
 }
 
 function transitive(ctx: GraphContext, groupId: string): Set<string> {

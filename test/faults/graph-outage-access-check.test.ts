@@ -7,7 +7,7 @@ import { createStorageClient } from '../../storage/gcs-client';
 import { backupScheduleId, type BackupTarget } from '../../tenants/types';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { listen, waitFor } from '../helpers/http';
-import { startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
+import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
 import { backupFixture, comparedTypes, startWorkerProcess } from '../helpers/backup-fixture';
 
 // The production check retries about six minutes; three attempts show the same path in seconds.
@@ -66,7 +66,7 @@ describe("fault: a Graph outage that outlasts every retry of Backup now's access
     return { status: res.status, body: (await res.json()) as any };
   };
 
-  it('fails that run with the reason in words, leaves the tenant Active and its schedule running; the next run completes', async function () {
+  it('fails that run with the reason in words, leaves the tenant Active and its schedule running; the next run completes; only a revoked consent asks for reauthorization', async function () {
     this.timeout(600_000);
     const directory = fx.sim.control.createTenant({ users: 150, consentMode: 'accept' }).id;
     const added = await call('POST', '/tenants', {
@@ -143,12 +143,24 @@ describe("fault: a Graph outage that outlasts every retry of Backup now's access
     const final = (await call('GET', `/tenants/${tenantId}`)).body;
     assert.equal(final.status, 'active');
     assert.equal(final.lastBackup.status, 'completed');
+
+    // Only a revoked consent means an admin must act: the next Backup now turns the tenant to Reauthorization
+    // required and pauses its schedule, which no outage above did.
+    fx.sim.control.revokeConsent(directory, BACKUP_APP.clientId, 'servicePrincipal');
+    const revoked = await call('POST', `/tenants/${tenantId}/backups`);
+    assert.equal(revoked.status, 202, JSON.stringify(revoked.body));
+    const reauth = await waitFor('reauthorization required after the consent was revoked', async () => {
+      const t = (await call('GET', `/tenants/${tenantId}`)).body;
+      return t.status === 'reauthorization-required' && t.schedulePaused ? t : undefined;
+    });
+    assert.match(reauth.backupApp.reason, /AADSTS7000229|not authorized/);
+    assert.equal((await client.schedule.getHandle(backupScheduleId(tenantId)).describe()).state.paused, true);
     console.log(
       `fault Graph outage through Backup now's access check: all ${checks.length} check requests over ${ATTEMPTS} ` +
         `attempts answered 503, the run failed after ${seconds.toFixed(1)} s with "${failure!}"; the tenant stayed ` +
         `Active, its schedule running; no request before its Retry-After (shortest gap ` +
         `${(shortestGap / 1000).toFixed(1)} s); after the outage the next run completed and ${objects} objects equal ` +
-        `the tenant, none missing or twice`,
+        `the tenant, none missing or twice; only revoking consent then made it Reauthorization required`,
     );
   });
 });

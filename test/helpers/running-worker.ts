@@ -3,6 +3,7 @@ import type { AppConfig } from '../../temporal.config';
 import { createWorker } from '../../worker/create-worker';
 import { createStorageClient } from '../../storage/gcs-client';
 import { connectClient } from '../../temporal/connection';
+import { unmaskedRunError } from './worker-failures';
 
 export interface RunningWorker {
   worker: Worker;
@@ -22,17 +23,23 @@ export async function startWorker(config: AppConfig): Promise<RunningWorker> {
   return {
     worker,
     async stop() {
-      // Work still in flight (a retention run another test's backup started) while the worker finalizes its shutdown
-      // sometimes makes core refuse: "Worker still in use: Expected 1 reference, but got 2". Let it end first.
+      // Work still in flight (a retention run another test's backup started) gets a while to end first: an activity
+      // still running WORKER_SHUTDOWN_FORCE after shutdown() fails the worker (GracefulShutdownPeriodExpiredError),
+      // which the SDK then hides behind "Worker still in use: Expected 1 reference, but got 2" (worker-failures.ts).
       for (let waited = 0; waited < 30_000 && worker.getState() === 'RUNNING'; waited += 100) {
         const status = worker.getStatus();
         if (status.numInFlightActivities === 0 && status.numInFlightWorkflowActivations === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await temporal.connection.close();
-      await connection.close();
+      try {
+        await running.catch((err: unknown) => {
+          throw unmaskedRunError(err, config.temporal.taskQueue);
+        });
+      } finally {
+        await temporal.connection.close();
+        await connection.close();
+      }
     },
   };
 }

@@ -21,12 +21,17 @@ import { bearer, newReseller, startApi, type TestApi } from '../helpers/accounts
 /** The OpenTelemetry interceptors' header (`TRACE_HEADER` of @temporalio/interceptors-opentelemetry). */
 const TRACE_HEADER = '_tracer-data';
 
+/** The marker `patched()` records: Temporal Core writes its details (the patch id) itself, without the codec. */
+const PATCH_MARKER = 'core_patch';
+
 /**
  * Every payload of a history but its trace headers, which `traceHeadersOf` checks: Temporal's clients do not run the
- * payload codec over headers, and the one header we set carries a W3C trace context (ids, no data).
+ * payload codec over headers, and the one header we set carries a W3C trace context (ids, no data); nor the
+ * details of patch markers, which `patchMarkersOf` checks.
  */
 function payloadsOf(value: unknown, found: Payload[] = []): Payload[] {
   if (!value || typeof value !== 'object' || ArrayBuffer.isView(value)) return found;
+  if ((value as { markerName?: string }).markerName === PATCH_MARKER) return found;
   const candidate = value as Payload;
   if (candidate.metadata && typeof candidate.metadata === 'object' && 'encoding' in candidate.metadata) {
     found.push(candidate);
@@ -37,6 +42,13 @@ function payloadsOf(value: unknown, found: Payload[] = []): Payload[] {
     if (key !== 'searchAttributes' && key !== 'indexedFields') payloadsOf(child, found);
   }
   return found;
+}
+
+function patchMarkersOf(history: temporal.api.history.v1.IHistory): Payload[] {
+  return (history.events ?? [])
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === PATCH_MARKER)
+    .flatMap((m) => Object.values(m!.details ?? {}).flatMap((d) => d.payloads ?? []));
 }
 
 function traceHeadersOf(value: unknown, found: Payload[] = []): Payload[] {
@@ -103,6 +115,11 @@ describe('payload encryption: history, codec endpoint', () => {
     for (const payload of payloads) {
       assert.equal(Buffer.from(payload.metadata!.encoding!).toString(), 'binary/encrypted');
     }
+    // Patch markers (the tracing interceptors record one in every run) hold a patch id and nothing else.
+    const patches = patchMarkersOf(history);
+    assert.ok(patches.length > 0, 'a patch marker');
+    for (const patch of patches)
+      assert.deepEqual(Object.keys(converter.fromPayload(patch) as object).sort(), ['deprecated', 'id']);
   });
 
   it('carries its state across continue-as-new, still findable by ResellerId', async () => {

@@ -261,6 +261,10 @@ describe('download: zip exports and verify (real Temporal, storage and Entra sim
     assert.equal(job.status, 'completed');
     assert.equal((job.progress as { objects: number }).objects, done.objects);
     assert.ok((job.progress as { bytes: number }).bytes > 0);
+    // From the finished export's memo, which visibility lists with it: no query (a replay on a worker) per export.
+    const { memo } = await client.workflow.getHandle(exportWorkflowId(target.tenantId, done.jobId)).describe();
+    assert.deepEqual(memo?.progress, job.progress, 'the list shows the progress the export recorded at its end');
+    assert.equal((memo?.progress as { status: string }).status, 'completed');
 
     // One object type, and one object: exactly that.
     const typeZip = await exportThroughApi(target.tenantId, { level: 'type', type: 'groups', snapshotId });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../temporal/connection';
@@ -47,6 +49,51 @@ function seriesValue(text: string, name: string, labels: Record<string, string> 
   return undefined;
 }
 
+/** A span as an OTLP/HTTP JSON export carries it, with the service.name of its resource. */
+interface ReceivedSpan {
+  service: string;
+  name: string;
+  traceId: string;
+}
+
+/**
+ * A stand-in OpenTelemetry collector: OTLP/HTTP with JSON bodies (OTEL_EXPORTER_OTLP_PROTOCOL=http/json) on
+ * POST /v1/traces, keeping every span it is sent.
+ */
+async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; close(): Promise<void> }> {
+  const spans: ReceivedSpan[] = [];
+  type Export = {
+    resourceSpans?: {
+      resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
+      scopeSpans?: { spans?: { name: string; traceId: string }[] }[];
+    }[];
+  };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/v1/traces') {
+        res.writeHead(404).end();
+        return;
+      }
+      const exported = JSON.parse(body) as Export;
+      for (const rs of exported.resourceSpans ?? []) {
+        const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
+        for (const ss of rs.scopeSpans ?? [])
+          for (const span of ss.spans ?? []) spans.push({ service, name: span.name, traceId: span.traceId });
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 describe('observability: /metrics of API and worker, and their logs (entry points in processes of their own)', () => {
   let stack: TestStack;
   let client: Client;
@@ -58,6 +105,7 @@ describe('observability: /metrics of API and worker, and their logs (entry point
   let apiKey: string;
   let directory: string;
   let tenantId: string;
+  let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
 
   before(async function () {
     this.timeout(240_000);
@@ -71,8 +119,16 @@ describe('observability: /metrics of API and worker, and their logs (entry point
     });
     workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     apiUrl = `http://127.0.0.1:${fx.apiPort}`;
-    worker = startProcess('worker/main.ts', fx.env);
-    api = startProcess('api/main.ts', fx.env);
+    // Tracing on, as an operator turns it on: the standard variables, spans sent to a collector over OTLP/HTTP.
+    otlp = await startOtlpReceiver();
+    const tracing = {
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    };
+    worker = startProcess('worker/main.ts', { ...fx.env, ...tracing });
+    api = startProcess('api/main.ts', { ...fx.env, ...tracing });
     await waitFor(
       'the API',
       () =>
@@ -128,13 +184,57 @@ describe('observability: /metrics of API and worker, and their logs (entry point
     // An export of the backup, for the export-duration series.
     const exported = await call('POST', `/tenants/${tenantId}/exports`, { level: 'type', type: 'users' });
     assert.equal(exported.status, 202, await exported.clone().text());
-    const { workflowId } = (await exported.json()) as { workflowId: string };
-    await client.workflow.getHandle(workflowId).result();
+    const exportWorkflowId = ((await exported.json()) as { workflowId: string }).workflowId;
+    await client.workflow.getHandle(exportWorkflowId).result();
+
+    // A restore of one damaged user (Restore app consented, plan confirmed), for the restore-duration series.
+    const { lastBackup } = (await (await call('GET', `/tenants/${tenantId}`)).json()) as {
+      lastBackup: { snapshotId: string };
+    };
+    const restoreConsent = await call('POST', `/tenants/${tenantId}/consent-requests`, {
+      app: 'restore',
+      mode: 'permanent',
+    });
+    assert.equal(restoreConsent.status, 201, await restoreConsent.clone().text());
+    const restoreConsentUrl = ((await restoreConsent.json()) as { consentUrl: string }).consentUrl;
+    const restoreCallback = (await fetch(restoreConsentUrl, { redirect: 'manual' })).headers.get('location')!;
+    assert.equal((await fetch(restoreCallback, { headers: { accept: 'application/json' } })).status, 200);
+    await waitFor('the Restore app consent', async () => {
+      const t = (await (await call('GET', `/tenants/${tenantId}`)).json()) as { restoreApp: { state: string } };
+      return t.restoreApp.state === 'granted' ? true : undefined;
+    });
+    const user = fx.sim.control.listObjects(directory, 'user', { limit: 1 })[0];
+    fx.sim.control.updateObject(directory, user.id, { jobTitle: 'Damaged' });
+    const requested = await call('POST', `/tenants/${tenantId}/restores`, {
+      snapshotId: lastBackup.snapshotId,
+      objects: [{ type: 'users', id: user.id }],
+    });
+    assert.equal(requested.status, 202, await requested.clone().text());
+    const { restoreId } = (await requested.json()) as { restoreId: string };
+    const restoreState = async () =>
+      (await (await call('GET', `/tenants/${tenantId}/restores/${restoreId}`)).json()) as {
+        status: string;
+        plan?: { hash: string };
+      };
+    const planned = await waitFor('the restore plan', async () => {
+      const r = await restoreState();
+      return r.status === 'awaiting-confirmation' ? r : undefined;
+    });
+    const confirmed = await call('POST', `/tenants/${tenantId}/restores/${restoreId}/confirmation`, {
+      planHash: planned.plan!.hash,
+    });
+    assert.equal(confirmed.status, 202, await confirmed.clone().text());
+    const restored = await waitFor('the restore', async () => {
+      const r = await restoreState();
+      return ['completed', 'partly-completed', 'failed'].includes(r.status) ? r : undefined;
+    });
+    assert.equal(restored.status, 'completed');
   });
 
   after(async () => {
     await api?.stop();
     await worker?.stop();
+    await otlp?.close();
     await fx?.sim.close();
     await client?.connection.close();
   });
@@ -165,6 +265,11 @@ describe('observability: /metrics of API and worker, and their logs (entry point
       /^entra_backup_export_duration\w*_count\{[^}]*outcome="completed"[^}]*\} 1$/m,
       'export duration',
     );
+    assert.match(
+      text,
+      /^entra_backup_restore_duration\w*_count\{[^}]*outcome="completed"[^}]*\} 1$/m,
+      'restore duration',
+    );
     assert.match(text, /^temporal_\w+/m, "Core's Prometheus exporter is merged in");
     assert.doesNotMatch(text, new RegExp(tenantId), 'no tenant id in any series');
     assert.doesNotMatch(text, new RegExp(directory), 'no directory id in any series');
@@ -181,6 +286,40 @@ describe('observability: /metrics of API and worker, and their logs (entry point
     );
     assert.ok((seriesValue(text, 'entra_backup_tenants', { status: 'active' }) ?? 0) >= 1, 'tenants by status');
     assert.doesNotMatch(text, new RegExp(tenantId), 'no tenant id in any series');
+  });
+
+  it('with OTEL_TRACES_EXPORTER=otlp, API and worker send their spans to the collector, one trace per job', async () => {
+    // Batched every 200 ms (OTEL_BSP_SCHEDULE_DELAY); workflow spans leave the sandbox at the end of an activation.
+    const spans = await waitFor('the restore run span', async () =>
+      otlp.spans.some((s) => s.name === 'RunWorkflow:restoreWorkflow') ? otlp.spans : undefined,
+    );
+    const api = spans.filter((s) => s.service === 'entra-backup-api');
+    const worker = spans.filter((s) => s.service === 'entra-backup-worker');
+    assert.ok(
+      api.some((s) => s.name === 'POST /tenants'),
+      "the API's request spans",
+    );
+    assert.ok(
+      worker.some((s) => s.name === 'RunActivity:captureType'),
+      "the worker's activity spans",
+    );
+    assert.ok(
+      worker.some((s) => s.name === 'storage.write'),
+      "the worker's storage spans",
+    );
+    assert.ok(
+      worker.some((s) => s.name === 'RunWorkflow:tenantBackupWorkflow'),
+      'workflow spans, through the sink',
+    );
+    // The export: its request in the API and its run in the worker, one trace across the two processes.
+    const exportRequest = api.find((s) => s.name === 'POST /tenants/{tenantId}/exports');
+    assert.ok(exportRequest, 'the export request span');
+    const exportTrace = worker.filter((s) => s.traceId === exportRequest.traceId).map((s) => s.name);
+    assert.ok(exportTrace.includes('RunWorkflow:exportWorkflow'), exportTrace.join(', '));
+    assert.ok(
+      exportTrace.some((n) => n.startsWith('RunActivity:')),
+      'and its activities',
+    );
   });
 
   it('logs are JSON lines with job, workflow and tenant ids, and hold no secret, token or directory attribute', () => {

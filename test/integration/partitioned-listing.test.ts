@@ -185,6 +185,31 @@ describe('partitioned listing of large types (real Temporal, storage and Entra s
     const missing = [...truth.keys()].filter((id) => id !== created && !present.has(id));
     assert.deepEqual(missing, [], 'every user outside the changes is in the snapshot');
 
+    // The all-users group's 20,000 members were read as users in `startswith` partitions plus the other member
+    // types whole (an advanced query each), not 21 pages one after another; the list stored is the group's.
+    const allUsers = fx.sim.control
+      .listObjects(directory, 'group', { limit: 1000 })
+      .find((g) => g.data.displayName === 'All Users')!;
+    const memberReads = fx.sim.control
+      .requestLog({ tenantId: directory, kind: 'graph' })
+      .map((e) => decodeURIComponent(e.url))
+      .filter((url) => url.startsWith(`/groups/${allUsers.id}/members`));
+    const partitions = memberReads.filter((url) =>
+      /^\/groups\/[^/]+\/members\/microsoft\.graph\.user\?.*startswith\(userPrincipalName,/.test(url),
+    );
+    assert.ok(partitions.length > 10, `members read in ${partitions.length} partitions`);
+    assert.ok(memberReads.some((url) => url.includes('/members/microsoft.graph.group?')));
+    assert.ok(!memberReads.some((url) => /^\/groups\/[^/]+\/members\?.*\$skiptoken/.test(url)), 'no page-by-page read');
+    const groupEntry = (await repo.listEntries(first.snapshotId, 'groups')).find((e) => e.id === allUsers.id)!;
+    const storedMembers = await repo.readRelationship(groupEntry.rels!.members);
+    assert.ok(storedMembers.every((m) => m['@odata.type'] === '#microsoft.graph.user'));
+    const expected = fx.sim.control.listMembers(directory, allUsers.id).filter((id) => id !== deleted);
+    assert.deepEqual(
+      storedMembers.map((m) => m.id).filter((id) => id !== deleted),
+      [...expected].sort(),
+      'the all-users group’s members as Graph lists them',
+    );
+
     // The delta round started before the listing reports both changes: the next snapshot equals the tenant.
     const second = await backup(target);
     assert.equal(second.progress.types.users.readMode, 'delta');
@@ -246,11 +271,28 @@ describe('partitioned listing of large types (real Temporal, storage and Entra s
       accountEnabled: true,
       mailNickname: 'unal.outside',
     }).id;
+    // The all-users group gains a member of a type its partitioned read does not ask for (an application; in Graph
+    // an organizational contact, which no catalog type lists by cast): the
+    // count of the whole list shows the shortfall and the list is read page by page, so the member is kept.
+    const allUsers = fx.sim.control
+      .listObjects(oneLetter, 'group', { limit: 1000 })
+      .find((g) => g.data.displayName === 'All Users')!;
+    const app = fx.sim.control.listObjects(oneLetter, 'application', { limit: 1 })[0];
+    fx.sim.control.addMember(oneLetter, allUsers.id, app.id);
     const againTarget = await newTarget(oneLetter);
     const again = await backup(againTarget);
     assert.equal(again.progress.types.users.partitions, 0, 'the partitioning failed its check');
     await assertEqualsTenant(againTarget, again.snapshotId, 'users');
     const entries = await (await repositoryOf(againTarget)).listEntries(again.snapshotId, 'users');
     assert.equal(entries.find((e) => e.id === outside)?.state, 'present');
+    const groupEntry = (await (await repositoryOf(againTarget)).listEntries(again.snapshotId, 'groups')).find(
+      (e) => e.id === allUsers.id,
+    )!;
+    const members = await (await repositoryOf(againTarget)).readRelationship(groupEntry.rels!.members);
+    assert.deepEqual(
+      members.map((m) => m.id),
+      [...fx.sim.control.listMembers(oneLetter, allUsers.id)].sort(),
+    );
+    assert.ok(members.some((m) => m.id === app.id && m['@odata.type'] === '#microsoft.graph.application'));
   });
 });

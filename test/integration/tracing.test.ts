@@ -3,9 +3,13 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { node } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { connectClient } from '../../temporal/connection';
 import { createApp } from '../../api/app';
 import { StorageAuditLog } from '../../api/audit/storage-audit-log';
+import { createDataConverter } from '../../temporal/data-converter';
+import { backupScheduleId, tenantWorkflowId } from '../../tenants/types';
+import { workflowInterceptorModules, workflowSinks } from '../../worker/create-worker';
 import { createStorageClient } from '../../storage/gcs-client';
 import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
@@ -22,6 +26,7 @@ describe('tracing: the span tree of one Backup now (in-memory exporter)', () => 
   let api: Awaited<ReturnType<typeof listen>>;
   let call: (method: string, path: string, body?: unknown) => Promise<Response>;
   let tenantId: string;
+  let lastBackupId: string;
 
   before(async function () {
     this.timeout(180_000);
@@ -84,20 +89,30 @@ describe('tracing: the span tree of one Backup now (in-memory exporter)', () => 
     propagation.disable();
   });
 
-  it('follows the API call to the workflow and its activities, and the run to each Graph batch and storage write', async function () {
+  it('follows one Backup now in one trace: API call, tenant workflow, the backup run, its activities, each Graph batch and storage write', async function () {
     this.timeout(180_000);
     exporter.reset();
     const res = await call('POST', `/tenants/${tenantId}/backups`);
     assert.equal(res.status, 202, await res.clone().text());
     const { workflowId } = (await res.json()) as { workflowId: string };
+    lastBackupId = workflowId;
     const result = (await client.workflow.getHandle(workflowId).result()) as { status: string };
     assert.equal(result.status, 'completed');
+    // The run's retention child (in the same trace) goes on after the run: wait for it, so every span has ended.
+    await client.workflow.getHandle(`retention:${tenantId}:${workflowId}`).result();
+    const request = exporter.getFinishedSpans().find((s) => s.name === 'POST /tenants/{tenantId}/backups');
+    assert.ok(request, 'the API request span');
+    assert.equal(request.parentSpanId, undefined, 'the request is the root of its trace');
+    const traceId = request.spanContext().traceId;
     // Workflow spans leave the sandbox through a sink at the end of each activation: give the last one a moment.
     const spans = await waitFor('the backup run span', async () => {
-      const all = exporter.getFinishedSpans();
-      return all.some((s) => s.name === 'RunWorkflow:tenantBackupWorkflow' && s.parentSpanId === undefined)
-        ? all
-        : undefined;
+      const all = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
+      const ended = [
+        'RunWorkflow:tenantBackupWorkflow',
+        'RunWorkflow:retentionWorkflow',
+        'HandleSignal:backupFinished',
+      ];
+      return ended.every((name) => all.some((s) => s.name === name)) ? all : undefined;
     });
     const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
     const parentOf = (s: ReadableSpan) => (s.parentSpanId ? byId.get(s.parentSpanId) : undefined);
@@ -106,52 +121,84 @@ describe('tracing: the span tree of one Backup now (in-memory exporter)', () => 
       for (let p: ReadableSpan | undefined = s; p; p = parentOf(p)) names.unshift(p.name);
       return names;
     };
+    const one = (name: string) => {
+      const found = spans.filter((s) => s.name === name);
+      assert.equal(found.length, 1, `one ${name} span in the trace`);
+      return found[0];
+    };
 
-    // The API call's trace: request → the client's update. The tenant workflow's update handler is not wrapped (see
-    // worker/workflow-interceptors.ts), so the trigger activity it schedules continues the tenant workflow's trace.
-    const request = spans.find((s) => s.name === 'POST /tenants/{tenantId}/backups');
-    assert.ok(request, 'the API request span');
-    assert.equal(request.parentSpanId, undefined, 'the request is the root of its trace');
-    const update = spans.find((s) => s.name === 'StartWorkflowUpdate:backupNow');
-    assert.ok(update, 'the update span');
-    assert.deepEqual(chain(update), ['POST /tenants/{tenantId}/backups', 'StartWorkflowUpdate:backupNow']);
-    const trigger = spans.find((s) => s.name === 'RunActivity:triggerBackup');
-    assert.ok(trigger, 'the trigger activity span');
-    assert.equal(parentOf(trigger)?.name, 'StartActivity:triggerBackup');
-    assert.equal(trigger.attributes['backup.workflow_id'], workflowId, 'the trigger names the run it started');
+    // Request → the client's update → the tenant workflow's update handler → the trigger activity → the run the
+    // schedule started (the trigger put this trace's context on the schedule's action for that one run).
+    const run = one('RunWorkflow:tenantBackupWorkflow');
+    const upToRun = [
+      'POST /tenants/{tenantId}/backups',
+      'StartWorkflowUpdate:backupNow',
+      'HandleUpdate:backupNow',
+      'StartActivity:triggerBackup',
+      'RunActivity:triggerBackup',
+      'RunWorkflow:tenantBackupWorkflow',
+    ];
+    assert.deepEqual(chain(run), upToRun);
+    assert.equal(one('RunActivity:triggerBackup').attributes['backup.workflow_id'], workflowId);
+    // Every span of the trace hangs from the request: nothing lost its parent on the way.
+    for (const s of spans)
+      assert.equal(chain(s)[0], 'POST /tenants/{tenantId}/backups', `${s.name} reaches the request`);
 
-    // The run's trace: workflow → its activities → each Graph request and $batch, each storage write.
-    const run = spans.find((s) => s.name === 'RunWorkflow:tenantBackupWorkflow')!;
-    const inRun = spans.filter((s) => s.spanContext().traceId === run.spanContext().traceId);
-    const captures = inRun.filter((s) => s.name === 'RunActivity:captureType');
+    // The run → its activities → each Graph request and $batch, each storage write.
+    const captures = spans.filter((s) => s.name === 'RunActivity:captureType');
     assert.ok(captures.length > 5, 'one span per captured type');
     for (const c of captures)
-      assert.deepEqual(chain(c), [
-        'RunWorkflow:tenantBackupWorkflow',
-        'StartActivity:captureType',
-        'RunActivity:captureType',
-      ]);
-    const batch = inRun.find((s) => s.name === 'graph.batch');
+      assert.deepEqual(chain(c), [...upToRun, 'StartActivity:captureType', 'RunActivity:captureType']);
+    const batch = spans.find((s) => s.name === 'graph.batch');
     assert.ok(batch, 'a $batch of relationships');
     assert.equal(parentOf(batch)?.name, 'RunActivity:captureType');
     assert.ok(
-      inRun.some((s) => s.name === 'graph POST' && parentOf(s) === batch),
+      spans.some((s) => s.name === 'graph POST' && parentOf(s) === batch),
       'the batch request on the wire',
     );
-    const reads = inRun.filter((s) => s.name === 'graph GET');
+    const reads = spans.filter((s) => s.name === 'graph GET');
     assert.ok(
       reads.length > 0 &&
         reads.every(
           (s) => chain(s).includes('RunActivity:captureType') || chain(s).includes('RunActivity:checkTenantAccess'),
         ),
     );
-    const writes = inRun.filter((s) => s.name === 'storage.write');
+    const writes = spans.filter((s) => s.name === 'storage.write');
     assert.ok(writes.length > 0, 'storage writes');
     for (const w of writes)
-      assert.match(chain(w).join(' > '), /^RunWorkflow:tenantBackupWorkflow > StartActivity:\w+ > RunActivity:\w+/);
-    assert.ok(chain(run).length === 1);
-    assert.ok(inRun.some((s) => s.name === 'RunActivity:commitSnapshot'));
+      assert.match(
+        chain(w).slice(upToRun.length).join(' > '),
+        /^StartActivity:\w+ > RunActivity:\w+/,
+        'a storage write inside an activity of the run',
+      );
+    assert.ok(spans.some((s) => s.name === 'RunActivity:commitSnapshot'));
     // Span attributes carry ids and counts, never a URL's query (skip and delta tokens) or directory data.
     for (const s of spans) assert.ok(!String(s.attributes['url.path'] ?? '').includes('?'));
+
+    // The context was on the schedule for this run only: the daily runs start traces of their own.
+    const schedule = await client.schedule.getHandle(backupScheduleId(tenantId)).describe();
+    assert.deepEqual(Object.keys(schedule.raw.schedule?.action?.startWorkflow?.header?.fields ?? {}), []);
+  });
+
+  it('replays the traced tenant workflow and backup run as recorded (the interceptors keep replay deterministic)', async function () {
+    this.timeout(120_000);
+    const histories = await Promise.all(
+      [tenantWorkflowId(tenantId), lastBackupId].map(async (workflowId) => ({
+        workflowId,
+        history: await client.workflow.getHandle(workflowId).fetchHistory(),
+      })),
+    );
+    const failures: string[] = [];
+    for await (const r of Worker.runReplayHistories(
+      {
+        workflowsPath: require.resolve('../../workflows'),
+        dataConverter: createDataConverter(fx.config.temporal.payloadEncryption),
+        interceptors: { workflowModules: workflowInterceptorModules },
+        sinks: workflowSinks(),
+      },
+      histories,
+    ))
+      if (r.error) failures.push(`${r.workflowId}: ${r.error.message}`);
+    assert.deepEqual(failures, []);
   });
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { node } from '@opentelemetry/sdk-node';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { connectClient } from '../../temporal/connection';
@@ -8,6 +10,7 @@ import { createApp } from '../../api/app';
 import { StorageAuditLog } from '../../api/audit/storage-audit-log';
 import { createStorageClient } from '../../storage/gcs-client';
 import { tenantWorkflowId } from '../../tenants/types';
+import { exportCleanupWorkflowId } from '../../exports/object-names';
 import { storageProbeWorkflow } from '../../workflows';
 import { resellerAccountWorkflowId } from '../../workflows/reseller-account-messages';
 import { sharedTestStack } from '../helpers/stack';
@@ -33,11 +36,20 @@ describe('record workflow histories for the replay test', function () {
   let worker: RunningWorker;
   let api: Awaited<ReturnType<typeof listen>>;
 
+  // Recorded as production runs with tracing on (OTEL_TRACES_EXPORTER): every call carries a trace context, so the
+  // histories hold the headers and the traced update handlers' spans the replay must reproduce. No exporter.
+  const provider = new node.NodeTracerProvider();
+  before(() => provider.register());
+
   after(async () => {
     await api?.close();
     await worker?.stop();
     await fx?.sim.close();
     await client?.connection.close();
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
   });
 
   /**
@@ -99,7 +111,7 @@ describe('record workflow histories for the replay test', function () {
     const { tenantId } = await call('POST', '/tenants', {
       organizationId,
       directory: ms.id,
-      storage: { bucket: fx.config.storage.defaultBucket, prefix: `replay/${ms.id}`, region: 'local' },
+      storageLocationId: fx.config.storage.locations[0].id,
       plan: 'backup',
       backupImmediately: true,
     });
@@ -133,12 +145,53 @@ describe('record workflow histories for the replay test', function () {
       return t.status === 'active' && !t.schedulePaused ? t : undefined;
     });
 
+    // export (with its cleanup, still waiting for the link to expire: a history in progress replays too) and verify.
+    const exported = (await call('POST', `/tenants/${tenantId}/exports`, { level: 'tenant' })) as {
+      jobId: string;
+      workflowId: string;
+    };
+    await client.workflow.getHandle(exported.workflowId).result();
+    const verified = (await call('POST', `/tenants/${tenantId}/verifications`, {})) as { workflowId: string };
+    await client.workflow.getHandle(verified.workflowId).result();
+
+    // restore: the Restore app consented for good; a user changed in the tenant is put back after confirmation.
+    const { consentUrl: restoreConsentUrl } = await call('POST', `/tenants/${tenantId}/consent-requests`, {
+      app: 'restore',
+      mode: 'permanent',
+    });
+    const microsoft = await fetch(restoreConsentUrl, { redirect: 'manual' });
+    await fetch(microsoft.headers.get('location')!, { headers: { accept: 'application/json' } });
+    await waitFor('restore consent', async () => {
+      const t = await call('GET', `/tenants/${tenantId}`);
+      return t.restoreApp?.state === 'granted' ? t : undefined;
+    });
+    const user = fx.sim.control.listObjects(ms.id, 'user', { limit: 1 })[0];
+    fx.sim.control.updateObject(ms.id, user.id, { jobTitle: 'Changed after the backup' });
+    const restore = (await call('POST', `/tenants/${tenantId}/restores`, {
+      snapshotId: active.lastBackup.snapshotId,
+      objects: [{ type: 'users', id: user.id }],
+    })) as { restoreId: string };
+    const restoreState = (statuses: string[]) =>
+      waitFor(`restore ${statuses.join('/')}`, async () => {
+        const r = await call('GET', `/tenants/${tenantId}/restores/${restore.restoreId}`);
+        return statuses.includes(r.status) ? r : undefined;
+      });
+    const planned = await restoreState(['awaiting-confirmation']);
+    await call('POST', `/tenants/${tenantId}/restores/${restore.restoreId}/confirmation`, {
+      planHash: planned.plan.hash,
+    });
+    assert.equal((await restoreState(['completed', 'partly-completed', 'failed'])).status, 'completed');
+
     await save('storage-probe', probe.workflowId);
     await save('reseller-account', resellerAccountWorkflowId(reseller.id));
     await save('tenant', tenantWorkflowId(tenantId));
     await save('tenant-backup', backupId);
     await save('tenant-backup-reauthorization', refused.workflowId);
     await save('retention', retentionId);
+    await save('export', exported.workflowId);
+    await save('export-cleanup', exportCleanupWorkflowId(tenantId, exported.jobId));
+    await save('verify', verified.workflowId);
+    await save('restore', `restore:${tenantId}`);
     const idsFile = path.join(OUT, 'workflow-ids.json');
     const known = JSON.parse(await readFile(idsFile, 'utf8').catch(() => '{}')) as Record<string, string>;
     const ids = Object.fromEntries(Object.entries({ ...known, ...workflowIds }).sort(([a], [b]) => a.localeCompare(b)));

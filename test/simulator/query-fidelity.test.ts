@@ -182,4 +182,51 @@ describe('simulator: $select, $search and addPassword as Graph documents them', 
         .replace(/\.\d{3}Z$/, '.000Z'),
     );
   });
+
+  describe('group members: OData cast, $filter and $count as advanced queries', () => {
+    const allUsers = async () => {
+      const groups = (await client.api('/groups').top(999).get()) as Page<MG.Group>;
+      return groups.value.find((g) => g.displayName === 'All Users')!;
+    };
+
+    it('refuses $filter on members without $count=true and ConsistencyLevel: eventual, and answers it with them', async () => {
+      const group = await allUsers();
+      const url = `/groups/${group.id}/members/microsoft.graph.user`;
+      const filter = "startswith(userPrincipalName,'a')";
+      const refused = await errorOf(client.api(url).filter(filter).get());
+      assert.equal(refused.status, 400);
+      assert.equal(refused.code, 'Request_UnsupportedQuery');
+      assert.match(refused.message, /\$count=true query parameter and ConsistencyLevel:eventual header/);
+      const page = (await client
+        .api(url)
+        .header('ConsistencyLevel', 'eventual')
+        .query({ $count: 'true' })
+        .filter(filter)
+        .top(999)
+        .get()) as Page<MG.User> & { '@odata.count': number };
+      assert.ok(page.value.length > 0);
+      assert.ok(page.value.every((u) => u.userPrincipalName!.toLowerCase().startsWith('a')));
+      assert.equal(page['@odata.count'], page.value.length);
+    });
+
+    it('counts a group’s members, all or of one type and filtered, only as an advanced query', async () => {
+      const group = await allUsers();
+      const count = (path: string) =>
+        client.api(`/groups/${group.id}/members${path}`).header('ConsistencyLevel', 'eventual').get() as Promise<
+          number | string
+        >;
+      const all = Number(await count('/$count'));
+      assert.equal(all, sim.control.listMembers(sim.control.listTenants()[0].id, group.id!).length);
+      assert.equal(Number(await count('/microsoft.graph.user/$count')), all);
+      assert.equal(Number(await count('/microsoft.graph.group/$count')), 0);
+      const users = (await client.api('/users').top(999).get()) as Page<MG.User>;
+      const underA = users.value.filter((u) => u.userPrincipalName!.toLowerCase().startsWith('a')).length;
+      const filtered = Number(
+        await count(`/microsoft.graph.user/$count?$filter=${encodeURIComponent("startswith(userPrincipalName,'a')")}`),
+      );
+      assert.equal(filtered, underA);
+      const refused = await errorOf(client.api(`/groups/${group.id}/members/$count`).get());
+      assert.equal(refused.status, 400);
+    });
+  });
 });

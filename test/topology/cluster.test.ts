@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +7,7 @@ import { temporal as proto } from '@temporalio/proto';
 import { connectClient } from '../../temporal/connection';
 import { freePort } from '../../devstack/ports';
 import type { TemporalProfile } from '../../devstack/local-stack';
-import { tenantBackupWorkflow, tenantQuery } from '../../workflows';
+import { tenantQuery } from '../../workflows';
 import { tenantWorkflowId, type BackupTarget } from '../../tenants/types';
 import { buildWorkflowBundle } from '../../scripts/build-workflows';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -45,7 +44,11 @@ describe(`topology: 2 workers and 2 API replicas on ${PROFILE === 'cluster' ? 'a
     const started = Date.now();
     stack = await startTestStack(PROFILE);
     client = await connectClient(stack.config.temporal);
-    fx = await startTenantFixture(stack, client, { BACKUP_CHECKPOINT_SECONDS: '0', CONSENT_TIMEOUT_SECONDS: '600' });
+    fx = await startTenantFixture(stack, client, {
+      BACKUP_CHECKPOINT_SECONDS: '0',
+      BACKUP_HEARTBEAT_TIMEOUT_SECONDS: '3',
+      CONSENT_TIMEOUT_SECONDS: '600',
+    });
     // One bundle for both workers: bundling at start would cost each of them CPU this machine shares.
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'entra-backup-topology-'));
     const env = {
@@ -153,19 +156,19 @@ describe(`topology: 2 workers and 2 API replicas on ${PROFILE === 'cluster' ? 'a
     const backupSeconds = { added: (Date.now() - started) / 1000, killed: 0, finished: 0 };
     // Slow Graph a little so the backups are still reading when the worker dies.
     fx!.sim.control.setLatency({ baseMs: 30, jitterMs: 20 });
-    let runs: WorkflowHandle<typeof tenantBackupWorkflow>[];
+    let runs: WorkflowHandle[];
     let killedActivities: string[];
     try {
-      // A short heartbeat timeout, as the worker-kill test in backup.test.ts uses: with the product's minute the
-      // killed worker's activities would only be retried a minute later, which proves nothing more.
+      // Backup now through the API, the replicas taking turns (each run starts through the tenant's schedule, with
+      // the 3 s heartbeat timeout BACKUP_HEARTBEAT_TIMEOUT_SECONDS wrote into it: with the product's minute the
+      // killed worker's activities would only be retried a minute later, which proves nothing more).
       runs = await Promise.all(
-        targets.map((target) =>
-          client!.workflow.start(tenantBackupWorkflow, {
-            taskQueue: fx!.config.temporal.taskQueue,
-            workflowId: `backup:${target.tenantId}:${randomUUID()}`,
-            args: [target, { heartbeatTimeoutMs: 3000, retentionGraceMs: 0 }],
-          }),
-        ),
+        targets.map(async (target) => {
+          const res = await call('POST', `/tenants/${target.tenantId}/backups`);
+          assert.equal(res.status, 202, await res.clone().text());
+          const { workflowId } = (await res.json()) as { workflowId: string };
+          return client!.workflow.getHandle(workflowId);
+        }),
       );
       // Kill worker 1 while it runs a paging activity of one of the backups: one that has heartbeated (the SDK's
       // identity is pid@host), so its retry on worker 2 comes after the heartbeat timeout, and from its checkpoint.

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { loadConfig } from '../../temporal.config';
+import { backupSchedule, tenantTiming } from '../../workflow-constants';
 
 describe('temporal.config loadConfig', () => {
   it('defaults to the local stack', () => {
@@ -68,6 +70,12 @@ describe('temporal.config loadConfig', () => {
     assert.throws(bad([{ ...loc, bucket: undefined }]), /STORAGE_LOCATIONS\[0\]\.bucket must be a string/);
     assert.throws(bad([{ ...loc, bucket: 'Not A Bucket' }]), /bucket is not a bucket name/);
     assert.throws(bad([{ ...loc, id: '../x' }]), /\.id must match/);
+  });
+
+  it("looks for overdue backups at the daily schedule's own interval", () => {
+    // workflow-constants.ts imports types only, so it states the interval twice: the two must change together.
+    assert.equal(tenantTiming.backupDueEveryMs, msToNumber(backupSchedule.every));
+    assert.ok(tenantTiming.backupOverdueGraceMs < tenantTiming.backupsFailingAfterMs);
   });
 
   it('rejects a malformed number naming the variable', () => {

@@ -81,6 +81,21 @@ describe('backup: pages digested for storing', () => {
     assert.equal(d.bytes.byteLength, d.bytes.buffer.byteLength, 'the bytes own their buffer (transferable)');
   });
 
+  it('gives each item its search keys: the values of the type’s search properties, lower-cased', () => {
+    const items = [
+      { id: 'u1', displayName: 'Ada', userPrincipalName: 'Ada@Contoso.example', mail: 'ADA@contoso.example' },
+      { id: 'u2', displayName: 'Bob', userPrincipalName: 'bob@contoso.example', mail: null },
+      { id: 'u3', displayName: 'Cy' },
+    ];
+    const d = digestItems(items, {
+      idProperty: 'id',
+      displayNameProperty: 'displayName',
+      searchProperties: ['userPrincipalName', 'mail'],
+    });
+    assert.deepEqual(d.search, [['ada@contoso.example', 'ada@contoso.example'], ['bob@contoso.example'], []]);
+    assert.deepEqual(digestItems(items, { idProperty: 'id' }).search, [null, null, null], 'a type without any');
+  });
+
   it('keeps the canonical form when storedForm reuses the key order of the previous item', () => {
     const a = { id: 'x', z: 1, a: { d: 1, c: 2 } };
     const b = { id: 'y', z: 2, a: { c: 3, d: 4 } };

@@ -26,12 +26,12 @@ describe('partitioned listing plan', () => {
   const users = getObjectType('users');
 
   it('reads a small type in one listing', async () => {
-    assert.equal(await planPartitions(users, counter(unevenKeys(PARTITION_ABOVE))), undefined);
+    assert.equal(await planPartitions(users.partitionBy, counter(unevenKeys(PARTITION_ABOVE))), undefined);
   });
 
   it('covers every key of an uneven tenant exactly once, splitting heavy prefixes', async () => {
     const keys = unevenKeys(20_000);
-    const plan = (await planPartitions(users, counter(keys)))!;
+    const plan = (await planPartitions(users.partitionBy, counter(keys)))!;
     assert.equal(plan.total, 20_000);
     assert.equal(plan.covered, 20_000);
     const seen = assign(keys, plan.prefixes);
@@ -48,7 +48,7 @@ describe('partitioned listing plan', () => {
 
   it('splits a tenant whose keys all begin with one letter', async () => {
     const keys = Array.from({ length: 9000 }, (_, i) => `j${(i * 7919).toString(36)}@contoso.com`);
-    const plan = (await planPartitions(users, counter(keys)))!;
+    const plan = (await planPartitions(users.partitionBy, counter(keys)))!;
     assert.equal(plan.covered, plan.total);
     assert.ok(plan.prefixes.length > 10, plan.prefixes.join(','));
   });
@@ -60,7 +60,7 @@ describe('partitioned listing plan', () => {
       ...users,
       partitionBy: { ...users.partitionBy!, first: users.partitionBy!.first.replace(/[0-9]/g, '') },
     };
-    const plan = (await planPartitions(withoutDigits, counter(keys)))!;
+    const plan = (await planPartitions(withoutDigits.partitionBy, counter(keys)))!;
     const digits = keys.filter((k) => /^[0-9]/.test(k)).length;
     assert.ok(digits > 0);
     assert.equal(plan.total - plan.covered, digits);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { searchProperties } from '../../catalog';
 import { diffSnapshots } from '../../diff';
 import { catalogNaming } from '../../api/browse/tenant-repository';
 import { repositoryDiffSource } from '../../api/browse/diff-source';
@@ -129,6 +130,46 @@ describe('storage: snapshot reader (browse)', function () {
         ['captured', false, []],
       ],
     );
+  });
+
+  it('tells a history from snapshots the caller listed, listing none itself', async () => {
+    const reader = new SnapshotReader(repo, catalogNaming);
+    const kept = await repo.listSnapshots();
+    const before = store.stats.lists;
+    const events = (await reader.history('users', uid(7), kept)).map((h) => h.event);
+    assert.deepEqual(events, ['restored', 'soft-deleted', 'captured']);
+    assert.equal(store.stats.lists, before, 'no listing of snapshots or forget markers');
+  });
+
+  it('searches UPN prefixes in the manifest’s search keys, reading no object', async () => {
+    const reader = new SnapshotReader(await Repository.open(store, master), catalogNaming);
+    const snapshot = await reader.snapshot(ids.s3);
+    const entries = await reader.sortedEntries(reader.captured(snapshot, 'users').manifest);
+    assert.deepEqual(entries.find((e) => e.id === uid(4321))?.search, ['user4321@contoso.example']);
+    const before = store.stats.rangeGets + store.stats.gets;
+    const found = await reader.search('users', entries, 'user4321@', searchProperties('users'));
+    assert.deepEqual(
+      found.map((e) => e.id),
+      [uid(4321)],
+    );
+    assert.equal(store.stats.rangeGets + store.stats.gets - before, 0, 'no object read');
+    const byName = await reader.search('users', entries, 'user 432', searchProperties('users'));
+    assert.equal(byName.length, 11, 'display names: User 432 and User 4320–4329');
+  });
+
+  it('searches entries written before search keys existed by reading their objects', async () => {
+    const reader = new SnapshotReader(await Repository.open(store, master), catalogNaming);
+    const snapshot = await reader.snapshot(ids.s3);
+    const entries = await reader.sortedEntries(reader.captured(snapshot, 'users').manifest);
+    // As a manifest written before the field: no entry has search keys.
+    const old = entries.map(({ search: _search, ...e }) => e);
+    const before = store.stats.rangeGets + store.stats.gets;
+    const found = await reader.search('users', old, 'user4321@', searchProperties('users'));
+    assert.deepEqual(
+      found.map((e) => e.id),
+      [uid(4321)],
+    );
+    assert.ok(store.stats.rangeGets + store.stats.gets - before > 0, 'the objects were read');
   });
 
   it('names related items from the snapshot’s manifests', async () => {

@@ -68,7 +68,12 @@ describe('tenantWorkflow (mocked activities)', function () {
   });
 
   async function newTenant(
-    options: { consentTimeoutMs?: number; backupImmediately?: boolean; backupsFailingAfterMs?: number } = {},
+    options: {
+      consentTimeoutMs?: number;
+      backupImmediately?: boolean;
+      backupsFailingAfterMs?: number;
+      backupOverdue?: { everyMs: number; graceMs: number };
+    } = {},
   ) {
     const tenantId = randomUUID();
     const directory = `${tenantId.slice(0, 8)}.example.com`;
@@ -87,6 +92,7 @@ describe('tenantWorkflow (mocked activities)', function () {
             backupImmediately: options.backupImmediately ?? false,
             consentTimeoutMs: options.consentTimeoutMs ?? 60_000,
             backupsFailingAfterMs: options.backupsFailingAfterMs,
+            backupOverdue: options.backupOverdue,
             createdAt: new Date().toISOString(),
           },
         },
@@ -257,6 +263,64 @@ describe('tenantWorkflow (mocked activities)', function () {
     });
     t = await until(handle, 'active again', (t) => t.status === 'active');
     assert.equal(t.backupsFailingSince, undefined);
+  });
+
+  it('backups that stop reporting back at all (stuck, never started) count as failing from when one was due: Backups failing past the threshold; a good one: Active', async () => {
+    // Scaled down from a day's interval, 12 h of grace and 48 h: due 1.5 s after the last report, overdue 1 s later.
+    const backupOverdue = { everyMs: 1_500, graceMs: 1_000 };
+    const { tenantId, handle } = await activeTenant({ backupsFailingAfterMs: 3_000, backupOverdue });
+    const lastAt = new Date().toISOString();
+    await handle.signal(backupFinishedSignal, {
+      workflowId: `backup:${tenantId}:1`,
+      status: 'completed',
+      at: lastAt,
+      snapshotId: 's1',
+    });
+    // Nothing reports back after it. No backup's end can tell the tenant: its own timer must.
+    let t = await until(handle, 'the missed backup noticed', (t) => t.backupsFailingSince !== undefined);
+    assert.equal(t.backupsFailingSince, new Date(Date.parse(lastAt) + backupOverdue.everyMs).toISOString());
+    assert.equal(t.status, 'active', 'not before the missed runs outlast the threshold');
+    t = await until(handle, 'backups failing', (t) => t.status === 'backups-failing');
+    assert.ok(Date.now() >= Date.parse(lastAt) + backupOverdue.everyMs + 3_000, 'flagged once the threshold passed');
+    assert.equal(t.lastBackup?.snapshotId, 's1');
+    assert.equal(t.schedulePaused, false);
+    assert.equal(callsOf(tenantId, 'setBackupSchedulePaused').length, 0);
+    await eventually('JobStatus', async () => ((await jobStatus(handle)) === 'backups-failing' ? true : undefined));
+
+    const againAt = new Date().toISOString();
+    await handle.signal(backupFinishedSignal, {
+      workflowId: `backup:${tenantId}:2`,
+      status: 'completed',
+      at: againAt,
+      snapshotId: 's2',
+    });
+    t = await until(handle, 'active again', (t) => t.status === 'active');
+    assert.equal(t.backupsFailingSince, undefined);
+    // The timer runs again from the newest report.
+    t = await until(handle, 'the next missed backup noticed', (t) => t.backupsFailingSince !== undefined);
+    assert.equal(t.backupsFailingSince, new Date(Date.parse(againAt) + backupOverdue.everyMs).toISOString());
+  });
+
+  it('a tenant that never had a backup counts from its consent; one awaiting consent or reauthorization is never flagged', async () => {
+    const backupOverdue = { everyMs: 500, graceMs: 500 };
+    const { handle } = await activeTenant({ backupsFailingAfterMs: 500, backupOverdue });
+    const t = await until(handle, 'backups failing', (t) => t.status === 'backups-failing');
+    assert.equal(t.lastBackup, undefined);
+    assert.equal(t.backupsFailingSince, new Date(Date.parse(t.backupApp.grantedAt!) + 500).toISOString());
+
+    const waiting = await newTenant({ backupsFailingAfterMs: 500, backupOverdue });
+    const revoked = await activeTenant({ backupsFailingAfterMs: 500, backupOverdue: { everyMs: 2_000, graceMs: 0 } });
+    await revoked.handle.signal(authFailedSignal, {
+      kind: 'ConsentRevoked',
+      reason: 'the app is not authorized in this tenant (AADSTS7000229)',
+      backupWorkflowId: 'backup:y',
+    });
+    await until(revoked.handle, 'reauthorization required', (t) => t.status === 'reauthorization-required');
+    await new Promise((r) => setTimeout(r, 3_000));
+    assert.equal((await waiting.handle.query(tenantQuery)).status, 'awaiting-consent');
+    const r = await revoked.handle.query(tenantQuery);
+    assert.equal(r.status, 'reauthorization-required');
+    assert.equal(r.backupsFailingSince, undefined);
   });
 
   it('ends cancelled with a final JobStatus when cancelled', async () => {

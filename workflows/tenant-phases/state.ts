@@ -35,6 +35,8 @@ export const TENANT_PATCH = {
   authFailureKindsOnly: 'auth-failure-kinds-only',
   /** The workflow ends (failed, cancelled) with a final JobStatus and the reason in its memo. */
   finalStatusOnEveryPath: 'final-status-on-every-path',
+  /** A timer notices backups that stopped reporting back at all (stuck, never started): they count as failing. */
+  overdueBackupCheck: 'overdue-backup-check',
 } as const;
 
 export const tenantActivities = proxyActivities<Activities>(workflowTuning.shortActivity);
