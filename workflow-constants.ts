@@ -23,6 +23,11 @@ export const searchAttributeNames = {
   resellerId: 'ResellerId',
   jobKind: 'JobKind',
   jobStatus: 'JobStatus',
+  // A tenant workflow's list fields (tenants/list-entry.ts), so the tenant list filters and searches in visibility.
+  tenantPlan: 'TenantPlan',
+  lastBackupResult: 'LastBackupResult',
+  tenantName: 'TenantName',
+  tenantDomain: 'TenantDomain',
 } as const;
 
 /**

@@ -58,6 +58,10 @@ export interface Job {
   closedAt?: string;
   error?: string;
   detail?: string;
+  /** Why the job ended as it did, or what an onboarding job waits for, in words. */
+  reason?: string;
+  /** Onboarding: when the consent request expires. */
+  expiresAt?: string;
   progress?: {
     typesTotal: number;
     typesDone: number;

@@ -189,7 +189,9 @@ export type RestoreStatus =
   | 'partly-completed'
   | 'failed'
   | 'expired'
-  | 'refused';
+  | 'refused'
+  /** The operator cancelled the plan instead of confirming it: nothing was written. */
+  | 'cancelled';
 
 /**
  * The order a plan is applied in: referenced objects exist before the objects that reference them. `appRoleAssignments`
@@ -244,6 +246,8 @@ export interface RestoreState {
   plan?: PlanSummary & { expiresAt: string };
   confirmedBy?: string;
   confirmedAt?: string;
+  cancelledBy?: string;
+  cancelledAt?: string;
   report?: ReportSummary;
   revocation?: { removed: number; manual?: string };
   requestedBy: string;

@@ -54,3 +54,26 @@ export function tenantListEntryOf(record: TenantRecord): TenantListEntry {
     createdAt: record.createdAt,
   };
 }
+
+/**
+ * The list fields a tenant list filters and searches on, as the tenant workflow's search attributes hold them: name
+ * and domain lower-cased (visibility compares Keywords exactly, so a search is a lower-cased prefix), the last
+ * backup's result `none` before the first.
+ */
+export interface TenantListSearchValues {
+  plan: Plan;
+  lastBackup: 'none' | LastBackup['status'];
+  name: string;
+  domain: string;
+}
+
+export function tenantListSearchValuesOf(
+  entry: Pick<TenantListEntry, 'plan' | 'directory' | 'displayName'> & { lastBackup?: Pick<LastBackup, 'status'> },
+): TenantListSearchValues {
+  return {
+    plan: entry.plan,
+    lastBackup: entry.lastBackup?.status ?? 'none',
+    name: (entry.displayName ?? entry.directory).toLowerCase(),
+    domain: entry.directory.toLowerCase(),
+  };
+}

@@ -26,6 +26,16 @@ export interface RestoreConfirmation {
 }
 export const confirmRestoreUpdate = defineUpdate<RestoreState, [RestoreConfirmation]>('confirmRestore');
 
+export interface RestoreCancellation {
+  /** Principal label of who cancelled (audit). */
+  cancelledBy: string;
+}
+/**
+ * Cancels a plan waiting for its confirmation (the portal's Cancel): the restore ends as `cancelled` without a write.
+ * Once confirmed, a restore cannot be cancelled: stopping between writes would leave the tenant half restored.
+ */
+export const cancelRestoreUpdate = defineUpdate<RestoreState, [RestoreCancellation]>('cancelRestore');
+
 const { restoreConsentOf, requestOneTimeRestoreConsent, markRestoreConsentUsed, revokeRestoreAppRoles } =
   proxyActivities<Activities>({
     startToCloseTimeout: workflowTuning.shortActivity.startToCloseTimeout,
@@ -67,6 +77,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     startedAt: input.startedAt,
   };
   let confirmation: RestoreConfirmation | undefined;
+  let cancellation: RestoreCancellation | undefined;
   setHandler(restoreStateQuery, () => state);
   setHandler(
     confirmRestoreUpdate,
@@ -98,6 +109,28 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     state.detail = detail;
     upsertSearchAttributes([{ key: jobStatusKey, value: status }]);
   };
+  setHandler(
+    cancelRestoreUpdate,
+    (c) => {
+      // A second cancel (a retried request) answers the same state: the update is idempotent.
+      if (cancellation) return state;
+      cancellation = c;
+      state.cancelledBy = c.cancelledBy;
+      state.cancelledAt = new Date().toISOString();
+      setStatus('cancelled', 'the plan was cancelled instead of confirmed; nothing was written');
+      return state;
+    },
+    {
+      validator: (_c: RestoreCancellation) => {
+        if (confirmation || (state.status !== 'awaiting-confirmation' && state.status !== 'cancelled')) {
+          throw ApplicationFailure.create({
+            type: 'NotAwaitingConfirmation',
+            message: `this restore is ${confirmation ? 'confirmed' : state.status}: only a plan waiting for its confirmation can be cancelled`,
+          });
+        }
+      },
+    },
+  );
   setStatus('planning');
   const ref = {
     restoreId,
@@ -122,9 +155,17 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     });
     state.plan = { ...plan, expiresAt: new Date(Date.now() + input.confirmationTimeoutMs).toISOString() };
     setStatus('awaiting-confirmation');
-    if (!(await condition(() => confirmation !== undefined, input.confirmationTimeoutMs))) {
+    // A cancellation only ever arrives here (its validator refuses any other status), so older histories replay as
+    // they ran: the wait's commands are the same, only what ends it is new.
+    if (
+      !(await condition(() => confirmation !== undefined || cancellation !== undefined, input.confirmationTimeoutMs))
+    ) {
       await releaseConsent();
       setStatus('expired', 'the plan was not confirmed in time; nothing was written');
+      return finish();
+    }
+    if (cancellation) {
+      await releaseConsent();
       return finish();
     }
 

@@ -12,7 +12,7 @@ import { jobKindKey, organizationIdKey, resellerIdKey, tenantIdKey } from '../..
 import { GUID_PATTERN } from '../../tenants/types';
 import { RESTORABLE_TYPES, type RestoreState, type RestoreTarget } from '../../restore/types';
 import { openTenantRepository } from '../../restore/tenant-repository';
-import { confirmRestoreUpdate, restoreStateQuery, restoreWorkflow } from '../../workflows';
+import { cancelRestoreUpdate, confirmRestoreUpdate, restoreStateQuery, restoreWorkflow } from '../../workflows';
 import { requireReseller, resellerOf } from '../auth';
 import { actorOf, principalOf } from '../auth/principal';
 import { auditAs } from '../audit/audit-trail';
@@ -156,7 +156,14 @@ export function restoreRoutes(deps: RestoreRouteDeps): Router {
     await ownedTenant(deps.client, resellerOf(res), tenantId);
     const { planHash } = req.body as { planHash: string };
     auditAs(res, 'restore.confirm', `tenant:${tenantId}/restore:${restoreId}`, `plan ${planHash}`);
-    const { handle } = await restoreOf(tenantId, restoreId);
+    const { handle, state: before } = await restoreOf(tenantId, restoreId);
+    if (before.status !== 'awaiting-confirmation') {
+      throw new ProblemError({
+        title: 'Conflict',
+        status: 409,
+        detail: `this restore is ${before.status}, not waiting for a confirmation`,
+      });
+    }
     try {
       const state = await handle.executeUpdate(confirmRestoreUpdate, {
         args: [{ planHash, confirmedBy: actorOf(principalOf(res)) }],
@@ -174,6 +181,57 @@ export function restoreRoutes(deps: RestoreRouteDeps): Router {
       }
       if (cause instanceof ApplicationFailure && cause.type === 'NotAwaitingConfirmation') {
         throw new ProblemError({ title: 'Conflict', status: 409, detail: cause.message });
+      }
+      // An ended restore (cancelled, expired…) has no workflow left to take the update: say what it is instead.
+      const now = await handle.query(restoreStateQuery).catch(() => undefined);
+      if (now && now.status !== 'awaiting-confirmation') {
+        throw new ProblemError({
+          title: 'Conflict',
+          status: 409,
+          detail: `this restore is ${now.status}, not waiting for a confirmation`,
+        });
+      }
+      throw err;
+    }
+  });
+
+  /**
+   * Cancel a plan waiting for its confirmation. Idempotent: cancelling a cancelled restore answers it again (200),
+   * even once its workflow has closed; a restore in any other state is a 409 naming that state.
+   */
+  router.post('/tenants/:tenantId/restores/:restoreId/cancellation', async (req, res) => {
+    const { tenantId, restoreId } = req.params;
+    await ownedTenant(deps.client, resellerOf(res), tenantId);
+    auditAs(res, 'restore.cancel', `tenant:${tenantId}/restore:${restoreId}`);
+    const { handle, state } = await restoreOf(tenantId, restoreId);
+    if (state.status === 'cancelled') {
+      res.json(state);
+      return;
+    }
+    try {
+      const cancelled = await handle.executeUpdate(cancelRestoreUpdate, {
+        args: [{ cancelledBy: actorOf(principalOf(res)) }],
+        // One update id per restore: Temporal answers a repeated request with the first one's result.
+        updateId: `cancel:${restoreId}`,
+      });
+      res.json(cancelled);
+    } catch (err) {
+      // A concurrent cancel may have closed the workflow between the query and the update.
+      const now = await handle.query(restoreStateQuery).catch(() => undefined);
+      if (now?.status === 'cancelled') {
+        res.json(now);
+        return;
+      }
+      const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === 'NotAwaitingConfirmation') {
+        throw new ProblemError({ title: 'Conflict', status: 409, detail: cause.message });
+      }
+      if (now) {
+        throw new ProblemError({
+          title: 'Conflict',
+          status: 409,
+          detail: `this restore is ${now.status}: only a plan waiting for its confirmation can be cancelled`,
+        });
       }
       throw err;
     }

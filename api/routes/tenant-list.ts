@@ -1,7 +1,11 @@
 import type { Client } from '@temporalio/client';
-import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { searchAttributeNames } from '../../temporal.config';
-import { tenantListEntryOf, tenantListMemoKey, type TenantListEntry } from '../../tenants/list-entry';
+import {
+  tenantListEntryOf,
+  tenantListMemoKey,
+  tenantListSearchValuesOf,
+  type TenantListEntry,
+} from '../../tenants/list-entry';
 import { PLANS, type TenantStatus } from '../../tenants/types';
 import { tenantQuery } from '../../workflows';
 import { badRequest } from '../problem';
@@ -15,7 +19,7 @@ export interface TenantListFilters {
   status?: TenantStatus;
   plan?: (typeof PLANS)[number];
   lastBackup?: (typeof LAST_BACKUP_RESULTS)[number];
-  /** Matches display name or domain (the directory typed when the tenant was added), case-insensitive. */
+  /** A prefix of the display name or domain (the directory typed when the tenant was added), case-insensitive. */
   search?: string;
   pageSize: number;
   cursor?: string;
@@ -33,108 +37,121 @@ export interface TenantListPage {
 /**
  * One page of a reseller's tenants. Every field comes from Temporal's visibility store — tenant workflows with the
  * list entry their workflow keeps in its memo, and the reseller's backup schedules for the next run — never one call
- * per tenant.
- *
- * - Without a search or a plan / last-backup filter (the dashboard's usual view, organization and status included:
- *   they are search attributes), a page is exactly one visibility page of `pageSize` executions, newest tenant first,
- *   and the cursor is Temporal's own page token: the cost does not grow with the number of tenants.
- * - With a search or a plan / last-backup filter (fields only the memo holds), every matching execution is read in
- *   pages of 1,000, filtered, sorted by name, and the cursor is the sort key of the last tenant shown.
+ * per tenant. Every filter and the search are visibility clauses on the tenant workflow's search attributes
+ * (organization, status, plan, last backup result, lower-cased name and domain, matched by prefix), so any page is
+ * one visibility page of `pageSize` executions, newest tenant first, with Temporal's page token as the cursor and a
+ * count for the total: its cost does not grow with the number of tenants, filtered or not.
  */
 export async function listTenantPage(
   client: Client,
   resellerId: string,
   filters: TenantListFilters,
 ): Promise<TenantListPage> {
+  const names = searchAttributeNames;
   const clauses = [
     `WorkflowType = 'tenantWorkflow'`,
     `ExecutionStatus = 'Running'`,
-    `${searchAttributeNames.resellerId} = '${resellerId}'`,
+    `${names.resellerId} = '${resellerId}'`,
   ];
-  if (filters.organizationId) clauses.push(`${searchAttributeNames.organizationId} = '${filters.organizationId}'`);
-  if (filters.status) clauses.push(`${searchAttributeNames.jobStatus} = '${filters.status}'`);
-  const query = clauses.join(' AND ');
+  if (filters.organizationId) clauses.push(`${names.organizationId} = '${filters.organizationId}'`);
+  if (filters.status) clauses.push(`${names.jobStatus} = '${filters.status}'`);
+  // Fields only tenant workflows of this version carry as search attributes (older ones gain them on their next
+  // wake-up): `listFieldClauses` are the filters on them.
+  const listFieldClauses: string[] = [];
+  if (filters.plan) listFieldClauses.push(`${names.tenantPlan} = '${filters.plan}'`);
+  if (filters.lastBackup) listFieldClauses.push(`${names.lastBackupResult} = '${filters.lastBackup}'`);
   const search = filters.search?.trim().toLowerCase();
-  const scan = Boolean(search || filters.plan || filters.lastBackup);
+  if (search) {
+    // The OpenAPI document refuses quotes and backslashes in `search`, so it cannot leave its string literal.
+    listFieldClauses.push(
+      `(${names.tenantName} STARTS_WITH '${search}' OR ${names.tenantDomain} STARTS_WITH '${search}')`,
+    );
+  }
+  const query = [...clauses, ...listFieldClauses].join(' AND ');
 
   const nextRunsPromise = nextScheduledBackups(client, resellerId);
-  let page: { entries: TenantListEntry[]; total: number; nextCursor?: string };
-  if (!scan) {
-    const token = filters.cursor === undefined ? undefined : decodeCursor(filters.cursor, 'v');
-    const [visible, counted] = await Promise.all([
-      visibilityPage(client, query, filters.pageSize, token ? Buffer.from(token, 'base64url') : undefined),
-      client.workflow.count(query),
-    ]);
-    page = {
-      entries: await withoutMemoQueried(client, visible.entries, visible.withoutMemo),
-      total: counted.count,
-      nextCursor: visible.nextPageToken?.length
-        ? encodeCursor('v', visible.nextPageToken.toString('base64url'))
-        : undefined,
-    };
-  } else {
-    const after = filters.cursor === undefined ? undefined : decodeCursor(filters.cursor, 's');
-    const matching = (await readAllEntries(client, query))
-      .filter((e) => !filters.plan || e.plan === filters.plan)
-      .filter((e) => !filters.lastBackup || (e.lastBackup?.status ?? 'none') === filters.lastBackup)
-      .filter(
-        (e) => !search || e.directory.toLowerCase().includes(search) || !!e.displayName?.toLowerCase().includes(search),
-      )
-      .map((e) => ({ key: sortKey(e), entry: e }))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const start = after === undefined ? 0 : matching.findIndex((m) => m.key > after);
-    const slice = start < 0 ? [] : matching.slice(start, start + filters.pageSize);
-    const more = start >= 0 && start + filters.pageSize < matching.length;
-    page = {
-      entries: slice.map((m) => m.entry),
-      total: matching.length,
-      nextCursor: more ? encodeCursor('s', slice[slice.length - 1].key) : undefined,
-    };
-  }
+  // Asked on every page so the total stays the same from page to page; shown on the first.
+  const legacyPromise =
+    listFieldClauses.length > 0
+      ? legacyEntries(client, [...clauses, `${names.tenantPlan} IS NULL`].join(' AND '), filters, search)
+      : Promise.resolve([]);
+  const token = filters.cursor === undefined ? undefined : decodeCursor(filters.cursor);
+  const [visible, counted, legacy] = await Promise.all([
+    visibilityPage(client, query, filters.pageSize, token ? Buffer.from(token, 'base64url') : undefined),
+    client.workflow.count(query),
+    legacyPromise,
+  ]);
+  const entries = [
+    ...(await withoutMemoQueried(client, visible.entries, visible.withoutMemo)),
+    ...(filters.cursor === undefined ? legacy : []),
+  ];
   const nextRuns = await nextRunsPromise;
   return {
-    tenants: page.entries.map((entry) => ({
+    tenants: entries.map((entry) => ({
       ...entry,
       reauthorizationRequired: entry.status === 'reauthorization-required',
       ...(nextRuns.has(entry.tenantId) && !entry.schedulePaused ? { nextBackupAt: nextRuns.get(entry.tenantId) } : {}),
     })),
-    total: page.total,
-    ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    total: counted.count + legacy.length,
+    ...(visible.nextPageToken?.length ? { nextCursor: encodeCursor(visible.nextPageToken.toString('base64url')) } : {}),
   };
 }
 
-/** One page of visibility, memos decoded (through the payload codec) all at once rather than one after another. */
+/**
+ * Tenant workflows started before the list's search attributes existed and not woken since: filtered here, shown on
+ * the first page, counted in every page's total. Normally none, so this is one empty visibility page.
+ */
+async function legacyEntries(
+  client: Client,
+  query: string,
+  filters: TenantListFilters,
+  search: string | undefined,
+): Promise<TenantListEntry[]> {
+  const entries: TenantListEntry[] = [];
+  let token: Buffer | undefined;
+  do {
+    const page = await visibilityPage(client, query, 1000, token);
+    entries.push(...(await withoutMemoQueried(client, page.entries, page.withoutMemo)));
+    token = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (token);
+  return entries.filter((e) => {
+    const v = tenantListSearchValuesOf(e);
+    return (
+      (!filters.plan || v.plan === filters.plan) &&
+      (!filters.lastBackup || v.lastBackup === filters.lastBackup) &&
+      (!search || v.name.startsWith(search) || v.domain.startsWith(search))
+    );
+  });
+}
+
+/**
+ * One page of visibility, each memo decoded through the client's data converter (its payload codecs, then its
+ * payload converter: the public interfaces the client itself uses) all at once rather than one after another.
+ */
 async function visibilityPage(client: Client, query: string, pageSize: number, nextPageToken?: Buffer) {
   const { namespace, loadedDataConverter } = client.workflow.options;
   const response = await client.workflowService.listWorkflowExecutions({ namespace, query, pageSize, nextPageToken });
-  const infos = await Promise.all(
-    response.executions.map((raw) => executionInfoFromRaw(raw, loadedDataConverter, undefined, namespace)),
+  const decoded = await Promise.all(
+    response.executions.map(async (raw) => {
+      const payload = raw.memo?.fields?.[tenantListMemoKey];
+      if (!payload) return { workflowId: raw.execution?.workflowId ?? '', entry: undefined };
+      let payloads = [payload];
+      for (const codec of [...loadedDataConverter.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+      const entry = loadedDataConverter.payloadConverter.fromPayload<TenantListEntry>(payloads[0]);
+      return { workflowId: raw.execution?.workflowId ?? '', entry };
+    }),
   );
   const entries: TenantListEntry[] = [];
   const withoutMemo: string[] = [];
-  for (const info of infos) {
-    const entry = info.memo?.[tenantListMemoKey] as TenantListEntry | undefined;
-    if (entry) entries.push(entry);
-    else withoutMemo.push(info.workflowId);
+  for (const d of decoded) {
+    if (d.entry) entries.push(d.entry);
+    else if (d.workflowId) withoutMemo.push(d.workflowId);
   }
   return {
     entries,
     withoutMemo,
     nextPageToken: response.nextPageToken ? Buffer.from(response.nextPageToken) : undefined,
   };
-}
-
-async function readAllEntries(client: Client, query: string): Promise<TenantListEntry[]> {
-  const entries: TenantListEntry[] = [];
-  const withoutMemo: string[] = [];
-  let token: Buffer | undefined;
-  do {
-    const page = await visibilityPage(client, query, 1000, token);
-    entries.push(...page.entries);
-    withoutMemo.push(...page.withoutMemo);
-    token = page.nextPageToken?.length ? page.nextPageToken : undefined;
-  } while (token);
-  return withoutMemoQueried(client, entries, withoutMemo);
 }
 
 /**
@@ -171,14 +188,13 @@ async function nextScheduledBackups(client: Client, resellerId: string): Promise
   return next;
 }
 
-const sortKey = (e: TenantListEntry) => `${(e.displayName ?? e.directory).toLowerCase()}\u0000${e.tenantId}`;
-/** `v:` + Temporal's page token, or `s:` + the last sort key shown; opaque to clients. */
-const encodeCursor = (kind: 'v' | 's', value: string) => Buffer.from(`${kind}:${value}`, 'utf8').toString('base64url');
+/** Temporal's page token, tagged so a cursor of another API version is refused; opaque to clients. */
+const encodeCursor = (value: string) => Buffer.from(`v:${value}`, 'utf8').toString('base64url');
 
-function decodeCursor(cursor: string, kind: 'v' | 's'): string {
+function decodeCursor(cursor: string): string {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!decoded.startsWith(`${kind}:`) || decoded.length < 3) {
-    throw badRequest('query.cursor', 'is not a cursor this API returned for these filters');
+  if (!decoded.startsWith('v:') || decoded.length < 3) {
+    throw badRequest('query.cursor', 'is not a cursor this API returned');
   }
   return decoded.slice(2);
 }

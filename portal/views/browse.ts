@@ -5,6 +5,7 @@ import type { ObjectPage, SnapshotSummary, TypeCount } from '../detail-types';
 import { when } from '../format';
 import { html } from '../html';
 import { ProblemView } from './problem';
+import { RestoreButton } from './restore';
 
 const PAGE = 25;
 
@@ -112,6 +113,14 @@ export function ObjectList(props: {
   const [offset, setOffset] = useState(0);
   const [page, setPage] = useState<ObjectPage | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();
+  /** Objects chosen for one restore, by id with their names; kept across searches and pages of this type. */
+  const [chosen, setChosen] = useState<Map<string, string>>(new Map());
+  const toggle = (id: string, name: string) => {
+    const next = new Map(chosen);
+    if (next.has(id)) next.delete(id);
+    else next.set(id, name);
+    setChosen(next);
+  };
   // The caller keys this list by snapshot and type, so a new choice starts with fresh search state.
   useEffect(() => {
     const q = new URLSearchParams({ offset: String(offset), limit: String(PAGE) });
@@ -166,6 +175,12 @@ export function ObjectList(props: {
           ${page.objects.map(
             (o) =>
               html`<li key=${o.id}>
+                <input
+                  type="checkbox"
+                  aria-label=${`Choose ${o.displayName ?? o.id} for a restore`}
+                  checked=${chosen.has(o.id)}
+                  onChange=${() => toggle(o.id, o.displayName ?? o.id)}
+                />
                 <button type="button" aria-pressed=${props.selected === o.id} onClick=${() => props.onOpen(o.id)}>
                   ${o.displayName ?? o.id}
                 </button>
@@ -182,6 +197,20 @@ export function ObjectList(props: {
             Next objects
           </button>
         </nav>`
+    }
+    ${
+      chosen.size > 0 &&
+      html`<div class="actions chosen">
+        <span role="status">${chosen.size} chosen: ${[...chosen.values()].join(', ')}</span>
+        <${RestoreButton}
+          tenantId=${props.tenantId}
+          snapshotId=${props.snapshotId}
+          objects=${[...chosen.keys()].map((id) => ({ type: props.type, id }))}
+          name=${chosen.size === 1 ? [...chosen.values()][0] : `${chosen.size} ${props.type}`}
+          label=${`Restore ${chosen.size} chosen…`}
+        />
+        <button type="button" class="link" onClick=${() => setChosen(new Map())}>Clear the choice</button>
+      </div>`
     }
   </section>`;
 }

@@ -135,7 +135,13 @@ export function Dashboard(props: { banner: (text: string) => void }) {
     <form class="filters" role="search" onSubmit=${(e: Event) => e.preventDefault()}>
       <div class="field">
         <label for="f-search">Search name or domain</label>
-        <input id="f-search" type="search" value=${filters.search} onChange=${setFilter('search')} />
+        <input
+          id="f-search"
+          type="search"
+          placeholder="start of the name or domain"
+          value=${filters.search}
+          onChange=${setFilter('search')}
+        />
       </div>
       <div class="field">
         <label for="f-org">Organization</label>

@@ -70,8 +70,7 @@ export function ObjectSidebar(props: {
           <${RestoreButton}
             tenantId=${props.tenantId}
             snapshotId=${props.snapshotId}
-            type=${props.type}
-            objectId=${props.objectId}
+            objects=${[{ type: props.type, id: props.objectId }]}
             name=${detail.displayName ?? detail.id}
           />
         </div>

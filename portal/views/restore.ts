@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { api, problemOf, type Problem } from '../api';
 import type { PlannedObject, RestoreState } from '../detail-types';
 import { when } from '../format';
@@ -7,7 +7,9 @@ import { html } from '../html';
 import { poll } from '../poll';
 import { ProblemView } from './problem';
 
-const ENDED = ['completed', 'partly-completed', 'failed', 'expired', 'refused'];
+const ENDED = ['completed', 'partly-completed', 'failed', 'expired', 'refused', 'cancelled'];
+/** Before the confirmation nothing is written: Cancel ends the restore there (the API refuses it later). */
+const BEFORE_CONFIRMATION = ['planning', 'awaiting-consent', 'awaiting-confirmation'];
 const WAITING = ['awaiting-confirmation', 'awaiting-consent', ...ENDED];
 
 const actions: Record<PlannedObject['action'], string> = {
@@ -81,8 +83,8 @@ function Plan(props: { state: RestoreState }) {
 function Report(props: { state: RestoreState }) {
   const r = props.state.reportDetail;
   if (!r) return null;
-  return html`<section aria-labelledby="report-h">
-    <h3 id="report-h">Verification report</h3>
+  return html`<section aria-label="Verification report">
+    <h3>Verification report</h3>
     <p>${r.fidelity.restored} of ${r.fidelity.restorable} restorable properties read back as captured.</p>
     <ul>
       ${r.objects.map(
@@ -127,19 +129,29 @@ function Report(props: { state: RestoreState }) {
 
 /**
  * Restore one object: POST /restores plans against the live tenant (nothing is written), the plan shows in a modal
- * dialog, Confirm sends the plan's hash, then the dialog follows the restore to its read-back report.
+ * dialog, Confirm sends the plan's hash, then the dialog follows the restore to its read-back report. Cancel (or
+ * Escape) before the confirmation cancels the restore through the API, so it ends as cancelled at once instead of
+ * holding the tenant's one restore until its plan expires; asked while still planning, it cancels the plan as soon as
+ * the plan is ready.
  */
 export function RestoreButton(props: {
   tenantId: string;
   snapshotId: string;
-  type: string;
-  objectId: string;
+  /** One restore plan for all of them (the API applies them in dependency order). */
+  objects: { type: string; id: string }[];
+  /** What the dialog's title names: the object, or "3 objects". */
   name: string;
+  label?: string;
+  disabled?: boolean;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  // Unique per dialog: the sidebar's restore and the chosen objects' restore can both be on the page.
+  const headingId = useId();
   const opener = useRef<HTMLButtonElement>(null);
   const [state, setState] = useState<RestoreState | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();
+  const [cancelling, setCancelling] = useState(false);
+  const cancelWanted = useRef(false);
   const stop = useRef<(() => void) | undefined>(undefined);
   useEffect(() => () => stop.current?.(), []);
 
@@ -148,7 +160,10 @@ export function RestoreButton(props: {
     stop.current = poll(
       () => api<RestoreState>('GET', `/tenants/${props.tenantId}/restores/${restoreId}`),
       (s) => until.includes(s.status),
-      setState,
+      (s) => {
+        setState(s);
+        if (cancelWanted.current && s.status === 'awaiting-confirmation') void cancelRestore(s);
+      },
       (err) => setProblem(problemOf(err)),
     );
   };
@@ -156,14 +171,17 @@ export function RestoreButton(props: {
   async function open() {
     setState(undefined);
     setProblem(undefined);
+    setCancelling(false);
+    cancelWanted.current = false;
     dialog.current?.showModal();
     try {
       const started = await api<RestoreState>('POST', `/tenants/${props.tenantId}/restores`, {
         snapshotId: props.snapshotId,
-        objects: [{ type: props.type, id: props.objectId }],
+        objects: props.objects,
       });
       setState(started);
-      follow(started.restoreId, WAITING);
+      if (cancelWanted.current && started.status === 'awaiting-confirmation') await cancelRestore(started);
+      else follow(started.restoreId, WAITING);
     } catch (err) {
       setProblem(problemOf(err));
     }
@@ -184,6 +202,34 @@ export function RestoreButton(props: {
     }
   }
 
+  async function cancelRestore(current: RestoreState) {
+    cancelWanted.current = false;
+    stop.current?.();
+    setProblem(undefined);
+    try {
+      setState(
+        await api<RestoreState>('POST', `/tenants/${props.tenantId}/restores/${current.restoreId}/cancellation`),
+      );
+    } catch (err) {
+      setProblem(problemOf(err));
+    } finally {
+      setCancelling(false);
+    }
+  }
+
+  /** Cancel / Escape: a restore not yet confirmed is cancelled (and the dialog says so); otherwise the dialog closes. */
+  function cancelOrClose() {
+    const status = state?.status;
+    if (!problem && (!status || BEFORE_CONFIRMATION.includes(status))) {
+      setCancelling(true);
+      if (state && status === 'awaiting-confirmation') void cancelRestore(state);
+      // Still planning (or waiting for consent): the poll cancels the plan when it is ready.
+      else cancelWanted.current = true;
+      return;
+    }
+    close();
+  }
+
   function close() {
     stop.current?.();
     dialog.current?.close();
@@ -191,21 +237,28 @@ export function RestoreButton(props: {
 
   const status = state?.status;
   const planning = !status || status === 'planning';
-  return html`<button type="button" ref=${opener} onClick=${open}>Restore this object…</button>
+  return html`<button type="button" ref=${opener} onClick=${open} disabled=${props.disabled}>
+      ${props.label ?? 'Restore this object…'}
+    </button>
     <dialog
       ref=${dialog}
       class="restore-dialog"
-      aria-labelledby="restore-h"
+      aria-labelledby=${headingId}
+      onCancel=${(e: Event) => {
+        e.preventDefault();
+        cancelOrClose();
+      }}
       onClose=${() => {
         stop.current?.();
         opener.current?.focus();
       }}
     >
-      <h2 id="restore-h">Restore ${props.name}</h2>
+      <h2 id=${headingId}>Restore ${props.name}</h2>
       <p class="muted">As captured in snapshot ${props.snapshotId.slice(0, 12)}…</p>
       ${problem && html`<${ProblemView} problem=${problem} />`}
       <div role="status" aria-live="polite">
-        ${planning && !problem && html`<p>Planning against the live tenant; nothing is written yet…</p>`}
+        ${cancelling && html`<p>Cancelling the restore; nothing is written…</p>`}
+        ${planning && !cancelling && !problem && html`<p>Planning against the live tenant; nothing is written yet…</p>`}
         ${status === 'applying' && html`<p>Restoring: writing to the tenant…</p>`}
         ${status === 'verifying' && html`<p>Reading the restored object back to verify it…</p>`}
         ${
@@ -232,9 +285,12 @@ export function RestoreButton(props: {
       <div class="dialog-actions">
         ${
           status === 'awaiting-confirmation' &&
+          !cancelling &&
           html`<button type="button" class="primary" onClick=${confirm}>Confirm restore</button>`
         }
-        <button type="button" onClick=${close}>${status && ENDED.includes(status) ? 'Close' : 'Cancel'}</button>
+        <button type="button" onClick=${cancelOrClose} disabled=${cancelling}>
+          ${(status && ENDED.includes(status)) || problem ? 'Close' : 'Cancel'}
+        </button>
       </div>
     </dialog>`;
 }

@@ -8,8 +8,11 @@ import { ProblemView } from './problem';
 
 const POLL_MS = 2000;
 
+const FAILED = ['failed', 'terminated', 'timed-out', 'cancelled', 'reauthorization-required', 'damaged'];
+
 function jobError(job: Job): string | undefined {
   if (job.error ?? job.detail) return job.error ?? job.detail;
+  if (job.reason && FAILED.includes(job.status)) return job.reason;
   if (job.temporalStatus === 'FAILED') return 'the job failed: its last error is in the Temporal Web UI';
   if (job.temporalStatus === 'TIMED_OUT') return 'the job ran out of time';
   if (job.temporalStatus === 'TERMINATED') return 'the job was stopped by an operator';
@@ -89,7 +92,8 @@ export function SystemStatus(props: { webUi: { url: string; namespace: string } 
                   </ul>`
                 }`
             }
-            ${error && html`<p class="error-text">${error}</p>`}
+            ${error && html`<p class="error-text">${error}</p>`} ${!error && job.reason && html`<p>${job.reason}</p>`}
+            ${job.expiresAt && html`<p class="muted">The consent request expires ${when(job.expiresAt)}.</p>`}
             ${link && html`<a href=${link} target="_blank" rel="noopener noreferrer">Open in Temporal Web UI</a>`}
           </li>`;
         })}

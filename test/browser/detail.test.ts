@@ -11,7 +11,14 @@ import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { waitFor } from '../helpers/http';
 import { startFixtureApi, startTenantFixture, type FixtureApi, type TenantFixture } from '../helpers/tenant-fixture';
 import { permissionId } from '../../simulator/identity/permissions';
-import { assertAccessible, chromiumAvailable, chromiumPath, launchChromium, screenshot } from '../helpers/browser';
+import {
+  assertAccessible,
+  assertFitsWidth,
+  chromiumAvailable,
+  chromiumPath,
+  launchChromium,
+  screenshot,
+} from '../helpers/browser';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -232,6 +239,35 @@ describe('portal Show detail in a real browser (chromium, real Temporal, Entra s
     for (const u of users()) assert.ok(everything.includes(u.id), `user ${u.id} in the zip`);
   });
 
+  it("cancels a restore from the plan's dialog: it shows as cancelled and nothing was written", async () => {
+    const victim = structuredClone(users()[9]);
+    fx.sim.control.deleteObject(directory, victim.id, { hard: true });
+    const log = fx.sim.control.requestLog({});
+    const since = log.length ? log[log.length - 1].seq : 0;
+
+    await openDetail();
+    await openUser(victim.data.userPrincipalName, victim.data.displayName);
+    await page.getByRole('button', { name: 'Restore this object…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Restore ${victim.data.displayName}` });
+    await dialog.getByText(/^Re-create/).waitFor({ timeout: 60_000 });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.getByText(/Restore cancelled/).waitFor({ timeout: 30_000 });
+    assert.match(await dialog.innerText(), /nothing was written/);
+    assert.equal(await dialog.getByRole('button', { name: 'Confirm restore' }).count(), 0);
+    await assertAccessible(page, 'cancelled restore');
+    await screenshot(page, '17-detail-restore-cancelled');
+
+    const jobs = await call('GET', `/jobs?kind=restore&tenantId=${tenantId}`);
+    assert.equal(jobs.jobs[0]?.status, 'cancelled', 'the restore itself ended as cancelled');
+    const writes = fx.sim.control
+      .requestLog({ tenantId: directory, kind: 'graph', sinceSeq: since })
+      .filter((e: any) => e.method !== 'GET' && e.status < 400);
+    assert.deepEqual(writes, [], 'no write reached the tenant');
+    assert.ok(!users().some((u) => u.data.userPrincipalName === victim.data.userPrincipalName), 'still deleted');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    assert.equal(await dialog.isVisible(), false);
+  });
+
   it('restores a deleted user after reading and confirming the plan', async () => {
     const victim = structuredClone(users()[7]);
     fx.sim.control.deleteObject(directory, victim.id, { hard: true });
@@ -256,6 +292,40 @@ describe('portal Show detail in a real browser (chromium, real Temporal, Entra s
     await screenshot(page, '15-detail-restore-report');
     await dialog.getByRole('button', { name: 'Close' }).click();
     assert.equal(await dialog.isVisible(), false);
+  });
+
+  it('restores several chosen objects with one plan: choose them across searches, read the plan, confirm', async () => {
+    const [gone, changed] = users()
+      .slice(11, 13)
+      .map((u) => structuredClone(u));
+    fx.sim.control.deleteObject(directory, gone.id, { hard: true });
+    fx.sim.control.updateObject(directory, changed.id, { jobTitle: 'Renamed by mistake' });
+
+    await openDetail();
+    await page.locator('.types').getByRole('button', { name: 'Users' }).click();
+    for (const u of [gone, changed]) {
+      await page.getByLabel('Search users').fill(u.data.userPrincipalName);
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await page.getByText(/^1 matching/).waitFor();
+      await page.getByRole('checkbox', { name: `Choose ${u.data.displayName} for a restore` }).check();
+    }
+    await page.getByText(`2 chosen: ${gone.data.displayName}, ${changed.data.displayName}`).waitFor();
+    await page.getByRole('button', { name: 'Restore 2 chosen…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Restore 2 users' });
+    await dialog.getByText(`Id ${gone.id} will be re-created under a new id.`).waitFor({ timeout: 60_000 });
+    const planned = dialog.locator('section.plan-object', { hasText: changed.data.displayName });
+    await planned.getByText('Update the live object').waitFor();
+    assert.match(await planned.innerText(), /jobTitle\s+"?Renamed by mistake"?/);
+    await assertAccessible(page, 'multi-object restore plan');
+    await screenshot(page, '18-detail-restore-chosen-plan');
+
+    await dialog.getByRole('button', { name: 'Confirm restore' }).click();
+    await dialog.getByText(/Restore completed/).waitFor({ timeout: 120_000 });
+    const back = users().find((u) => u.data.userPrincipalName === gone.data.userPrincipalName);
+    assert.ok(back, 'the deleted user exists again');
+    const title = fx.sim.control.getObject(directory, changed.id).data.jobTitle;
+    assert.equal(title ?? null, changed.data.jobTitle ?? null, 'the changed user has its captured job title again');
+    await dialog.getByRole('button', { name: 'Close' }).click();
   });
 
   it('marks an incomplete snapshot as such, with the types it skipped and why', async () => {
@@ -284,5 +354,58 @@ describe('portal Show detail in a real browser (chromium, real Temporal, Entra s
     );
     await assertAccessible(page, 'incomplete snapshot');
     await screenshot(page, '16-detail-incomplete-snapshot');
+  });
+  it('is usable at 390 px wide: detail, sidebar, diff, download and the restore dialog fit the phone', async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      ignoreHTTPSErrors: true,
+      bypassCSP: true,
+      isMobile: true,
+      hasTouch: true,
+    });
+    const small = await phone.newPage();
+    try {
+      await small.goto(`${api.baseUrl}/`);
+      await small.getByLabel('API key').fill(key);
+      await small.getByRole('button', { name: 'Sign in' }).click();
+      await small.getByRole('heading', { name: 'Tenants' }).waitFor();
+      await assertFitsWidth(small, 'dashboard');
+      await small
+        .locator('tr', { hasText: directory })
+        .getByRole('link', { name: /Show detail/ })
+        .click();
+      await small.getByRole('heading', { name: 'Snapshots', exact: true }).waitFor();
+      await assertFitsWidth(small, 'snapshot timeline');
+
+      const user = users()[4];
+      await small.locator('.types').getByRole('button', { name: 'Users' }).click();
+      await small.getByLabel('Search users').fill(user.data.userPrincipalName);
+      await small.getByRole('button', { name: 'Search', exact: true }).click();
+      await small.locator('.objects').getByRole('button', { name: user.data.displayName }).click();
+      await small.getByRole('heading', { name: user.data.displayName, level: 2 }).waitFor();
+      await assertFitsWidth(small, 'object sidebar');
+      await assertAccessible(small, 'object sidebar at 390 px');
+      await screenshot(small, '20-phone-object-sidebar');
+
+      await small.getByRole('button', { name: 'Compare' }).click();
+      await small.getByRole('region', { name: 'Differences' }).waitFor();
+      await assertFitsWidth(small, 'diff');
+      await screenshot(small, '21-phone-diff');
+
+      await small.getByRole('button', { name: 'Restore this object…' }).click();
+      const dialog = small.getByRole('dialog', { name: `Restore ${user.data.displayName}` });
+      await dialog.getByText(/^Nothing to change/).waitFor({ timeout: 60_000 });
+      await assertFitsWidth(small, 'restore dialog');
+      const box = await dialog.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `the dialog fits the screen (${JSON.stringify(box)})`);
+      await dialog.getByRole('button', { name: 'Cancel' }).scrollIntoViewIfNeeded();
+      await assertAccessible(small, 'restore dialog at 390 px');
+      await screenshot(small, '22-phone-restore-plan');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.getByText(/Restore cancelled/).waitFor({ timeout: 30_000 });
+      await dialog.getByRole('button', { name: 'Close' }).click();
+    } finally {
+      await phone.close();
+    }
   });
 });

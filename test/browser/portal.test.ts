@@ -120,7 +120,14 @@ describe('portal in a real browser (chromium, real Temporal, Entra simulator)', 
     await job.waitFor();
     await assertAccessible(page, 'system status');
     await screenshot(page, '03-system-status');
-    await page.locator('li.job .result-completed').first().waitFor({ timeout: 60_000 });
+    await job.locator('.result-completed').waitFor({ timeout: 60_000 });
+    // The consent that led here is a job too: onboarding, completed with the consent granted.
+    await page
+      .locator('li.job', { hasText: 'onboarding' })
+      .filter({ hasText: 'consent granted for' })
+      .locator('.result-completed')
+      .first()
+      .waitFor();
     const link = await job.getByRole('link', { name: 'Open in Temporal Web UI' }).getAttribute('href');
     assert.match(link ?? '', /\/namespaces\/default\/workflows\/backup/);
 

@@ -46,3 +46,45 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
 }
+
+/**
+ * Usable at the page's width (a phone's 390 px): the document does not scroll sideways, and every visible control
+ * lies within the viewport or inside a box that scrolls by itself (a wide table, a JSON block), so it can be reached.
+ */
+export async function assertFitsWidth(page: Page, what: string): Promise<void> {
+  // A string, not a function: tsx's esbuild would wrap named inner functions in a `__name` helper the page lacks.
+  const found = (await page.evaluate(`(() => {
+    const width = document.documentElement.clientWidth;
+    const scrollsItself = (el) => {
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+        const overflowX = getComputedStyle(p).overflowX;
+        if ((overflowX === 'auto' || overflowX === 'scroll') && p.getBoundingClientRect().right <= width + 1) return true;
+      }
+      return false;
+    };
+    const outside = Array.from(document.querySelectorAll('button, a[href], input, select, textarea, summary'))
+      // The skip link waits off-screen until it has the focus.
+      .filter((el) => !el.classList.contains('skip'))
+      .filter((el) => {
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.height > 0 && (r.left < -1 || r.right > width + 1) && !scrollsItself(el);
+      })
+      .map((el) => el.tagName.toLowerCase() + ' "' + (el.textContent || '').trim().slice(0, 40) + '" ' +
+        el.getBoundingClientRect().left.toFixed(0) + '..' + el.getBoundingClientRect().right.toFixed(0) + ' px');
+    // What makes the page wider: the innermost elements reaching past its right edge.
+    const wide = Array.from(document.body.querySelectorAll('*'))
+      .filter((el) => el.getBoundingClientRect().right > width + 1 && !scrollsItself(el) && !el.classList.contains('skip'))
+      .filter((el) => !Array.from(el.children).some((c) => c.getBoundingClientRect().right > width + 1))
+      .slice(0, 5)
+      .map((el) => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '') +
+        ' ' + el.getBoundingClientRect().right.toFixed(0) + ' px: "' + (el.textContent || '').trim().slice(0, 50) + '"');
+    return { scrollWidth: document.documentElement.scrollWidth, width, outside, wide };
+  })()`)) as { scrollWidth: number; width: number; outside: string[]; wide: string[] };
+  const problems = [
+    ...(found.scrollWidth > found.width
+      ? [`the page scrolls sideways: ${found.scrollWidth} px wide in ${found.width} px`, ...found.wide]
+      : []),
+    ...found.outside.map((o) => `out of reach: ${o}`),
+  ];
+  if (problems.length > 0) throw new Error(`${what} at ${found.width} px:\n${problems.join('\n')}`);
+}

@@ -6,9 +6,13 @@ import type { Activities } from '../../activities';
 import {
   jobKindKey,
   jobStatusKey,
+  lastBackupResultKey,
   organizationIdKey,
   resellerIdKey,
+  tenantDomainKey,
   tenantIdKey,
+  tenantNameKey,
+  tenantPlanKey,
 } from '../../temporal/search-attributes';
 
 /**
@@ -19,7 +23,17 @@ export async function startWorkflowEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: path.resolve(__dirname, '../../.local/bin/temporal') },
-      searchAttributes: [tenantIdKey, organizationIdKey, resellerIdKey, jobKindKey, jobStatusKey],
+      searchAttributes: [
+        tenantIdKey,
+        organizationIdKey,
+        resellerIdKey,
+        jobKindKey,
+        jobStatusKey,
+        tenantPlanKey,
+        lastBackupResultKey,
+        tenantNameKey,
+        tenantDomainKey,
+      ],
     },
   });
 }

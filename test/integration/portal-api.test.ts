@@ -112,9 +112,9 @@ describe('portal API: session sign-in and the paged tenant list (real Temporal)'
     assert.match(((await list.json()) as { detail: string }).detail, /only resellers can/);
   });
 
-  it('pages tenants by cursor, sorted by name, filters by plan, status and organization and searches', async () => {
+  it('pages tenants by cursor, newest first, filters by plan, status, organization and last backup and searches', async () => {
     const other = await newReseller(api.accounts, 'Other MSP');
-    const names = ['alpha', 'bravo', 'charlie', 'delta', 'echo'].map((n) => `${n}-list.example.org`);
+    const names = ['alpha', 'bravo', 'charlie', 'delta', 'echo'].map((n) => `list-${n}.example.org`);
     for (const [i, name] of names.entries()) {
       const res = await addTenant(name, i === 1 ? 'archiver' : 'backup');
       assert.equal(res.status, 201);
@@ -125,8 +125,7 @@ describe('portal API: session sign-in and the paged tenant list (real Temporal)'
       assert.equal(res.status, 200, await res.clone().text());
       return (await res.json()) as Page;
     };
-    // The list reads each tenant's memo: wait until every new workflow has written it.
-    for (const t of (await get('search=list.example.org&pageSize=200')).tenants) assert.ok(t.directory);
+    // The list shows each tenant's memo: wait until every new workflow has written it.
     await waitFor('list memos', async () => {
       for await (const e of client.workflow.list({ query: `ResellerId = '${reseller.resellerId}'` })) {
         if (e.type === 'tenantWorkflow' && !e.memo?.[tenantListMemoKey]) return undefined;
@@ -134,50 +133,53 @@ describe('portal API: session sign-in and the paged tenant list (real Temporal)'
       return true;
     });
 
-    const first = await get('search=-list.example&pageSize=2');
+    // A search is a visibility query (a prefix of the name or domain): paged by Temporal's token, newest first.
+    const first = await get('search=list-&pageSize=2');
     assert.equal(first.total, 5);
-    assert.deepEqual(
-      first.tenants.map((t) => t.directory),
-      names.slice(0, 2),
-    );
-    const second = await get(`search=-list.example&pageSize=2&cursor=${first.nextCursor}`);
-    assert.deepEqual(
-      second.tenants.map((t) => t.directory),
-      names.slice(2, 4),
-    );
-    const third = await get(`search=-list.example&pageSize=2&cursor=${second.nextCursor}`);
-    assert.deepEqual(
-      third.tenants.map((t) => t.directory),
-      names.slice(4),
-    );
-    assert.equal(third.nextCursor, undefined);
+    const seen = [...first.tenants.map((t) => t.directory)];
+    let cursor = first.nextCursor;
+    while (cursor) {
+      const page = await get(`search=list-&pageSize=2&cursor=${cursor}`);
+      assert.ok(page.tenants.length <= 2);
+      assert.equal(page.total, 5);
+      seen.push(...page.tenants.map((t) => t.directory));
+      cursor = page.nextCursor;
+    }
+    assert.deepEqual(seen, [...names].reverse(), 'each tenant once, the newest first');
 
     assert.deepEqual(
-      (await get('plan=archiver&search=list.example')).tenants.map((t) => t.directory),
+      (await get('plan=archiver&search=list-')).tenants.map((t) => t.directory),
       [names[1]],
     );
-    assert.equal((await get('search=CHARLIE')).tenants[0]?.directory, names[2]);
-    assert.equal((await get('status=active&search=list.example')).total, 0);
-    assert.equal((await get('status=awaiting-consent&search=list.example')).total, 5);
-    assert.equal((await get('lastBackup=none&search=list.example')).total, 5);
-    assert.equal((await get(`organizationId=${organizationId}&search=list.example`)).total, 5);
-    assert.equal((await get('search=list.example', other.apiKey)).total, 0, "another reseller's list");
+    assert.equal((await get('plan=backup&search=list-')).total, 4);
+    assert.deepEqual(
+      (await get('search=LIST-CHARLIE')).tenants.map((t) => t.directory),
+      [names[2]],
+    );
+    assert.equal((await get('search=example.org')).total, 0, 'a prefix, not any part');
+    assert.equal((await get('status=active&search=list-')).total, 0);
+    assert.equal((await get('status=awaiting-consent&search=list-')).total, 5);
+    assert.equal((await get('lastBackup=none&search=list-')).total, 5);
+    assert.equal((await get('lastBackup=completed&search=list-')).total, 0);
+    assert.equal((await get(`organizationId=${organizationId}&search=list-`)).total, 5);
+    assert.equal((await get('search=list-', other.apiKey)).total, 0, "another reseller's list");
+    const quoted = await fetch(`${api.baseUrl}/tenants?search=${encodeURIComponent("o'brien")}`, {
+      headers: bearer(reseller.apiKey),
+    });
+    assert.equal(quoted.status, 400, 'a quote could leave the visibility query string');
+    assert.match(await quoted.text(), /query\.search/);
 
     // Without search or memo-only filters a page is one visibility page; the cursor is Temporal's page token.
-    const seen: string[] = [];
-    let cursor: string | undefined;
+    const all: string[] = [];
+    cursor = undefined;
     do {
       const page = await get(`pageSize=4${cursor ? `&cursor=${cursor}` : ''}`);
       assert.ok(page.tenants.length <= 4);
       assert.equal(page.total, 6, 'five listed tenants and the one added with the CSRF token');
-      seen.push(...page.tenants.map((t) => t.directory));
+      all.push(...page.tenants.map((t) => t.directory));
       cursor = page.nextCursor;
     } while (cursor);
-    assert.deepEqual([...seen].sort(), [...names, 'csrf-ok.example.com'].sort());
-    const mixed = await fetch(`${api.baseUrl}/tenants?cursor=${first.nextCursor}`, {
-      headers: bearer(reseller.apiKey),
-    });
-    assert.equal(mixed.status, 400, 'a cursor of a searched list is refused for the unfiltered one');
+    assert.deepEqual([...all].sort(), [...names, 'csrf-ok.example.com'].sort());
 
     const tooBig = await fetch(`${api.baseUrl}/tenants?pageSize=201`, { headers: bearer(reseller.apiKey) });
     assert.equal(tooBig.status, 400);
@@ -185,7 +187,7 @@ describe('portal API: session sign-in and the paged tenant list (real Temporal)'
     assert.equal(badCursor.status, 400);
 
     // The memo follows the record: a plan change shows in the list without asking the workflow.
-    const echo = (await get('search=echo-list')).tenants[0] as unknown as { tenantId: string };
+    const echo = (await get('search=list-echo')).tenants[0] as unknown as { tenantId: string };
     const changed = await fetch(`${api.baseUrl}/tenants/${echo.tenantId}/plan`, {
       method: 'PUT',
       headers: { ...bearer(reseller.apiKey), 'content-type': 'application/json' },
@@ -196,7 +198,31 @@ describe('portal API: session sign-in and the paged tenant list (real Temporal)'
       const d = await client.workflow.getHandle(tenantWorkflowId(echo.tenantId)).describe();
       return (d.memo?.[tenantListMemoKey] as { plan?: string } | undefined)?.plan === 'archiver' ? true : undefined;
     });
-    assert.equal((await get('plan=archiver&search=list.example')).total, 2);
+    await waitFor('the plan filter to follow', async () =>
+      (await get('plan=archiver&search=list-')).total === 2 ? true : undefined,
+    );
+  });
+
+  it('shows tenants awaiting consent as onboarding jobs on System Status, with what they wait for', async () => {
+    const jobsOf = async (query: string) => {
+      const res = await fetch(`${api.baseUrl}/jobs?${query}`, { headers: bearer(reseller.apiKey) });
+      assert.equal(res.status, 200, await res.clone().text());
+      return ((await res.json()) as { jobs: Record<string, string>[] }).jobs;
+    };
+    const res = await addTenant('onboarding-job.example.net');
+    const { tenantId } = (await res.json()) as { tenantId: string };
+    // This stack has no Entra apps configured, so no consent can be requested: the job says what is missing.
+    const job = await waitFor(
+      'the onboarding job',
+      async () => (await jobsOf(`kind=onboarding&tenantId=${tenantId}`))[0],
+    );
+    assert.equal(job.kind, 'onboarding');
+    assert.equal(job.status, 'awaiting-consent');
+    assert.equal(job.temporalStatus, 'RUNNING');
+    assert.match(job.reason, /onboarding-job\.example\.net/);
+    // Unfiltered, System Status lists it beside the other jobs; a backup-only list does not.
+    assert.ok((await jobsOf('limit=500')).some((j) => j.kind === 'onboarding' && j.tenantId === tenantId));
+    assert.equal((await jobsOf(`kind=backup&tenantId=${tenantId}`)).length, 0);
   });
 
   it('serves the portal page without anything secret and with a strict content security policy', async () => {

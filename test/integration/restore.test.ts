@@ -189,6 +189,79 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     assert.equal(noSnapshot.status, 400);
   });
 
+  it("cancels a plan waiting for its confirmation: nothing written, idempotent, only by the tenant's reseller", async () => {
+    const t = await backedUpTenant('permanent');
+    const user = structuredClone(fx.sim.control.listObjects(t.directory, 'user', { limit: 2 })[1]);
+    fx.sim.control.deleteObject(t.directory, user.id, { hard: true });
+    const since = lastSeq();
+    const started = await requestRestore(t.tenantId, {
+      snapshotId: t.snapshotId,
+      objects: [{ type: 'users', id: user.id }],
+    });
+    const cancelUrl = `/tenants/${t.tenantId}/restores/${started.restoreId}/cancellation`;
+    const planned = await awaitStatus(t.tenantId, started.restoreId, ['awaiting-confirmation']);
+    assert.equal(planned.planDetail.objects[0].action, 'recreate');
+
+    // Another reseller cannot see, let alone cancel, this tenant's restore.
+    const other = await fx.accounts.createReseller({ name: 'Other MSP' });
+    const otherKey = (await fx.accounts.createApiKey(other.id)).apiKey;
+    const foreign = await fetch(`${api.baseUrl}${cancelUrl}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${otherKey}` },
+    });
+    assert.equal(foreign.status, 404);
+    assert.match(foreign.headers.get('content-type') ?? '', /problem\+json/);
+    assert.equal((await restore(t.tenantId, started.restoreId)).status, 'awaiting-confirmation');
+
+    const cancelled = await call('POST', cancelUrl);
+    assert.equal(cancelled.status, 200, await cancelled.clone().text());
+    const body = (await cancelled.json()) as any;
+    assert.equal(body.status, 'cancelled');
+    assert.match(body.detail, /nothing was written/);
+    assert.match(body.cancelledBy, /^reseller:/);
+    const again = await call('POST', cancelUrl);
+    assert.equal(again.status, 200, 'cancelling a cancelled restore answers it again');
+    assert.equal(((await again.json()) as any).status, 'cancelled');
+
+    const late = await call('POST', `/tenants/${t.tenantId}/restores/${started.restoreId}/confirmation`, {
+      planHash: planned.plan.hash,
+    });
+    assert.equal(late.status, 409, 'a cancelled plan cannot be confirmed');
+    assert.match(late.headers.get('content-type') ?? '', /problem\+json/);
+    await waitFor('the restore workflow to close', async () => {
+      const d = await client.workflow.getHandle(`restore:${t.tenantId}`, started.restoreId).describe();
+      return d.status.name === 'COMPLETED' ? true : undefined;
+    });
+    assert.equal((await restore(t.tenantId, started.restoreId)).status, 'cancelled');
+    assert.equal(((await (await call('POST', cancelUrl)).json()) as any).status, 'cancelled', 'also once closed');
+    assert.deepEqual(writesTo(t.directory, since), [], 'no write reached the tenant');
+    assert.ok(
+      !fx.sim.control
+        .listObjects(t.directory, 'user')
+        .some((u: any) => u.data.userPrincipalName === user.data.userPrincipalName),
+      'the deleted user was not re-created',
+    );
+    const jobs = (await (await call('GET', `/jobs?kind=restore&tenantId=${t.tenantId}`)).json()) as any;
+    assert.equal(jobs.jobs[0]?.status, 'cancelled', 'System Status shows the restore as cancelled');
+
+    // A restore that is not waiting for its confirmation cannot be cancelled; the tenant is free for the next one.
+    const next = await requestRestore(t.tenantId, {
+      snapshotId: t.snapshotId,
+      objects: [{ type: 'users', id: user.id }],
+    });
+    const ready = await awaitStatus(t.tenantId, next.restoreId, ['awaiting-confirmation']);
+    const confirmed = await call('POST', `/tenants/${t.tenantId}/restores/${next.restoreId}/confirmation`, {
+      planHash: ready.plan.hash,
+    });
+    assert.equal(confirmed.status, 202);
+    const tooLate = await call('POST', `/tenants/${t.tenantId}/restores/${next.restoreId}/cancellation`);
+    assert.equal(tooLate.status, 409);
+    assert.match(((await tooLate.json()) as any).detail, /only a plan waiting for its confirmation can be cancelled/);
+    await awaitStatus(t.tenantId, next.restoreId, ['completed']);
+    const trail = await audit.list(resellerId, { limit: 500 });
+    assert.ok(trail.some((e) => e.action === 'restore.cancel' && e.outcome === 'succeeded'));
+  });
+
   it('recovery fidelity: damaged users, groups, apps, CA policies, a named location and an AU come back', async () => {
     const t = await backedUpTenant('permanent');
     const c = fx.sim.control;

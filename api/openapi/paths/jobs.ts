@@ -2,7 +2,11 @@ import { jsonResponse } from '../components';
 import type { PathsFragment } from '../types';
 
 export const jobPaths: PathsFragment = {
-  tag: { name: 'jobs', description: 'System Status: backup and retention jobs with their progress.' },
+  tag: {
+    name: 'jobs',
+    description:
+      'System Status: onboarding (consent), backup, retention, export, verify and restore jobs with their progress.',
+  },
   paths: {
     '/jobs': {
       get: {
@@ -15,7 +19,7 @@ export const jobPaths: PathsFragment = {
             name: 'kind',
             in: 'query',
             required: false,
-            schema: { type: 'string', enum: ['backup', 'retention', 'export', 'verify', 'restore'] },
+            schema: { type: 'string', enum: ['onboarding', 'backup', 'retention', 'export', 'verify', 'restore'] },
           },
           {
             name: 'status',
@@ -44,7 +48,12 @@ export const jobPaths: PathsFragment = {
       required: ['workflowId', 'status', 'temporalStatus', 'startedAt'],
       properties: {
         workflowId: { type: 'string' },
-        kind: { type: 'string' },
+        kind: {
+          type: 'string',
+          description:
+            'onboarding: a tenant awaiting consent or reauthorization (running), or added in the last day and ' +
+            'active (completed); the workflow is the tenant workflow',
+        },
         tenantId: { type: 'string' },
         status: {
           type: 'string',
@@ -55,6 +64,7 @@ export const jobPaths: PathsFragment = {
         temporalStatus: { type: 'string' },
         startedAt: { type: 'string', format: 'date-time' },
         closedAt: { type: 'string', format: 'date-time' },
+        expiresAt: { type: 'string', format: 'date-time', description: 'Onboarding: when the consent request expires' },
         progress: { type: 'object' },
       },
     },

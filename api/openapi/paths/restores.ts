@@ -26,10 +26,12 @@ const restoreState = {
         'failed',
         'expired',
         'refused',
+        'cancelled',
       ],
       description:
         'awaiting-consent: an admin must open consent.consentUrl (one-time Restore consent); awaiting-confirmation: ' +
-        'confirm plan.hash before plan.expiresAt; refused: no Restore consent, nothing changed',
+        'confirm plan.hash before plan.expiresAt (or cancel it); refused: no Restore consent, nothing changed; ' +
+        'cancelled: the plan was cancelled instead of confirmed, nothing changed',
     },
     detail: { type: 'string' },
     consent: {
@@ -67,6 +69,8 @@ const restoreState = {
     },
     confirmedBy: { type: 'string' },
     confirmedAt: { type: 'string', format: 'date-time' },
+    cancelledBy: { type: 'string' },
+    cancelledAt: { type: 'string', format: 'date-time' },
     requestedBy: { type: 'string' },
     startedAt: { type: 'string', format: 'date-time' },
     finishedAt: { type: 'string', format: 'date-time' },
@@ -152,6 +156,19 @@ export const restorePaths: PathsFragment = {
           properties: { planHash: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
         }),
         responses: { '202': stateResponse, ...errors, ...conflict },
+      },
+    },
+    '/tenants/{tenantId}/restores/{restoreId}/cancellation': {
+      post: {
+        operationId: 'cancelRestore',
+        'x-audit-action': 'restore.cancel',
+        summary: 'Cancel a plan waiting for its confirmation: the restore ends as cancelled, nothing is written',
+        description:
+          'Idempotent: cancelling a cancelled restore answers it again (200). A restore that is not waiting for its ' +
+          'confirmation (still planning or awaiting consent, already confirmed, ended) is refused with 409.',
+        tags: ['restores'],
+        parameters: [tenantIdParam, restoreIdParam],
+        responses: { '200': stateResponse, ...errors, ...conflict },
       },
     },
   },

@@ -67,10 +67,11 @@ export const tenantPaths: PathsFragment = {
       },
       get: {
         operationId: 'listTenants',
-        summary: 'One page of the reseller’s tenants, sorted by name, filtered and searched',
+        summary: 'One page of the reseller’s tenants, newest first, filtered and searched',
         description:
-          'Read from the list entry each tenant workflow keeps in its memo: a page answers from one visibility list, ' +
-          'whatever the number of tenants. Pass `nextCursor` back as `cursor` for the next page.',
+          'Read from the list entry each tenant workflow keeps in its memo, filtered and searched on its search ' +
+          'attributes: a page answers from one visibility list, whatever the number of tenants and the filters. ' +
+          'Pass `nextCursor` back as `cursor` for the next page.',
         tags: ['tenants'],
         parameters: [
           { name: 'organizationId', in: 'query', required: false, schema: { $ref: '#/components/schemas/Id' } },
@@ -92,8 +93,8 @@ export const tenantPaths: PathsFragment = {
             name: 'search',
             in: 'query',
             required: false,
-            description: 'part of the display name or domain, case-insensitive',
-            schema: { type: 'string', maxLength: 253 },
+            description: 'the start of the display name or of the domain, case-insensitive',
+            schema: { type: 'string', maxLength: 253, pattern: '^[^\'"\\\\]*$' },
           },
           {
             name: 'pageSize',
