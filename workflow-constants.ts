@@ -127,6 +127,11 @@ export const tenantTiming = {
   backupOverdueGraceMs: 12 * 3_600_000,
 };
 
+export const restoreTiming = {
+  /** How often a restore waiting for a one-time Restore consent asks the tenant whether an admin gave it. */
+  consentPoll: '5 seconds',
+} as const satisfies Record<string, Duration>;
+
 export const retentionTiming = {
   /**
    * Even when nothing expired (always so on Archiver), a prune runs this often to remove what crashed backups

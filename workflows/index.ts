@@ -13,3 +13,4 @@ export * from './export-messages';
 export * from './verify';
 export * from './verify-messages';
 export * from './restore';
+export * from './restore-messages';

@@ -2,8 +2,8 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  defineQuery,
-  defineUpdate,
+  isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -12,29 +12,17 @@ import {
 } from '@temporalio/workflow';
 import { recordJobDuration } from './job-metrics';
 import type { Activities } from '../activities';
-import { workflowTuning } from '../workflow-constants';
+import { restoreTiming, workflowTuning } from '../workflow-constants';
 import { jobStatusKey } from '../temporal/search-attributes';
 import type { StorageLocation } from '../tenants/types';
 import { APPLY_ORDER, type RestoreRequest, type RestoreState, type RestoreStatus } from '../restore/types';
-
-export const restoreStateQuery = defineQuery<RestoreState>('restoreState');
-
-export interface RestoreConfirmation {
-  planHash: string;
-  /** Principal label of who confirmed (audit). */
-  confirmedBy: string;
-}
-export const confirmRestoreUpdate = defineUpdate<RestoreState, [RestoreConfirmation]>('confirmRestore');
-
-export interface RestoreCancellation {
-  /** Principal label of who cancelled (audit). */
-  cancelledBy: string;
-}
-/**
- * Cancels a plan waiting for its confirmation (the portal's Cancel): the restore ends as `cancelled` without a write.
- * Once confirmed, a restore cannot be cancelled: stopping between writes would leave the tenant half restored.
- */
-export const cancelRestoreUpdate = defineUpdate<RestoreState, [RestoreCancellation]>('cancelRestore');
+import {
+  cancelRestoreUpdate,
+  confirmRestoreUpdate,
+  restoreStateQuery,
+  type RestoreCancellation,
+  type RestoreConfirmation,
+} from './restore-messages';
 
 const { restoreConsentOf, requestOneTimeRestoreConsent, markRestoreConsentUsed, revokeRestoreAppRoles } =
   proxyActivities<Activities>({
@@ -52,7 +40,11 @@ const { planRestore, applyRestoreStage, verifyRestore } = proxyActivities<Activi
   },
 });
 
-const CONSENT_POLL = '5 seconds';
+/** Versions of this workflow's commands (Temporal `patched()`), as in tenant-backup.ts. */
+const PATCH = {
+  /** A cancelled restore ends as cancelled, saying how far it got, not as failed. */
+  cancelledIsNotFailed: 'restore-cancelled-is-not-failed',
+} as const;
 
 export interface RestoreWorkflowInput extends Omit<RestoreRequest, 'restoreId'> {
   storage: StorageLocation;
@@ -194,8 +186,18 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     );
     return finish();
   } catch (err) {
-    // Even when the restore failed: a one-time consent is never left behind.
+    // Even when the restore failed or was cancelled: a one-time consent is never left behind.
     await releaseConsent();
+    if (isCancellation(err) && patched(PATCH.cancelledIsNotFailed)) {
+      // Cancelled through Temporal (an operator, or a terminated parent): a true final state, and what it means.
+      const written = state.status === 'applying' || state.status === 'verifying';
+      setStatus(
+        'cancelled',
+        `the restore was cancelled while ${state.status}: ${written ? 'what was written before stays written (see the plan)' : 'nothing was written'}`,
+      );
+      finish();
+      throw err;
+    }
     setStatus('failed', err instanceof Error ? err.message : String(err));
     recordJobDuration('restore', 'failed');
     throw err;
@@ -236,7 +238,7 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
     setStatus('awaiting-consent', 'an admin must grant the Restore app one-time consent: open consentUrl');
     const deadline = Date.now() + input.consentTimeoutMs;
     while (Date.now() < deadline) {
-      await sleep(CONSENT_POLL);
+      await sleep(restoreTiming.consentPoll);
       consent = await restoreConsentOf({ tenantId: input.tenantId });
       if (consent.state === 'granted') {
         state.consent.state = 'granted';
