@@ -48,9 +48,11 @@ const PATCH = {
   outageIsNotAuthFailure: 'outage-is-not-auth-failure',
   /** Every path ends with a final JobStatus (failed / cancelled too) and tells the tenant. */
   finalStatusOnEveryPath: 'final-status-on-every-path',
+  /** The types and concurrency come from `decideBackupSettings` ('planBackup' read as the tenant's plan). */
+  decideBackupSettings: 'decide-backup-settings',
 } as const;
 
-const { planBackup, commitSnapshot } = proxyActivities<Activities>(workflowTuning.shortActivity);
+const { decideBackupSettings, planBackup, commitSnapshot } = proxyActivities<Activities>(workflowTuning.shortActivity);
 
 /**
  * One backup of one tenant, started by the daily schedule or Backup now: check access → decide the types →
@@ -73,13 +75,13 @@ export async function tenantBackupWorkflow(target: BackupTarget, options: Backup
     }
     if (access.missingRoles.length > 0) await tenant.permissionsMissing(access.missingRoles);
 
-    const plan = await planBackup();
+    const settings = patched(PATCH.decideBackupSettings) ? await decideBackupSettings() : await planBackup();
     // Backups started before the types were decided by the activity read the catalog here, as they did then.
-    const types = plan.types ?? listObjectTypes().map((t) => t.key);
+    const types = settings.types ?? listObjectTypes().map((t) => t.key);
     book.planned(types);
 
     book.publish('capturing');
-    const { captures, failed } = await captureTypes(target, types, plan.typeConcurrency, book, options);
+    const { captures, failed } = await captureTypes(target, types, settings.typeConcurrency, book, options);
 
     book.publish('committing');
     const committed = await commitSnapshot({ target, startedAt: book.progress.startedAt, captures, failed });

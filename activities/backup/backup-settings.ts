@@ -22,9 +22,9 @@ export function createBackupSettingsActivities(backup: BackupConfig) {
   return {
     decideBackupSettings,
     /**
-     * The same activity under the name workflows have recorded in their histories so far ('plan' read as the
-     * tenant's Backup/Archiver plan). Kept while workflow code still calls it: renaming an activity a workflow calls
-     * changes its history, so the switch belongs with a versioning patch in the workflow.
+     * The same activity under the name backups recorded in their histories before the 'decide-backup-settings' patch
+     * ('plan' read as the tenant's Backup/Archiver plan): a backup started before it replays calling this one. Drop
+     * it with the patch, once no such backup can run.
      */
     planBackup: decideBackupSettings,
   };

@@ -33,7 +33,7 @@ describe('tenantBackupWorkflow (mocked activities)', function () {
       const b = of(input.directory).checkTenantAccess;
       return b ? b(input) : { microsoftTenantId: input.directory, missingRoles: [] };
     },
-    planBackup: async () => ({ typeConcurrency: 2, types: ['users', 'groups', 'applications'] }),
+    decideBackupSettings: async () => ({ typeConcurrency: 2, types: ['users', 'groups', 'applications'] }),
     captureType: async (input) => {
       calls.push({ name: `captureType:${input.type}`, directory: input.job.directory });
       const b = of(input.job.directory).captureType;
