@@ -7,7 +7,7 @@ const DOWN_SECONDS = Number(process.env.FAULT_TEMPORAL_DOWN_SECONDS ?? 10);
 /**
  * The dev server, and the self-hosted cluster on PostgreSQL (the server process killed, its databases kept), which
  * production runs; FAULT_TEMPORAL_CLUSTER=0 leaves the cluster out on a machine without PostgreSQL. CI runs the fault
- * suite once, under Node 20 (.ci/run).
+ * suite once, under Node 24 (.ci/run).
  */
 const PROFILES: TemporalProfile[] = [
   'dev',
