@@ -148,6 +148,36 @@ describe('relationships between full reads, from the directory audit log', funct
       );
     });
 
+    it("has day 2's new administrative-unit and directory-role members in day 2's snapshot, day 3's removals in day 3's", async () => {
+      const target = await ctx.f.newTenant(60);
+      await backup(ctx, target);
+      const c = ctx.fx.sim.control;
+      const users = c.listObjects(target.directory, 'user', { limit: 100_000 }).reverse();
+      const unit = c.listObjects(target.directory, 'administrativeUnit')[0];
+      const role = c.listObjects(target.directory, 'directoryRole')[0];
+      assert.ok(unit && role, 'the generated tenant has an administrative unit and an activated role');
+      const auMember = users.find((u) => c.addMember(target.directory, unit.id, u.id).added)!.id;
+      const roleMember = users.find((u) => c.addMember(target.directory, role.id, u.id).added)!.id;
+      const has = async (day: string, type: string, parent: string, member: string) =>
+        (await related(ctx, target, day, type, parent, 'members')).some((m) => m.id === member);
+
+      const day2 = await backup(ctx, target);
+      for (const type of ['administrativeUnits', 'directoryRoles']) {
+        const cov = await coverage(ctx, target, day2, type);
+        assert.equal(cov.readMode, 'delta', `${type}: day 2 is not a full read`);
+        assert.equal(cov.relationships?.methods.members, 'audit-log', `${type}: ${JSON.stringify(cov.relationships)}`);
+        assert.equal(cov.relationships?.reread, 1, `${type}: only the changed parent is read again`);
+      }
+      assert.ok(await has(day2, 'administrativeUnits', unit.id, auMember), 'the new AU member is in day 2');
+      assert.ok(await has(day2, 'directoryRoles', role.id, roleMember), 'the new role member is in day 2');
+
+      c.removeMember(target.directory, unit.id, auMember);
+      c.removeMember(target.directory, role.id, roleMember);
+      const day3 = await backup(ctx, target);
+      assert.ok(!(await has(day3, 'administrativeUnits', unit.id, auMember)), 'the removed AU member is gone on day 3');
+      assert.ok(!(await has(day3, 'directoryRoles', role.id, roleMember)), 'the removed role member is gone on day 3');
+    });
+
     it('reads relationships in full when the consent lacks AuditLog.Read.All (403), and says so', async () => {
       const target = await ctx.f.newTenant(60);
       await backup(ctx, target);
