@@ -1,5 +1,6 @@
 import { auditActivityMatches, auditTrackedRelationships, relationshipUrl, type ObjectTypeSpec } from '../../catalog';
 import { breathe } from '../../storage/breather';
+import { LruCache } from '../lru-cache';
 import type { RelationshipFallback } from '../../storage/snapshot';
 import { storedForm } from '../../storage/stored-form';
 import type { TypeWriter } from '../../storage/type-writer';
@@ -26,13 +27,22 @@ export interface AuditLogSettings {
 }
 
 export type AuditChanges =
-  | { ok: true; byRelationship: Map<string, Set<string>> }
+  | {
+      ok: true;
+      byRelationship: Map<string, Set<string>>;
+      /** When the read these changes come from began (a shared read may have begun before this type asked). */
+      readAt: number;
+    }
   | { ok: false; fallback: RelationshipFallback; detail: string };
 
 /**
  * Reads the directory audit log from `since` (less the latency margin) and returns, per audit-tracked relationship of
  * the type, the ids the matching records name (targets and `….ObjectID` properties; ids of other types do no harm,
  * the caller keeps those it holds). Or why it cannot: then the caller reads the relationships in full.
+ *
+ * `share` (the backup run's id) lets the types of one backup in this process read the log once: the reports service
+ * allows 5 requests per 10 s per app and tenant (activities/graph/reports-limit.ts), and every type would otherwise
+ * read the same records again. Never shared across backups: each snapshot sees the records there are when it runs.
  */
 export async function readAuditChanges(
   spec: ObjectTypeSpec,
@@ -40,6 +50,7 @@ export async function readAuditChanges(
   since: string | undefined,
   settings: AuditLogSettings,
   now = Date.now(),
+  share?: string,
 ): Promise<AuditChanges> {
   if (!since) {
     return { ok: false, fallback: 'no-audit-start', detail: 'the previous snapshot does not say when it was read' };
@@ -55,22 +66,9 @@ export async function readAuditChanges(
   }
   const rels = auditTrackedRelationships(spec);
   const byRelationship = new Map(rels.map((r) => [r.key, new Set<string>()]));
-  // Only `ge`/`le` are documented on activityDateTime (no `gt`); timestamps unquoted (directoryaudit-list). Graph
-  // documents no page size limit for this list; 999 is the directory's usual maximum.
-  const url = `${graph.rootUrl}/auditLogs/directoryAudits?$filter=activityDateTime ge ${new Date(from).toISOString()}&$top=999`;
+  let read: AuditRead;
   try {
-    for await (const page of graph.pages(url)) {
-      for (const record of page.value) {
-        // A failed operation changed nothing (13.13); a timeout may have, so only `failure` is passed over.
-        if (record.result === 'failure') continue;
-        const activity = typeof record.activityDisplayName === 'string' ? record.activityDisplayName : '';
-        const matching = rels.filter((r) => auditActivityMatches(r, activity));
-        if (matching.length === 0) continue;
-        const ids = namedIds(record);
-        for (const r of matching) for (const id of ids) byRelationship.get(r.key)!.add(id);
-      }
-      await breathe();
-    }
+    read = await auditEntries(graph, from, share, Math.max(from - SHARED_READ_SLACK_MS, now - settings.retentionMs));
   } catch (err) {
     const status = graph.statusOf(err);
     if (!status) throw err;
@@ -80,7 +78,73 @@ export async function readAuditChanges(
       detail: `${status.status} ${status.code ?? ''}: ${status.message ?? ''}`.trim(),
     };
   }
-  return { ok: true, byRelationship };
+  for (const entry of read.entries) {
+    if (entry.at < from) continue;
+    const matching = rels.filter((r) => auditActivityMatches(r, entry.activity));
+    for (const r of matching) for (const id of entry.ids) byRelationship.get(r.key)!.add(id);
+  }
+  return { ok: true, byRelationship, readAt: read.readAt };
+}
+
+/** What the relationships need of one audit record. */
+interface AuditEntry {
+  at: number;
+  activity: string;
+  ids: string[];
+}
+
+/**
+ * A shared read starts this much earlier than the first type asked for, so that the other types of the backup, whose
+ * previous captures started a little earlier or later, find it covers them (records before a type's own start are
+ * passed over).
+ */
+const SHARED_READ_SLACK_MS = 30 * 60_000;
+
+interface AuditRead {
+  /** When the read began: records after it may be missing from it. */
+  readAt: number;
+  entries: AuditEntry[];
+}
+
+/** Reads in progress or done, by backup run; a few backups run in a worker at once. */
+const sharedReads = new LruCache<string, { from: number; read: Promise<AuditRead> }>(64);
+
+function auditEntries(
+  graph: GraphReader,
+  from: number,
+  share: string | undefined,
+  sharedFrom: number,
+): Promise<AuditRead> {
+  if (!share) return readEntries(graph, from);
+  const known = sharedReads.get(share);
+  if (known && known.from <= from) return known.read;
+  const shared = { from: sharedFrom, read: readEntries(graph, sharedFrom) };
+  sharedReads.set(share, shared);
+  // A failed read is not kept: the next type (or this one's retry) asks again.
+  shared.read.catch(() => {
+    if (sharedReads.get(share) === shared) sharedReads.delete(share);
+  });
+  return shared.read;
+}
+
+async function readEntries(graph: GraphReader, from: number): Promise<AuditRead> {
+  const readAt = Date.now();
+  // Only `ge`/`le` are documented on activityDateTime (no `gt`); timestamps unquoted (directoryaudit-list). Graph
+  // documents no page size limit for this list; 999 is the directory's usual maximum.
+  const url = `${graph.rootUrl}/auditLogs/directoryAudits?$filter=activityDateTime ge ${new Date(from).toISOString()}&$top=999`;
+  const entries: AuditEntry[] = [];
+  for await (const page of graph.pages(url)) {
+    for (const record of page.value) {
+      // A failed operation changed nothing (13.13); a timeout may have, so only `failure` is passed over.
+      if (record.result === 'failure') continue;
+      const activity = typeof record.activityDisplayName === 'string' ? record.activityDisplayName : '';
+      const at = typeof record.activityDateTime === 'string' ? Date.parse(record.activityDateTime) : NaN;
+      // A record without a readable time is kept for every type: re-reading too much is safe, too little is not.
+      entries.push({ at: Number.isFinite(at) ? at : Number.POSITIVE_INFINITY, activity, ids: namedIds(record) });
+    }
+    await breathe();
+  }
+  return { readAt, entries };
 }
 
 /** Object ids an audit record names: its targets' ids and the `….ObjectID` modified properties (JSON-encoded). */

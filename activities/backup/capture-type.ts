@@ -96,7 +96,7 @@ export function createCaptureActivities(deps: CaptureDependencies) {
         !!sync && sync.directory === input.job.directory && sync.deltaRounds + 1 < deps.fullReadEvery;
       // The next backup reads the audit log from here: the first attempt's scheduling, before anything was read.
       const scheduled = activityInfo().scheduledTimestampMs;
-      const relationshipsAsOf = new Date(Number.isFinite(scheduled) ? Math.min(scheduled, Date.now()) : Date.now());
+      let relationshipsAsOf = new Date(Number.isFinite(scheduled) ? Math.min(scheduled, Date.now()) : Date.now());
       const auditRelationships = auditTrackedRelationships(spec);
       let fallback: { fallback: RelationshipFallback; detail: string } | undefined;
 
@@ -226,9 +226,14 @@ export function createCaptureActivities(deps: CaptureDependencies) {
             graph,
             sync?.relationshipsAsOf,
             deps.auditLog ?? DEFAULT_AUDIT_LOG,
+            Date.now(),
+            activityInfo().workflowExecution?.runId,
           );
-          if (changes.ok) auditChanges = changes.byRelationship;
-          else {
+          if (changes.ok) {
+            auditChanges = changes.byRelationship;
+            // A read another type of this backup began earlier: the next backup reads from its start.
+            if (changes.readAt < relationshipsAsOf.getTime()) relationshipsAsOf = new Date(changes.readAt);
+          } else {
             // Without the audit log the relationships cannot be brought up to date from delta: read the type in
             // full (never a silently stale snapshot), and say why in the coverage report.
             fallback = { fallback: changes.fallback, detail: changes.detail };

@@ -1,7 +1,8 @@
 import { GraphClientError, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import type { GraphStats } from './graph-stats';
 import { LruCache, perTenantCacheLimits } from '../lru-cache';
-import { discardBody, requireNext, setRequestHeader, sleep } from './middleware-util';
+import { discardBody, requestUrl, requireNext, setRequestHeader, sleep } from './middleware-util';
+import { isReportsRequest } from './reports-limit';
 
 /**
  * Retry-After as milliseconds: seconds, possibly fractional ("Retry-After: 2.128" in Microsoft's samples), or an
@@ -84,12 +85,14 @@ export class RetryAfterGates {
     (gate) => gate.remainingMs() === 0,
   );
 
-  get(appClientId: string, tenant: string): RetryAfterGate {
+  /** `reports`: the reports service's own gate (reports-limit.ts), under the same app gate. */
+  get(appClientId: string, tenant: string, service: 'directory' | 'reports' = 'directory'): RetryAfterGate {
     const app = appClientId.toLowerCase();
     let appGate = this.gates.get(app);
     if (!appGate) this.gates.set(app, (appGate = new RetryAfterGate()));
     const parent = appGate;
-    return this.tenantGates.getOrCreate(`${app}/${tenant.toLowerCase()}`, () => new RetryAfterGate(parent));
+    const key = `${app}/${tenant.toLowerCase()}${service === 'reports' ? '/reports' : ''}`;
+    return this.tenantGates.getOrCreate(key, () => new RetryAfterGate(parent));
   }
 }
 
@@ -130,6 +133,7 @@ export function throttleDelayMs(response: Response, attempt: number, options: Re
 /**
  * Waits at the tenant's gate before every attempt, records each throttling answer's Retry-After on it, and retries.
  * Sits directly above the wire (below the pacer) so nothing can be sent between the gate check and the request.
+ * Requests to the reports service wait at, and close, the reports gate instead, and do not slow the pacer.
  */
 export class RetryAfterHandler implements Middleware {
   private next?: Middleware;
@@ -140,17 +144,20 @@ export class RetryAfterHandler implements Middleware {
     private readonly options: RetryAfterOptions = DEFAULT_RETRY_AFTER_OPTIONS,
     /** Told of each throttling answer (the pacer slows down). */
     private readonly onThrottled: (retryAfterMs: number) => void = () => {},
+    private readonly reportsGate: RetryAfterGate = gate,
   ) {}
 
   async execute(context: Context): Promise<void> {
     const next = requireNext(this.next, 'RetryAfterHandler');
+    const reports = isReportsRequest(requestUrl(context));
+    const gate = reports ? this.reportsGate : this.gate;
     let waited = 0;
     for (let attempt = 0; ; attempt++) {
-      const left = this.gate.remainingMs();
+      const left = gate.remainingMs();
       if (left > 0) {
         if (waited + left > this.options.maxInlineWaitMs) throw new GraphThrottledError(left);
         const started = performance.now();
-        await this.gate.pass();
+        await gate.pass();
         const ms = performance.now() - started;
         waited += ms;
         this.stats.throttleWaitMs += ms;
@@ -163,10 +170,10 @@ export class RetryAfterHandler implements Middleware {
       if (delay === undefined) return;
       // Anchored at receipt, after the server started its own clock: we never open before Graph does.
       const reopensAt = Date.now() + delay + this.options.marginMs;
-      this.gate.closeUntil(reopensAt, throttleScope(response.headers.get('x-ms-throttle-scope')));
-      this.onThrottled(delay);
+      gate.closeUntil(reopensAt, throttleScope(response.headers.get('x-ms-throttle-scope')));
+      if (!reports) this.onThrottled(delay);
       await discardBody(response);
-      if (attempt + 1 >= this.options.maxAttempts) throw new GraphThrottledError(this.gate.remainingMs());
+      if (attempt + 1 >= this.options.maxAttempts) throw new GraphThrottledError(gate.remainingMs());
     }
   }
 

@@ -11,6 +11,7 @@ import { GraphStats, StatsHandler } from './graph-stats';
 import { graphMeter } from './graph-metrics';
 import { pacers as defaultPacers, type Pacer, type PacerOptions, type PacerRegistry } from './pacer';
 import { PacingHandler } from './pacing-handler';
+import { ReportsLimitHandler, reportsWindows, type ReportsWindows } from './reports-limit';
 import { RequestTimeoutHandler } from './request-timeout';
 import {
   DEFAULT_RETRY_AFTER_OPTIONS,
@@ -32,6 +33,7 @@ export interface ThrottleOptions {
   /** Registries to share pacers and gates through; the process-wide ones by default (tests pass fresh ones). */
   pacers?: PacerRegistry;
   gates?: RetryAfterGates;
+  reportsWindows?: ReportsWindows;
 }
 
 export interface ThrottledGraphClient {
@@ -48,8 +50,8 @@ export interface ThrottledGraphClient {
  * graph-client with our middleware chain for one (app, tenant), like the SDK's default chain but throttle-aware:
  *
  *   AuthenticationHandler → TelemetryHandler → TokenRefreshHandler (401) → TransientRetryHandler (5xx, resets)
- *     → PacingHandler (RU budget) → RetryAfterHandler (shared gate, 429) → StatsHandler → RequestTimeoutHandler
- *     → HTTPMessageHandler
+ *     → PacingHandler (RU budget) → RetryAfterHandler (shared gate, 429) → ReportsLimitHandler (5 per 10 s)
+ *     → StatsHandler → RequestTimeoutHandler → HTTPMessageHandler
  *
  * The SDK's RetryHandler is left out on purpose: it waits per request, so the other requests of the tenant keep
  * going during a Retry-After
@@ -71,6 +73,7 @@ export function createThrottledGraphClient(
   const pacer = (options.pacers ?? defaultPacers).get(auth.appClientId, auth.tenant, options.pacer);
   const stats = new GraphStats(graphMeter(pacer));
   const gate = (options.gates ?? defaultGates).get(auth.appClientId, auth.tenant);
+  const reportsGate = (options.gates ?? defaultGates).get(auth.appClientId, auth.tenant, 'reports');
   const retryAfter = { ...DEFAULT_RETRY_AFTER_OPTIONS, ...options.retryAfter };
   const middleware: Middleware[] = [
     new AuthenticationHandler({ getAccessToken: () => carryFailure(auth.getAccessToken) }),
@@ -78,7 +81,8 @@ export function createThrottledGraphClient(
     new TokenRefreshHandler(() => carryFailure(auth.refreshAccessToken), stats),
     new TransientRetryHandler(stats, { ...DEFAULT_TRANSIENT_RETRY_OPTIONS, ...options.transient }),
     new PacingHandler(pacer, stats),
-    new RetryAfterHandler(gate, stats, retryAfter, (ms) => pacer.throttled(ms)),
+    new RetryAfterHandler(gate, stats, retryAfter, (ms) => pacer.throttled(ms), reportsGate),
+    new ReportsLimitHandler((options.reportsWindows ?? reportsWindows).get(auth.appClientId, auth.tenant), stats),
     new StatsHandler(stats),
     new RequestTimeoutHandler(options.requestTimeoutMs ?? entra.graphRequestTimeoutMs),
     new HTTPMessageHandler(),

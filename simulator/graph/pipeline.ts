@@ -43,6 +43,7 @@ function admitAndDispatch(
     method: req.method,
     url,
     httpRequest,
+    reports: seg[0] === 'auditLogs' || seg[0] === 'reports',
   });
   let res: GraphResponse;
   if (!decision.allowed) {
@@ -53,7 +54,9 @@ function admitAndDispatch(
         ? `${principal.tenant.id} under category:throttle.aad.ags.tenant`
         : decision.quota === 'Application' || decision.quota === 'Global'
           ? `${principal.appId} under category:throttle.aad.ags.app`
-          : `${principal.appId}+${principal.tenant.id} under category:throttle.aad.ags.appId.${size}`;
+          : decision.quota === 'Reports'
+            ? `${principal.appId}+${principal.tenant.id} under category:throttle.reports`
+            : `${principal.appId}+${principal.tenant.id} under category:throttle.aad.ags.appId.${size}`;
     res = errorResponse(
       new GraphError(
         429,

@@ -25,6 +25,12 @@ export interface ThrottleConfig {
   globalRequestLimit: number;
   globalWindowMs: number;
   /**
+   * Identity and access reports (`/auditLogs/…`, `/reports/…`): any request, per app+tenant (Microsoft: 5 per 10 s),
+   * a service of their own beside the resource-unit budget. Per-tenant overrides apply.
+   */
+  reportsLimit: number;
+  reportsWindowMs: number;
+  /**
    * Other requests arriving this soon after a 429 were in flight when it was answered: not early retries (default
    * IN_FLIGHT_GRACE_MS). Global config only. A test on a loaded machine raises it together with a longer Retry-After.
    */
@@ -46,6 +52,9 @@ export const DEFAULT_THROTTLE: ThrottleConfig = {
   tenantWriteWindowMs: 300_000,
   globalRequestLimit: 130_000,
   globalWindowMs: 10_000,
+  // "Identity and access reports service limits": https://learn.microsoft.com/en-us/graph/throttling-limits
+  reportsLimit: 5,
+  reportsWindowMs: 10_000,
 };
 
 export interface EarlyRetry {
@@ -86,12 +95,8 @@ interface AppState {
   writes: Window;
 }
 
-interface BucketState {
-  usage: UsageCounters;
-  ruWindowStart: number;
-  ruUsed: number;
-  writeWindowStart: number;
-  writesUsed: number;
+/** The last Retry-After one service gave an app+tenant, to tell early retries. */
+interface RetryAfterGiven {
   retryAfterUntil: number;
   /** The HTTP request whose answer carried that Retry-After (a $batch's inner requests share their batch's). */
   retryAfterGivenIn: number;
@@ -99,6 +104,26 @@ interface BucketState {
   retryAfterGivenAt: number;
   retryAfterGivenTo: string;
 }
+
+interface BucketState extends RetryAfterGiven {
+  usage: UsageCounters;
+  ruWindowStart: number;
+  ruUsed: number;
+  writeWindowStart: number;
+  writesUsed: number;
+  /**
+   * The reports service counts its own requests and gives its own Retry-After: a client that waits out a reports
+   * 429 need not hold back its directory reads, nor the reverse.
+   */
+  reports: RetryAfterGiven & { windowStart: number; used: number };
+}
+
+const noRetryAfter = (): RetryAfterGiven => ({
+  retryAfterUntil: 0,
+  retryAfterGivenIn: -1,
+  retryAfterGivenAt: 0,
+  retryAfterGivenTo: '',
+});
 
 /**
  * Another request that arrives this soon after a 429 was answered was already on its way: the client could not
@@ -112,14 +137,14 @@ export const IN_FLIGHT_GRACE_MS = 250;
 export interface ThrottleDecision {
   allowed: boolean;
   retryAfterSeconds?: number;
-  information?: 'ResourceUnitLimitExceeded' | 'WriteLimitExceeded' | 'RequestLimitExceeded';
+  information?: 'ResourceUnitLimitExceeded' | 'WriteLimitExceeded' | 'RequestLimitExceeded' | 'ReportsLimitExceeded';
   /**
    * `<Scope>/<Limit>/<ApplicationId>/<TenantId>`, Scope Tenant_Application | Tenant | Application
    * (https://learn.microsoft.com/en-us/graph/throttling-limits).
    */
   scope?: string;
   /** The quota that was hit, for the error message. */
-  quota?: 'Tenant_Application' | 'Tenant' | 'Application' | 'Global';
+  quota?: 'Tenant_Application' | 'Tenant' | 'Application' | 'Global' | 'Reports';
   /** Fraction of the RU limit used, for x-ms-throttle-limit-percentage (only sent above 0.8). */
   limitFraction: number;
   /** The request came before the Retry-After this app+tenant was last given. */
@@ -156,10 +181,8 @@ export class ThrottleBudget {
         ruUsed: 0,
         writeWindowStart: now,
         writesUsed: 0,
-        retryAfterUntil: 0,
-        retryAfterGivenIn: -1,
-        retryAfterGivenAt: 0,
-        retryAfterGivenTo: '',
+        ...noRetryAfter(),
+        reports: { ...noRetryAfter(), windowStart: now, used: 0 },
       };
       this.buckets.set(key, b);
     }
@@ -180,13 +203,20 @@ export class ThrottleBudget {
        * before the client could know of its Retry-After, so they are not early retries.
        */
       httpRequest?: number;
+      /** A request to the identity and access reports service (audit logs, reports). */
+      reports?: boolean;
     },
     now = Date.now(),
   ): ThrottleDecision {
     const cfg = this.configFor(req.tenantId);
     const b = this.bucket(req.tenantId, req.appId, now);
     b.usage.requests++;
-    const early = this.noteEarly(b, req, now);
+    const given = req.reports ? b.reports : b;
+    const early = this.noteEarly(b, given, req, now);
+    if (now - b.reports.windowStart >= cfg.reportsWindowMs) {
+      b.reports.windowStart = now;
+      b.reports.used = 0;
+    }
     if (now - b.ruWindowStart >= cfg.windowMs) {
       b.ruWindowStart = now;
       b.ruUsed = 0;
@@ -217,7 +247,15 @@ export class ThrottleBudget {
       const ids = `${req.appId}/${req.tenantId}`;
       let hit: Hit | undefined;
       let quota: ThrottleDecision['quota'];
-      if (app.requests.used + 1 > g.globalRequestLimit) {
+      if (req.reports && b.reports.used + 1 > cfg.reportsLimit) {
+        // The scope string of a reports 429 is not documented; the limit is per app per tenant.
+        hit = {
+          until: b.reports.windowStart + cfg.reportsWindowMs,
+          information: 'ReportsLimitExceeded',
+          scope: `Tenant_Application/Read/${ids}`,
+        };
+        quota = 'Reports';
+      } else if (app.requests.used + 1 > g.globalRequestLimit) {
         // https://learn.microsoft.com/en-us/graph/throttling-limits: the global per-app request limit; its scope string
         // is not documented (Application/ReadWrite chosen).
         hit = {
@@ -265,10 +303,10 @@ export class ThrottleBudget {
       if (hit) {
         b.usage.throttled++;
         const waitMs = Math.max(hit.until - now, 1);
-        b.retryAfterUntil = now + waitMs;
-        b.retryAfterGivenIn = req.httpRequest ?? -1;
-        b.retryAfterGivenAt = now;
-        b.retryAfterGivenTo = req.url;
+        given.retryAfterUntil = now + waitMs;
+        given.retryAfterGivenIn = req.httpRequest ?? -1;
+        given.retryAfterGivenAt = now;
+        given.retryAfterGivenTo = req.url;
         return {
           allowed: false,
           retryAfterSeconds: Math.ceil(waitMs) / 1000,
@@ -280,6 +318,7 @@ export class ThrottleBudget {
         };
       }
     }
+    if (req.reports) b.reports.used++;
     b.ruUsed += req.ru;
     b.usage.resourceUnits += req.ru;
     app.requests.used++;
@@ -293,19 +332,23 @@ export class ThrottleBudget {
     return { allowed: true, limitFraction: b.ruUsed / limit, early };
   }
 
-  /** Whether this request came before the end of a Retry-After the tenant's app was given; recorded if so. */
+  /**
+   * Whether this request came before the end of a Retry-After the tenant's app was given by the same service
+   * (`given`); recorded if so.
+   */
   private noteEarly(
     b: BucketState,
+    given: RetryAfterGiven,
     req: { tenantId: string; appId: string; method: string; url: string; httpRequest?: number },
     now: number,
   ): boolean {
     // A $batch's inner requests are judged by when the batch arrived, not by when this one's turn came within it.
     const sentAt = this.arrivalOf(req.httpRequest, now);
     const early =
-      sentAt < b.retryAfterUntil &&
-      (req.url === b.retryAfterGivenTo ||
-        sentAt - b.retryAfterGivenAt >= (this.config.inFlightGraceMs ?? IN_FLIGHT_GRACE_MS)) &&
-      (req.httpRequest === undefined || req.httpRequest !== b.retryAfterGivenIn);
+      sentAt < given.retryAfterUntil &&
+      (req.url === given.retryAfterGivenTo ||
+        sentAt - given.retryAfterGivenAt >= (this.config.inFlightGraceMs ?? IN_FLIGHT_GRACE_MS)) &&
+      (req.httpRequest === undefined || req.httpRequest !== given.retryAfterGivenIn);
     if (early) {
       b.usage.earlyRetries++;
       this.earlyRetries.push({
@@ -314,7 +357,7 @@ export class ThrottleBudget {
         appId: req.appId,
         method: req.method,
         url: req.url,
-        earlyByMs: b.retryAfterUntil - sentAt,
+        earlyByMs: given.retryAfterUntil - sentAt,
       });
       if (this.earlyRetries.length > 10_000) this.earlyRetries.shift();
     }
@@ -341,7 +384,7 @@ export class ThrottleBudget {
   ): void {
     const b = this.bucket(req.tenantId, req.appId, now);
     b.usage.requests++;
-    this.noteEarly(b, req, now);
+    this.noteEarly(b, b, req, now);
     b.usage.throttled++;
     b.retryAfterUntil = Math.max(b.retryAfterUntil, now + retryAfterMs);
     b.retryAfterGivenIn = req.httpRequest ?? -1;

@@ -118,7 +118,18 @@ describe('relationships between full reads, from the directory audit log', funct
         audiences: ['api://AzureADTokenExchange'],
       });
 
+      const seq = ctx.fx.sim.control.requestLog().at(-1)?.seq ?? 0;
       const day2 = await backup(ctx, target);
+      const auditReads = ctx.fx.sim.control
+        .requestLog({ tenantId: target.directory, kind: 'graph', sinceSeq: seq })
+        .filter((e) => e.url.startsWith('/auditLogs/'));
+      // Five types follow relationships through the audit log; they share one read (one page here), and the reports
+      // service's 5 requests per 10 s (Graph's throttling-limits) was never exceeded.
+      assert.deepEqual(
+        auditReads.map((e) => e.status),
+        [200],
+        auditReads.map((e) => `${e.status} ${e.url}`).join('\n'),
+      );
       const apps = await coverage(ctx, target, day2, 'applications');
       assert.equal(apps.readMode, 'delta', 'day 2 is not a full read');
       assert.deepEqual(apps.relationships, {

@@ -81,6 +81,29 @@ describe('simulator: throttling', function () {
     }
   });
 
+  it('limits the reports service to 5 requests per window per app+tenant, apart from the directory budget', async () => {
+    sim.control.setThrottling({ reportsWindowMs: 1500 }, tenantId);
+    const t = await token(sim, tenantId, backup);
+    const audits = '/auditLogs/directoryAudits?$top=1';
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await graphFetch(sim, t, audits)).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    const throttled = await graphFetch(sim, t, '/auditLogs/directoryAudits?$top=2');
+    assert.equal(throttled.status, 429);
+    const retryAfter = Number(throttled.headers.get('retry-after'));
+    assert.ok(retryAfter > 0 && retryAfter <= 1.5, String(retryAfter));
+    assert.equal(throttled.headers.get('x-ms-throttle-information'), 'ReportsLimitExceeded');
+    // The directory's own budget is untouched, and a directory read meanwhile is not an early retry.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await graphFetch(sim, t, '/users?$select=id')).status, 200);
+    assert.equal(sim.control.usage({ tenantId }).earlyRetries.length, 0);
+    // Another reports request before the Retry-After is.
+    assert.equal((await graphFetch(sim, t, audits)).status, 429);
+    assert.equal(sim.control.usage({ tenantId }).earlyRetries.length, 1);
+    await new Promise((r) => setTimeout(r, retryAfter * 1000 + 50));
+    assert.equal((await graphFetch(sim, t, audits)).status, 200);
+  });
+
   it('graph-client RetryHandler honours Retry-After and completes without early retries', async () => {
     sim.control.setThrottling({ windowMs: 700, limits: { S: 4, M: 4, L: 4 } }, tenantId);
     try {

@@ -10,6 +10,7 @@ import {
   GraphThrottledError,
   RetryAfterGate,
   RetryAfterGates,
+  RetryAfterHandler,
   parseRetryAfter,
   throttleScope,
 } from '../../activities/graph/retry-after';
@@ -17,6 +18,8 @@ import { Pacer, type PacerPriority } from '../../activities/graph/pacer';
 import { pacerPriority } from '../../activities/graph/pacing-handler';
 import { DeltaTokenExpiredError, TokenAcquisitionError, toActivityFailure } from '../../activities/graph/graph-failure';
 import { authFailure } from '../../activities/graph/auth-failure';
+import type { GraphStats } from '../../activities/graph/graph-stats';
+import { ReportsWindow, isReportsRequest } from '../../activities/graph/reports-limit';
 
 const ROOT = 'https://graph.microsoft.com/v1.0';
 
@@ -231,5 +234,69 @@ describe('graph read layer: toActivityFailure', () => {
     const revoked = authFailure('ConsentRevoked', 'gone');
     assert.equal(toActivityFailure(new TokenAcquisitionError(revoked)), revoked);
     assert.equal(toActivityFailure(revoked), revoked);
+  });
+});
+
+describe('graph read layer: the reports service', () => {
+  it('tells reports requests from directory requests', () => {
+    assert.ok(isReportsRequest(`${ROOT}/auditLogs/directoryAudits?$top=999`));
+    assert.ok(
+      isReportsRequest('https://graph.microsoft.com/beta/reports/authenticationMethods/userRegistrationDetails'),
+    );
+    assert.ok(!isReportsRequest(`${ROOT}/users?$filter=startswith(displayName,'auditLogs')`));
+    assert.ok(!isReportsRequest(`${ROOT}/groups/1/members`));
+  });
+
+  it('spaces requests to the window: the third of two per 200 ms waits for the first to leave it', async () => {
+    const window = new ReportsWindow({ requests: 2, windowMs: 200 });
+    const start = Date.now();
+    await window.take();
+    await window.take();
+    assert.ok(Date.now() - start < 100);
+    const waited = await window.take();
+    assert.ok(Date.now() - start >= 195 && waited > 0, `third after ${Date.now() - start} ms`);
+    assert.ok(!window.idle());
+  });
+
+  it('waits out a reports 429 at the reports gate: the directory gate stays open and the pacer is not slowed', async () => {
+    const gates = new RetryAfterGates();
+    const directory = gates.get('app', 'tenant');
+    const reports = gates.get('app', 'tenant', 'reports');
+    assert.notEqual(directory, reports);
+    const slowed: number[] = [];
+    const stats = { throttleWaitMs: 0 } as GraphStats;
+    const handler = new RetryAfterHandler(
+      directory,
+      stats,
+      { maxInlineWaitMs: 5_000, maxAttempts: 3, marginMs: 0, fallbackDelayMs: 100 },
+      (ms) => slowed.push(ms),
+      reports,
+    );
+    const answers: number[] = [];
+    let first = true;
+    handler.setNext({
+      execute: async (context: Context) => {
+        const url = context.request as string;
+        const throttle = first;
+        first = false;
+        answers.push(throttle ? 429 : 200);
+        context.response = new Response(null, {
+          status: throttle ? 429 : 200,
+          headers: throttle ? { 'Retry-After': '0.3' } : {},
+        });
+        if (throttle && isReportsRequest(url)) assert.equal(directory.remainingMs(), 0);
+      },
+      setNext: () => {},
+    });
+    const started = Date.now();
+    await handler.execute({ request: `${ROOT}/auditLogs/directoryAudits`, options: {} } as Context);
+    assert.deepEqual(answers, [429, 200]);
+    assert.ok(Date.now() - started >= 290, 'the retry waited for the Retry-After');
+    assert.equal(directory.remainingMs(), 0, 'directory requests were never held');
+    assert.deepEqual(slowed, [], 'the pacer is not told');
+
+    first = true;
+    await handler.execute({ request: `${ROOT}/users`, options: {} } as Context);
+    assert.deepEqual(slowed, [300], 'a directory 429 slows the pacer as before');
   });
 });
