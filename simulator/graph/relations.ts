@@ -52,7 +52,7 @@ export function readRelation(
   // `ConsistencyLevel: eventual` with it; https://learn.microsoft.com/en-us/graph/aad-advanced-queries).
   if (ctx.req.query.has('$filter')) requireAdvanced(ctx, 'startsWith');
   const objs: StoredObject[] = [];
-  let source: StoredObject[] | LazyList = objs;
+  let source: readonly StoredObject[] | LazyList = objs;
   const indexed = indexedMembers(ctx, owner, rel, castKind);
   if (indexed) source = indexed;
   else if (castKind || rel === 'transitiveMembers') {
@@ -94,7 +94,7 @@ function indexedMembers(
   owner: StoredObject,
   rel: string,
   castKind: string | undefined,
-): StoredObject[] | undefined {
+): readonly StoredObject[] | undefined {
   const kind = indexedKind(rel, castKind);
   if (!kind || !ctx.req.query.has('$filter')) return undefined;
   let sw;
