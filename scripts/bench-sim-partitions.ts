@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { ConfidentialClientApplication } from '@azure/msal-node';
+import pLimit from 'p-limit';
 import { startSimulator, BACKUP_APP_ROLES } from '../simulator';
+import { getObjectType, getRelationship } from '../catalog';
+import { countUrl, partitionFilter, partitionUrl, planPartitions } from '../activities/backup/partitions';
 
 /**
  * Micro-benchmark of the simulator's partition requests (issue 16): the `startswith` counts and pages a partitioned
  * backup sends for the users and for an all-users group's members, against one seeded tenant, in-process, without
- * latency or throttling, one request at a time. Prints wall time and the process's CPU per request kind.
+ * latency or throttling, one request at a time. Prints wall time and the process's CPU per request kind; then the same
+ * for the requests a backup sends as it plans (activities/backup/partitions.ts, 32 counts at once) and reads (16
+ * partitions at once) the users and the all-users group's members.
  * Run: NODE_EXTRA_CA_CERTS=$PWD/.local/certs/ca.pem npx tsx scripts/bench-sim-partitions.ts [--users 100000] [--prefixes 200] [--listed 20]
  */
 function arg(name: string, def: string): string {
@@ -38,7 +43,10 @@ async function main(): Promise<void> {
     const token = (await cca.acquireTokenByClientCredential({ scopes: ['https://graph.microsoft.com/.default'] }))!
       .accessToken;
     const agent = new https.Agent({ keepAlive: true, ca: readFileSync(sim.caCertPath) });
+    // A kept-alive socket the server closed as it was reused answers ECONNRESET: asked again once on a new one.
     const get = (url: string): Promise<string> =>
+      getOnce(url).catch((e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? getOnce(url) : Promise.reject(e)));
+    const getOnce = (url: string): Promise<string> =>
       new Promise((resolve, reject) => {
         const req = https.get(
           url.startsWith('https:') ? url : `${sim.graphRootUrl}${url}`,
@@ -114,6 +122,51 @@ async function main(): Promise<void> {
       'member partition pages (…/microsoft.graph.user)',
       pagedPrefixes.map((p) => `${members}?${select}&${filter(p)}`),
       true,
+    );
+
+    // As the backup does it: plan from counts, then read every partition (activities/backup/partitions.ts,
+    // relationship-partitions.ts), with their concurrency.
+    const planned = async (label: string, count: (p?: string) => string, list: (p: string) => string) => {
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      let requests = 0;
+      const counted = async (url: string) => (requests++, Number(await get(url)));
+      const plan = (await planPartitions(getObjectType('users').partitionBy, (p) => counted(count(p))))!;
+      const lanes = pLimit(16);
+      const read = await Promise.all(
+        plan.prefixes.map((p) =>
+          lanes(async () => {
+            let n = 0;
+            for (let url: string | undefined = list(p); url;) {
+              const page = JSON.parse(await get(url)) as { value: unknown[]; '@odata.nextLink'?: string };
+              requests++;
+              n += page.value.length;
+              url = page['@odata.nextLink'];
+            }
+            return n;
+          }),
+        ),
+      );
+      const ms = performance.now() - start;
+      const used = process.cpuUsage(cpu);
+      console.log(
+        `${label}: ${plan.prefixes.length} partitions, ${read.reduce((a, b) => a + b, 0)} of ${plan.total} read, ` +
+          `${requests} requests in ${(ms / 1000).toFixed(2)} s wall, ${((used.user + used.system) / 1e6).toFixed(2)} s CPU`,
+      );
+    };
+    const usersSpec = getObjectType('users');
+    await planned(
+      'backup plan + read of users',
+      (p) => countUrl(usersSpec, sim.graphRootUrl, p),
+      (p) => partitionUrl(usersSpec, p, sim.graphRootUrl),
+    );
+    const rel = getRelationship('groups', 'members');
+    const by = rel.partitionBy!.by;
+    const base = `${sim.graphRootUrl}/groups/${allUsers}/members/microsoft.graph.user`;
+    await planned(
+      'backup plan + read of the all-users group',
+      (p) => (p === undefined ? `${base}/$count` : `${base}/$count?$filter=${partitionFilter(by, p)}`),
+      (p) => `${base}?$select=${rel.select.join(',')}&$top=999&$count=true&$filter=${partitionFilter(by, p)}`,
     );
     agent.destroy();
   } finally {
