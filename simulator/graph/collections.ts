@@ -3,7 +3,16 @@ import { StoredObject, Json } from '../store/types';
 import { EntitySet, SET_BY_KIND } from './entity-sets';
 import { render } from './render';
 import { GraphContext, GraphResponse, badRequest, json, noContent, notFound, forbidden } from './types';
-import { decodeToken, encodeToken, nextLink, parseFilter, parseSearch, parseSelect, parseTop } from './query';
+import {
+  decodeToken,
+  encodeToken,
+  nextLink,
+  parseFilter,
+  parseSearch,
+  parseSelect,
+  parseTop,
+  type StartsWith,
+} from './query';
 import { checkSelect } from './properties';
 import { findServicePrincipalByAppId } from '../identity/consent';
 import { applyExpand, parseExpand } from './expand';
@@ -40,6 +49,11 @@ export function pageOf(
     maxTop: number;
     paged: boolean;
     withType?: boolean;
+    /**
+     * The items a `startswith` filter selects, in the items' order, from an index (store/startswith-index.ts), or
+     * undefined to filter the items one by one.
+     */
+    startsWith?: (filter: StartsWith) => readonly StoredObject[] | undefined;
   },
 ): GraphResponse {
   const select = checkSelect(opts.kind ?? opts.set?.kind, parseSelect(ctx.req.query), { collection: true });
@@ -62,9 +76,12 @@ export function pageOf(
   const expand = opts.set ? parseExpand(ctx, opts.set.kind) : undefined;
   let source = items;
   if (filter || search) {
-    source = items
-      .slice(0, items.length)
-      .filter((o) => (!filter || filter(o.data, o.id)) && (!search || search(o.data)));
+    const indexed = filter?.startsWith && opts.startsWith?.(filter.startsWith);
+    if (indexed) source = search ? indexed.filter((o) => search(o.data)) : indexed;
+    else
+      source = items
+        .slice(0, items.length)
+        .filter((o) => (!filter || filter(o.data, o.id)) && (!search || search(o.data)));
   }
   const slice = source.slice(offset, offset + pageSize);
   const body: Record<string, unknown> = { '@odata.context': contextUrl(ctx, opts.contextName, select) };
@@ -91,6 +108,7 @@ export function listSet(ctx: GraphContext, set: EntitySet): GraphResponse {
     maxTop: set.maxTop,
     paged: set.paged,
     withType: set.kind === 'namedLocation',
+    startsWith: ({ prop, prefix }) => ctx.tenant.startsWith.objects(set.kind, prop, prefix),
   });
 }
 

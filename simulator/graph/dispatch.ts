@@ -140,10 +140,14 @@ function count(ctx: GraphContext, set: EntitySet): GraphResponse {
   // https://learn.microsoft.com/en-us/graph/aad-advanced-queries
   const filter = parseFilter(ctx.req.query);
   const search = parseSearch(ctx.req.query, ctx.req.headers);
+  const sw = filter?.startsWith;
   const n =
-    filter || search
-      ? ctx.tenant.list(set.kind).filter((o) => (!filter || filter(o.data, o.id)) && (!search || search(o.data))).length
-      : ctx.tenant.collection(set.kind).size;
+    sw && !search
+      ? ctx.tenant.startsWith.count(set.kind, sw.prop, sw.prefix)
+      : filter || search
+        ? ctx.tenant.list(set.kind).filter((o) => (!filter || filter(o.data, o.id)) && (!search || search(o.data)))
+            .length
+        : ctx.tenant.collection(set.kind).size;
   return { status: 200, headers: { 'Content-Type': 'text/plain' }, text: String(n) };
 }
 

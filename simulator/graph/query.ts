@@ -71,8 +71,17 @@ export function nextLink(ctx: GraphContext, skiptoken: string): string {
   return `${ctx.root}${ctx.req.path}?${params.toString().replace(/%24/g, '$').replace(/%2C/g, ',')}`;
 }
 
+/** A `startswith(prop,'prefix')` filter, the prefix unquoted and lower-cased (the match is case-insensitive). */
+export interface StartsWith {
+  prop: string;
+  prefix: string;
+}
+
+/** A parsed `$filter`; a `startswith` one also says what it is, so an index can answer it (store/startswith-index.ts). */
+export type Filter = ((data: Record<string, unknown>, id: string) => boolean) & { startsWith?: StartsWith };
+
 /** Minimal $filter: `prop eq 'value'` (optionally or/and-combined is not supported). */
-export function parseFilter(q: URLSearchParams): ((data: Record<string, unknown>, id: string) => boolean) | undefined {
+export function parseFilter(q: URLSearchParams): Filter | undefined {
   const raw = q.get('$filter');
   if (raw === null) return undefined;
   const m = /^\s*([A-Za-z][\w/]*)\s+eq\s+(?:'((?:[^']|'')*)'|(true|false|\d+))\s*$/.exec(raw);
@@ -86,7 +95,9 @@ export function parseFilter(q: URLSearchParams): ((data: Record<string, unknown>
   if (sw) {
     const [, prop, prefix] = sw;
     const p = prefix.replace(/''/g, "'").toLowerCase();
-    return (d) => typeof d[prop] === 'string' && (d[prop] as string).toLowerCase().startsWith(p);
+    const filter: Filter = (d) => typeof d[prop] === 'string' && (d[prop] as string).toLowerCase().startsWith(p);
+    filter.startsWith = { prop, prefix: p };
+    return filter;
   }
   throw badRequest(`Unsupported or invalid query filter clause specified: '${raw}'.`, 'Request_UnsupportedQuery');
 }

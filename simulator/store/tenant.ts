@@ -9,6 +9,7 @@ import {
   ConsentMode,
   DirectoryAuditRecord,
 } from './types';
+import { StartsWithIndex } from './startswith-index';
 
 export const RECYCLE_BIN_RETENTION_MS = 30 * 86400_000;
 
@@ -50,6 +51,8 @@ export class TenantStore {
   readonly grantCache = new Map<string, Set<string>>();
   private listCache = new Map<EntityKind, { version: number; items: StoredObject[] }>();
   private versions = new Map<EntityKind, number>();
+  /** `startswith` answers (partitioned listings and their counts) without a scan of the whole kind or group. */
+  readonly startsWith = new StartsWithIndex(this);
 
   constructor(
     readonly id: string,
@@ -81,6 +84,7 @@ export class TenantStore {
 
   private bump(kind: EntityKind): void {
     this.versions.set(kind, (this.versions.get(kind) ?? 0) + 1);
+    this.startsWith.invalidateKind(kind);
   }
 
   get(id: string, kind?: EntityKind): StoredObject | undefined {
@@ -100,13 +104,18 @@ export class TenantStore {
 
   update(obj: StoredObject, patch: Json): void {
     const seq = ++this.seq;
+    const changed: string[] = [];
     for (const [k, v] of Object.entries(patch)) {
       const before = obj.data[k];
       if (v === null || v === undefined) delete obj.data[k];
       else obj.data[k] = v;
-      if (!sameValue(before, obj.data[k])) (obj.propSeq ??= {})[k] = seq;
+      if (!sameValue(before, obj.data[k])) {
+        (obj.propSeq ??= {})[k] = seq;
+        changed.push(k);
+      }
     }
     obj.seq = seq;
+    this.startsWith.invalidateKind(obj.kind, changed);
   }
 
   /** Records a change of a relationship held outside `data` (default `owners`). */
@@ -173,9 +182,13 @@ export class TenantStore {
 
   private purgeRelations(id: string, kind: EntityKind): void {
     for (const [gid, set] of this.members) {
-      if (set.delete(id)) this.logMember(gid, id, true, kind);
+      if (set.delete(id)) {
+        this.logMember(gid, id, true, kind);
+        this.startsWith.invalidateMembers(gid);
+      }
     }
     this.members.delete(id);
+    this.startsWith.invalidateMembers(id);
     for (const set of this.owners.values()) set.delete(id);
     this.owners.delete(id);
     this.memberLog.delete(id);
@@ -198,6 +211,7 @@ export class TenantStore {
     const set = this.memberSet(groupId);
     if (set.has(memberId)) return false;
     set.add(memberId);
+    this.startsWith.invalidateMembers(groupId);
     if (log) this.logMember(groupId, memberId, false);
     return true;
   }
@@ -205,6 +219,7 @@ export class TenantStore {
   removeMember(groupId: string, memberId: string): boolean {
     const set = this.members.get(groupId);
     if (!set || !set.delete(memberId)) return false;
+    this.startsWith.invalidateMembers(groupId);
     this.logMember(groupId, memberId, true);
     return true;
   }
