@@ -16,7 +16,7 @@ import {
 import { checkSelect } from './properties';
 import { findServicePrincipalByAppId } from '../identity/consent';
 import { applyExpand, parseExpand } from './expand';
-import { recordObjectChange } from './audit-log';
+import { recordObjectChange, recordRelationChange } from './audit-log';
 
 export function requireAny(ctx: GraphContext, roles: string[]): void {
   if (!roles.some((r) => ctx.roles.has(r))) throw forbidden();
@@ -259,6 +259,12 @@ export function idFromODataId(url: string): string {
   return m[1].toLowerCase();
 }
 
+function addOwner(owners: Set<string>, id: string): boolean {
+  if (owners.has(id)) return false;
+  owners.add(id);
+  return true;
+}
+
 /**
  * members@odata.bind: max 20, all-or-nothing
  * (https://learn.microsoft.com/en-us/graph/api/group-post-members?view=graph-rest-1.0).
@@ -279,8 +285,18 @@ function applyBinds(ctx: GraphContext, obj: StoredObject, binds: Binds, creating
       }
     }
     for (const id of ids) {
-      if (rel === 'members') ctx.tenant.addMember(obj.id, id);
-      else ctx.tenant.ownerSet(obj.id).add(id);
+      const added = rel === 'members' ? ctx.tenant.addMember(obj.id, id) : addOwner(ctx.tenant.ownerSet(obj.id), id);
+      // Audited like the `$ref` writes: "Add member to group", "Add owner to application"…
+      if (added)
+        recordRelationChange(
+          ctx.tenant,
+          ctx.state.clock.isoPrecise(),
+          { appId: ctx.appId },
+          obj,
+          rel,
+          ctx.tenant.get(id)!,
+          true,
+        );
     }
   }
 }

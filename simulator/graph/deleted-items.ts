@@ -2,6 +2,7 @@ import { EntityKind, SOFT_DELETABLE } from '../store/types';
 import { GraphContext, GraphResponse, badRequest, json, noContent, notFound, GraphError } from './types';
 import { pageOf, requireAny, setOf } from './collections';
 import { render } from './render';
+import { recordObjectChange } from './audit-log';
 import { SET_BY_KIND } from './entity-sets';
 
 const RESTORE_ROLES: Partial<Record<EntityKind, string[]>> = {
@@ -73,6 +74,8 @@ export function deletedItems(ctx: GraphContext, rest: string[]): GraphResponse {
     const restored = ctx.tenant.restore(obj.id);
     if (!restored) throw notFound(first);
     if (restored.kind === 'servicePrincipal') ctx.tenant.grantVersion++;
+    // "Restore user", "Restore group"… as the control API's restore records it.
+    recordObjectChange(ctx.tenant, ctx.state.clock.isoPrecise(), { appId: ctx.appId }, restored, 'Restore');
     return json(200, {
       '@odata.context': `${ctx.root}/$metadata#directoryObjects/$entity`,
       ...render(restored, set, undefined, { withType: true }),

@@ -73,6 +73,41 @@ describe('simulator: directory audit log', function () {
     );
   });
 
+  it('records members and owners bound on create, and restores from the recycle bin, as Graph writes', async () => {
+    const c = t.sim.control;
+    c.grantConsent(t.tenantId, t.restore.clientId);
+    const writer = graphClient(t.sim, t.tenantId, t.restore);
+    const since = c.info().now;
+    const [member, owner] = c.listObjects(t.tenantId, 'user').slice(-2);
+    const ref = (id: string) => `https://graph.microsoft.com/v1.0/directoryObjects/${id}`;
+    const group = (await writer.api('/groups').post({
+      displayName: 'Audited bind',
+      mailEnabled: false,
+      mailNickname: 'audited-bind',
+      securityEnabled: true,
+      'members@odata.bind': [ref(member.id)],
+      'owners@odata.bind': [ref(owner.id)],
+    })) as { id: string };
+    await writer.api(`/groups/${group.id}`).delete();
+    await writer.api(`/directory/deletedItems/${group.id}/restore`).post({});
+
+    const records = await list(`activityDateTime ge ${since}`);
+    const about = (activity: string) => records.filter((r) => r.activityDisplayName === activity);
+    assert.deepEqual(
+      about('Add member to group').map((r) => r.targetResources.map((x) => x.id)),
+      [[member.id, group.id]],
+    );
+    assert.deepEqual(
+      about('Add owner to group').map((r) => r.targetResources.map((x) => x.id)),
+      [[owner.id, group.id]],
+    );
+    assert.deepEqual(
+      about('Restore group').map((r) => r.targetResources[0].id),
+      [group.id],
+    );
+    assert.equal(about('Restore group')[0].initiatedBy.app?.appId, t.restore.clientId, 'the app that wrote it');
+  });
+
   it('forgets records older than the retention and refuses an app without AuditLog.Read.All', async () => {
     const c = t.sim.control;
     assert.ok((await list('activityDateTime ge 2000-01-01T00:00:00Z')).length > 0);
