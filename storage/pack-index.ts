@@ -94,13 +94,21 @@ export class MasterIndex {
     }
   }
 
-  /** Reads index files written since the last refresh. */
-  async refresh(store: ObjectStore, dataKey: Buffer): Promise<void> {
+  /**
+   * Reads index files written since the last refresh. Returns false when an index file this one had read is gone:
+   * a prune (perhaps another process's) rewrote the indexes, so locations held here may name deleted packs, and the
+   * caller must load the indexes afresh.
+   */
+  async refresh(store: ObjectStore, dataKey: Buffer): Promise<boolean> {
+    const listed = new Set<string>();
     for await (const info of store.list(INDEX_PREFIX)) {
       const id = info.key.slice(INDEX_PREFIX.length);
+      listed.add(id);
       if (this.indexFiles.has(id)) continue;
       this.add(id, await readIndex(store, dataKey, id));
       this.indexFiles.set(id, info);
     }
+    for (const id of this.indexFiles.keys()) if (!listed.has(id)) return false;
+    return true;
   }
 }

@@ -10,7 +10,7 @@ import { canonicalBytes } from './canonical-json';
 import { DataKey, loadOrCreateDataKey, MasterKey } from './data-keys';
 import { DEFAULT_LOCK_STALE_MS, Lock } from './locks';
 import { readManifestEntries, type ManifestEntry } from './manifest';
-import type { ObjectStore } from './object-store';
+import { ObjectNotFoundError, type ObjectStore } from './object-store';
 import {
   ForeignRepositoryError,
   holdsNoData,
@@ -166,9 +166,26 @@ export class Repository {
     return this.ctx.store;
   }
 
-  /** Re-reads index files written by other processes (e.g. other activities of the same backup). */
+  /**
+   * Re-reads index files written by other processes (e.g. other activities of the same backup), and all of them when
+   * another process's prune removed some.
+   */
   async refresh(): Promise<void> {
-    await this.ctx.index.refresh(this.ctx.store, this.ctx.dataKey);
+    if (!(await this.ctx.index.refresh(this.ctx.store, this.ctx.dataKey))) await this.reloadIndex();
+  }
+
+  /**
+   * Runs a read through cached locations; when one names a pack that is gone (another process pruned since this
+   * handle loaded its indexes), loads the indexes afresh and runs it once more.
+   */
+  private async afterPruneElsewhere<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof ObjectNotFoundError)) throw err;
+      await this.reloadIndex();
+      return read();
+    }
   }
 
   // ---- writing -------------------------------------------------------------------------------------------------
@@ -343,13 +360,15 @@ export class Repository {
 
   /** Plaintext (canonical JSON bytes) of one blob, with one ranged read, verified against its id. */
   async readBlob(id: string): Promise<Buffer> {
-    let loc = this.ctx.index.get(id);
-    if (!loc) {
-      await this.refresh();
-      loc = this.ctx.index.get(id);
-    }
-    if (!loc) throw new BlobNotFoundError(id);
-    return readBlob(this.ctx.store, this.ctx.dataKey, loc);
+    return this.afterPruneElsewhere(async () => {
+      let loc = this.ctx.index.get(id);
+      if (!loc) {
+        await this.refresh();
+        loc = this.ctx.index.get(id);
+      }
+      if (!loc) throw new BlobNotFoundError(id);
+      return readBlob(this.ctx.store, this.ctx.dataKey, loc);
+    });
   }
 
   /** Where a blob is stored (its pack), for messages that name what failed; undefined when no index lists it. */
@@ -362,18 +381,29 @@ export class Repository {
    * and every blob verified against its id. Packs that hold none of them are not read. Order follows storage.
    */
   async *readBlobBatch(ids: Iterable<string>): AsyncIterable<{ id: string; plaintext: Buffer }> {
-    const locations: BlobLocation[] = [];
-    for (const id of new Set(ids)) {
-      let loc = this.ctx.index.get(id);
-      if (!loc) {
-        await this.refresh();
-        loc = this.ctx.index.get(id);
+    const wanted = new Set(ids);
+    for (let attempt = 0; ; attempt++) {
+      const locations: BlobLocation[] = [];
+      for (const id of wanted) {
+        let loc = this.ctx.index.get(id);
+        if (!loc) {
+          await this.refresh();
+          loc = this.ctx.index.get(id);
+        }
+        if (!loc) throw new BlobNotFoundError(id);
+        locations.push(loc);
       }
-      if (!loc) throw new BlobNotFoundError(id);
-      locations.push(loc);
-    }
-    for await (const { location, plaintext } of readBlobs(this.ctx.store, this.ctx.dataKey, locations)) {
-      yield { id: location.id, plaintext };
+      try {
+        for await (const { location, plaintext } of readBlobs(this.ctx.store, this.ctx.dataKey, locations)) {
+          wanted.delete(location.id);
+          yield { id: location.id, plaintext };
+        }
+        return;
+      } catch (err) {
+        // A pack gone since the indexes were loaded (a prune elsewhere): the rest again, from fresh indexes.
+        if (attempt > 0 || !(err instanceof ObjectNotFoundError)) throw err;
+        await this.reloadIndex();
+      }
     }
   }
 
