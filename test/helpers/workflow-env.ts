@@ -3,17 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
-import {
-  jobKindKey,
-  jobStatusKey,
-  lastBackupResultKey,
-  organizationIdKey,
-  resellerIdKey,
-  tenantDomainKey,
-  tenantIdKey,
-  tenantNameKey,
-  tenantPlanKey,
-} from '../../temporal/search-attributes';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { searchAttributeNames } from '../../workflow-constants';
 
 /**
  * An ephemeral Temporal dev server (the project's own pinned CLI, our search attributes registered) for workflow
@@ -23,17 +14,8 @@ export async function startWorkflowEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: path.resolve(__dirname, '../../.local/bin/temporal') },
-      searchAttributes: [
-        tenantIdKey,
-        organizationIdKey,
-        resellerIdKey,
-        jobKindKey,
-        jobStatusKey,
-        tenantPlanKey,
-        lastBackupResultKey,
-        tenantNameKey,
-        tenantDomainKey,
-      ],
+      // Every one the product defines, each a Keyword as the stack registers them (devstack/temporal-server.ts).
+      searchAttributes: Object.values(searchAttributeNames).map((name) => defineSearchAttributeKey(name, 'KEYWORD')),
     },
   });
 }
