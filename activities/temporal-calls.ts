@@ -18,7 +18,26 @@ export function withTemporalDeadline<R>(
 ): Promise<R> {
   const bounded = () => client.withDeadline(Date.now() + timeoutMs, fn);
   const signal = activityCancellation();
-  return signal ? client.withAbortSignal(signal, bounded) : bounded();
+  return signal ? withCallSignal(signal, (callSignal) => client.withAbortSignal(callSignal, bounded)) : bounded();
+}
+
+/**
+ * Runs `fn` with a signal of its own that aborts with `signal` while `fn` runs, and is then let go. The SDK's client
+ * adds an 'abort' listener to the signal it is given for every gRPC call and never removes it
+ * (@temporalio/client connection.js, generateRPCImplementation): given the activity's cancellation signal directly,
+ * an activity that calls Temporal again and again (an export's progress signals, every 2 s) piled a listener onto it
+ * per call, until Node warned (MaxListenersExceededWarning: 11 abort listeners added to [AbortSignal]).
+ */
+async function withCallSignal<R>(signal: AbortSignal, fn: (callSignal: AbortSignal) => Promise<R>): Promise<R> {
+  const call = new AbortController();
+  const forward = () => call.abort(signal.reason);
+  if (signal.aborted) forward();
+  else signal.addEventListener('abort', forward, { once: true });
+  try {
+    return await fn(call.signal);
+  } finally {
+    signal.removeEventListener('abort', forward);
+  }
 }
 
 function activityCancellation(): AbortSignal | undefined {

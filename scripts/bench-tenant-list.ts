@@ -24,17 +24,8 @@ import { apiDependencies } from '../api/dependencies';
 import { createApp } from '../api/app';
 import { createWorker } from '../worker/create-worker';
 import { tenantListMemoKey, tenantListSearchValuesOf } from '../tenants/list-entry';
-import { tenantWorkflowId } from '../tenants/types';
-import {
-  jobKindKey,
-  lastBackupResultKey,
-  organizationIdKey,
-  resellerIdKey,
-  tenantDomainKey,
-  tenantIdKey,
-  tenantNameKey,
-  tenantPlanKey,
-} from '../temporal/search-attributes';
+import { tenantWorkflowId, type NewTenantInput } from '../tenants/types';
+import { tenantStartSearchAttributes } from '../temporal/search-attributes';
 import { tenantWorkflow } from '../workflows';
 
 const log = (line: string) => console.error(`bench:tenants: ${line}`);
@@ -104,35 +95,22 @@ async function main(): Promise<void> {
           const organizationId = organizations[i % 2].id;
           const directory = `customer${String(i).padStart(4, '0')}.example.com`;
           const plan = i % 10 === 0 ? 'archiver' : 'backup';
-          const search = tenantListSearchValuesOf({ directory, plan });
+          const tenant: NewTenantInput = {
+            tenantId,
+            resellerId: reseller.id,
+            organizationId,
+            directory,
+            storage: { bucket: config.storage.defaultBucket, prefix: `tenants/${i}`, region: 'local' },
+            plan,
+            backupImmediately: false,
+            consentTimeoutMs: config.entra.consentTimeoutMs,
+            createdAt: new Date().toISOString(),
+          };
           await client.workflow.start(tenantWorkflow, {
             taskQueue: config.temporal.taskQueue,
             workflowId: tenantWorkflowId(tenantId),
-            args: [
-              {
-                tenant: {
-                  tenantId,
-                  resellerId: reseller.id,
-                  organizationId,
-                  directory,
-                  storage: { bucket: config.storage.defaultBucket, prefix: `tenants/${i}`, region: 'local' },
-                  plan,
-                  backupImmediately: false,
-                  consentTimeoutMs: config.entra.consentTimeoutMs,
-                  createdAt: new Date().toISOString(),
-                },
-              },
-            ],
-            typedSearchAttributes: [
-              { key: tenantIdKey, value: tenantId },
-              { key: organizationIdKey, value: organizationId },
-              { key: resellerIdKey, value: reseller.id },
-              { key: jobKindKey, value: 'tenant' },
-              { key: tenantPlanKey, value: search.plan },
-              { key: lastBackupResultKey, value: search.lastBackup },
-              { key: tenantNameKey, value: search.name },
-              { key: tenantDomainKey, value: search.domain },
-            ],
+            args: [{ tenant }],
+            typedSearchAttributes: tenantStartSearchAttributes(tenant, tenantListSearchValuesOf(tenant)),
           });
         }
       }),

@@ -87,6 +87,8 @@ export async function runManyTenants(options: ManyTenantsOptions): Promise<ManyT
       WORKFLOW_BUNDLE_PATH: await buildWorkflowBundle(path.join(workDir, 'workflow-bundle.js')),
       // As the benchmark runs it (README "Benchmark"): freed pages of Node's threads' arenas stay resident otherwise.
       MALLOC_ARENA_MAX: '2',
+      // No /metrics (port 0): the production default 9464 may be held by another worker on this machine.
+      WORKER_METRICS_PORT: '0',
     };
     const config = loadConfig({
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENTRA_'))),

@@ -96,7 +96,7 @@ export async function pruneRepository(
       if (state.base) roots.push(state.base);
       resumable.push(...state.entries);
     }
-    const { live, missing } = await reachableFrom(view, roots, resumable);
+    const { live, missing } = await reachableFrom(view, roots, { extraEntries: resumable, signal });
     await step();
     // Sync states hang off records, not manifests: the next backup of a kept snapshot's type reads them.
     for (const { record } of kept) {

@@ -23,8 +23,19 @@ interface Node {
 export async function reachableFrom(
   ctx: RepositoryContext,
   manifestRoots: Iterable<string>,
-  /** Entries outside any manifest (of unfinished writers' checkpoints) whose blobs are live too. */
-  extraEntries: Iterable<ManifestEntry> = [],
+  {
+    extraEntries = [],
+    signal,
+  }: {
+    /** Entries outside any manifest (of unfinished writers' checkpoints) whose blobs are live too. */
+    extraEntries?: Iterable<ManifestEntry>;
+    /**
+     * Checked before each read: a prune's mark reads every manifest and chunk of the kept snapshots, which can take
+     * long; an activity that was cancelled (its worker shutting down, its heartbeat timed out) must stop here, or
+     * it outlives the worker's shutdown grace period and fails the worker (GracefulShutdownPeriodExpiredError).
+     */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<Reachable> {
   const live = new Set<string>();
   const missing: string[] = [];
@@ -43,6 +54,7 @@ export async function reachableFrom(
   for (const start of wanted) {
     let id: string | null = start;
     while (id && note(id)) {
+      signal?.throwIfAborted();
       const root = await readManifestRoot(ctx.blobs, id);
       nodes.set(id, { root, children: [] });
       for (const chunkId of root.chunks) note(chunkId);
@@ -65,6 +77,7 @@ export async function reachableFrom(
     for (const entry of node.root.entries ?? []) entries.set(entry.id, entry);
     for (const chunkId of node.root.chunks) {
       if (!ctx.index.has(chunkId)) continue;
+      signal?.throwIfAborted();
       for (const entry of (await ctx.blobs.readJson<{ entries: ManifestEntry[] }>(chunkId)).entries) {
         entries.set(entry.id, entry);
       }
@@ -87,6 +100,7 @@ export async function reachableFrom(
   const toRead = [...relationshipRoots].filter((id) => note(id));
   const locations = toRead.map((id) => ctx.index.get(id)).filter((l) => l !== undefined);
   for await (const { plaintext } of readBlobs(ctx.store, ctx.dataKey, locations)) {
+    signal?.throwIfAborted();
     const root = JSON.parse(plaintext.toString('utf8')) as { chunks?: string[] };
     for (const chunkId of root.chunks ?? []) note(chunkId);
   }

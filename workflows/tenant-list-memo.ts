@@ -1,7 +1,7 @@
 import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { tenantListEntryOf, tenantListMemoKey, tenantListSearchValuesOf } from '../tenants/list-entry';
 import type { TenantRecord } from '../tenants/types';
-import { lastBackupResultKey, tenantDomainKey, tenantNameKey, tenantPlanKey } from '../temporal/search-attributes';
+import { tenantListSearchAttributes } from '../temporal/search-attributes';
 
 /**
  * Keeps the tenant's list entry in the workflow's memo, and the fields a list filters and searches on (plan, last
@@ -26,12 +26,7 @@ export function tenantListMemo(): { stale(record: TenantRecord): boolean; publis
       if (JSON.stringify(search) === publishedSearch) return;
       publishedSearch = JSON.stringify(search);
       if (patched('tenant-list-search-attributes')) {
-        upsertSearchAttributes([
-          { key: tenantPlanKey, value: search.plan },
-          { key: lastBackupResultKey, value: search.lastBackup },
-          { key: tenantNameKey, value: search.name },
-          { key: tenantDomainKey, value: search.domain },
-        ]);
+        upsertSearchAttributes(tenantListSearchAttributes(search));
       }
     },
   };

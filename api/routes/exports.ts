@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Storage } from '@google-cloud/storage';
+import type { Principal } from '../../accounts/types';
 import { findObjectType } from '../../catalog';
 import { exportWorkflowId, verifyWorkflowId } from '../../exports/object-names';
 import type { ExportLevel, ExportRequest, VerifyRequest } from '../../exports/types';
@@ -41,14 +42,30 @@ async function failureOf(handle: WorkflowHandle): Promise<string> {
   return err instanceof Error ? err.message : 'failed';
 }
 
-async function describeOwned(client: Client, workflowId: string, what: string) {
-  const handle = client.workflow.getHandle(workflowId);
-  try {
-    return { handle, description: await handle.describe() };
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw notFound(what);
-    throw err;
-  }
+/**
+ * A job (export, verification) of a tenant the principal owns (else 404, as ownedTenant answers), and 404 naming
+ * `what` when there is no such job: its handle, its description and the fields every answer about it starts with.
+ */
+async function ownedJob(
+  client: Client,
+  principal: Principal,
+  tenantId: string,
+  job: { jobId: string; workflowId: string; what: string },
+) {
+  await ownedTenant(client, principal, tenantId);
+  const handle = client.workflow.getHandle(job.workflowId);
+  const description = await handle.describe().catch((err: unknown) => {
+    throw err instanceof WorkflowNotFoundError ? notFound(job.what) : err;
+  });
+  const base = { jobId: job.jobId, workflowId: job.workflowId, startedAt: description.startTime.toISOString() };
+  return { handle, description, base };
+}
+
+/** What a job shows that neither runs nor completed: failed with its activity's reason, else how Temporal ended it. */
+async function notCompleted<B>(handle: WorkflowHandle, status: string, base: B) {
+  return status === 'FAILED'
+    ? { ...base, status: 'failed', error: await failureOf(handle) }
+    : { ...base, status: status.toLowerCase() };
 }
 
 /**
@@ -127,10 +144,11 @@ export function exportRoutes(deps: ExportRouteDeps): Router {
 
   router.get('/tenants/:tenantId/exports/:exportId', requireReseller, async (req, res) => {
     const { tenantId, exportId } = req.params as { tenantId: string; exportId: string };
-    await ownedTenant(deps.client, resellerOf(res), tenantId);
-    const workflowId = exportWorkflowId(tenantId, exportId);
-    const { handle, description } = await describeOwned(deps.client, workflowId, `export '${exportId}'`);
-    const base = { jobId: exportId, workflowId, startedAt: description.startTime.toISOString() };
+    const { handle, description, base } = await ownedJob(deps.client, resellerOf(res), tenantId, {
+      jobId: exportId,
+      workflowId: exportWorkflowId(tenantId, exportId),
+      what: `export '${exportId}'`,
+    });
     switch (description.status.name) {
       case 'RUNNING': {
         const progress = await handle.query(exportProgressQuery);
@@ -146,10 +164,8 @@ export function exportRoutes(deps: ExportRouteDeps): Router {
         const url = await signedDownloadUrl(signing, bucket, objectName, expiresAt);
         return void res.json({ ...base, status: 'completed', url, ...counts });
       }
-      case 'FAILED':
-        return void res.json({ ...base, status: 'failed', error: await failureOf(handle) });
       default:
-        return void res.json({ ...base, status: description.status.name.toLowerCase() });
+        return void res.json(await notCompleted(handle, description.status.name, base));
     }
   });
 
@@ -184,10 +200,11 @@ export function exportRoutes(deps: ExportRouteDeps): Router {
 
   router.get('/tenants/:tenantId/verifications/:verifyId', requireReseller, async (req, res) => {
     const { tenantId, verifyId } = req.params as { tenantId: string; verifyId: string };
-    await ownedTenant(deps.client, resellerOf(res), tenantId);
-    const workflowId = verifyWorkflowId(tenantId, verifyId);
-    const { handle, description } = await describeOwned(deps.client, workflowId, `verification '${verifyId}'`);
-    const base = { jobId: verifyId, workflowId, startedAt: description.startTime.toISOString() };
+    const { handle, description, base } = await ownedJob(deps.client, resellerOf(res), tenantId, {
+      jobId: verifyId,
+      workflowId: verifyWorkflowId(tenantId, verifyId),
+      what: `verification '${verifyId}'`,
+    });
     switch (description.status.name) {
       case 'RUNNING':
         return void res.json({ ...base, ...(await handle.query(verifyProgressQuery)) });
@@ -195,10 +212,8 @@ export function exportRoutes(deps: ExportRouteDeps): Router {
         const report = await handle.result();
         return void res.json({ ...base, status: report.ok ? 'ok' : 'damaged', report });
       }
-      case 'FAILED':
-        return void res.json({ ...base, status: 'failed', error: await failureOf(handle) });
       default:
-        return void res.json({ ...base, status: description.status.name.toLowerCase() });
+        return void res.json(await notCompleted(handle, description.status.name, base));
     }
   });
 

@@ -3,16 +3,7 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { AccountsDirectory } from '../../accounts/types';
 import type { AppConfig } from '../../temporal.config';
-import {
-  jobKindKey,
-  lastBackupResultKey,
-  organizationIdKey,
-  resellerIdKey,
-  tenantDomainKey,
-  tenantIdKey,
-  tenantNameKey,
-  tenantPlanKey,
-} from '../../temporal/search-attributes';
+import { tenantStartSearchAttributes } from '../../temporal/search-attributes';
 import { tenantListSearchValuesOf } from '../../tenants/list-entry';
 import {
   DOMAIN_PATTERN,
@@ -79,22 +70,11 @@ export function tenantRoutes(deps: TenantRouteDeps): Router {
       backupsFailingAfterMs: deps.config.backup.failingAfterMs,
       createdAt: new Date().toISOString(),
     };
-    const search = tenantListSearchValuesOf(input);
     const handle = await deps.client.workflow.start(tenantWorkflow, {
       taskQueue: deps.config.temporal.taskQueue,
       workflowId: tenantWorkflowId(tenantId),
       args: [{ tenant: input }],
-      typedSearchAttributes: [
-        { key: tenantIdKey, value: tenantId },
-        { key: organizationIdKey, value: organization.id },
-        { key: resellerIdKey, value: reseller.resellerId },
-        { key: jobKindKey, value: 'tenant' },
-        // Filterable and searchable in the tenant list from the start, before the workflow's first task.
-        { key: tenantPlanKey, value: search.plan },
-        { key: lastBackupResultKey, value: search.lastBackup },
-        { key: tenantNameKey, value: search.name },
-        { key: tenantDomainKey, value: search.domain },
-      ],
+      typedSearchAttributes: tenantStartSearchAttributes(input, tenantListSearchValuesOf(input)),
     });
     auditAs(res, 'tenant.create', `tenant:${tenantId}`);
     res

@@ -84,6 +84,8 @@ export async function withBenchStack(options: BenchStackOptions, use: (stack: Be
     const bundle = await buildWorkflowBundle(path.join(dataDir, 'workflow-bundle.js'));
     const env = {
       ...stackEnv,
+      // Isolated like the stack's ports: not the production default 9464, which another worker may hold.
+      WORKER_METRICS_PORT: '0',
       WORKFLOW_BUNDLE_PATH: bundle,
       ENTRA_AUTHORITY_HOST: sim.authorityHost,
       ENTRA_GRAPH_BASE_URL: sim.graphRootUrl,

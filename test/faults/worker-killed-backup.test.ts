@@ -1,47 +1,25 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import type { Client } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
-import { connectClient } from '../../temporal/connection';
-import { sharedTestStack, type TestStack } from '../helpers/stack';
-import { startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
-import { backupFixture, comparedTypes, startWorkerProcess } from '../helpers/backup-fixture';
+import { comparedTypes } from '../helpers/backup-fixture';
+import { killedWorkerFixture, killWorker } from '../helpers/killed-worker';
 
 describe('fault: the worker SIGKILLed mid-backup', () => {
-  let stack: TestStack;
-  let client: Client;
-  let fx: TenantFixture;
-  let worker: ReturnType<typeof startWorkerProcess> | undefined;
-
-  before(async () => {
-    stack = await sharedTestStack();
-    client = await connectClient(stack.config.temporal);
-    fx = await startTenantFixture(stack, client, { BACKUP_CHECKPOINT_SECONDS: '0', BACKUP_RETENTION_DAYS: '0' });
-  });
-
-  after(async () => {
-    fx?.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
-    await worker?.stop();
-    await fx?.sim.close();
-    await client?.connection.close();
-  });
+  const faults = killedWorkerFixture({ BACKUP_CHECKPOINT_SECONDS: '0', BACKUP_RETENTION_DAYS: '0' });
 
   it('resumes from its checkpoint on a new worker: no object missing or twice', async function () {
     this.timeout(600_000);
-    const backups = backupFixture(stack, client, fx);
+    const { fx, backups } = faults;
     // Few enough users to be read in one listing (a larger type is read in partitions, in parallel), in pages of 20.
     const target = await backups.newTenant(3_000);
     // Slow Graph down so the users type is still being read when the worker dies: the SDK sends heartbeats at most
     // every 0.8 × the heartbeat timeout (2.4 s here), and a checkpoint is only seen once one carries it.
     fx.sim.control.setLatency({ baseMs: 150, jitterMs: 0, pageCaps: { users: 20 } });
-    const doomed = startWorkerProcess(fx.env);
-    worker = doomed;
+    const doomed = faults.startWorker();
     const started = Date.now();
     const run = await backups.startBackup(target, { heartbeatTimeoutMs: 3000 });
     // Wait until the users capture has heartbeated a checkpoint, then kill the worker as a crash would.
     const checkpoint = await waitForCheckpoint(run.workflowId);
-    doomed.kill('SIGKILL');
-    if (doomed.exitCode === null && doomed.signalCode === null) await once(doomed, 'exit');
+    await killWorker(doomed);
     const killedAt = Date.now();
     fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
 
@@ -50,7 +28,7 @@ describe('fault: the worker SIGKILLed mid-backup', () => {
         .requestLog({ tenantId: target.directory })
         .filter((r) => /^\/users\?/.test(r.url) && !/skiptoken/i.test(r.url)).length;
     const startsBefore = firstPages();
-    worker = startWorkerProcess(fx.env);
+    faults.startWorker();
     const result = await run.result();
     const seconds = (Date.now() - killedAt) / 1000;
     assert.equal(result.status, 'completed', await backups.skippedDetail(target, result.snapshotId));
@@ -70,6 +48,7 @@ describe('fault: the worker SIGKILLed mid-backup', () => {
    * how far it was: the checkpoint's next link skips that many users.
    */
   async function waitForCheckpoint(workflowId: string): Promise<{ usersRead: number }> {
+    const { client } = faults;
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       const pending = (await client.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];

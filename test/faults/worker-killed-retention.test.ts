@@ -1,43 +1,23 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import type { Client } from '@temporalio/client';
-import { connectClient } from '../../temporal/connection';
 import { createStorageClient } from '../../storage/gcs-client';
 import { GcsObjectStore } from '../../storage/gcs-object-store';
 import { repositoryLocation } from '../../activities/backup/repositories';
 import { retentionWorkflow } from '../../workflows';
 import type { BackupTarget } from '../../tenants/types';
-import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { waitFor } from '../helpers/http';
-import { startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
-import { backupFixture, comparedTypes, startWorkerProcess } from '../helpers/backup-fixture';
+import { comparedTypes } from '../helpers/backup-fixture';
+import { killedWorkerFixture, killWorker } from '../helpers/killed-worker';
 
 const SNAPSHOTS = 3;
 
 describe('fault: the worker killed mid-retention', () => {
-  let stack: TestStack;
-  let client: Client;
-  let fx: TenantFixture;
-  let worker: ReturnType<typeof startWorkerProcess> | undefined;
-
-  before(async () => {
-    stack = await sharedTestStack();
-    client = await connectClient(stack.config.temporal);
-    // The backups' own retention keeps everything; the workers that run the retention under test keep the newest only.
-    fx = await startTenantFixture(stack, client, { BACKUP_CHECKPOINT_SECONDS: '0', BACKUP_RETENTION_DAYS: '3650' });
-    worker = startWorkerProcess(fx.env);
-  });
-
-  after(async () => {
-    if (worker?.signalCode === null && worker.exitCode === null) worker.kill('SIGCONT');
-    await worker?.stop();
-    await fx?.sim.close();
-    await client?.connection.close();
-  });
+  // The backups' own retention keeps everything; the workers that run the retention under test keep the newest only.
+  const faults = killedWorkerFixture({ BACKUP_CHECKPOINT_SECONDS: '0', BACKUP_RETENTION_DAYS: '3650' });
 
   it('completes on another worker: keeps the newest snapshot intact, frees what only the others used', async function () {
     this.timeout(600_000);
-    const backups = backupFixture(stack, client, fx);
+    const { client, fx, backups } = faults;
+    const first = faults.startWorker();
     const target = await backups.newTenant(300);
     const snapshots: string[] = [];
     for (let n = 0; n < SNAPSHOTS; n++) {
@@ -52,7 +32,7 @@ describe('fault: the worker killed mid-retention', () => {
       // Its retention (which keeps all) must be over: its prune lock would hold off the one under test.
       await client.workflow.getHandle(`retention:${target.tenantId}:${run.workflowId}`).result();
     }
-    await worker!.stop();
+    await first.stop();
 
     const store = repositoryStore(target);
     const keys = async (prefix: string) => {
@@ -62,8 +42,7 @@ describe('fault: the worker killed mid-retention', () => {
     };
     const packsBefore = (await keys('packs/')).length;
     const retentionEnv = { ...fx.env, BACKUP_RETENTION_DAYS: '0' };
-    const doomed = startWorkerProcess(retentionEnv);
-    worker = doomed;
+    const doomed = faults.startWorker(retentionEnv);
     const handle = await client.workflow.start(retentionWorkflow, {
       taskQueue: fx.config.temporal.taskQueue,
       workflowId: `retention-killed:${target.tenantId}`,
@@ -92,7 +71,7 @@ describe('fault: the worker killed mid-retention', () => {
       const locked = (await keys('locks/exclusive-')).length > 0;
       const packs = (await keys('packs/')).length;
       if (packs < packsBefore && locked) {
-        doomed.kill('SIGKILL');
+        await killWorker(doomed);
         packsAtKill = packs;
         break;
       }
@@ -100,11 +79,10 @@ describe('fault: the worker killed mid-retention', () => {
       doomed.kill('SIGCONT');
       await new Promise((r) => setTimeout(r, 10));
     }
-    if (doomed.exitCode === null && doomed.signalCode === null) await once(doomed, 'exit');
     const killedAt = Date.now();
     assert.ok((await keys('locks/exclusive-')).length > 0, 'the killed prune left its lock');
 
-    worker = startWorkerProcess(retentionEnv);
+    faults.startWorker(retentionEnv);
     const result = await handle.result();
     const seconds = (Date.now() - killedAt) / 1000;
 
@@ -134,6 +112,6 @@ describe('fault: the worker killed mid-retention', () => {
 
   function repositoryStore(target: BackupTarget): GcsObjectStore {
     const { bucket, prefix } = repositoryLocation(target);
-    return new GcsObjectStore(createStorageClient(stack.config.storage).bucket(bucket), prefix);
+    return new GcsObjectStore(createStorageClient(faults.stack.config.storage).bucket(bucket), prefix);
   }
 });

@@ -68,6 +68,10 @@ export async function startTenantFixture(
     ENTRA_RESTORE_APP_CLIENT_ID: RESTORE_APP.clientId,
     ENTRA_RESTORE_APP_CLIENT_SECRET: RESTORE_APP.secret,
     CONSENT_STATE_KEY: randomBytes(32).toString('base64'),
+    // Worker processes started with this environment serve no /metrics (port 0, temporal.config.ts): they would all
+    // ask for the production default 9464, and all but the first log 'worker metrics not served'. A test that
+    // scrapes them passes a free port (test/integration/observability.test.ts).
+    WORKER_METRICS_PORT: '0',
     ...env,
   };
   const config = loadConfig({

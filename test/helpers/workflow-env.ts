@@ -3,17 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
-import {
-  jobKindKey,
-  jobStatusKey,
-  lastBackupResultKey,
-  organizationIdKey,
-  resellerIdKey,
-  tenantDomainKey,
-  tenantIdKey,
-  tenantNameKey,
-  tenantPlanKey,
-} from '../../temporal/search-attributes';
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { searchAttributeNames } from '../../workflow-constants';
 
 /**
  * An ephemeral Temporal dev server (the project's own pinned CLI, our search attributes registered) for workflow
@@ -23,17 +14,8 @@ export async function startWorkflowEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: path.resolve(__dirname, '../../.local/bin/temporal') },
-      searchAttributes: [
-        tenantIdKey,
-        organizationIdKey,
-        resellerIdKey,
-        jobKindKey,
-        jobStatusKey,
-        tenantPlanKey,
-        lastBackupResultKey,
-        tenantNameKey,
-        tenantDomainKey,
-      ],
+      // Every one the product defines, each a Keyword as the stack registers them (devstack/temporal-server.ts).
+      searchAttributes: Object.values(searchAttributeNames).map((name) => defineSearchAttributeKey(name, 'KEYWORD')),
     },
   });
 }
@@ -48,6 +30,39 @@ export async function workflowWorker(env: TestWorkflowEnvironment, activities: P
     activities,
   });
   return { worker, taskQueue };
+}
+
+/** What a block of workflow tests starts its workflows with: the test server's client and the worker's task queue. */
+export interface WorkflowTestWorker {
+  client: TestWorkflowEnvironment['client'];
+  taskQueue: string;
+}
+
+/**
+ * Mocha hooks for a describe block of workflow tests: before all, the ephemeral server and a worker running the
+ * product's workflows with these activities; after all, the worker shut down (its run awaited, so a workflow task
+ * that failed it fails the block) and the server torn down. The object returned is filled in by the before hook:
+ * read it inside tests, not while the block is being defined.
+ */
+export function workflowTestWorker(activities: Partial<Activities>): WorkflowTestWorker {
+  const shared = {} as WorkflowTestWorker;
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  before(async function () {
+    this.timeout(120_000);
+    env = await startWorkflowEnv();
+    shared.client = env.client;
+    ({ worker, taskQueue: shared.taskQueue } = await workflowWorker(env, activities));
+    running = worker.run();
+  });
+  after(async function () {
+    this.timeout(60_000);
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+  });
+  return shared;
 }
 
 /** Polls `probe` until it returns a value, failing after `timeoutMs` with what was last seen. */

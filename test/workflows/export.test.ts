@@ -1,22 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import type { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { exportProgressQuery, exportWorkflow } from '../../workflows';
 import type { ExportRequest, ExportResult } from '../../exports/types';
-import { eventually, startWorkflowEnv, workflowWorker } from '../helpers/workflow-env';
+import { eventually, workflowTestWorker } from '../helpers/workflow-env';
 
 // The export workflow's final states with mocked activities: completed, failed with the activity's reason, and
 // cancelled (not "failed") when the job is cancelled mid-build. Each sets JobStatus for System Status.
 describe('exportWorkflow (mocked activities)', function () {
-  let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let taskQueue: string;
-  let running: Promise<void>;
   const builds = new Map<string, () => Promise<ExportResult>>();
 
   const activities: Partial<Activities> = {
@@ -25,19 +19,7 @@ describe('exportWorkflow (mocked activities)', function () {
     buildExport: async (req) => builds.get(req.exportId)!(),
   };
 
-  before(async function () {
-    this.timeout(120_000);
-    env = await startWorkflowEnv();
-    ({ worker, taskQueue } = await workflowWorker(env, activities));
-    running = worker.run();
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-  });
+  const wf = workflowTestWorker(activities);
 
   const start = (build: () => Promise<ExportResult>) => {
     const exportId = randomUUID();
@@ -53,8 +35,8 @@ describe('exportWorkflow (mocked activities)', function () {
       expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
       heartbeatTimeoutMs: 2_000,
     };
-    return env.client.workflow.start(exportWorkflow, {
-      taskQueue,
+    return wf.client.workflow.start(exportWorkflow, {
+      taskQueue: wf.taskQueue,
       workflowId: `export:${req.tenantId}:${exportId}`,
       args: [req],
       searchAttributes: { JobKind: ['export'] },

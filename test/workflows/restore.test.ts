@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
-import type { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { confirmRestoreUpdate, restoreStateQuery, restoreWorkflow, type RestoreWorkflowInput } from '../../workflows';
 import type { PlanCounts } from '../../restore/types';
-import { eventually, startWorkflowEnv, workflowWorker } from '../helpers/workflow-env';
+import { eventually, workflowTestWorker } from '../helpers/workflow-env';
 
 const counts: PlanCounts = {
   objects: 1,
@@ -34,10 +32,6 @@ async function untilCancelled(): Promise<never> {
 // A restore cancelled through Temporal (an operator in the Web UI, a terminated parent) ends as `cancelled` with how
 // far it got, not as `failed`: before the confirmation nothing was written, after it the writes made stay.
 describe('restoreWorkflow cancelled (mocked activities)', function () {
-  let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let taskQueue: string;
-  let running: Promise<void>;
   const blockIn = new Map<string, 'planRestore' | 'applyRestoreStage'>();
 
   const activities: Partial<Activities> = {
@@ -50,19 +44,7 @@ describe('restoreWorkflow cancelled (mocked activities)', function () {
     },
   };
 
-  before(async function () {
-    this.timeout(120_000);
-    env = await startWorkflowEnv();
-    ({ worker, taskQueue } = await workflowWorker(env, activities));
-    running = worker.run();
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-  });
+  const wf = workflowTestWorker(activities);
 
   const start = (tenantId: string) => {
     const input: RestoreWorkflowInput = {
@@ -78,8 +60,8 @@ describe('restoreWorkflow cancelled (mocked activities)', function () {
       storage: { bucket: 'b', prefix: 'p/', region: 'local' },
       startedAt: new Date().toISOString(),
     };
-    return env.client.workflow.start(restoreWorkflow, {
-      taskQueue,
+    return wf.client.workflow.start(restoreWorkflow, {
+      taskQueue: wf.taskQueue,
       workflowId: `restore:${tenantId}`,
       args: [input],
       searchAttributes: { JobKind: ['restore'] },

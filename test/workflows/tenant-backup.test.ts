@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import type { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { authFailure } from '../../activities/graph/auth-failure';
 import { retentionWorkflow, tenantBackupWorkflow, tenantQuery, tenantWorkflow } from '../../workflows';
 import type { BackupTarget, TenantRecord } from '../../tenants/types';
-import { eventually, startWorkflowEnv, workflowWorker } from '../helpers/workflow-env';
+import { eventually, workflowTestWorker } from '../helpers/workflow-env';
 
 type Behaviour = Partial<Pick<Activities, 'checkTenantAccess' | 'captureType' | 'commitSnapshot'>>;
 
@@ -19,10 +17,6 @@ const graph = { requests: 1, resourceUnits: 1, throttled: 0, throttleWaitMs: 0, 
 // every retry of the access check (the tenant stays Active, its schedule running), consent revoked (only then
 // reauthorization), a commit that fails, cancellation. Each ends with a true JobStatus.
 describe('tenantBackupWorkflow (mocked activities)', function () {
-  let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let taskQueue: string;
-  let running: Promise<void>;
   const behaviours = new Map<string, Behaviour>();
   const calls: { name: string; directory: string }[] = [];
   const of = (directory: string) => behaviours.get(directory) ?? {};
@@ -67,17 +61,7 @@ describe('tenantBackupWorkflow (mocked activities)', function () {
       void calls.push({ name: 'setBackupSchedulePaused', directory: input.tenantId }),
   };
 
-  before(async () => {
-    env = await startWorkflowEnv();
-    ({ worker, taskQueue } = await workflowWorker(env, activities));
-    running = worker.run();
-  });
-
-  after(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-  });
+  const wf = workflowTestWorker(activities);
 
   /** An Active tenant (its workflow started with an Active record) and what a backup of it needs. */
   async function activeTenant(behaviour: Behaviour = {}) {
@@ -102,8 +86,8 @@ describe('tenantBackupWorkflow (mocked activities)', function () {
       schedulePaused: false,
       createdAt,
     };
-    const tenant = await env.client.workflow.start(tenantWorkflow, {
-      taskQueue,
+    const tenant = await wf.client.workflow.start(tenantWorkflow, {
+      taskQueue: wf.taskQueue,
       workflowId: `tenant:${tenantId}`,
       args: [
         {
@@ -116,8 +100,8 @@ describe('tenantBackupWorkflow (mocked activities)', function () {
   }
 
   const startBackup = (target: BackupTarget) =>
-    env.client.workflow.start(tenantBackupWorkflow, {
-      taskQueue,
+    wf.client.workflow.start(tenantBackupWorkflow, {
+      taskQueue: wf.taskQueue,
       workflowId: `backup:${target.tenantId}:${randomUUID()}`,
       args: [target, { accessCheckRetry: { initialInterval: '10 ms', maximumInterval: '10 ms', maximumAttempts: 3 } }],
       searchAttributes: { TenantId: [target.tenantId], ResellerId: [target.resellerId], JobKind: ['backup'] },
@@ -147,7 +131,7 @@ describe('tenantBackupWorkflow (mocked activities)', function () {
     assert.equal(await jobStatus(handle), 'completed');
     const t = await tenantAfter(tenant, 'last backup', (t) => t.lastBackup?.status === 'completed');
     assert.equal(t.lastBackup?.snapshotId, 'snap-1');
-    const retention = env.client.workflow.getHandle(`retention:${target.tenantId}:${handle.workflowId}`);
+    const retention = wf.client.workflow.getHandle(`retention:${target.tenantId}:${handle.workflowId}`);
     await retention.result();
     assert.equal(await jobStatus(retention), 'completed');
   });
@@ -249,8 +233,8 @@ describe('tenantBackupWorkflow (mocked activities)', function () {
   });
 
   it('a retention run that fails ends failed with its reason, not running', async () => {
-    const handle = await env.client.workflow.start(retentionWorkflow, {
-      taskQueue,
+    const handle = await wf.client.workflow.start(retentionWorkflow, {
+      taskQueue: wf.taskQueue,
       workflowId: `retention:${randomUUID()}`,
       args: [
         { tenantId: 'retention-refused', resellerId: 'rsl-test', storage: { bucket: 'b', prefix: 'p', region: 'l' } },

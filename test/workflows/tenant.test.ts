@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import {
   authFailedSignal,
@@ -16,15 +14,11 @@ import {
   tenantWorkflow,
 } from '../../workflows';
 import type { TenantRecord } from '../../tenants/types';
-import { eventually, startWorkflowEnv, workflowWorker } from '../helpers/workflow-env';
+import { eventually, workflowTestWorker } from '../helpers/workflow-env';
 
 // The tenant's state machine with mocked activities: consent granted / declined / expired / revoked, reauthorization,
 // plan change, and backups that fail for other reasons than consent.
 describe('tenantWorkflow (mocked activities)', function () {
-  let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let taskQueue: string;
-  let running: Promise<void>;
   /** What the mocked activities were asked, per tenant. */
   const calls: { name: string; tenantId?: string; input: unknown }[] = [];
   /** What verifyConsent does for a directory (default: every role granted). */
@@ -55,17 +49,7 @@ describe('tenantWorkflow (mocked activities)', function () {
   };
   const callsOf = (tenantId: string, name: string) => calls.filter((c) => c.tenantId === tenantId && c.name === name);
 
-  before(async () => {
-    env = await startWorkflowEnv();
-    ({ worker, taskQueue } = await workflowWorker(env, activities));
-    running = worker.run();
-  });
-
-  after(async () => {
-    worker?.shutdown();
-    await running;
-    await env?.teardown();
-  });
+  const wf = workflowTestWorker(activities);
 
   async function newTenant(
     options: {
@@ -77,8 +61,8 @@ describe('tenantWorkflow (mocked activities)', function () {
   ) {
     const tenantId = randomUUID();
     const directory = `${tenantId.slice(0, 8)}.example.com`;
-    const handle = await env.client.workflow.start(tenantWorkflow, {
-      taskQueue,
+    const handle = await wf.client.workflow.start(tenantWorkflow, {
+      taskQueue: wf.taskQueue,
       workflowId: `tenant:${tenantId}`,
       args: [
         {
