@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Starts a server that outlives this process; its output goes to logFile. Returns its pid. */
-export function spawnServer(binary: string, args: string[], logFile: string): number {
+export function spawnServer(binary: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): number {
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(binary, args, { detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(binary, args, { detached: true, stdio: ['ignore', out, out], ...(env ? { env } : {}) });
   fs.closeSync(out);
   if (child.pid === undefined) throw new Error(`could not start ${binary}`);
   child.unref();
