@@ -51,8 +51,22 @@ export interface PlannedObject {
   preexisting?: string[];
   /** Re-create only: captured values a POST needs that are not restorable attributes (`@odata.type`, old appId). */
   keys?: Record<string, string>;
+  /**
+   * Applications: the captured federated identity credentials named in the `federatedIdentityCredentials`
+   * relationship's `add` (created, or updated where one of that name differs), written with their bodies.
+   */
+  federatedIdentityCredentials?: FederatedCredential[];
   /** Secrets Graph never returns that an admin must issue again (e.g. client secrets of a re-created app). */
   secretsToReissue?: string[];
+}
+
+/** A federated identity credential of an application; `name` is unique per application. */
+export interface FederatedCredential {
+  name: string;
+  issuer: string;
+  subject: string;
+  audiences: string[];
+  description: string | null;
 }
 
 /** Live objects that reference an object this restore re-creates: their reference is rewritten to the new id. */
@@ -103,6 +117,22 @@ export interface PlannedGrant {
   currentScope?: string;
 }
 
+/**
+ * A directory role assignment (unifiedRoleAssignment) of a requested principal, or scoped to a requested
+ * administrative unit: `create` when the snapshot holds it and the tenant lacks it, `remove` when the tenant holds one
+ * for a requested principal that the snapshot does not.
+ */
+export interface PlannedRoleAssignment {
+  action: 'create' | 'remove';
+  /** Snapshot ids (remapped at apply time when the principal or the scope's administrative unit is re-created). */
+  principalId: string;
+  roleDefinitionId: string;
+  /** `/`, `/administrativeUnits/{id}` or `/{application object id}`. */
+  directoryScopeId: string;
+  /** Remove only: the live assignment's id. */
+  liveId?: string;
+}
+
 export interface RestorePlan {
   v: 1;
   restoreId: string;
@@ -119,6 +149,8 @@ export interface RestorePlan {
   appRoleAssignments: PlannedAssignment[];
   /** Delegated permission grants (OAuth2) of requested clients, resources or users, created or re-scoped. */
   oauth2PermissionGrants: PlannedGrant[];
+  /** Directory role assignments of requested principals and AUs (absent in plans made before they were restored). */
+  roleAssignments?: PlannedRoleAssignment[];
 }
 
 export interface PlanCounts {
@@ -134,6 +166,8 @@ export interface PlanCounts {
   memberships: number;
   appRoleAssignments: number;
   oauth2PermissionGrants: number;
+  /** Directory role assignments to create or remove. */
+  roleAssignments?: number;
 }
 
 /** What the workflow keeps of a plan: where it is stored and its hash, never the objects themselves. */

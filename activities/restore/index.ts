@@ -19,6 +19,7 @@ import {
   applyMemberships,
   applyObject,
   applyRemaps,
+  applyRoleAssignments,
   emptyProgress,
   type RestoreProgress,
 } from './apply';
@@ -200,6 +201,11 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       if (input.types.includes('memberships') && plan.memberships.length > 0) {
         Context.current().heartbeat('memberships');
         await applyMemberships(graph, plan, progress);
+        await save();
+      }
+      if (input.types.includes('roleAssignments') && (plan.roleAssignments?.length ?? 0) > 0) {
+        Context.current().heartbeat('roleAssignments');
+        await applyRoleAssignments(graph, plan, progress);
         await save();
       }
       if (input.types.includes('conditionalAccessPolicies')) {

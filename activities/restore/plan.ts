@@ -5,7 +5,9 @@ import type { ManifestEntry } from '../../storage/manifest';
 import { attributeChanges, conditionalAccessReferences, naturalKey, secretsOf } from '../../restore/compare';
 import {
   RESTORABLE_TYPES,
+  type FederatedCredential,
   type PlanCounts,
+  type PlannedRoleAssignment,
   type PlannedAssignment,
   type PlannedGrant,
   type PlannedMembership,
@@ -23,6 +25,8 @@ export interface CapturedObject {
   displayName: string | null;
   object: Record<string, unknown>;
   relationships: Record<string, string[]>;
+  /** Applications: their federated identity credentials as captured. */
+  credentials?: FederatedCredential[];
 }
 
 export class UnknownObjectError extends Error {}
@@ -55,15 +59,34 @@ export async function readCaptured(
       const hash = entry.rels?.[rel];
       relationships[rel] = hash ? (await repo.readRelationship(hash)).map((i) => i.id).sort() : [];
     }
+    const credentialsHash = t.type === 'applications' ? entry.rels?.federatedIdentityCredentials : undefined;
     out.push({
       type: t.type,
       id: t.id,
       displayName: entry.displayName,
       object: await repo.readObject<Record<string, unknown>>(entry.contentHash),
       relationships,
+      ...(credentialsHash ? { credentials: (await repo.readRelationship(credentialsHash)).map(credentialOf) } : {}),
     });
   }
   return out;
+}
+
+/** The writable properties of a federated identity credential (id is server-assigned, name is its key). */
+export function credentialOf(c: Record<string, unknown>): FederatedCredential {
+  return {
+    name: String(c.name ?? ''),
+    issuer: String(c.issuer ?? ''),
+    subject: String(c.subject ?? ''),
+    audiences: Array.isArray(c.audiences) ? (c.audiences as unknown[]).map(String) : [],
+    description: typeof c.description === 'string' ? c.description : null,
+  };
+}
+
+export function sameCredential(a: FederatedCredential, b: FederatedCredential): boolean {
+  const key = (c: FederatedCredential) =>
+    JSON.stringify([c.name, c.issuer, c.subject, [...c.audiences].sort(), c.description ?? null]);
+  return key(a) === key(b);
 }
 
 /** A group or administrative unit of the snapshot whose captured members include requested objects. */
@@ -86,6 +109,43 @@ export interface CapturedRelated {
   memberships: CapturedMembership[];
   assignments: CapturedAssignment[];
   grants?: CapturedGrant[];
+  /** Directory role assignments whose principal or administrative-unit scope is requested. */
+  roleAssignments?: CapturedRoleAssignment[];
+  /**
+   * Whether the snapshot holds role assignments at all: only then is a live assignment missing from it one to remove
+   * (a tenant always has at least one, its Global Administrator).
+   */
+  roleAssignmentsCaptured?: boolean;
+}
+
+export type CapturedRoleAssignment = Pick<
+  PlannedRoleAssignment,
+  'principalId' | 'roleDefinitionId' | 'directoryScopeId'
+>;
+
+/** Identity of a role assignment: Graph keeps one per principal, role and scope. */
+export function roleAssignmentKey(a: CapturedRoleAssignment): string {
+  return `${a.principalId}|${a.roleDefinitionId}|${a.directoryScopeId}`;
+}
+
+const AU_SCOPE = /^\/administrativeUnits\/([^/]+)$/;
+
+/** The administrative unit a role assignment is scoped to, if any. */
+export function scopeUnit(directoryScopeId: string): string | undefined {
+  return AU_SCOPE.exec(directoryScopeId)?.[1];
+}
+
+/** A role assignment as the live tenant holds it once restored: principal and AU scope remapped where re-created. */
+export function liveRoleAssignment<T extends CapturedRoleAssignment>(
+  a: T,
+  mapping: Readonly<Record<string, string>>,
+): T {
+  const unit = scopeUnit(a.directoryScopeId);
+  return {
+    ...a,
+    principalId: mapping[a.principalId] ?? a.principalId,
+    directoryScopeId: unit && mapping[unit] ? `/administrativeUnits/${mapping[unit]}` : a.directoryScopeId,
+  };
 }
 
 const MEMBER_TYPES = new Set(['users', 'groups', 'servicePrincipals', 'devices']);
@@ -164,7 +224,26 @@ export async function readRelated(
       });
     }
   }
-  return { memberships, assignments: [...assignments.values()], grants };
+  const units = new Set(targets.filter((t) => t.type === 'administrativeUnits').map((t) => t.id));
+  const roleAssignments: CapturedRoleAssignment[] = [];
+  let roleAssignmentsCaptured = false;
+  if (ends.size > 0 || units.size > 0) {
+    for await (const { object } of repo.readType(snapshotId, 'roleAssignments')) {
+      roleAssignmentsCaptured = true;
+      const a = object as Record<string, unknown>;
+      if (typeof a.principalId !== 'string' || typeof a.roleDefinitionId !== 'string') continue;
+      // App-scoped assignments (appScopeId) belong to other providers' scopes: not written back.
+      if (typeof a.directoryScopeId !== 'string') continue;
+      const unit = scopeUnit(a.directoryScopeId);
+      if (!ends.has(a.principalId) && !(unit && units.has(unit))) continue;
+      roleAssignments.push({
+        principalId: a.principalId,
+        roleDefinitionId: a.roleDefinitionId,
+        directoryScopeId: a.directoryScopeId,
+      });
+    }
+  }
+  return { memberships, assignments: [...assignments.values()], grants, roleAssignments, roleAssignmentsCaptured };
 }
 
 /** Identity of a delegated grant: Graph keeps one per client, resource, consent type and principal. */
@@ -205,6 +284,38 @@ export function keyProperty(type: string): string {
   return type === 'users' ? 'userPrincipalName' : type === 'servicePrincipals' ? 'appId' : 'displayName';
 }
 
+/**
+ * Federated identity credentials of an application, compared by name (unique per application): captured ones the live
+ * app lacks or holds differently are added (created or updated), live ones the snapshot lacks removed. A deleted app's
+ * are all added: apply checks the live list first, so an app back from the recycle bin with them intact is left as is.
+ */
+async function planCredentials(
+  graph: RestoreGraph,
+  c: CapturedObject,
+  live: boolean,
+): Promise<{ change: RelationshipChange; bodies: { federatedIdentityCredentials: FederatedCredential[] } } | null> {
+  if (c.type !== 'applications' || !c.credentials) return null;
+  const now = live
+    ? (
+        await graph.readAll<Record<string, unknown>>(
+          `/applications/${encodeURIComponent(c.id)}/federatedIdentityCredentials`,
+        )
+      ).map(credentialOf)
+    : [];
+  const add = c.credentials.filter((w) => !now.some((n) => sameCredential(n, w)));
+  const remove = now.filter((n) => !c.credentials!.some((w) => w.name === n.name)).map((n) => n.name);
+  if (add.length === 0 && remove.length === 0) return null;
+  return {
+    change: {
+      name: 'federatedIdentityCredentials',
+      add: add.map((a) => a.name).sort(),
+      remove: remove.sort(),
+      missing: [],
+    },
+    bodies: { federatedIdentityCredentials: add.sort((a, b) => (a.name < b.name ? -1 : 1)) },
+  };
+}
+
 async function planOne(graph: RestoreGraph, c: CapturedObject, restoring: ReadonlySet<string>): Promise<PlannedObject> {
   const spec = getObjectType(c.type);
   const keys = Object.fromEntries(
@@ -221,13 +332,20 @@ async function planOne(graph: RestoreGraph, c: CapturedObject, restoring: Readon
       const remove = [...now].filter((id) => !want.has(id));
       if (add.length || remove.length) relationships.push({ name: rel, add, remove, missing: [] });
     }
+    const credentials = await planCredentials(graph, c, true);
+    if (credentials) relationships.push(credentials.change);
     const attributes = attributeChanges(c.type, c.object, live);
     const action = attributes.length || relationships.length ? 'update' : 'unchanged';
-    return { ...base, action, attributes, relationships };
+    return { ...base, action, attributes, relationships, ...credentials?.bodies };
   }
-  const captured = Object.entries(c.relationships)
+  const captured: RelationshipChange[] = Object.entries(c.relationships)
     .filter(([, ids]) => ids.length > 0)
     .map(([name, ids]) => ({ name, add: ids, remove: [], missing: [] }));
+  const credentials = await planCredentials(graph, c, false);
+  if (credentials) {
+    captured.push(credentials.change);
+    Object.assign(base, credentials.bodies);
+  }
   if (spec.deletedItemsCast) {
     const deleted = await graph.getOrNull(`/directory/deletedItems/${encodeURIComponent(c.id)}`);
     if (deleted) {
@@ -291,7 +409,7 @@ export async function computePlan(
   captured: readonly CapturedObject[],
   header: Omit<
     RestorePlan,
-    'v' | 'objects' | 'remaps' | 'memberships' | 'appRoleAssignments' | 'oauth2PermissionGrants'
+    'v' | 'objects' | 'remaps' | 'memberships' | 'appRoleAssignments' | 'oauth2PermissionGrants' | 'roleAssignments'
   >,
   related: CapturedRelated = { memberships: [], assignments: [] },
 ): Promise<RestorePlan> {
@@ -325,7 +443,17 @@ export async function computePlan(
   const memberships = await planMemberships(graph, objects, related.memberships);
   const appRoleAssignments = await planAssignments(graph, objects, related.assignments);
   const oauth2PermissionGrants = await planGrants(graph, objects, related.grants ?? []);
-  return { v: 1, ...header, objects, remaps, memberships, appRoleAssignments, oauth2PermissionGrants };
+  const roleAssignments = await planRoleAssignments(graph, objects, related);
+  return {
+    v: 1,
+    ...header,
+    objects,
+    remaps,
+    memberships,
+    appRoleAssignments,
+    oauth2PermissionGrants,
+    ...(roleAssignments.length ? { roleAssignments } : {}),
+  };
 }
 
 /**
@@ -436,6 +564,79 @@ async function planAssignments(
   return out.sort((x, y) => (assignmentKey(x) < assignmentKey(y) ? -1 : 1));
 }
 
+const ROLE_ASSIGNMENTS = '/roleManagement/directory/roleAssignments';
+
+/** Live directory role assignments of a principal ($filter on principalId, as Graph documents). */
+export function roleAssignmentsOf(
+  graph: RestoreGraph,
+  principalId: string,
+): Promise<(CapturedRoleAssignment & { id: string })[]> {
+  return graph.readAll(`${ROLE_ASSIGNMENTS}?$filter=principalId eq '${encodeURIComponent(principalId)}'`);
+}
+
+/**
+ * Role assignments to create: captured ones of requested principals or AU scopes whose principal and AU exist (live,
+ * or brought back by this plan), that the tenant lacks (always, when the principal or the AU is re-created). Role
+ * assignments to remove: live ones of requested live principals the snapshot does not hold, only when the snapshot
+ * captured role assignments at all.
+ */
+async function planRoleAssignments(
+  graph: RestoreGraph,
+  objects: PlannedObject[],
+  related: CapturedRelated,
+): Promise<PlannedRoleAssignment[]> {
+  const captured = related.roleAssignments ?? [];
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  const principals = objects.filter((o) => PRINCIPAL_TYPES.has(o.type) && o.action !== 'impossible');
+  if (captured.length === 0 && !(related.roleAssignmentsCaptured && principals.length > 0)) return [];
+  const exists = new Map<string, boolean>();
+  const live = async (id: string, types: string[]): Promise<boolean> => {
+    const o = byId.get(id);
+    if (o) return o.action !== 'impossible';
+    if (!exists.has(id)) {
+      let found = false;
+      for (const type of types) if (!found) found = (await graph.readLive(type, id)) !== null;
+      exists.set(id, found);
+    }
+    return exists.get(id)!;
+  };
+  const liveOf = new Map<string, Promise<(CapturedRoleAssignment & { id: string })[]>>();
+  const assignmentsOf = (principalId: string) => {
+    let p = liveOf.get(principalId);
+    if (!p) liveOf.set(principalId, (p = roleAssignmentsOf(graph, principalId)));
+    return p;
+  };
+  const out: PlannedRoleAssignment[] = [];
+  const seen = new Set<string>();
+  for (const a of captured) {
+    const key = roleAssignmentKey(a);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (!(await live(a.principalId, ['users', 'groups', 'servicePrincipals']))) continue;
+    const unit = scopeUnit(a.directoryScopeId);
+    if (unit && !(await live(unit, ['administrativeUnits']))) continue;
+    const recreated = [a.principalId, unit].some((id) => id && byId.get(id)?.action === 'recreate');
+    if (!recreated && (await assignmentsOf(a.principalId)).some((x) => roleAssignmentKey(x) === key)) continue;
+    out.push({ action: 'create', ...a });
+  }
+  if (related.roleAssignmentsCaptured) {
+    const wanted = new Set(captured.map(roleAssignmentKey));
+    for (const p of principals.filter((o) => o.action !== 'recreate')) {
+      for (const x of await assignmentsOf(p.id)) {
+        if (typeof x.directoryScopeId !== 'string' || wanted.has(roleAssignmentKey(x))) continue;
+        out.push({
+          action: 'remove',
+          principalId: x.principalId,
+          roleDefinitionId: x.roleDefinitionId,
+          directoryScopeId: x.directoryScopeId,
+          liveId: x.id,
+        });
+      }
+    }
+  }
+  return out.sort((x, y) => (roleAssignmentKey(x) < roleAssignmentKey(y) ? -1 : 1));
+}
+
 export function planHash(plan: RestorePlan): string {
   return sha256Hex(Buffer.from(canonicalJson(plan), 'utf8'));
 }
@@ -457,5 +658,6 @@ export function countPlan(plan: RestorePlan): PlanCounts {
     memberships: plan.memberships.reduce((s, m) => s + m.add.length, 0),
     appRoleAssignments: plan.appRoleAssignments.length,
     oauth2PermissionGrants: plan.oauth2PermissionGrants.length,
+    ...(plan.roleAssignments?.length ? { roleAssignments: plan.roleAssignments.length } : {}),
   };
 }

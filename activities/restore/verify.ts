@@ -1,10 +1,16 @@
 import { attributeChanges, remapIds } from '../../restore/compare';
-import type { ObjectReport, RestorePlan, RestoreReport } from '../../restore/types';
+import type { FederatedCredential, ObjectReport, RestorePlan, RestoreReport } from '../../restore/types';
 import type { RestoreProgress } from './apply';
 import {
   assignmentKey,
+  credentialOf,
   grantKey,
   liveGrant,
+  liveRoleAssignment,
+  roleAssignmentKey,
+  roleAssignmentsOf,
+  sameCredential,
+  scopeUnit,
   refRelationships,
   sameScope,
   type CapturedGrant,
@@ -85,6 +91,12 @@ export async function verifyRestore(
         });
       }
     }
+    if (o.type === 'applications' && c.credentials) {
+      const creds = await verifyCredentials(graph, c.credentials, liveId, failure);
+      restorable += creds.restorable;
+      restored += creds.restored;
+      differences.push(...creds.differences);
+    }
     const related = await verifyRelated(graph, plan, progress, o.id, liveId, cache);
     restorable += related.restorable;
     restored += related.restored;
@@ -117,10 +129,43 @@ export async function verifyRestore(
 interface ReadCache {
   members: Map<string, Promise<Set<string>>>;
   assignedTo: Map<string, Promise<Set<string>>>;
+  roleAssignments?: Map<string, Promise<Set<string>>>;
   grants?: Promise<Map<string, string | undefined>>;
 }
 
 type Difference = NonNullable<ObjectReport['differences']>[number];
+
+/** An application's federated identity credentials read back: every captured one by name, equal; none other. */
+async function verifyCredentials(
+  graph: RestoreGraph,
+  captured: readonly FederatedCredential[],
+  appId: string,
+  failure: string | undefined,
+): Promise<{ restorable: number; restored: number; differences: Difference[] }> {
+  const live = (
+    await graph.readAll<Record<string, unknown>>(
+      `/applications/${encodeURIComponent(appId)}/federatedIdentityCredentials`,
+    )
+  ).map(credentialOf);
+  const lacking = captured.filter((w) => !live.some((n) => sameCredential(n, w)));
+  const extra = live.filter((n) => !captured.some((w) => w.name === n.name)).map((n) => n.name);
+  const differences: Difference[] = [];
+  if (lacking.length)
+    differences.push({
+      name: 'federatedIdentityCredentials',
+      expected: lacking,
+      actual: live.filter((n) => lacking.some((w) => w.name === n.name)),
+      why: failure ?? 'not among the application’s federated identity credentials as captured',
+    });
+  if (extra.length)
+    differences.push({
+      name: 'federatedIdentityCredentials',
+      expected: null,
+      actual: extra,
+      why: 'credentials the snapshot does not hold are still on the application',
+    });
+  return { restorable: captured.length, restored: captured.length - lacking.length, differences };
+}
 
 /**
  * Memberships in parents outside the request and app-role assignments of one requested object, read back: each
@@ -225,6 +270,41 @@ async function verifyRelated(
     }
     if (lackingGrants.length)
       differences.push({ name: 'oauth2PermissionGrants', expected: lackingGrants, actual: null, why: grantWhy });
+  }
+  // A role assignment is reported on its principal when requested, else on the administrative unit it is scoped to.
+  const roleOwner = (a: { principalId: string; directoryScopeId: string }) =>
+    requested.has(a.principalId) ? a.principalId : scopeUnit(a.directoryScopeId);
+  const roles = (plan.roleAssignments ?? []).filter((a) => roleOwner(a) === id);
+  if (roles.length) {
+    cache.roleAssignments ??= new Map();
+    const lackingRoles: unknown[] = [];
+    const leftRoles: unknown[] = [];
+    let roleWhy = 'not among the role assignments of the principal';
+    for (const a of roles) {
+      const mapped = liveRoleAssignment(a, progress.mapping);
+      let have = cache.roleAssignments.get(mapped.principalId);
+      if (!have) {
+        have = roleAssignmentsOf(graph, mapped.principalId).then((list) => new Set(list.map(roleAssignmentKey)));
+        cache.roleAssignments.set(mapped.principalId, have);
+      }
+      const present = (await have).has(roleAssignmentKey(mapped));
+      restorable++;
+      const { principalId, roleDefinitionId, directoryScopeId } = mapped;
+      if (present === (a.action === 'create')) restored++;
+      else {
+        (a.action === 'create' ? lackingRoles : leftRoles).push({ principalId, roleDefinitionId, directoryScopeId });
+        roleWhy = progress.failures[`roleAssignment:${a.action}:${roleAssignmentKey(a)}`] ?? roleWhy;
+      }
+    }
+    if (lackingRoles.length)
+      differences.push({ name: 'roleAssignments', expected: lackingRoles, actual: null, why: roleWhy });
+    if (leftRoles.length)
+      differences.push({
+        name: 'roleAssignments',
+        expected: null,
+        actual: leftRoles,
+        why: 'role assignments the snapshot does not hold are still there',
+      });
   }
   return { restorable, restored, differences };
 }

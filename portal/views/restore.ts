@@ -72,6 +72,14 @@ function Plan(props: { state: RestoreState }) {
       </section>`,
   )}
   ${
+    (plan.roleAssignments?.length ?? 0) > 0 &&
+    html`<p>
+      Directory role assignments: ${plan.roleAssignments!.filter((a) => a.action === 'create').length} to add,
+      ${plan.roleAssignments!.filter((a) => a.action === 'remove').length} to remove (principals and administrative-unit
+      scopes by their new ids where re-created)
+    </p>`
+  }
+  ${
     plan.remaps.length > 0 &&
     html`<p>
       Live objects whose references to re-created ids are rewritten:

@@ -77,8 +77,9 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     (await (await call('GET', `/tenants/${tenantId}/restores/${restoreId}`)).json()) as any;
 
   /** A backed-up simulated tenant: its ids, the snapshot, and a Graph client with the Restore app (for damage). */
-  async function backedUpTenant(restoreMode?: 'permanent', users = 40) {
+  async function backedUpTenant(restoreMode?: 'permanent', users = 40, prepare?: (directory: string) => void) {
     const ms = fx.sim.control.createTenant({ users, consentMode: 'accept' });
+    prepare?.(ms.id);
     const res = await call('POST', '/tenants', {
       organizationId,
       directory: ms.id,
@@ -262,16 +263,74 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     assert.ok(trail.some((e) => e.action === 'restore.cancel' && e.outcome === 'succeeded'));
   });
 
-  it('recovery fidelity: damaged users, groups, apps, CA policies, a named location and an AU come back', async () => {
-    const t = await backedUpTenant('permanent');
+  it('recovery fidelity: damaged users, groups, apps, CA policies, a named location, an AU, role assignments and federated credentials come back', async () => {
     const c = fx.sim.control;
-    const users = structuredClone(c.listObjects(t.directory, 'user'));
+    type RoleAssignment = { id: string; principalId: string; roleDefinitionId: string; directoryScopeId: string };
+    const roleKey = (a: Omit<RoleAssignment, 'id'>) => `${a.principalId}|${a.roleDefinitionId}|${a.directoryScopeId}`;
+    const cred = (name: string) => ({
+      name,
+      issuer: 'https://token.actions.githubusercontent.com',
+      subject: `repo:contoso/${name}:ref:refs/heads/main`,
+      audiences: ['api://AzureADTokenExchange'],
+      description: `Deploys ${name}`,
+    });
+    // Before the backup: the user about to be hard-deleted also holds a role scoped to an administrative unit (one
+    // restored in place), and two applications (one hard-deleted, one damaged) have federated credentials.
+    const t = await backedUpTenant('permanent', 40, (directory) => {
+      const holder = c
+        .listObjects(directory, 'unifiedRoleAssignment')
+        .map((a) => c.getObject(directory, String(a.data.principalId)))
+        .find((u) => u.kind === 'user' && !(u.data.userPrincipalName as string).includes('#'))!;
+      const unit = c.listObjects(directory, 'administrativeUnit')[1];
+      const definition = c.listObjects(directory, 'unifiedRoleDefinition')[0];
+      c.createObject(directory, 'unifiedRoleAssignment', {
+        principalId: holder.id,
+        roleDefinitionId: definition.id,
+        directoryScopeId: `/administrativeUnits/${unit.id}`,
+      });
+      const [, hard, owned] = c.listObjects(directory, 'application');
+      c.addFederatedIdentityCredential(directory, hard.id, cred('deploy-hard'));
+      c.addFederatedIdentityCredential(directory, owned.id, cred('deploy-owned'));
+      c.addFederatedIdentityCredential(directory, owned.id, cred('deploy-owned-2'));
+    });
+    const roleAssignmentsOf = async (principalId: string) =>
+      (
+        (await t.graph
+          .api('/roleManagement/directory/roleAssignments')
+          .filter(`principalId eq '${principalId}'`)
+          .get()) as { value: RoleAssignment[] }
+      ).value;
+    const credentialsOf = async (appId: string) =>
+      (
+        (await t.graph.api(`/applications/${appId}/federatedIdentityCredentials`).get()) as {
+          value: Record<string, unknown>[];
+        }
+      ).value
+        .map(({ name, issuer, subject, audiences, description }) => ({ name, issuer, subject, audiences, description }))
+        .sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1));
+    const seededAssignments = c.listObjects(t.directory, 'unifiedRoleAssignment');
+    const auScopedHolder = String(
+      seededAssignments.find((a) => String(a.data.directoryScopeId).startsWith('/administrativeUnits/'))!.data
+        .principalId,
+    );
+    const roleHolders = new Set(seededAssignments.map((a) => String(a.data.principalId)));
+    // The user holding the AU-scoped role first (hard-deleted), another role holder next (changed).
+    const rank = (id: string) => (id === auScopedHolder ? 0 : roleHolders.has(id) ? 1 : 2);
+    const users = structuredClone(c.listObjects(t.directory, 'user')).sort((a, b) => rank(a.id) - rank(b.id));
     const groups = structuredClone(c.listObjects(t.directory, 'group'));
     const policies = structuredClone(c.listObjects(t.directory, 'conditionalAccessPolicy'));
     const excludedGroupId = (policies[0].data as any).conditions.users.excludeGroups[0] as string;
     const excludedGroup = structuredClone(c.getObject(t.directory, excludedGroupId));
     const excludedMembers = c.listMembers(t.directory, excludedGroupId);
-    const [changedUser, softUser, hardUser] = users.filter((u) => !(u.data.userPrincipalName as string).includes('#'));
+    const [hardUser, changedUser, softUser] = users.filter((u) => !(u.data.userPrincipalName as string).includes('#'));
+    const hardUserRoles = await roleAssignmentsOf(hardUser.id);
+    const changedUserRoles = await roleAssignmentsOf(changedUser.id);
+    assert.ok(
+      hardUserRoles.some((a) => a.directoryScopeId.startsWith('/administrativeUnits/')) &&
+        hardUserRoles.some((a) => a.directoryScopeId === '/') &&
+        changedUserRoles.length > 0,
+      'the hard-deleted user holds a tenant-wide and an AU-scoped role, the changed user a role',
+    );
     const groupsOf = (id: string) =>
       groups.filter((g) => c.listMembers(t.directory, g.id).includes(id)).map((g) => g.id);
     const otherGroup = groups.find((g) => g.id !== excludedGroupId && c.listMembers(t.directory, g.id).length > 1)!;
@@ -288,6 +347,10 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     const changedPolicy = policies[3];
 
     const ownedApp = apps[2];
+    const hardAppCredentials = await credentialsOf(hardApp.id);
+    const ownedAppCredentials = await credentialsOf(ownedApp.id);
+    assert.equal(hardAppCredentials.length, 1);
+    assert.equal(ownedAppCredentials.length, 2);
     const ownersOf = async (path: string) =>
       ((await t.graph.api(`${path}/owners`).get()) as { value: { id: string }[] }).value.map((o) => o.id).sort();
     const appOwners = await ownersOf(`/applications/${ownedApp.id}`);
@@ -308,6 +371,20 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
 
     // Damage.
     await t.graph.api(`/applications/${ownedApp.id}/owners/${appOwners[0]}/$ref`).delete();
+    // A role assignment removed, another one added after the backup; a credential removed, another changed, one added.
+    const removedRole = changedUserRoles[0];
+    await t.graph.api(`/roleManagement/directory/roleAssignments/${removedRole.id}`).delete();
+    const otherDefinition = c
+      .listObjects(t.directory, 'unifiedRoleDefinition')
+      .find((d) => !changedUserRoles.some((a) => a.roleDefinitionId === d.id))!;
+    await t.graph
+      .api('/roleManagement/directory/roleAssignments')
+      .post({ principalId: changedUser.id, roleDefinitionId: otherDefinition.id, directoryScopeId: '/' });
+    await t.graph.api(`/applications/${ownedApp.id}/federatedIdentityCredentials/deploy-owned`).delete();
+    await t.graph
+      .api(`/applications/${ownedApp.id}/federatedIdentityCredentials/deploy-owned-2`)
+      .patch({ subject: 'repo:attacker/x:ref:refs/heads/main' });
+    await t.graph.api(`/applications/${ownedApp.id}/federatedIdentityCredentials`).post(cred('added-later'));
     const affectedGroups = new Set([...groupsOf(softUser.id), ...groupsOf(hardUser.id), otherGroup.id]);
     affectedGroups.delete(excludedGroupId);
     c.updateObject(t.directory, changedUser.id, { jobTitle: 'Damaged', department: 'Nowhere' });
@@ -355,6 +432,29 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     assert.equal(actionOf(hardApp.id), 'recreate');
     assert.equal(actionOf(hardPolicy.id), 'recreate');
     assert.equal(actionOf(au.id), 'restore-from-recycle-bin');
+    const plannedRoles = (planned.planDetail.roleAssignments ?? []) as (Omit<RoleAssignment, 'id'> & {
+      action: string;
+    })[];
+    assert.deepEqual(
+      plannedRoles.map((a) => `${a.action} ${roleKey(a)}`).sort(),
+      [
+        ...hardUserRoles.map((a) => `create ${roleKey(a)}`),
+        `create ${roleKey(removedRole)}`,
+        `remove ${roleKey({ principalId: changedUser.id, roleDefinitionId: otherDefinition.id, directoryScopeId: '/' })}`,
+      ].sort(),
+      'the plan lists the role assignments to create (by snapshot ids) and the one added since to remove',
+    );
+    assert.equal(planned.plan.counts.roleAssignments, plannedRoles.length);
+    const ownedPlan = planned.planDetail.objects.find((o: any) => o.id === ownedApp.id);
+    assert.deepEqual(
+      ownedPlan.relationships.find((r: any) => r.name === 'federatedIdentityCredentials'),
+      {
+        name: 'federatedIdentityCredentials',
+        add: ['deploy-owned', 'deploy-owned-2'],
+        remove: ['added-later'],
+        missing: [],
+      },
+    );
     assert.ok(
       planned.planDetail.remaps.some((r: any) => r.references.includes(excludedGroupId)),
       'live CA policies that exclude the re-created group are listed for remapping',
@@ -420,6 +520,29 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     const newSp = c.getObject(t.directory, report.idMapping[hardSp.id]);
     assert.equal(newSp.data.appId, newApp.data.appId, 'the re-created SP belongs to the re-created app');
     assert.equal(c.getObject(t.directory, softSp.id).deleted, false, 'the soft-deleted SP is back with its app');
+
+    // Directory role assignments: the re-created user's by its new id (tenant-wide and AU-scoped), the removed one
+    // back, the one added since gone; a tenant-wide one also shows the user among the activated role's members.
+    const remapped = (a: RoleAssignment) =>
+      roleKey({ ...a, principalId: report.idMapping[a.principalId] ?? a.principalId });
+    assert.deepEqual(
+      (await roleAssignmentsOf(newUser.id)).map(roleKey).sort(),
+      hardUserRoles.map(remapped).sort(),
+      'the hard-deleted user holds its roles again, by its new id',
+    );
+    assert.deepEqual(
+      (await roleAssignmentsOf(changedUser.id)).map(roleKey).sort(),
+      changedUserRoles.map(roleKey).sort(),
+    );
+    const tenantWide = hardUserRoles.find((a) => a.directoryScopeId === '/')!;
+    const role = c
+      .listObjects(t.directory, 'directoryRole')
+      .find((r) => r.data.roleTemplateId === tenantWide.roleDefinitionId);
+    if (role) assert.ok(c.listMembers(t.directory, role.id).includes(newUser.id), 'a member of the activated role');
+
+    // Federated identity credentials: on the re-created app, and the damaged app's as captured (the added one gone).
+    assert.deepEqual(await credentialsOf(newApp.id), hardAppCredentials);
+    assert.deepEqual(await credentialsOf(ownedApp.id), ownedAppCredentials);
 
     const jobs = (await (await call('GET', `/jobs?kind=restore&tenantId=${t.tenantId}`)).json()) as any;
     assert.equal(jobs.jobs[0]?.kind, 'restore');
