@@ -92,6 +92,12 @@ export interface RestoreState {
       roleDefinitionId: string;
       directoryScopeId: string;
     }[];
+    scopedRoleMembers?: {
+      action: 'create' | 'remove';
+      administrativeUnitId: string;
+      roleId: string;
+      memberId: string;
+    }[];
   };
   reportDetail?: {
     objects: {

@@ -133,6 +133,22 @@ export interface PlannedRoleAssignment {
   liveId?: string;
 }
 
+/**
+ * A scoped role membership of an administrative unit (the AU's scopedRoleMembers: a member holding a directory role
+ * over the AU) whose AU or member is requested: `create` when the snapshot holds it and the tenant lacks it (or cannot
+ * tell, the AU being deleted), `remove` when a requested live AU holds one the snapshot does not.
+ */
+export interface PlannedScopedRoleMember {
+  action: 'create' | 'remove';
+  /** Snapshot ids (remapped at apply time when re-created). */
+  administrativeUnitId: string;
+  /** The activated directory role's id. */
+  roleId: string;
+  memberId: string;
+  /** Remove only: the live membership's id. */
+  liveId?: string;
+}
+
 export interface RestorePlan {
   v: 1;
   restoreId: string;
@@ -151,6 +167,8 @@ export interface RestorePlan {
   oauth2PermissionGrants: PlannedGrant[];
   /** Directory role assignments of requested principals and AUs (absent in plans made before they were restored). */
   roleAssignments?: PlannedRoleAssignment[];
+  /** Scoped role memberships of requested AUs or members (absent in plans made before they were restored). */
+  scopedRoleMembers?: PlannedScopedRoleMember[];
 }
 
 export interface PlanCounts {
@@ -168,6 +186,8 @@ export interface PlanCounts {
   oauth2PermissionGrants: number;
   /** Directory role assignments to create or remove. */
   roleAssignments?: number;
+  /** Scoped role memberships of administrative units to create or remove. */
+  scopedRoleMembers?: number;
 }
 
 /** What the workflow keeps of a plan: where it is stored and its hash, never the objects themselves. */

@@ -12,6 +12,8 @@ import {
   roleAssignmentKey,
   roleAssignmentsOf,
   sameCredential,
+  scopedRoleMemberKey,
+  scopedRoleMembersOf,
   sameScope,
   type CapturedGrant,
 } from './plan';
@@ -391,6 +393,44 @@ export async function applyRoleAssignments(graph: RestoreGraph, plan: RestorePla
         const live = await withReplicationRetry(() => roleAssignmentsOf(graph, body.principalId));
         if (!live.some((x) => roleAssignmentKey(x) === roleAssignmentKey(body))) {
           await withReplicationRetry(() => graph.post('/roleManagement/directory/roleAssignments', body), 4);
+        }
+      }
+    } catch (err) {
+      const duplicate = err instanceof GraphError && err.statusCode === 400 && /conflicting object/i.test(err.message);
+      if (!duplicate && !isAlreadyExists(err)) {
+        if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
+        progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
+      }
+    }
+    progress.done.push(marker);
+  }
+}
+
+/**
+ * Creates and removes the plan's scoped role memberships of administrative units, AU and member remapped
+ * (https://learn.microsoft.com/en-us/graph/api/administrativeunit-post-scopedrolemembers?view=graph-rest-1.0,
+ * https://learn.microsoft.com/en-us/graph/api/administrativeunit-delete-scopedrolemembers?view=graph-rest-1.0). They
+ * are the AU-scoped view of role assignments: one the role assignment stage already created answers "conflicting
+ * object", which is success, as is a create whose answer was lost; the AU's live list is read first all the same.
+ */
+export async function applyScopedRoleMembers(graph: RestoreGraph, plan: RestorePlan, progress: RestoreProgress) {
+  for (const m of plan.scopedRoleMembers ?? []) {
+    const marker = `scopedRoleMember:${m.action}:${scopedRoleMemberKey(m)}`;
+    if (progress.done.includes(marker)) continue;
+    const auId = progress.mapping[m.administrativeUnitId] ?? m.administrativeUnitId;
+    const memberId = progress.mapping[m.memberId] ?? m.memberId;
+    const base = `/directory/administrativeUnits/${encodeURIComponent(auId)}/scopedRoleMembers`;
+    try {
+      if (m.action === 'remove') {
+        try {
+          await graph.delete(`${base}/${encodeURIComponent(m.liveId ?? '')}`);
+        } catch (err) {
+          if (!isStatus(err, 404)) throw err;
+        }
+      } else {
+        const live = await withReplicationRetry(() => scopedRoleMembersOf(graph, auId));
+        if (!live.some((x) => x.roleId === m.roleId && x.memberId === memberId)) {
+          await withReplicationRetry(() => graph.post(base, { roleId: m.roleId, roleMemberInfo: { id: memberId } }), 4);
         }
       }
     } catch (err) {

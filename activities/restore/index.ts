@@ -20,6 +20,7 @@ import {
   applyObject,
   applyRemaps,
   applyRoleAssignments,
+  applyScopedRoleMembers,
   emptyProgress,
   type RestoreProgress,
 } from './apply';
@@ -206,6 +207,11 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       if (input.types.includes('roleAssignments') && (plan.roleAssignments?.length ?? 0) > 0) {
         Context.current().heartbeat('roleAssignments');
         await applyRoleAssignments(graph, plan, progress);
+        await save();
+      }
+      if (input.types.includes('roleAssignments') && (plan.scopedRoleMembers?.length ?? 0) > 0) {
+        Context.current().heartbeat('scopedRoleMembers');
+        await applyScopedRoleMembers(graph, plan, progress);
         await save();
       }
       if (input.types.includes('conditionalAccessPolicies')) {

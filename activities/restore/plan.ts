@@ -8,6 +8,7 @@ import {
   type FederatedCredential,
   type PlanCounts,
   type PlannedRoleAssignment,
+  type PlannedScopedRoleMember,
   type PlannedAssignment,
   type PlannedGrant,
   type PlannedMembership,
@@ -116,6 +117,27 @@ export interface CapturedRelated {
    * (a tenant always has at least one, its Global Administrator).
    */
   roleAssignmentsCaptured?: boolean;
+  /** Scoped role memberships (AU scopedRoleMembers) whose AU or member is requested. */
+  scopedRoleMembers?: CapturedScopedRoleMember[];
+  /** Requested administrative units whose scopedRoleMembers the snapshot captured (only those can lose extra ones). */
+  scopedRoleMembersCaptured?: string[];
+}
+
+export type CapturedScopedRoleMember = Pick<PlannedScopedRoleMember, 'administrativeUnitId' | 'roleId' | 'memberId'>;
+
+/** Identity of a scoped role membership: one per AU, role and member. */
+export function scopedRoleMemberKey(m: CapturedScopedRoleMember): string {
+  return `${m.administrativeUnitId}|${m.roleId}|${m.memberId}`;
+}
+
+/** A scoped role membership as Graph lists it (roleMemberInfo holds the member). */
+export function scopedRoleMemberOf(
+  item: Record<string, unknown>,
+  administrativeUnitId: string,
+): (CapturedScopedRoleMember & { id: string }) | null {
+  const memberId = (item.roleMemberInfo as { id?: unknown } | null | undefined)?.id;
+  if (typeof item.roleId !== 'string' || typeof memberId !== 'string') return null;
+  return { id: String(item.id), administrativeUnitId, roleId: item.roleId, memberId };
 }
 
 export type CapturedRoleAssignment = Pick<
@@ -243,7 +265,34 @@ export async function readRelated(
       });
     }
   }
-  return { memberships, assignments: [...assignments.values()], grants, roleAssignments, roleAssignmentsCaptured };
+  const scopedRoleMembers: CapturedScopedRoleMember[] = [];
+  const scopedRoleMembersCaptured: string[] = [];
+  if (members.size > 0 || units.size > 0) {
+    for (const e of await repo.listEntries(snapshotId, 'administrativeUnits')) {
+      const hash = e.rels?.scopedRoleMembers;
+      if (!hash) continue;
+      if (units.has(e.id)) scopedRoleMembersCaptured.push(e.id);
+      for (const item of await repo.readRelationship(hash)) {
+        const m = scopedRoleMemberOf(item, e.id);
+        if (m && (units.has(e.id) || members.has(m.memberId))) {
+          scopedRoleMembers.push({
+            administrativeUnitId: m.administrativeUnitId,
+            roleId: m.roleId,
+            memberId: m.memberId,
+          });
+        }
+      }
+    }
+  }
+  return {
+    memberships,
+    assignments: [...assignments.values()],
+    grants,
+    roleAssignments,
+    roleAssignmentsCaptured,
+    scopedRoleMembers,
+    scopedRoleMembersCaptured,
+  };
 }
 
 /** Identity of a delegated grant: Graph keeps one per client, resource, consent type and principal. */
@@ -409,7 +458,14 @@ export async function computePlan(
   captured: readonly CapturedObject[],
   header: Omit<
     RestorePlan,
-    'v' | 'objects' | 'remaps' | 'memberships' | 'appRoleAssignments' | 'oauth2PermissionGrants' | 'roleAssignments'
+    | 'v'
+    | 'objects'
+    | 'remaps'
+    | 'memberships'
+    | 'appRoleAssignments'
+    | 'oauth2PermissionGrants'
+    | 'roleAssignments'
+    | 'scopedRoleMembers'
   >,
   related: CapturedRelated = { memberships: [], assignments: [] },
 ): Promise<RestorePlan> {
@@ -444,6 +500,7 @@ export async function computePlan(
   const appRoleAssignments = await planAssignments(graph, objects, related.assignments);
   const oauth2PermissionGrants = await planGrants(graph, objects, related.grants ?? []);
   const roleAssignments = await planRoleAssignments(graph, objects, related);
+  const scopedRoleMembers = await planScopedRoleMembers(graph, objects, related);
   return {
     v: 1,
     ...header,
@@ -453,6 +510,7 @@ export async function computePlan(
     appRoleAssignments,
     oauth2PermissionGrants,
     ...(roleAssignments.length ? { roleAssignments } : {}),
+    ...(scopedRoleMembers.length ? { scopedRoleMembers } : {}),
   };
 }
 
@@ -637,6 +695,78 @@ async function planRoleAssignments(
   return out.sort((x, y) => (roleAssignmentKey(x) < roleAssignmentKey(y) ? -1 : 1));
 }
 
+/** Live scoped role memberships of an administrative unit. */
+export async function scopedRoleMembersOf(
+  graph: RestoreGraph,
+  administrativeUnitId: string,
+): Promise<(CapturedScopedRoleMember & { id: string })[]> {
+  const items = await graph.readAll<Record<string, unknown>>(
+    `/directory/administrativeUnits/${encodeURIComponent(administrativeUnitId)}/scopedRoleMembers`,
+  );
+  return items.flatMap((i) => scopedRoleMemberOf(i, administrativeUnitId) ?? []);
+}
+
+/**
+ * Scoped role memberships to create: captured ones of requested AUs or members whose AU and member exist (live, or
+ * brought back by this plan) and that the live AU lacks (a deleted or re-created AU's are all planned; apply reads the
+ * list first). To remove: live ones of requested live AUs the snapshot does not hold, where it captured the AU's list.
+ */
+async function planScopedRoleMembers(
+  graph: RestoreGraph,
+  objects: PlannedObject[],
+  related: CapturedRelated,
+): Promise<PlannedScopedRoleMember[]> {
+  const captured = related.scopedRoleMembers ?? [];
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  const units = objects.filter(
+    (o) =>
+      o.type === 'administrativeUnits' &&
+      (o.action === 'update' || o.action === 'unchanged') &&
+      (related.scopedRoleMembersCaptured ?? []).includes(o.id),
+  );
+  if (captured.length === 0 && units.length === 0) return [];
+  const exists = new Map<string, boolean>();
+  const live = async (id: string, types: string[]): Promise<boolean> => {
+    const o = byId.get(id);
+    if (o) return o.action !== 'impossible';
+    if (!exists.has(id)) {
+      let found = false;
+      for (const type of types) if (!found) found = (await graph.readLive(type, id)) !== null;
+      exists.set(id, found);
+    }
+    return exists.get(id)!;
+  };
+  const liveOf = new Map<string, Promise<(CapturedScopedRoleMember & { id: string })[]>>();
+  const membersOf = (auId: string) => {
+    let p = liveOf.get(auId);
+    if (!p) liveOf.set(auId, (p = scopedRoleMembersOf(graph, auId)));
+    return p;
+  };
+  const out: PlannedScopedRoleMember[] = [];
+  const seen = new Set<string>();
+  for (const m of captured) {
+    const key = scopedRoleMemberKey(m);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (!(await live(m.administrativeUnitId, ['administrativeUnits']))) continue;
+    if (!(await live(m.memberId, ['users', 'groups', 'servicePrincipals']))) continue;
+    const unit = byId.get(m.administrativeUnitId);
+    const auLive = !unit || unit.action === 'update' || unit.action === 'unchanged';
+    const recreated = byId.get(m.memberId)?.action === 'recreate';
+    if (auLive && !recreated && (await membersOf(m.administrativeUnitId)).some((x) => scopedRoleMemberKey(x) === key))
+      continue;
+    out.push({ action: 'create', ...m });
+  }
+  const wanted = new Set(captured.map(scopedRoleMemberKey));
+  for (const u of units) {
+    for (const x of await membersOf(u.id)) {
+      if (wanted.has(scopedRoleMemberKey(x))) continue;
+      out.push({ action: 'remove', administrativeUnitId: u.id, roleId: x.roleId, memberId: x.memberId, liveId: x.id });
+    }
+  }
+  return out.sort((x, y) => (scopedRoleMemberKey(x) < scopedRoleMemberKey(y) ? -1 : 1));
+}
+
 export function planHash(plan: RestorePlan): string {
   return sha256Hex(Buffer.from(canonicalJson(plan), 'utf8'));
 }
@@ -659,5 +789,6 @@ export function countPlan(plan: RestorePlan): PlanCounts {
     appRoleAssignments: plan.appRoleAssignments.length,
     oauth2PermissionGrants: plan.oauth2PermissionGrants.length,
     ...(plan.roleAssignments?.length ? { roleAssignments: plan.roleAssignments.length } : {}),
+    ...(plan.scopedRoleMembers?.length ? { scopedRoleMembers: plan.scopedRoleMembers.length } : {}),
   };
 }

@@ -11,6 +11,8 @@ import {
   roleAssignmentsOf,
   sameCredential,
   scopeUnit,
+  scopedRoleMemberKey,
+  scopedRoleMembersOf,
   refRelationships,
   sameScope,
   type CapturedGrant,
@@ -130,6 +132,7 @@ interface ReadCache {
   members: Map<string, Promise<Set<string>>>;
   assignedTo: Map<string, Promise<Set<string>>>;
   roleAssignments?: Map<string, Promise<Set<string>>>;
+  scopedRoleMembers?: Map<string, Promise<Set<string>>>;
   grants?: Promise<Map<string, string | undefined>>;
 }
 
@@ -304,6 +307,45 @@ async function verifyRelated(
         expected: null,
         actual: leftRoles,
         why: 'role assignments the snapshot does not hold are still there',
+      });
+  }
+  // A scoped role membership is reported on its AU when requested, else on its member.
+  const scoped = (plan.scopedRoleMembers ?? []).filter(
+    (m) => (requested.has(m.administrativeUnitId) ? m.administrativeUnitId : m.memberId) === id,
+  );
+  if (scoped.length) {
+    cache.scopedRoleMembers ??= new Map();
+    const lackingScoped: unknown[] = [];
+    const leftScoped: unknown[] = [];
+    let scopedWhy = 'not among the scoped role members of the administrative unit';
+    for (const m of scoped) {
+      const mapped = {
+        administrativeUnitId: progress.mapping[m.administrativeUnitId] ?? m.administrativeUnitId,
+        roleId: m.roleId,
+        memberId: progress.mapping[m.memberId] ?? m.memberId,
+      };
+      let have = cache.scopedRoleMembers.get(mapped.administrativeUnitId);
+      if (!have) {
+        have = scopedRoleMembersOf(graph, mapped.administrativeUnitId)
+          .then((list) => new Set(list.map(scopedRoleMemberKey)))
+          .catch(() => new Set<string>());
+        cache.scopedRoleMembers.set(mapped.administrativeUnitId, have);
+      }
+      restorable++;
+      if ((await have).has(scopedRoleMemberKey(mapped)) === (m.action === 'create')) restored++;
+      else {
+        (m.action === 'create' ? lackingScoped : leftScoped).push(mapped);
+        scopedWhy = progress.failures[`scopedRoleMember:${m.action}:${scopedRoleMemberKey(m)}`] ?? scopedWhy;
+      }
+    }
+    if (lackingScoped.length)
+      differences.push({ name: 'scopedRoleMembers', expected: lackingScoped, actual: null, why: scopedWhy });
+    if (leftScoped.length)
+      differences.push({
+        name: 'scopedRoleMembers',
+        expected: null,
+        actual: leftScoped,
+        why: 'scoped role members the snapshot does not hold are still there',
       });
   }
   return { restorable, restored, differences };

@@ -80,6 +80,14 @@ function Plan(props: { state: RestoreState }) {
     </p>`
   }
   ${
+    (plan.scopedRoleMembers?.length ?? 0) > 0 &&
+    html`<p>
+      Scoped role members of administrative units:
+      ${plan.scopedRoleMembers!.filter((a) => a.action === 'create').length} to add,
+      ${plan.scopedRoleMembers!.filter((a) => a.action === 'remove').length} to remove
+    </p>`
+  }
+  ${
     plan.remaps.length > 0 &&
     html`<p>
       Live objects whose references to re-created ids are rewritten:

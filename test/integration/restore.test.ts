@@ -288,6 +288,15 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
         roleDefinitionId: definition.id,
         directoryScopeId: `/administrativeUnits/${unit.id}`,
       });
+      c.createObject(directory, 'scopedRoleMembership', {
+        roleId: c.listObjects(directory, 'directoryRole')[0].id,
+        administrativeUnitId: unit.id,
+        roleMemberInfo: {
+          id: holder.id,
+          displayName: holder.data.displayName,
+          userPrincipalName: holder.data.userPrincipalName,
+        },
+      });
       const [, hard, owned] = c.listObjects(directory, 'application');
       c.addFederatedIdentityCredential(directory, hard.id, cred('deploy-hard'));
       c.addFederatedIdentityCredential(directory, owned.id, cred('deploy-owned'));
@@ -300,6 +309,15 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
           .filter(`principalId eq '${principalId}'`)
           .get()) as { value: RoleAssignment[] }
       ).value;
+    type Scoped = { id: string; roleId: string; roleMemberInfo: { id: string } };
+    const scopedOf = async (auId: string) =>
+      (
+        (await t.graph.api(`/directory/administrativeUnits/${auId}/scopedRoleMembers`).get()) as {
+          value: Scoped[];
+        }
+      ).value;
+    const scopedKeys = async (auId: string) =>
+      (await scopedOf(auId)).map((m) => `${m.roleId}|${m.roleMemberInfo.id}`).sort();
     const credentialsOf = async (appId: string) =>
       (
         (await t.graph.api(`/applications/${appId}/federatedIdentityCredentials`).get()) as {
@@ -324,6 +342,13 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     const excludedMembers = c.listMembers(t.directory, excludedGroupId);
     const [hardUser, changedUser, softUser] = users.filter((u) => !(u.data.userPrincipalName as string).includes('#'));
     const hardUserRoles = await roleAssignmentsOf(hardUser.id);
+    // Scoped role members of two AUs restored in place: the hard-deleted user is one of the first's.
+    const [, scopedAu, damagedAu] = c.listObjects(t.directory, 'administrativeUnit');
+    const scopedBefore = {
+      [scopedAu.id]: await scopedKeys(scopedAu.id),
+      [damagedAu.id]: await scopedKeys(damagedAu.id),
+    };
+    assert.ok(scopedBefore[scopedAu.id].some((k) => k.endsWith(`|${hardUser.id}`)));
     const changedUserRoles = await roleAssignmentsOf(changedUser.id);
     assert.ok(
       hardUserRoles.some((a) => a.directoryScopeId.startsWith('/administrativeUnits/')) &&
@@ -380,6 +405,13 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     await t.graph
       .api('/roleManagement/directory/roleAssignments')
       .post({ principalId: changedUser.id, roleDefinitionId: otherDefinition.id, directoryScopeId: '/' });
+    const [removedScoped] = await scopedOf(damagedAu.id);
+    await t.graph.api(`/directory/administrativeUnits/${damagedAu.id}/scopedRoleMembers/${removedScoped.id}`).delete();
+    const extraScoped = {
+      roleId: c.listObjects(t.directory, 'directoryRole').find((r) => r.id !== removedScoped.roleId)!.id,
+      roleMemberInfo: { id: changedUser.id },
+    };
+    await t.graph.api(`/directory/administrativeUnits/${damagedAu.id}/scopedRoleMembers`).post(extraScoped);
     await t.graph.api(`/applications/${ownedApp.id}/federatedIdentityCredentials/deploy-owned`).delete();
     await t.graph
       .api(`/applications/${ownedApp.id}/federatedIdentityCredentials/deploy-owned-2`)
@@ -445,6 +477,23 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
       'the plan lists the role assignments to create (by snapshot ids) and the one added since to remove',
     );
     assert.equal(planned.plan.counts.roleAssignments, plannedRoles.length);
+    const plannedScoped = (planned.planDetail.scopedRoleMembers ?? []) as any[];
+    assert.ok(
+      plannedScoped.some(
+        (m) =>
+          m.action === 'create' &&
+          m.administrativeUnitId === damagedAu.id &&
+          m.roleId === removedScoped.roleId &&
+          m.memberId === removedScoped.roleMemberInfo.id,
+      ) &&
+        plannedScoped.some(
+          (m) => m.action === 'create' && m.administrativeUnitId === scopedAu.id && m.memberId === hardUser.id,
+        ) &&
+        plannedScoped.some(
+          (m) => m.action === 'remove' && m.administrativeUnitId === damagedAu.id && m.memberId === changedUser.id,
+        ),
+      `the removed, the hard-deleted user's and the added scoped role members are planned: ${JSON.stringify(plannedScoped)}`,
+    );
     const ownedPlan = planned.planDetail.objects.find((o: any) => o.id === ownedApp.id);
     assert.deepEqual(
       ownedPlan.relationships.find((r: any) => r.name === 'federatedIdentityCredentials'),
@@ -539,6 +588,17 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
       .listObjects(t.directory, 'directoryRole')
       .find((r) => r.data.roleTemplateId === tenantWide.roleDefinitionId);
     if (role) assert.ok(c.listMembers(t.directory, role.id).includes(newUser.id), 'a member of the activated role');
+
+    // Scoped role members of the AUs as captured, the re-created user by its new id, the added one gone.
+    const remappedScoped = (keys: string[]) =>
+      keys
+        .map((k) => {
+          const [roleId, memberId] = k.split('|');
+          return `${roleId}|${report.idMapping[memberId] ?? memberId}`;
+        })
+        .sort();
+    for (const auId of [scopedAu.id, damagedAu.id])
+      assert.deepEqual(await scopedKeys(auId), remappedScoped(scopedBefore[auId]), `scoped role members of ${auId}`);
 
     // Federated identity credentials: on the re-created app, and the damaged app's as captured (the added one gone).
     assert.deepEqual(await credentialsOf(newApp.id), hardAppCredentials);

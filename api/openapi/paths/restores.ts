@@ -60,7 +60,8 @@ const restoreState = {
         'memberships: member adds on groups and administrative units outside the request that held a requested ' +
         'object; appRoleAssignments: app-role assignments of requested principals or resources to create; ' +
         'roleAssignments: directory role assignments of requested principals or AU scopes to create or remove ' +
-        '(principalId, roleDefinitionId, directoryScopeId as in the snapshot, remapped when applied)',
+        '(principalId, roleDefinitionId, directoryScopeId as in the snapshot, remapped when applied); ' +
+        'scopedRoleMembers: scoped role members of requested administrative units or members to create or remove',
     },
     report: { type: 'object', description: 'Counts of the read-back verification and fidelity' },
     reportDetail: {
