@@ -271,6 +271,9 @@ export const RESTORABLE_TYPES: readonly string[] = [
   'applications',
   'servicePrincipals',
   'administrativeUnits',
+  // Directory role assignments named in a request come back as role assignments of the plan (re-created with a new
+  // id when gone, principal and AU scope remapped); they also come back with their principal or AU.
+  'roleAssignments',
   'conditionalAccessPolicies',
 ];
 

@@ -178,6 +178,8 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       };
       for (const o of plan.objects.filter((x) => input.types.includes(x.type))) {
         if (progress.done.includes(o.id) || o.action === 'unchanged' || o.action === 'impossible') continue;
+        // A named role assignment is written with the plan's role assignments (applyRoleAssignments below).
+        if (o.type === 'roleAssignments') continue;
         Context.current().heartbeat(o.id);
         try {
           await applyObject(graph, plan, o, progress, save);

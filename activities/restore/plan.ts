@@ -474,7 +474,18 @@ export async function computePlan(
     captured.flatMap((c) => [c.id, ...(c.type === 'applications' ? [String(c.object.appId)] : [])]),
   );
   const objects: PlannedObject[] = [];
-  for (const c of captured) objects.push(await planOne(graph, c, restoring));
+  for (const c of captured.filter((x) => x.type !== 'roleAssignments'))
+    objects.push(await planOne(graph, c, restoring));
+  // Named role assignments are planned after the objects they depend on (their principal, their AU scope).
+  const named = captured.filter((x) => x.type === 'roleAssignments');
+  if (named.length) {
+    related = { ...related, roleAssignments: [...(related.roleAssignments ?? [])] };
+    for (const c of named) {
+      const o = await planNamedRoleAssignment(graph, c, objects);
+      objects.push(o);
+      if (o.action === 'recreate') related.roleAssignments!.push(capturedRoleAssignment(c.object)!);
+    }
+  }
   const recreated = new Set(objects.filter((o) => o.action === 'recreate').map((o) => o.id));
   for (const o of objects.filter((x) => x.action === 'recreate' && x.type === 'applications')) {
     const app = captured.find((c) => c.id === o.id);
@@ -623,6 +634,52 @@ async function planAssignments(
 }
 
 const ROLE_ASSIGNMENTS = '/roleManagement/directory/roleAssignments';
+
+function capturedRoleAssignment(o: Record<string, unknown>): CapturedRoleAssignment | null {
+  if (typeof o.principalId !== 'string' || typeof o.roleDefinitionId !== 'string') return null;
+  if (typeof o.directoryScopeId !== 'string') return null;
+  return { principalId: o.principalId, roleDefinitionId: o.roleDefinitionId, directoryScopeId: o.directoryScopeId };
+}
+
+/**
+ * A role assignment named in the request: `unchanged` when the tenant holds one for the same principal, role and
+ * scope (by whatever id), `recreate` when not (Graph gives it a new id; the create is one of the plan's
+ * roleAssignments), `impossible` when its principal or AU is gone and not part of the restore, or it is app-scoped.
+ */
+async function planNamedRoleAssignment(
+  graph: RestoreGraph,
+  c: CapturedObject,
+  objects: readonly PlannedObject[],
+): Promise<PlannedObject> {
+  const a = capturedRoleAssignment(c.object);
+  const base = { type: c.type, id: c.id, displayName: c.displayName, attributes: [], relationships: [] };
+  if (!a)
+    return { ...base, action: 'impossible', reason: 'an app-scoped role assignment (appScopeId) is not restored' };
+  const planned = (id: string) => objects.find((o) => o.id === id);
+  const exists = async (id: string, types: string[]) => {
+    const o = planned(id);
+    if (o) return o.action !== 'impossible';
+    for (const type of types) if ((await graph.readLive(type, id)) !== null) return true;
+    return false;
+  };
+  if (!(await exists(a.principalId, ['users', 'groups', 'servicePrincipals'])))
+    return {
+      ...base,
+      action: 'impossible',
+      reason: `its principal ${a.principalId} is gone: restore the user, group or service principal with it`,
+    };
+  const unit = scopeUnit(a.directoryScopeId);
+  if (unit && !(await exists(unit, ['administrativeUnits'])))
+    return {
+      ...base,
+      action: 'impossible',
+      reason: `its administrative unit ${unit} is gone: restore the administrative unit with it`,
+    };
+  const recreated = [a.principalId, unit].some((id) => id && planned(id)?.action === 'recreate');
+  const live = recreated ? [] : await roleAssignmentsOf(graph, a.principalId);
+  const action = live.some((x) => roleAssignmentKey(x) === roleAssignmentKey(a)) ? 'unchanged' : 'recreate';
+  return { ...base, action };
+}
 
 /** Live directory role assignments of a principal ($filter on principalId, as Graph documents). */
 export function roleAssignmentsOf(

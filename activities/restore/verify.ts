@@ -48,6 +48,12 @@ export async function verifyRestore(
     }
     if (o.secretsToReissue?.length)
       secretsToReissue.push({ type: o.type, id: o.id, displayName: o.displayName, secrets: o.secretsToReissue });
+    if (o.type === 'roleAssignments') {
+      objects.push(await verifyNamedRoleAssignment(graph, o, c, progress));
+      restorable++;
+      if (objects[objects.length - 1].outcome !== 'failed') restored++;
+      continue;
+    }
     const liveId = progress.mapping[o.id] ?? o.id;
     const failure = progress.failures[o.id];
     const live = await graph.readLive(o.type, liveId);
@@ -137,6 +143,39 @@ interface ReadCache {
 }
 
 type Difference = NonNullable<ObjectReport['differences']>[number];
+
+/** A role assignment named in the request, read back: the principal (by its new id) holds it at its (new) scope. */
+async function verifyNamedRoleAssignment(
+  graph: RestoreGraph,
+  o: RestorePlan['objects'][number],
+  c: CapturedObject,
+  progress: RestoreProgress,
+): Promise<ObjectReport> {
+  const base = { type: o.type, id: o.id, displayName: o.displayName };
+  const captured = {
+    principalId: String(c.object.principalId),
+    roleDefinitionId: String(c.object.roleDefinitionId),
+    directoryScopeId: String(c.object.directoryScopeId),
+  };
+  const want = liveRoleAssignment(captured, progress.mapping);
+  const live = (await roleAssignmentsOf(graph, want.principalId)).find(
+    (x) => roleAssignmentKey(x) === roleAssignmentKey(want),
+  );
+  if (live) {
+    return {
+      ...base,
+      ...(live.id !== o.id ? { liveId: live.id } : {}),
+      outcome: o.action === 'unchanged' ? 'unchanged' : 'restored',
+    };
+  }
+  return {
+    ...base,
+    outcome: 'failed',
+    error:
+      progress.failures[`roleAssignment:create:${roleAssignmentKey(captured)}`] ??
+      'the principal does not hold this role at this scope after the restore',
+  };
+}
 
 /** An application's federated identity credentials read back: every captured one by name, equal; none other. */
 async function verifyCredentials(

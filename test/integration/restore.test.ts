@@ -612,85 +612,6 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     assert.match(confirmEntry!.actor, /^reseller:/);
   });
 
-  it('a hard-deleted administrative unit comes back with its members, its AU-scoped role assignment and scoped role members, by its new id', async () => {
-    const c = fx.sim.control;
-    let unitId = '';
-    let holderId = '';
-    let definitionId = '';
-    const t = await backedUpTenant('permanent', 40, (directory) => {
-      unitId = c.listObjects(directory, 'administrativeUnit')[0].id;
-      holderId = c.listObjects(directory, 'user').find((u) => !(u.data.userPrincipalName as string).includes('#'))!.id;
-      definitionId = c.listObjects(directory, 'unifiedRoleDefinition')[0].id;
-      c.createObject(directory, 'unifiedRoleAssignment', {
-        principalId: holderId,
-        roleDefinitionId: definitionId,
-        directoryScopeId: `/administrativeUnits/${unitId}`,
-      });
-    });
-    const scopesOf = async (principalId: string) =>
-      (
-        (await t.graph
-          .api('/roleManagement/directory/roleAssignments')
-          .filter(`principalId eq '${principalId}'`)
-          .get()) as { value: { roleDefinitionId: string; directoryScopeId: string }[] }
-      ).value
-        .filter((a) => a.roleDefinitionId === definitionId)
-        .map((a) => a.directoryScopeId);
-    const scopedKeys = async (auId: string) =>
-      (
-        (await t.graph.api(`/directory/administrativeUnits/${auId}/scopedRoleMembers`).get()) as {
-          value: { roleId: string; roleMemberInfo: { id: string } }[];
-        }
-      ).value
-        .map((m) => `${m.roleId}|${m.roleMemberInfo.id}`)
-        .sort();
-    const scopedBefore = await scopedKeys(unitId);
-    const membersBefore = c.listMembers(t.directory, unitId).sort();
-    assert.ok(
-      scopedBefore.length > 0 && membersBefore.length > 0,
-      'the seed gives AUs members and a scoped role member',
-    );
-    assert.ok((await scopesOf(holderId)).includes(`/administrativeUnits/${unitId}`));
-
-    c.deleteObject(t.directory, unitId, { hard: true });
-    assert.ok(!(await scopesOf(holderId)).includes(`/administrativeUnits/${unitId}`), 'gone with its AU');
-
-    const started = await requestRestore(t.tenantId, {
-      snapshotId: t.snapshotId,
-      objects: [{ type: 'administrativeUnits', id: unitId }],
-    });
-    const planned = await awaitStatus(t.tenantId, started.restoreId, ['awaiting-confirmation']);
-    assert.equal(planned.planDetail.objects[0].action, 'recreate');
-    assert.deepEqual(
-      planned.planDetail.roleAssignments.filter(
-        (a: any) => a.principalId === holderId && a.roleDefinitionId === definitionId,
-      ),
-      [
-        {
-          action: 'create',
-          principalId: holderId,
-          roleDefinitionId: definitionId,
-          directoryScopeId: `/administrativeUnits/${unitId}`,
-        },
-      ],
-      'planned by the snapshot ids',
-    );
-    assert.equal(planned.plan.counts.scopedRoleMembers, scopedBefore.length);
-    const confirm = await call('POST', `/tenants/${t.tenantId}/restores/${started.restoreId}/confirmation`, {
-      planHash: planned.plan.hash,
-    });
-    assert.equal(confirm.status, 202, await confirm.clone().text());
-    const done = await awaitStatus(t.tenantId, started.restoreId, ['completed', 'partly-completed', 'failed']);
-    const report = done.reportDetail;
-    assert.equal(done.status, 'completed', JSON.stringify(report.objects, null, 1));
-    const newId = report.idMapping[unitId];
-    assert.ok(newId && newId !== unitId, 'the AU has a new id');
-    assert.deepEqual(c.listMembers(t.directory, newId).sort(), membersBefore);
-    assert.ok((await scopesOf(holderId)).includes(`/administrativeUnits/${newId}`), 'the role is scoped to the new AU');
-    assert.deepEqual(await scopedKeys(newId), scopedBefore, 'and its scoped role members are back');
-    assert.equal(report.fidelity.restored, report.fidelity.restorable);
-  });
-
   it('a hard-deleted user restored alone comes back in its groups and AUs and with its app roles; a removed assignment and grant are back', async () => {
     const t = await backedUpTenant('permanent');
     const c = fx.sim.control;
@@ -795,6 +716,113 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
       'the removed delegated grant is back, once',
     );
     assert.ok(report.fidelity.restorable >= userParents.length + userRoles.length + 2);
+    assert.equal(report.fidelity.restored, report.fidelity.restorable);
+  });
+
+  // After the tests above: the simulator seeds each tenant by how many came before, so theirs stay as they were.
+  it('a hard-deleted administrative unit comes back with its members, its AU-scoped role assignment and scoped role members, by its new id; a role assignment named in the request is re-created', async () => {
+    const c = fx.sim.control;
+    let unitId = '';
+    let holderId = '';
+    let definitionId = '';
+    const t = await backedUpTenant('permanent', 40, (directory) => {
+      unitId = c.listObjects(directory, 'administrativeUnit')[0].id;
+      holderId = c.listObjects(directory, 'user').find((u) => !(u.data.userPrincipalName as string).includes('#'))!.id;
+      definitionId = c.listObjects(directory, 'unifiedRoleDefinition')[0].id;
+      c.createObject(directory, 'unifiedRoleAssignment', {
+        principalId: holderId,
+        roleDefinitionId: definitionId,
+        directoryScopeId: `/administrativeUnits/${unitId}`,
+      });
+    });
+    const scopesOf = async (principalId: string) =>
+      (
+        (await t.graph
+          .api('/roleManagement/directory/roleAssignments')
+          .filter(`principalId eq '${principalId}'`)
+          .get()) as { value: { roleDefinitionId: string; directoryScopeId: string }[] }
+      ).value
+        .filter((a) => a.roleDefinitionId === definitionId)
+        .map((a) => a.directoryScopeId);
+    const scopedKeys = async (auId: string) =>
+      (
+        (await t.graph.api(`/directory/administrativeUnits/${auId}/scopedRoleMembers`).get()) as {
+          value: { roleId: string; roleMemberInfo: { id: string } }[];
+        }
+      ).value
+        .map((m) => `${m.roleId}|${m.roleMemberInfo.id}`)
+        .sort();
+    const scopedBefore = await scopedKeys(unitId);
+    const membersBefore = c.listMembers(t.directory, unitId).sort();
+    assert.ok(
+      scopedBefore.length > 0 && membersBefore.length > 0,
+      'the seed gives AUs members and a scoped role member',
+    );
+    assert.ok((await scopesOf(holderId)).includes(`/administrativeUnits/${unitId}`));
+
+    c.deleteObject(t.directory, unitId, { hard: true });
+    assert.ok(!(await scopesOf(holderId)).includes(`/administrativeUnits/${unitId}`), 'gone with its AU');
+    // A tenant-wide role assignment removed, named in the request by its snapshot id; another one still there.
+    const [named, kept] = c
+      .listObjects(t.directory, 'unifiedRoleAssignment')
+      .filter((a) => a.data.directoryScopeId === '/')
+      .map((a) => structuredClone(a));
+    await t.graph.api(`/roleManagement/directory/roleAssignments/${named.id}`).delete();
+
+    const started = await requestRestore(t.tenantId, {
+      snapshotId: t.snapshotId,
+      objects: [
+        { type: 'administrativeUnits', id: unitId },
+        { type: 'roleAssignments', id: named.id },
+        { type: 'roleAssignments', id: kept.id },
+      ],
+    });
+    const planned = await awaitStatus(t.tenantId, started.restoreId, ['awaiting-confirmation']);
+    assert.equal(planned.planDetail.objects[0].action, 'recreate');
+    assert.deepEqual(
+      planned.planDetail.objects.slice(1).map((o: any) => [o.id, o.action]),
+      [
+        [named.id, 'recreate'],
+        [kept.id, 'unchanged'],
+      ],
+    );
+    assert.deepEqual(
+      planned.planDetail.roleAssignments.filter(
+        (a: any) => a.principalId === holderId && a.roleDefinitionId === definitionId,
+      ),
+      [
+        {
+          action: 'create',
+          principalId: holderId,
+          roleDefinitionId: definitionId,
+          directoryScopeId: `/administrativeUnits/${unitId}`,
+        },
+      ],
+      'planned by the snapshot ids',
+    );
+    assert.equal(planned.plan.counts.scopedRoleMembers, scopedBefore.length);
+    const confirm = await call('POST', `/tenants/${t.tenantId}/restores/${started.restoreId}/confirmation`, {
+      planHash: planned.plan.hash,
+    });
+    assert.equal(confirm.status, 202, await confirm.clone().text());
+    const done = await awaitStatus(t.tenantId, started.restoreId, ['completed', 'partly-completed', 'failed']);
+    const report = done.reportDetail;
+    assert.equal(done.status, 'completed', JSON.stringify(report.objects, null, 1));
+    const newId = report.idMapping[unitId];
+    assert.ok(newId && newId !== unitId, 'the AU has a new id');
+    assert.deepEqual(c.listMembers(t.directory, newId).sort(), membersBefore);
+    assert.ok((await scopesOf(holderId)).includes(`/administrativeUnits/${newId}`), 'the role is scoped to the new AU');
+    assert.deepEqual(await scopedKeys(newId), scopedBefore, 'and its scoped role members are back');
+    const namedBack = (
+      (await t.graph
+        .api('/roleManagement/directory/roleAssignments')
+        .filter(`principalId eq '${String(named.data.principalId)}'`)
+        .get()) as { value: { id: string; roleDefinitionId: string; directoryScopeId: string }[] }
+    ).value.filter((a) => a.roleDefinitionId === named.data.roleDefinitionId && a.directoryScopeId === '/');
+    assert.equal(namedBack.length, 1, 'the named role assignment is back, once');
+    const namedReport = report.objects.find((o: any) => o.id === named.id);
+    assert.deepEqual([namedReport.outcome, namedReport.liveId], ['restored', namedBack[0].id], 'under a new id');
+    assert.equal(report.objects.find((o: any) => o.id === kept.id).outcome, 'unchanged');
     assert.equal(report.fidelity.restored, report.fidelity.restorable);
   });
 
