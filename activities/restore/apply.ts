@@ -158,7 +158,9 @@ async function applyCredentials(graph: RestoreGraph, o: PlannedObject, appId: st
     let have = now.find((n) => n.cred.name === want.name);
     if (!have) {
       try {
-        await withReplicationRetry(() => graph.post(base, want), 4);
+        // A credential captured without a description is created without one (not with an explicit null).
+        const { description, ...rest } = want;
+        await withReplicationRetry(() => graph.post(base, description === null ? rest : want), 4);
         continue;
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
