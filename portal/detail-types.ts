@@ -83,7 +83,22 @@ export interface RestoreState {
   detail?: string;
   consent: { mode?: string; state?: string; consentUrl?: string };
   plan?: { hash: string; expiresAt?: string };
-  planDetail?: { objects: PlannedObject[]; remaps: { type: string; id: string; displayName: string | null }[] };
+  planDetail?: {
+    objects: PlannedObject[];
+    remaps: { type: string; id: string; displayName: string | null }[];
+    roleAssignments?: {
+      action: 'create' | 'remove';
+      principalId: string;
+      roleDefinitionId: string;
+      directoryScopeId: string;
+    }[];
+    scopedRoleMembers?: {
+      action: 'create' | 'remove';
+      administrativeUnitId: string;
+      roleId: string;
+      memberId: string;
+    }[];
+  };
   reportDetail?: {
     objects: {
       type: string;

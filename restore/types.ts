@@ -51,8 +51,22 @@ export interface PlannedObject {
   preexisting?: string[];
   /** Re-create only: captured values a POST needs that are not restorable attributes (`@odata.type`, old appId). */
   keys?: Record<string, string>;
+  /**
+   * Applications: the captured federated identity credentials named in the `federatedIdentityCredentials`
+   * relationship's `add` (created, or updated where one of that name differs), written with their bodies.
+   */
+  federatedIdentityCredentials?: FederatedCredential[];
   /** Secrets Graph never returns that an admin must issue again (e.g. client secrets of a re-created app). */
   secretsToReissue?: string[];
+}
+
+/** A federated identity credential of an application; `name` is unique per application. */
+export interface FederatedCredential {
+  name: string;
+  issuer: string;
+  subject: string;
+  audiences: string[];
+  description: string | null;
 }
 
 /** Live objects that reference an object this restore re-creates: their reference is rewritten to the new id. */
@@ -103,6 +117,38 @@ export interface PlannedGrant {
   currentScope?: string;
 }
 
+/**
+ * A directory role assignment (unifiedRoleAssignment) of a requested principal, or scoped to a requested
+ * administrative unit: `create` when the snapshot holds it and the tenant lacks it, `remove` when the tenant holds one
+ * for a requested principal that the snapshot does not.
+ */
+export interface PlannedRoleAssignment {
+  action: 'create' | 'remove';
+  /** Snapshot ids (remapped at apply time when the principal or the scope's administrative unit is re-created). */
+  principalId: string;
+  roleDefinitionId: string;
+  /** `/`, `/administrativeUnits/{id}` or `/{application object id}`. */
+  directoryScopeId: string;
+  /** Remove only: the live assignment's id. */
+  liveId?: string;
+}
+
+/**
+ * A scoped role membership of an administrative unit (the AU's scopedRoleMembers: a member holding a directory role
+ * over the AU) whose AU or member is requested: `create` when the snapshot holds it and the tenant lacks it (or cannot
+ * tell, the AU being deleted), `remove` when a requested live AU holds one the snapshot does not.
+ */
+export interface PlannedScopedRoleMember {
+  action: 'create' | 'remove';
+  /** Snapshot ids (remapped at apply time when re-created). */
+  administrativeUnitId: string;
+  /** The activated directory role's id. */
+  roleId: string;
+  memberId: string;
+  /** Remove only: the live membership's id. */
+  liveId?: string;
+}
+
 export interface RestorePlan {
   v: 1;
   restoreId: string;
@@ -119,6 +165,10 @@ export interface RestorePlan {
   appRoleAssignments: PlannedAssignment[];
   /** Delegated permission grants (OAuth2) of requested clients, resources or users, created or re-scoped. */
   oauth2PermissionGrants: PlannedGrant[];
+  /** Directory role assignments of requested principals and AUs (absent in plans made before they were restored). */
+  roleAssignments?: PlannedRoleAssignment[];
+  /** Scoped role memberships of requested AUs or members (absent in plans made before they were restored). */
+  scopedRoleMembers?: PlannedScopedRoleMember[];
 }
 
 export interface PlanCounts {
@@ -134,6 +184,10 @@ export interface PlanCounts {
   memberships: number;
   appRoleAssignments: number;
   oauth2PermissionGrants: number;
+  /** Directory role assignments to create or remove. */
+  roleAssignments?: number;
+  /** Scoped role memberships of administrative units to create or remove. */
+  scopedRoleMembers?: number;
 }
 
 /** What the workflow keeps of a plan: where it is stored and its hash, never the objects themselves. */
@@ -217,6 +271,9 @@ export const RESTORABLE_TYPES: readonly string[] = [
   'applications',
   'servicePrincipals',
   'administrativeUnits',
+  // Directory role assignments named in a request come back as role assignments of the plan (re-created with a new
+  // id when gone, principal and AU scope remapped); they also come back with their principal or AU.
+  'roleAssignments',
   'conditionalAccessPolicies',
 ];
 

@@ -140,7 +140,8 @@ async function run(): Promise<void> {
     const { tenantId } = await call('POST', '/tenants', {
       organizationId,
       directory: ms.id,
-      storage: { bucket: config.storage.defaultBucket, prefix: `bench/${ms.id}`, region: 'local' },
+      // The service chooses bucket and prefix from a named storage location (POST /tenants refuses `storage`).
+      storageLocationId: 'default',
       plan: 'backup',
       backupImmediately: true,
     });

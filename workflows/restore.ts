@@ -44,6 +44,11 @@ const { planRestore, applyRestoreStage, verifyRestore } = proxyActivities<Activi
 const PATCH = {
   /** A cancelled restore ends as cancelled, saying how far it got, not as failed. */
   cancelledIsNotFailed: 'restore-cancelled-is-not-failed',
+  /**
+   * The directory role stage (role assignments, AU scoped role members) runs when the plan counts any (plans made
+   * before never do).
+   */
+  roleAssignments: 'restore-role-assignments',
 } as const;
 
 export interface RestoreWorkflowInput extends Omit<RestoreRequest, 'restoreId'> {
@@ -166,7 +171,10 @@ export async function restoreWorkflow(input: RestoreWorkflowInput): Promise<Rest
       const parts =
         (types.includes('memberships') && (plan.counts.memberships ?? 0) > 0) ||
         (types.includes('appRoleAssignments') && (plan.counts.appRoleAssignments ?? 0) > 0) ||
-        (types.includes('oauth2PermissionGrants') && (plan.counts.oauth2PermissionGrants ?? 0) > 0);
+        (types.includes('oauth2PermissionGrants') && (plan.counts.oauth2PermissionGrants ?? 0) > 0) ||
+        (types.includes('roleAssignments') &&
+          (plan.counts.roleAssignments ?? 0) + (plan.counts.scopedRoleMembers ?? 0) > 0 &&
+          patched(PATCH.roleAssignments));
       if (
         !parts &&
         !types.some((t) => input.objects.some((o) => o.type === t)) &&

@@ -3,7 +3,20 @@ import { GraphError } from '@microsoft/microsoft-graph-client';
 import { getObjectType } from '../../catalog';
 import { naturalKey, remapIds } from '../../restore/compare';
 import type { PlannedObject, RestorePlan } from '../../restore/types';
-import { grantKey, keyProperty, liveGrant, sameScope, type CapturedGrant } from './plan';
+import {
+  credentialOf,
+  grantKey,
+  keyProperty,
+  liveGrant,
+  liveRoleAssignment,
+  roleAssignmentKey,
+  roleAssignmentsOf,
+  sameCredential,
+  scopedRoleMemberKey,
+  scopedRoleMembersOf,
+  sameScope,
+  type CapturedGrant,
+} from './plan';
 import { isAlreadyExists, isStatus, withReplicationRetry, type RestoreGraph } from './restore-graph';
 
 /** What applying has done so far, stored next to the plan so a retried or resumed activity carries on from it. */
@@ -94,6 +107,10 @@ export async function applyObject(
     }
   }
   for (const rel of o.relationships) {
+    if (rel.name === 'federatedIdentityCredentials') {
+      await applyCredentials(graph, o, liveId, rel.remove);
+      continue;
+    }
     const relPath = `${path(liveId)}/${rel.name}`;
     for (const target of rel.add) {
       const mapped = progress.mapping[target] ?? target;
@@ -115,6 +132,55 @@ export async function applyObject(
       } catch (err) {
         if (!isStatus(err, 404)) throw err;
       }
+    }
+  }
+}
+
+/**
+ * Writes an application's federated identity credentials back
+ * (https://learn.microsoft.com/en-us/graph/api/application-post-federatedidentitycredentials?view=graph-rest-1.0,
+ * https://learn.microsoft.com/en-us/graph/api/federatedidentitycredential-update?view=graph-rest-1.0,
+ * https://learn.microsoft.com/en-us/graph/api/federatedidentitycredential-delete?view=graph-rest-1.0). The name is
+ * unique per application and cannot change, so the live list is read first: a credential of that name is updated
+ * (issuer, subject, audiences, description) when it differs and left alone when equal, else created. A create that
+ * landed but whose answer was lost finds it there on the retry; a create answered "already exists" is read and
+ * updated. Removals tolerate "not found".
+ */
+async function applyCredentials(graph: RestoreGraph, o: PlannedObject, appId: string, remove: string[]) {
+  const base = `/applications/${encodeURIComponent(appId)}/federatedIdentityCredentials`;
+  const liveList = async () =>
+    (await withReplicationRetry(() => graph.readAll<Record<string, unknown>>(base))).map((c) => ({
+      id: String(c.id),
+      cred: credentialOf(c),
+    }));
+  let now = await liveList();
+  for (const want of o.federatedIdentityCredentials ?? []) {
+    let have = now.find((n) => n.cred.name === want.name);
+    if (!have) {
+      try {
+        // A credential captured without a description is created without one (not with an explicit null).
+        const { description, ...rest } = want;
+        await withReplicationRetry(() => graph.post(base, description === null ? rest : want), 4);
+        continue;
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+        now = await liveList();
+        have = now.find((n) => n.cred.name === want.name);
+        if (!have) throw err;
+      }
+    }
+    if (!sameCredential(have.cred, want)) {
+      const { issuer, subject, audiences, description } = want;
+      await graph.patch(`${base}/${encodeURIComponent(have.id)}`, { issuer, subject, audiences, description });
+    }
+  }
+  for (const name of remove) {
+    const have = now.find((n) => n.cred.name === name);
+    if (!have) continue;
+    try {
+      await graph.delete(`${base}/${encodeURIComponent(have.id)}`);
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
     }
   }
 }
@@ -292,6 +358,86 @@ export async function applyGrants(graph: RestoreGraph, plan: RestorePlan, progre
         await graph.patch(`/oauth2PermissionGrants/${encodeURIComponent(now.id)}`, { scope: g.scope });
     } catch (err) {
       if (!isAlreadyExists(err)) {
+        if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
+        progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
+      }
+    }
+    progress.done.push(marker);
+  }
+}
+
+/**
+ * Creates and removes the plan's directory role assignments, principal and AU scope remapped
+ * (https://learn.microsoft.com/en-us/graph/api/rbacapplication-post-roleassignments?view=graph-rest-1.0,
+ * https://learn.microsoft.com/en-us/graph/api/unifiedroleassignment-delete?view=graph-rest-1.0). Graph gives each a
+ * new id and answers a duplicate (same principal, role and scope) 400 "A conflicting object with one or more of the
+ * specified property values is present in the directory." (https://github.com/dod-ccpo/atat/pull/1554): the
+ * principal's live assignments are read first ($filter=principalId eq), and a duplicate answer after a lost one is
+ * success. A removal tolerates "not found". Other 4xx (a group that is not role-assignable, a custom role deleted since)
+ * are recorded against the assignment and the restore goes on.
+ */
+export async function applyRoleAssignments(graph: RestoreGraph, plan: RestorePlan, progress: RestoreProgress) {
+  for (const a of plan.roleAssignments ?? []) {
+    const marker = `roleAssignment:${a.action}:${roleAssignmentKey(a)}`;
+    if (progress.done.includes(marker)) continue;
+    const body = liveRoleAssignment(
+      { principalId: a.principalId, roleDefinitionId: a.roleDefinitionId, directoryScopeId: a.directoryScopeId },
+      progress.mapping,
+    );
+    try {
+      if (a.action === 'remove') {
+        try {
+          await graph.delete(`/roleManagement/directory/roleAssignments/${encodeURIComponent(a.liveId ?? '')}`);
+        } catch (err) {
+          if (!isStatus(err, 404)) throw err;
+        }
+      } else {
+        const live = await withReplicationRetry(() => roleAssignmentsOf(graph, body.principalId));
+        if (!live.some((x) => roleAssignmentKey(x) === roleAssignmentKey(body))) {
+          await withReplicationRetry(() => graph.post('/roleManagement/directory/roleAssignments', body), 4);
+        }
+      }
+    } catch (err) {
+      const duplicate = err instanceof GraphError && err.statusCode === 400 && /conflicting object/i.test(err.message);
+      if (!duplicate && !isAlreadyExists(err)) {
+        if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
+        progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
+      }
+    }
+    progress.done.push(marker);
+  }
+}
+
+/**
+ * Creates and removes the plan's scoped role memberships of administrative units, AU and member remapped
+ * (https://learn.microsoft.com/en-us/graph/api/administrativeunit-post-scopedrolemembers?view=graph-rest-1.0,
+ * https://learn.microsoft.com/en-us/graph/api/administrativeunit-delete-scopedrolemembers?view=graph-rest-1.0). They
+ * are the AU-scoped view of role assignments: one the role assignment stage already created answers "conflicting
+ * object", which is success, as is a create whose answer was lost; the AU's live list is read first all the same.
+ */
+export async function applyScopedRoleMembers(graph: RestoreGraph, plan: RestorePlan, progress: RestoreProgress) {
+  for (const m of plan.scopedRoleMembers ?? []) {
+    const marker = `scopedRoleMember:${m.action}:${scopedRoleMemberKey(m)}`;
+    if (progress.done.includes(marker)) continue;
+    const auId = progress.mapping[m.administrativeUnitId] ?? m.administrativeUnitId;
+    const memberId = progress.mapping[m.memberId] ?? m.memberId;
+    const base = `/directory/administrativeUnits/${encodeURIComponent(auId)}/scopedRoleMembers`;
+    try {
+      if (m.action === 'remove') {
+        try {
+          await graph.delete(`${base}/${encodeURIComponent(m.liveId ?? '')}`);
+        } catch (err) {
+          if (!isStatus(err, 404)) throw err;
+        }
+      } else {
+        const live = await withReplicationRetry(() => scopedRoleMembersOf(graph, auId));
+        if (!live.some((x) => x.roleId === m.roleId && x.memberId === memberId)) {
+          await withReplicationRetry(() => graph.post(base, { roleId: m.roleId, roleMemberInfo: { id: memberId } }), 4);
+        }
+      }
+    } catch (err) {
+      const duplicate = err instanceof GraphError && err.statusCode === 400 && /conflicting object/i.test(err.message);
+      if (!duplicate && !isAlreadyExists(err)) {
         if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
         progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
       }

@@ -19,6 +19,8 @@ import {
   applyMemberships,
   applyObject,
   applyRemaps,
+  applyRoleAssignments,
+  applyScopedRoleMembers,
   emptyProgress,
   type RestoreProgress,
 } from './apply';
@@ -176,6 +178,8 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       };
       for (const o of plan.objects.filter((x) => input.types.includes(x.type))) {
         if (progress.done.includes(o.id) || o.action === 'unchanged' || o.action === 'impossible') continue;
+        // A named role assignment is written with the plan's role assignments (applyRoleAssignments below).
+        if (o.type === 'roleAssignments') continue;
         Context.current().heartbeat(o.id);
         try {
           await applyObject(graph, plan, o, progress, save);
@@ -200,6 +204,16 @@ export function createRestoreActivities(deps: RestoreActivityDependencies) {
       if (input.types.includes('memberships') && plan.memberships.length > 0) {
         Context.current().heartbeat('memberships');
         await applyMemberships(graph, plan, progress);
+        await save();
+      }
+      if (input.types.includes('roleAssignments') && (plan.roleAssignments?.length ?? 0) > 0) {
+        Context.current().heartbeat('roleAssignments');
+        await applyRoleAssignments(graph, plan, progress);
+        await save();
+      }
+      if (input.types.includes('roleAssignments') && (plan.scopedRoleMembers?.length ?? 0) > 0) {
+        Context.current().heartbeat('scopedRoleMembers');
+        await applyScopedRoleMembers(graph, plan, progress);
         await save();
       }
       if (input.types.includes('conditionalAccessPolicies')) {

@@ -5,7 +5,10 @@ import type { ManifestEntry } from '../../storage/manifest';
 import { attributeChanges, conditionalAccessReferences, naturalKey, secretsOf } from '../../restore/compare';
 import {
   RESTORABLE_TYPES,
+  type FederatedCredential,
   type PlanCounts,
+  type PlannedRoleAssignment,
+  type PlannedScopedRoleMember,
   type PlannedAssignment,
   type PlannedGrant,
   type PlannedMembership,
@@ -23,6 +26,8 @@ export interface CapturedObject {
   displayName: string | null;
   object: Record<string, unknown>;
   relationships: Record<string, string[]>;
+  /** Applications: their federated identity credentials as captured. */
+  credentials?: FederatedCredential[];
 }
 
 export class UnknownObjectError extends Error {}
@@ -55,15 +60,34 @@ export async function readCaptured(
       const hash = entry.rels?.[rel];
       relationships[rel] = hash ? (await repo.readRelationship(hash)).map((i) => i.id).sort() : [];
     }
+    const credentialsHash = t.type === 'applications' ? entry.rels?.federatedIdentityCredentials : undefined;
     out.push({
       type: t.type,
       id: t.id,
       displayName: entry.displayName,
       object: await repo.readObject<Record<string, unknown>>(entry.contentHash),
       relationships,
+      ...(credentialsHash ? { credentials: (await repo.readRelationship(credentialsHash)).map(credentialOf) } : {}),
     });
   }
   return out;
+}
+
+/** The writable properties of a federated identity credential (id is server-assigned, name is its key). */
+export function credentialOf(c: Record<string, unknown>): FederatedCredential {
+  return {
+    name: String(c.name ?? ''),
+    issuer: String(c.issuer ?? ''),
+    subject: String(c.subject ?? ''),
+    audiences: Array.isArray(c.audiences) ? (c.audiences as unknown[]).map(String) : [],
+    description: typeof c.description === 'string' ? c.description : null,
+  };
+}
+
+export function sameCredential(a: FederatedCredential, b: FederatedCredential): boolean {
+  const key = (c: FederatedCredential) =>
+    JSON.stringify([c.name, c.issuer, c.subject, [...c.audiences].sort(), c.description ?? null]);
+  return key(a) === key(b);
 }
 
 /** A group or administrative unit of the snapshot whose captured members include requested objects. */
@@ -86,6 +110,64 @@ export interface CapturedRelated {
   memberships: CapturedMembership[];
   assignments: CapturedAssignment[];
   grants?: CapturedGrant[];
+  /** Directory role assignments whose principal or administrative-unit scope is requested. */
+  roleAssignments?: CapturedRoleAssignment[];
+  /**
+   * Whether the snapshot holds role assignments at all: only then is a live assignment missing from it one to remove
+   * (a tenant always has at least one, its Global Administrator).
+   */
+  roleAssignmentsCaptured?: boolean;
+  /** Scoped role memberships (AU scopedRoleMembers) whose AU or member is requested. */
+  scopedRoleMembers?: CapturedScopedRoleMember[];
+  /** Requested administrative units whose scopedRoleMembers the snapshot captured (only those can lose extra ones). */
+  scopedRoleMembersCaptured?: string[];
+}
+
+export type CapturedScopedRoleMember = Pick<PlannedScopedRoleMember, 'administrativeUnitId' | 'roleId' | 'memberId'>;
+
+/** Identity of a scoped role membership: one per AU, role and member. */
+export function scopedRoleMemberKey(m: CapturedScopedRoleMember): string {
+  return `${m.administrativeUnitId}|${m.roleId}|${m.memberId}`;
+}
+
+/** A scoped role membership as Graph lists it (roleMemberInfo holds the member). */
+export function scopedRoleMemberOf(
+  item: Record<string, unknown>,
+  administrativeUnitId: string,
+): (CapturedScopedRoleMember & { id: string }) | null {
+  const memberId = (item.roleMemberInfo as { id?: unknown } | null | undefined)?.id;
+  if (typeof item.roleId !== 'string' || typeof memberId !== 'string') return null;
+  return { id: String(item.id), administrativeUnitId, roleId: item.roleId, memberId };
+}
+
+export type CapturedRoleAssignment = Pick<
+  PlannedRoleAssignment,
+  'principalId' | 'roleDefinitionId' | 'directoryScopeId'
+>;
+
+/** Identity of a role assignment: Graph keeps one per principal, role and scope. */
+export function roleAssignmentKey(a: CapturedRoleAssignment): string {
+  return `${a.principalId}|${a.roleDefinitionId}|${a.directoryScopeId}`;
+}
+
+const AU_SCOPE = /^\/administrativeUnits\/([^/]+)$/;
+
+/** The administrative unit a role assignment is scoped to, if any. */
+export function scopeUnit(directoryScopeId: string): string | undefined {
+  return AU_SCOPE.exec(directoryScopeId)?.[1];
+}
+
+/** A role assignment as the live tenant holds it once restored: principal and AU scope remapped where re-created. */
+export function liveRoleAssignment<T extends CapturedRoleAssignment>(
+  a: T,
+  mapping: Readonly<Record<string, string>>,
+): T {
+  const unit = scopeUnit(a.directoryScopeId);
+  return {
+    ...a,
+    principalId: mapping[a.principalId] ?? a.principalId,
+    directoryScopeId: unit && mapping[unit] ? `/administrativeUnits/${mapping[unit]}` : a.directoryScopeId,
+  };
 }
 
 const MEMBER_TYPES = new Set(['users', 'groups', 'servicePrincipals', 'devices']);
@@ -164,7 +246,53 @@ export async function readRelated(
       });
     }
   }
-  return { memberships, assignments: [...assignments.values()], grants };
+  const units = new Set(targets.filter((t) => t.type === 'administrativeUnits').map((t) => t.id));
+  const roleAssignments: CapturedRoleAssignment[] = [];
+  let roleAssignmentsCaptured = false;
+  if (ends.size > 0 || units.size > 0) {
+    for await (const { object } of repo.readType(snapshotId, 'roleAssignments')) {
+      roleAssignmentsCaptured = true;
+      const a = object as Record<string, unknown>;
+      if (typeof a.principalId !== 'string' || typeof a.roleDefinitionId !== 'string') continue;
+      // App-scoped assignments (appScopeId) belong to other providers' scopes: not written back.
+      if (typeof a.directoryScopeId !== 'string') continue;
+      const unit = scopeUnit(a.directoryScopeId);
+      if (!ends.has(a.principalId) && !(unit && units.has(unit))) continue;
+      roleAssignments.push({
+        principalId: a.principalId,
+        roleDefinitionId: a.roleDefinitionId,
+        directoryScopeId: a.directoryScopeId,
+      });
+    }
+  }
+  const scopedRoleMembers: CapturedScopedRoleMember[] = [];
+  const scopedRoleMembersCaptured: string[] = [];
+  if (members.size > 0 || units.size > 0) {
+    for (const e of await repo.listEntries(snapshotId, 'administrativeUnits')) {
+      const hash = e.rels?.scopedRoleMembers;
+      if (!hash) continue;
+      if (units.has(e.id)) scopedRoleMembersCaptured.push(e.id);
+      for (const item of await repo.readRelationship(hash)) {
+        const m = scopedRoleMemberOf(item, e.id);
+        if (m && (units.has(e.id) || members.has(m.memberId))) {
+          scopedRoleMembers.push({
+            administrativeUnitId: m.administrativeUnitId,
+            roleId: m.roleId,
+            memberId: m.memberId,
+          });
+        }
+      }
+    }
+  }
+  return {
+    memberships,
+    assignments: [...assignments.values()],
+    grants,
+    roleAssignments,
+    roleAssignmentsCaptured,
+    scopedRoleMembers,
+    scopedRoleMembersCaptured,
+  };
 }
 
 /** Identity of a delegated grant: Graph keeps one per client, resource, consent type and principal. */
@@ -205,6 +333,38 @@ export function keyProperty(type: string): string {
   return type === 'users' ? 'userPrincipalName' : type === 'servicePrincipals' ? 'appId' : 'displayName';
 }
 
+/**
+ * Federated identity credentials of an application, compared by name (unique per application): captured ones the live
+ * app lacks or holds differently are added (created or updated), live ones the snapshot lacks removed. A deleted app's
+ * are all added: apply checks the live list first, so an app back from the recycle bin with them intact is left as is.
+ */
+async function planCredentials(
+  graph: RestoreGraph,
+  c: CapturedObject,
+  live: boolean,
+): Promise<{ change: RelationshipChange; bodies: { federatedIdentityCredentials: FederatedCredential[] } } | null> {
+  if (c.type !== 'applications' || !c.credentials) return null;
+  const now = live
+    ? (
+        await graph.readAll<Record<string, unknown>>(
+          `/applications/${encodeURIComponent(c.id)}/federatedIdentityCredentials`,
+        )
+      ).map(credentialOf)
+    : [];
+  const add = c.credentials.filter((w) => !now.some((n) => sameCredential(n, w)));
+  const remove = now.filter((n) => !c.credentials!.some((w) => w.name === n.name)).map((n) => n.name);
+  if (add.length === 0 && remove.length === 0) return null;
+  return {
+    change: {
+      name: 'federatedIdentityCredentials',
+      add: add.map((a) => a.name).sort(),
+      remove: remove.sort(),
+      missing: [],
+    },
+    bodies: { federatedIdentityCredentials: add.sort((a, b) => (a.name < b.name ? -1 : 1)) },
+  };
+}
+
 async function planOne(graph: RestoreGraph, c: CapturedObject, restoring: ReadonlySet<string>): Promise<PlannedObject> {
   const spec = getObjectType(c.type);
   const keys = Object.fromEntries(
@@ -221,13 +381,20 @@ async function planOne(graph: RestoreGraph, c: CapturedObject, restoring: Readon
       const remove = [...now].filter((id) => !want.has(id));
       if (add.length || remove.length) relationships.push({ name: rel, add, remove, missing: [] });
     }
+    const credentials = await planCredentials(graph, c, true);
+    if (credentials) relationships.push(credentials.change);
     const attributes = attributeChanges(c.type, c.object, live);
     const action = attributes.length || relationships.length ? 'update' : 'unchanged';
-    return { ...base, action, attributes, relationships };
+    return { ...base, action, attributes, relationships, ...credentials?.bodies };
   }
-  const captured = Object.entries(c.relationships)
+  const captured: RelationshipChange[] = Object.entries(c.relationships)
     .filter(([, ids]) => ids.length > 0)
     .map(([name, ids]) => ({ name, add: ids, remove: [], missing: [] }));
+  const credentials = await planCredentials(graph, c, false);
+  if (credentials) {
+    captured.push(credentials.change);
+    Object.assign(base, credentials.bodies);
+  }
   if (spec.deletedItemsCast) {
     const deleted = await graph.getOrNull(`/directory/deletedItems/${encodeURIComponent(c.id)}`);
     if (deleted) {
@@ -291,7 +458,14 @@ export async function computePlan(
   captured: readonly CapturedObject[],
   header: Omit<
     RestorePlan,
-    'v' | 'objects' | 'remaps' | 'memberships' | 'appRoleAssignments' | 'oauth2PermissionGrants'
+    | 'v'
+    | 'objects'
+    | 'remaps'
+    | 'memberships'
+    | 'appRoleAssignments'
+    | 'oauth2PermissionGrants'
+    | 'roleAssignments'
+    | 'scopedRoleMembers'
   >,
   related: CapturedRelated = { memberships: [], assignments: [] },
 ): Promise<RestorePlan> {
@@ -300,7 +474,18 @@ export async function computePlan(
     captured.flatMap((c) => [c.id, ...(c.type === 'applications' ? [String(c.object.appId)] : [])]),
   );
   const objects: PlannedObject[] = [];
-  for (const c of captured) objects.push(await planOne(graph, c, restoring));
+  for (const c of captured.filter((x) => x.type !== 'roleAssignments'))
+    objects.push(await planOne(graph, c, restoring));
+  // Named role assignments are planned after the objects they depend on (their principal, their AU scope).
+  const named = captured.filter((x) => x.type === 'roleAssignments');
+  if (named.length) {
+    related = { ...related, roleAssignments: [...(related.roleAssignments ?? [])] };
+    for (const c of named) {
+      const o = await planNamedRoleAssignment(graph, c, objects);
+      objects.push(o);
+      if (o.action === 'recreate') related.roleAssignments!.push(capturedRoleAssignment(c.object)!);
+    }
+  }
   const recreated = new Set(objects.filter((o) => o.action === 'recreate').map((o) => o.id));
   for (const o of objects.filter((x) => x.action === 'recreate' && x.type === 'applications')) {
     const app = captured.find((c) => c.id === o.id);
@@ -325,7 +510,19 @@ export async function computePlan(
   const memberships = await planMemberships(graph, objects, related.memberships);
   const appRoleAssignments = await planAssignments(graph, objects, related.assignments);
   const oauth2PermissionGrants = await planGrants(graph, objects, related.grants ?? []);
-  return { v: 1, ...header, objects, remaps, memberships, appRoleAssignments, oauth2PermissionGrants };
+  const roleAssignments = await planRoleAssignments(graph, objects, related);
+  const scopedRoleMembers = await planScopedRoleMembers(graph, objects, related);
+  return {
+    v: 1,
+    ...header,
+    objects,
+    remaps,
+    memberships,
+    appRoleAssignments,
+    oauth2PermissionGrants,
+    ...(roleAssignments.length ? { roleAssignments } : {}),
+    ...(scopedRoleMembers.length ? { scopedRoleMembers } : {}),
+  };
 }
 
 /**
@@ -436,6 +633,197 @@ async function planAssignments(
   return out.sort((x, y) => (assignmentKey(x) < assignmentKey(y) ? -1 : 1));
 }
 
+const ROLE_ASSIGNMENTS = '/roleManagement/directory/roleAssignments';
+
+function capturedRoleAssignment(o: Record<string, unknown>): CapturedRoleAssignment | null {
+  if (typeof o.principalId !== 'string' || typeof o.roleDefinitionId !== 'string') return null;
+  if (typeof o.directoryScopeId !== 'string') return null;
+  return { principalId: o.principalId, roleDefinitionId: o.roleDefinitionId, directoryScopeId: o.directoryScopeId };
+}
+
+/**
+ * A role assignment named in the request: `unchanged` when the tenant holds one for the same principal, role and
+ * scope (by whatever id), `recreate` when not (Graph gives it a new id; the create is one of the plan's
+ * roleAssignments), `impossible` when its principal or AU is gone and not part of the restore, or it is app-scoped.
+ */
+async function planNamedRoleAssignment(
+  graph: RestoreGraph,
+  c: CapturedObject,
+  objects: readonly PlannedObject[],
+): Promise<PlannedObject> {
+  const a = capturedRoleAssignment(c.object);
+  const base = { type: c.type, id: c.id, displayName: c.displayName, attributes: [], relationships: [] };
+  if (!a)
+    return { ...base, action: 'impossible', reason: 'an app-scoped role assignment (appScopeId) is not restored' };
+  const planned = (id: string) => objects.find((o) => o.id === id);
+  const exists = async (id: string, types: string[]) => {
+    const o = planned(id);
+    if (o) return o.action !== 'impossible';
+    for (const type of types) if ((await graph.readLive(type, id)) !== null) return true;
+    return false;
+  };
+  if (!(await exists(a.principalId, ['users', 'groups', 'servicePrincipals'])))
+    return {
+      ...base,
+      action: 'impossible',
+      reason: `its principal ${a.principalId} is gone: restore the user, group or service principal with it`,
+    };
+  const unit = scopeUnit(a.directoryScopeId);
+  if (unit && !(await exists(unit, ['administrativeUnits'])))
+    return {
+      ...base,
+      action: 'impossible',
+      reason: `its administrative unit ${unit} is gone: restore the administrative unit with it`,
+    };
+  const recreated = [a.principalId, unit].some((id) => id && planned(id)?.action === 'recreate');
+  const live = recreated ? [] : await roleAssignmentsOf(graph, a.principalId);
+  const action = live.some((x) => roleAssignmentKey(x) === roleAssignmentKey(a)) ? 'unchanged' : 'recreate';
+  return { ...base, action };
+}
+
+/** Live directory role assignments of a principal ($filter on principalId, as Graph documents). */
+export function roleAssignmentsOf(
+  graph: RestoreGraph,
+  principalId: string,
+): Promise<(CapturedRoleAssignment & { id: string })[]> {
+  return graph.readAll(`${ROLE_ASSIGNMENTS}?$filter=principalId eq '${encodeURIComponent(principalId)}'`);
+}
+
+/**
+ * Role assignments to create: captured ones of requested principals or AU scopes whose principal and AU exist (live,
+ * or brought back by this plan), that the tenant lacks (always, when the principal or the AU is re-created). Role
+ * assignments to remove: live ones of requested live principals the snapshot does not hold, only when the snapshot
+ * captured role assignments at all.
+ */
+async function planRoleAssignments(
+  graph: RestoreGraph,
+  objects: PlannedObject[],
+  related: CapturedRelated,
+): Promise<PlannedRoleAssignment[]> {
+  const captured = related.roleAssignments ?? [];
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  const principals = objects.filter((o) => PRINCIPAL_TYPES.has(o.type) && o.action !== 'impossible');
+  if (captured.length === 0 && !(related.roleAssignmentsCaptured && principals.length > 0)) return [];
+  const exists = new Map<string, boolean>();
+  const live = async (id: string, types: string[]): Promise<boolean> => {
+    const o = byId.get(id);
+    if (o) return o.action !== 'impossible';
+    if (!exists.has(id)) {
+      let found = false;
+      for (const type of types) if (!found) found = (await graph.readLive(type, id)) !== null;
+      exists.set(id, found);
+    }
+    return exists.get(id)!;
+  };
+  const liveOf = new Map<string, Promise<(CapturedRoleAssignment & { id: string })[]>>();
+  const assignmentsOf = (principalId: string) => {
+    let p = liveOf.get(principalId);
+    if (!p) liveOf.set(principalId, (p = roleAssignmentsOf(graph, principalId)));
+    return p;
+  };
+  const out: PlannedRoleAssignment[] = [];
+  const seen = new Set<string>();
+  for (const a of captured) {
+    const key = roleAssignmentKey(a);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (!(await live(a.principalId, ['users', 'groups', 'servicePrincipals']))) continue;
+    const unit = scopeUnit(a.directoryScopeId);
+    if (unit && !(await live(unit, ['administrativeUnits']))) continue;
+    const recreated = [a.principalId, unit].some((id) => id && byId.get(id)?.action === 'recreate');
+    if (!recreated && (await assignmentsOf(a.principalId)).some((x) => roleAssignmentKey(x) === key)) continue;
+    out.push({ action: 'create', ...a });
+  }
+  if (related.roleAssignmentsCaptured) {
+    const wanted = new Set(captured.map(roleAssignmentKey));
+    for (const p of principals.filter((o) => o.action !== 'recreate')) {
+      for (const x of await assignmentsOf(p.id)) {
+        if (typeof x.directoryScopeId !== 'string' || wanted.has(roleAssignmentKey(x))) continue;
+        out.push({
+          action: 'remove',
+          principalId: x.principalId,
+          roleDefinitionId: x.roleDefinitionId,
+          directoryScopeId: x.directoryScopeId,
+          liveId: x.id,
+        });
+      }
+    }
+  }
+  return out.sort((x, y) => (roleAssignmentKey(x) < roleAssignmentKey(y) ? -1 : 1));
+}
+
+/** Live scoped role memberships of an administrative unit. */
+export async function scopedRoleMembersOf(
+  graph: RestoreGraph,
+  administrativeUnitId: string,
+): Promise<(CapturedScopedRoleMember & { id: string })[]> {
+  const items = await graph.readAll<Record<string, unknown>>(
+    `/directory/administrativeUnits/${encodeURIComponent(administrativeUnitId)}/scopedRoleMembers`,
+  );
+  return items.flatMap((i) => scopedRoleMemberOf(i, administrativeUnitId) ?? []);
+}
+
+/**
+ * Scoped role memberships to create: captured ones of requested AUs or members whose AU and member exist (live, or
+ * brought back by this plan) and that the live AU lacks (a deleted or re-created AU's are all planned; apply reads the
+ * list first). To remove: live ones of requested live AUs the snapshot does not hold, where it captured the AU's list.
+ */
+async function planScopedRoleMembers(
+  graph: RestoreGraph,
+  objects: PlannedObject[],
+  related: CapturedRelated,
+): Promise<PlannedScopedRoleMember[]> {
+  const captured = related.scopedRoleMembers ?? [];
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  const units = objects.filter(
+    (o) =>
+      o.type === 'administrativeUnits' &&
+      (o.action === 'update' || o.action === 'unchanged') &&
+      (related.scopedRoleMembersCaptured ?? []).includes(o.id),
+  );
+  if (captured.length === 0 && units.length === 0) return [];
+  const exists = new Map<string, boolean>();
+  const live = async (id: string, types: string[]): Promise<boolean> => {
+    const o = byId.get(id);
+    if (o) return o.action !== 'impossible';
+    if (!exists.has(id)) {
+      let found = false;
+      for (const type of types) if (!found) found = (await graph.readLive(type, id)) !== null;
+      exists.set(id, found);
+    }
+    return exists.get(id)!;
+  };
+  const liveOf = new Map<string, Promise<(CapturedScopedRoleMember & { id: string })[]>>();
+  const membersOf = (auId: string) => {
+    let p = liveOf.get(auId);
+    if (!p) liveOf.set(auId, (p = scopedRoleMembersOf(graph, auId)));
+    return p;
+  };
+  const out: PlannedScopedRoleMember[] = [];
+  const seen = new Set<string>();
+  for (const m of captured) {
+    const key = scopedRoleMemberKey(m);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (!(await live(m.administrativeUnitId, ['administrativeUnits']))) continue;
+    if (!(await live(m.memberId, ['users', 'groups', 'servicePrincipals']))) continue;
+    const unit = byId.get(m.administrativeUnitId);
+    const auLive = !unit || unit.action === 'update' || unit.action === 'unchanged';
+    const recreated = byId.get(m.memberId)?.action === 'recreate';
+    if (auLive && !recreated && (await membersOf(m.administrativeUnitId)).some((x) => scopedRoleMemberKey(x) === key))
+      continue;
+    out.push({ action: 'create', ...m });
+  }
+  const wanted = new Set(captured.map(scopedRoleMemberKey));
+  for (const u of units) {
+    for (const x of await membersOf(u.id)) {
+      if (wanted.has(scopedRoleMemberKey(x))) continue;
+      out.push({ action: 'remove', administrativeUnitId: u.id, roleId: x.roleId, memberId: x.memberId, liveId: x.id });
+    }
+  }
+  return out.sort((x, y) => (scopedRoleMemberKey(x) < scopedRoleMemberKey(y) ? -1 : 1));
+}
+
 export function planHash(plan: RestorePlan): string {
   return sha256Hex(Buffer.from(canonicalJson(plan), 'utf8'));
 }
@@ -457,5 +845,7 @@ export function countPlan(plan: RestorePlan): PlanCounts {
     memberships: plan.memberships.reduce((s, m) => s + m.add.length, 0),
     appRoleAssignments: plan.appRoleAssignments.length,
     oauth2PermissionGrants: plan.oauth2PermissionGrants.length,
+    ...(plan.roleAssignments?.length ? { roleAssignments: plan.roleAssignments.length } : {}),
+    ...(plan.scopedRoleMembers?.length ? { scopedRoleMembers: plan.scopedRoleMembers.length } : {}),
   };
 }

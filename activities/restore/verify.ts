@@ -1,10 +1,18 @@
 import { attributeChanges, remapIds } from '../../restore/compare';
-import type { ObjectReport, RestorePlan, RestoreReport } from '../../restore/types';
+import type { FederatedCredential, ObjectReport, RestorePlan, RestoreReport } from '../../restore/types';
 import type { RestoreProgress } from './apply';
 import {
   assignmentKey,
+  credentialOf,
   grantKey,
   liveGrant,
+  liveRoleAssignment,
+  roleAssignmentKey,
+  roleAssignmentsOf,
+  sameCredential,
+  scopeUnit,
+  scopedRoleMemberKey,
+  scopedRoleMembersOf,
   refRelationships,
   sameScope,
   type CapturedGrant,
@@ -40,6 +48,12 @@ export async function verifyRestore(
     }
     if (o.secretsToReissue?.length)
       secretsToReissue.push({ type: o.type, id: o.id, displayName: o.displayName, secrets: o.secretsToReissue });
+    if (o.type === 'roleAssignments') {
+      objects.push(await verifyNamedRoleAssignment(graph, o, c, progress));
+      restorable++;
+      if (objects[objects.length - 1].outcome !== 'failed') restored++;
+      continue;
+    }
     const liveId = progress.mapping[o.id] ?? o.id;
     const failure = progress.failures[o.id];
     const live = await graph.readLive(o.type, liveId);
@@ -85,6 +99,12 @@ export async function verifyRestore(
         });
       }
     }
+    if (o.type === 'applications' && c.credentials) {
+      const creds = await verifyCredentials(graph, c.credentials, liveId, failure);
+      restorable += creds.restorable;
+      restored += creds.restored;
+      differences.push(...creds.differences);
+    }
     const related = await verifyRelated(graph, plan, progress, o.id, liveId, cache);
     restorable += related.restorable;
     restored += related.restored;
@@ -117,10 +137,77 @@ export async function verifyRestore(
 interface ReadCache {
   members: Map<string, Promise<Set<string>>>;
   assignedTo: Map<string, Promise<Set<string>>>;
+  roleAssignments?: Map<string, Promise<Set<string>>>;
+  scopedRoleMembers?: Map<string, Promise<Set<string>>>;
   grants?: Promise<Map<string, string | undefined>>;
 }
 
 type Difference = NonNullable<ObjectReport['differences']>[number];
+
+/** A role assignment named in the request, read back: the principal (by its new id) holds it at its (new) scope. */
+async function verifyNamedRoleAssignment(
+  graph: RestoreGraph,
+  o: RestorePlan['objects'][number],
+  c: CapturedObject,
+  progress: RestoreProgress,
+): Promise<ObjectReport> {
+  const base = { type: o.type, id: o.id, displayName: o.displayName };
+  const captured = {
+    principalId: String(c.object.principalId),
+    roleDefinitionId: String(c.object.roleDefinitionId),
+    directoryScopeId: String(c.object.directoryScopeId),
+  };
+  const want = liveRoleAssignment(captured, progress.mapping);
+  const live = (await roleAssignmentsOf(graph, want.principalId)).find(
+    (x) => roleAssignmentKey(x) === roleAssignmentKey(want),
+  );
+  if (live) {
+    return {
+      ...base,
+      ...(live.id !== o.id ? { liveId: live.id } : {}),
+      outcome: o.action === 'unchanged' ? 'unchanged' : 'restored',
+    };
+  }
+  return {
+    ...base,
+    outcome: 'failed',
+    error:
+      progress.failures[`roleAssignment:create:${roleAssignmentKey(captured)}`] ??
+      'the principal does not hold this role at this scope after the restore',
+  };
+}
+
+/** An application's federated identity credentials read back: every captured one by name, equal; none other. */
+async function verifyCredentials(
+  graph: RestoreGraph,
+  captured: readonly FederatedCredential[],
+  appId: string,
+  failure: string | undefined,
+): Promise<{ restorable: number; restored: number; differences: Difference[] }> {
+  const live = (
+    await graph.readAll<Record<string, unknown>>(
+      `/applications/${encodeURIComponent(appId)}/federatedIdentityCredentials`,
+    )
+  ).map(credentialOf);
+  const lacking = captured.filter((w) => !live.some((n) => sameCredential(n, w)));
+  const extra = live.filter((n) => !captured.some((w) => w.name === n.name)).map((n) => n.name);
+  const differences: Difference[] = [];
+  if (lacking.length)
+    differences.push({
+      name: 'federatedIdentityCredentials',
+      expected: lacking,
+      actual: live.filter((n) => lacking.some((w) => w.name === n.name)),
+      why: failure ?? 'not among the application’s federated identity credentials as captured',
+    });
+  if (extra.length)
+    differences.push({
+      name: 'federatedIdentityCredentials',
+      expected: null,
+      actual: extra,
+      why: 'credentials the snapshot does not hold are still on the application',
+    });
+  return { restorable: captured.length, restored: captured.length - lacking.length, differences };
+}
 
 /**
  * Memberships in parents outside the request and app-role assignments of one requested object, read back: each
@@ -225,6 +312,80 @@ async function verifyRelated(
     }
     if (lackingGrants.length)
       differences.push({ name: 'oauth2PermissionGrants', expected: lackingGrants, actual: null, why: grantWhy });
+  }
+  // A role assignment is reported on its principal when requested, else on the administrative unit it is scoped to.
+  const roleOwner = (a: { principalId: string; directoryScopeId: string }) =>
+    requested.has(a.principalId) ? a.principalId : scopeUnit(a.directoryScopeId);
+  const roles = (plan.roleAssignments ?? []).filter((a) => roleOwner(a) === id);
+  if (roles.length) {
+    cache.roleAssignments ??= new Map();
+    const lackingRoles: unknown[] = [];
+    const leftRoles: unknown[] = [];
+    let roleWhy = 'not among the role assignments of the principal';
+    for (const a of roles) {
+      const mapped = liveRoleAssignment(a, progress.mapping);
+      let have = cache.roleAssignments.get(mapped.principalId);
+      if (!have) {
+        have = roleAssignmentsOf(graph, mapped.principalId).then((list) => new Set(list.map(roleAssignmentKey)));
+        cache.roleAssignments.set(mapped.principalId, have);
+      }
+      const present = (await have).has(roleAssignmentKey(mapped));
+      restorable++;
+      const { principalId, roleDefinitionId, directoryScopeId } = mapped;
+      if (present === (a.action === 'create')) restored++;
+      else {
+        (a.action === 'create' ? lackingRoles : leftRoles).push({ principalId, roleDefinitionId, directoryScopeId });
+        roleWhy = progress.failures[`roleAssignment:${a.action}:${roleAssignmentKey(a)}`] ?? roleWhy;
+      }
+    }
+    if (lackingRoles.length)
+      differences.push({ name: 'roleAssignments', expected: lackingRoles, actual: null, why: roleWhy });
+    if (leftRoles.length)
+      differences.push({
+        name: 'roleAssignments',
+        expected: null,
+        actual: leftRoles,
+        why: 'role assignments the snapshot does not hold are still there',
+      });
+  }
+  // A scoped role membership is reported on its AU when requested, else on its member.
+  const scoped = (plan.scopedRoleMembers ?? []).filter(
+    (m) => (requested.has(m.administrativeUnitId) ? m.administrativeUnitId : m.memberId) === id,
+  );
+  if (scoped.length) {
+    cache.scopedRoleMembers ??= new Map();
+    const lackingScoped: unknown[] = [];
+    const leftScoped: unknown[] = [];
+    let scopedWhy = 'not among the scoped role members of the administrative unit';
+    for (const m of scoped) {
+      const mapped = {
+        administrativeUnitId: progress.mapping[m.administrativeUnitId] ?? m.administrativeUnitId,
+        roleId: m.roleId,
+        memberId: progress.mapping[m.memberId] ?? m.memberId,
+      };
+      let have = cache.scopedRoleMembers.get(mapped.administrativeUnitId);
+      if (!have) {
+        have = scopedRoleMembersOf(graph, mapped.administrativeUnitId)
+          .then((list) => new Set(list.map(scopedRoleMemberKey)))
+          .catch(() => new Set<string>());
+        cache.scopedRoleMembers.set(mapped.administrativeUnitId, have);
+      }
+      restorable++;
+      if ((await have).has(scopedRoleMemberKey(mapped)) === (m.action === 'create')) restored++;
+      else {
+        (m.action === 'create' ? lackingScoped : leftScoped).push(mapped);
+        scopedWhy = progress.failures[`scopedRoleMember:${m.action}:${scopedRoleMemberKey(m)}`] ?? scopedWhy;
+      }
+    }
+    if (lackingScoped.length)
+      differences.push({ name: 'scopedRoleMembers', expected: lackingScoped, actual: null, why: scopedWhy });
+    if (leftScoped.length)
+      differences.push({
+        name: 'scopedRoleMembers',
+        expected: null,
+        actual: leftScoped,
+        why: 'scoped role members the snapshot does not hold are still there',
+      });
   }
   return { restorable, restored, differences };
 }

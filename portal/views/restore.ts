@@ -72,6 +72,22 @@ function Plan(props: { state: RestoreState }) {
       </section>`,
   )}
   ${
+    (plan.roleAssignments?.length ?? 0) > 0 &&
+    html`<p>
+      Directory role assignments: ${plan.roleAssignments!.filter((a) => a.action === 'create').length} to add,
+      ${plan.roleAssignments!.filter((a) => a.action === 'remove').length} to remove (principals and administrative-unit
+      scopes by their new ids where re-created)
+    </p>`
+  }
+  ${
+    (plan.scopedRoleMembers?.length ?? 0) > 0 &&
+    html`<p>
+      Scoped role members of administrative units:
+      ${plan.scopedRoleMembers!.filter((a) => a.action === 'create').length} to add,
+      ${plan.scopedRoleMembers!.filter((a) => a.action === 'remove').length} to remove
+    </p>`
+  }
+  ${
     plan.remaps.length > 0 &&
     html`<p>
       Live objects whose references to re-created ids are rewritten:

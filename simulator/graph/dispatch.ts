@@ -14,6 +14,7 @@ import {
 import { deletedItems } from './deleted-items';
 import { scopedRoleMembers } from './scoped-role-members';
 import { federatedIdentityCredentials } from './federated-credentials';
+import { createRoleAssignment, deleteRoleAssignment } from './role-assignments';
 import { delta } from './delta';
 import { directoryAudits } from './audit-log';
 
@@ -52,6 +53,7 @@ export function dispatch(ctx: GraphContext): GraphResponse {
   const rest = seg.slice(set.path.split('/').length);
   if (rest.length === 0) {
     if (method === 'GET') return listSet(ctx, set);
+    if (method === 'POST' && set.kind === 'unifiedRoleAssignment') return createRoleAssignment(ctx, set);
     if (method === 'POST') return createInSet(ctx, set);
     throw methodNotAllowed();
   }
@@ -64,6 +66,7 @@ export function dispatch(ctx: GraphContext): GraphResponse {
   if (rest.length === 1) {
     if (method === 'GET') return getItem(ctx, set, id);
     if (method === 'PATCH') return updateInSet(ctx, set, id);
+    if (method === 'DELETE' && set.kind === 'unifiedRoleAssignment') return deleteRoleAssignment(ctx, set, id);
     if (method === 'DELETE') return deleteFromSet(ctx, set, id);
     throw methodNotAllowed();
   }

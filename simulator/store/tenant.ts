@@ -193,6 +193,14 @@ export class TenantStore {
     this.owners.delete(id);
     this.memberLog.delete(id);
     this.federatedIdentityCredentials.delete(id);
+    // A principal or administrative unit deleted for good takes its directory role assignments and AU-scoped role
+    // memberships with it: nothing can hold a role through an object that no longer exists.
+    const scope = `/administrativeUnits/${id}`;
+    for (const a of this.list('unifiedRoleAssignment'))
+      if (a.data.principalId === id || a.data.directoryScopeId === scope) this.remove(a, '', true);
+    for (const m of this.list('scopedRoleMembership'))
+      if (m.data.administrativeUnitId === id || (m.data.roleMemberInfo as { id?: string } | null)?.id === id)
+        this.remove(m, '', true);
   }
 
   memberSet(id: string): Set<string> {

@@ -77,8 +77,9 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     (await (await call('GET', `/tenants/${tenantId}/restores/${restoreId}`)).json()) as any;
 
   /** A backed-up simulated tenant: its ids, the snapshot, and a Graph client with the Restore app (for damage). */
-  async function backedUpTenant(restoreMode?: 'permanent', users = 40) {
+  async function backedUpTenant(restoreMode?: 'permanent', users = 40, prepare?: (directory: string) => void) {
     const ms = fx.sim.control.createTenant({ users, consentMode: 'accept' });
+    prepare?.(ms.id);
     const res = await call('POST', '/tenants', {
       organizationId,
       directory: ms.id,
@@ -262,16 +263,99 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     assert.ok(trail.some((e) => e.action === 'restore.cancel' && e.outcome === 'succeeded'));
   });
 
-  it('recovery fidelity: damaged users, groups, apps, CA policies, a named location and an AU come back', async () => {
-    const t = await backedUpTenant('permanent');
+  it('recovery fidelity: damaged users, groups, apps, CA policies, a named location, an AU, role assignments and federated credentials come back', async () => {
     const c = fx.sim.control;
-    const users = structuredClone(c.listObjects(t.directory, 'user'));
+    type RoleAssignment = { id: string; principalId: string; roleDefinitionId: string; directoryScopeId: string };
+    const roleKey = (a: Omit<RoleAssignment, 'id'>) => `${a.principalId}|${a.roleDefinitionId}|${a.directoryScopeId}`;
+    const cred = (name: string) => ({
+      name,
+      issuer: 'https://token.actions.githubusercontent.com',
+      subject: `repo:contoso/${name}:ref:refs/heads/main`,
+      audiences: ['api://AzureADTokenExchange'],
+      description: `Deploys ${name}`,
+    });
+    // Before the backup: the user about to be hard-deleted also holds a role scoped to an administrative unit (one
+    // restored in place), and two applications (one hard-deleted, one damaged) have federated credentials.
+    const t = await backedUpTenant('permanent', 40, (directory) => {
+      const holder = c
+        .listObjects(directory, 'unifiedRoleAssignment')
+        .map((a) => c.getObject(directory, String(a.data.principalId)))
+        .find((u) => u.kind === 'user' && !(u.data.userPrincipalName as string).includes('#'))!;
+      const unit = c.listObjects(directory, 'administrativeUnit')[1];
+      const definition = c.listObjects(directory, 'unifiedRoleDefinition')[0];
+      c.createObject(directory, 'unifiedRoleAssignment', {
+        principalId: holder.id,
+        roleDefinitionId: definition.id,
+        directoryScopeId: `/administrativeUnits/${unit.id}`,
+      });
+      c.createObject(directory, 'scopedRoleMembership', {
+        roleId: c.listObjects(directory, 'directoryRole')[0].id,
+        administrativeUnitId: unit.id,
+        roleMemberInfo: {
+          id: holder.id,
+          displayName: holder.data.displayName,
+          userPrincipalName: holder.data.userPrincipalName,
+        },
+      });
+      const [, hard, owned] = c.listObjects(directory, 'application');
+      c.addFederatedIdentityCredential(directory, hard.id, cred('deploy-hard'));
+      c.addFederatedIdentityCredential(directory, owned.id, cred('deploy-owned'));
+      c.addFederatedIdentityCredential(directory, owned.id, cred('deploy-owned-2'));
+    });
+    const roleAssignmentsOf = async (principalId: string) =>
+      (
+        (await t.graph
+          .api('/roleManagement/directory/roleAssignments')
+          .filter(`principalId eq '${principalId}'`)
+          .get()) as { value: RoleAssignment[] }
+      ).value;
+    type Scoped = { id: string; roleId: string; roleMemberInfo: { id: string } };
+    const scopedOf = async (auId: string) =>
+      (
+        (await t.graph.api(`/directory/administrativeUnits/${auId}/scopedRoleMembers`).get()) as {
+          value: Scoped[];
+        }
+      ).value;
+    const scopedKeys = async (auId: string) =>
+      (await scopedOf(auId)).map((m) => `${m.roleId}|${m.roleMemberInfo.id}`).sort();
+    const credentialsOf = async (appId: string) =>
+      (
+        (await t.graph.api(`/applications/${appId}/federatedIdentityCredentials`).get()) as {
+          value: Record<string, unknown>[];
+        }
+      ).value
+        .map(({ name, issuer, subject, audiences, description }) => ({ name, issuer, subject, audiences, description }))
+        .sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1));
+    const seededAssignments = c.listObjects(t.directory, 'unifiedRoleAssignment');
+    const auScopedHolder = String(
+      seededAssignments.find((a) => String(a.data.directoryScopeId).startsWith('/administrativeUnits/'))!.data
+        .principalId,
+    );
+    const roleHolders = new Set(seededAssignments.map((a) => String(a.data.principalId)));
+    // The user holding the AU-scoped role first (hard-deleted), another role holder next (changed).
+    const rank = (id: string) => (id === auScopedHolder ? 0 : roleHolders.has(id) ? 1 : 2);
+    const users = structuredClone(c.listObjects(t.directory, 'user')).sort((a, b) => rank(a.id) - rank(b.id));
     const groups = structuredClone(c.listObjects(t.directory, 'group'));
     const policies = structuredClone(c.listObjects(t.directory, 'conditionalAccessPolicy'));
     const excludedGroupId = (policies[0].data as any).conditions.users.excludeGroups[0] as string;
     const excludedGroup = structuredClone(c.getObject(t.directory, excludedGroupId));
     const excludedMembers = c.listMembers(t.directory, excludedGroupId);
-    const [changedUser, softUser, hardUser] = users.filter((u) => !(u.data.userPrincipalName as string).includes('#'));
+    const [hardUser, changedUser, softUser] = users.filter((u) => !(u.data.userPrincipalName as string).includes('#'));
+    const hardUserRoles = await roleAssignmentsOf(hardUser.id);
+    // Scoped role members of two AUs restored in place: the hard-deleted user is one of the first's.
+    const [, scopedAu, damagedAu] = c.listObjects(t.directory, 'administrativeUnit');
+    const scopedBefore = {
+      [scopedAu.id]: await scopedKeys(scopedAu.id),
+      [damagedAu.id]: await scopedKeys(damagedAu.id),
+    };
+    assert.ok(scopedBefore[scopedAu.id].some((k) => k.endsWith(`|${hardUser.id}`)));
+    const changedUserRoles = await roleAssignmentsOf(changedUser.id);
+    assert.ok(
+      hardUserRoles.some((a) => a.directoryScopeId.startsWith('/administrativeUnits/')) &&
+        hardUserRoles.some((a) => a.directoryScopeId === '/') &&
+        changedUserRoles.length > 0,
+      'the hard-deleted user holds a tenant-wide and an AU-scoped role, the changed user a role',
+    );
     const groupsOf = (id: string) =>
       groups.filter((g) => c.listMembers(t.directory, g.id).includes(id)).map((g) => g.id);
     const otherGroup = groups.find((g) => g.id !== excludedGroupId && c.listMembers(t.directory, g.id).length > 1)!;
@@ -288,6 +372,10 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     const changedPolicy = policies[3];
 
     const ownedApp = apps[2];
+    const hardAppCredentials = await credentialsOf(hardApp.id);
+    const ownedAppCredentials = await credentialsOf(ownedApp.id);
+    assert.equal(hardAppCredentials.length, 1);
+    assert.equal(ownedAppCredentials.length, 2);
     const ownersOf = async (path: string) =>
       ((await t.graph.api(`${path}/owners`).get()) as { value: { id: string }[] }).value.map((o) => o.id).sort();
     const appOwners = await ownersOf(`/applications/${ownedApp.id}`);
@@ -308,6 +396,27 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
 
     // Damage.
     await t.graph.api(`/applications/${ownedApp.id}/owners/${appOwners[0]}/$ref`).delete();
+    // A role assignment removed, another one added after the backup; a credential removed, another changed, one added.
+    const removedRole = changedUserRoles[0];
+    await t.graph.api(`/roleManagement/directory/roleAssignments/${removedRole.id}`).delete();
+    const otherDefinition = c
+      .listObjects(t.directory, 'unifiedRoleDefinition')
+      .find((d) => !changedUserRoles.some((a) => a.roleDefinitionId === d.id))!;
+    await t.graph
+      .api('/roleManagement/directory/roleAssignments')
+      .post({ principalId: changedUser.id, roleDefinitionId: otherDefinition.id, directoryScopeId: '/' });
+    const [removedScoped] = await scopedOf(damagedAu.id);
+    await t.graph.api(`/directory/administrativeUnits/${damagedAu.id}/scopedRoleMembers/${removedScoped.id}`).delete();
+    const extraScoped = {
+      roleId: c.listObjects(t.directory, 'directoryRole').find((r) => r.id !== removedScoped.roleId)!.id,
+      roleMemberInfo: { id: changedUser.id },
+    };
+    await t.graph.api(`/directory/administrativeUnits/${damagedAu.id}/scopedRoleMembers`).post(extraScoped);
+    await t.graph.api(`/applications/${ownedApp.id}/federatedIdentityCredentials/deploy-owned`).delete();
+    await t.graph
+      .api(`/applications/${ownedApp.id}/federatedIdentityCredentials/deploy-owned-2`)
+      .patch({ subject: 'repo:attacker/x:ref:refs/heads/main' });
+    await t.graph.api(`/applications/${ownedApp.id}/federatedIdentityCredentials`).post(cred('added-later'));
     const affectedGroups = new Set([...groupsOf(softUser.id), ...groupsOf(hardUser.id), otherGroup.id]);
     affectedGroups.delete(excludedGroupId);
     c.updateObject(t.directory, changedUser.id, { jobTitle: 'Damaged', department: 'Nowhere' });
@@ -355,6 +464,46 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     assert.equal(actionOf(hardApp.id), 'recreate');
     assert.equal(actionOf(hardPolicy.id), 'recreate');
     assert.equal(actionOf(au.id), 'restore-from-recycle-bin');
+    const plannedRoles = (planned.planDetail.roleAssignments ?? []) as (Omit<RoleAssignment, 'id'> & {
+      action: string;
+    })[];
+    assert.deepEqual(
+      plannedRoles.map((a) => `${a.action} ${roleKey(a)}`).sort(),
+      [
+        ...hardUserRoles.map((a) => `create ${roleKey(a)}`),
+        `create ${roleKey(removedRole)}`,
+        `remove ${roleKey({ principalId: changedUser.id, roleDefinitionId: otherDefinition.id, directoryScopeId: '/' })}`,
+      ].sort(),
+      'the plan lists the role assignments to create (by snapshot ids) and the one added since to remove',
+    );
+    assert.equal(planned.plan.counts.roleAssignments, plannedRoles.length);
+    const plannedScoped = (planned.planDetail.scopedRoleMembers ?? []) as any[];
+    assert.ok(
+      plannedScoped.some(
+        (m) =>
+          m.action === 'create' &&
+          m.administrativeUnitId === damagedAu.id &&
+          m.roleId === removedScoped.roleId &&
+          m.memberId === removedScoped.roleMemberInfo.id,
+      ) &&
+        plannedScoped.some(
+          (m) => m.action === 'create' && m.administrativeUnitId === scopedAu.id && m.memberId === hardUser.id,
+        ) &&
+        plannedScoped.some(
+          (m) => m.action === 'remove' && m.administrativeUnitId === damagedAu.id && m.memberId === changedUser.id,
+        ),
+      `the removed, the hard-deleted user's and the added scoped role members are planned: ${JSON.stringify(plannedScoped)}`,
+    );
+    const ownedPlan = planned.planDetail.objects.find((o: any) => o.id === ownedApp.id);
+    assert.deepEqual(
+      ownedPlan.relationships.find((r: any) => r.name === 'federatedIdentityCredentials'),
+      {
+        name: 'federatedIdentityCredentials',
+        add: ['deploy-owned', 'deploy-owned-2'],
+        remove: ['added-later'],
+        missing: [],
+      },
+    );
     assert.ok(
       planned.planDetail.remaps.some((r: any) => r.references.includes(excludedGroupId)),
       'live CA policies that exclude the re-created group are listed for remapping',
@@ -420,6 +569,40 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
     const newSp = c.getObject(t.directory, report.idMapping[hardSp.id]);
     assert.equal(newSp.data.appId, newApp.data.appId, 'the re-created SP belongs to the re-created app');
     assert.equal(c.getObject(t.directory, softSp.id).deleted, false, 'the soft-deleted SP is back with its app');
+
+    // Directory role assignments: the re-created user's by its new id (tenant-wide and AU-scoped), the removed one
+    // back, the one added since gone; a tenant-wide one also shows the user among the activated role's members.
+    const remapped = (a: RoleAssignment) =>
+      roleKey({ ...a, principalId: report.idMapping[a.principalId] ?? a.principalId });
+    assert.deepEqual(
+      (await roleAssignmentsOf(newUser.id)).map(roleKey).sort(),
+      hardUserRoles.map(remapped).sort(),
+      'the hard-deleted user holds its roles again, by its new id',
+    );
+    assert.deepEqual(
+      (await roleAssignmentsOf(changedUser.id)).map(roleKey).sort(),
+      changedUserRoles.map(roleKey).sort(),
+    );
+    const tenantWide = hardUserRoles.find((a) => a.directoryScopeId === '/')!;
+    const role = c
+      .listObjects(t.directory, 'directoryRole')
+      .find((r) => r.data.roleTemplateId === tenantWide.roleDefinitionId);
+    if (role) assert.ok(c.listMembers(t.directory, role.id).includes(newUser.id), 'a member of the activated role');
+
+    // Scoped role members of the AUs as captured, the re-created user by its new id, the added one gone.
+    const remappedScoped = (keys: string[]) =>
+      keys
+        .map((k) => {
+          const [roleId, memberId] = k.split('|');
+          return `${roleId}|${report.idMapping[memberId] ?? memberId}`;
+        })
+        .sort();
+    for (const auId of [scopedAu.id, damagedAu.id])
+      assert.deepEqual(await scopedKeys(auId), remappedScoped(scopedBefore[auId]), `scoped role members of ${auId}`);
+
+    // Federated identity credentials: on the re-created app, and the damaged app's as captured (the added one gone).
+    assert.deepEqual(await credentialsOf(newApp.id), hardAppCredentials);
+    assert.deepEqual(await credentialsOf(ownedApp.id), ownedAppCredentials);
 
     const jobs = (await (await call('GET', `/jobs?kind=restore&tenantId=${t.tenantId}`)).json()) as any;
     assert.equal(jobs.jobs[0]?.kind, 'restore');
@@ -533,6 +716,113 @@ describe('restore (real Temporal, storage and Entra simulator)', function () {
       'the removed delegated grant is back, once',
     );
     assert.ok(report.fidelity.restorable >= userParents.length + userRoles.length + 2);
+    assert.equal(report.fidelity.restored, report.fidelity.restorable);
+  });
+
+  // After the tests above: the simulator seeds each tenant by how many came before, so theirs stay as they were.
+  it('a hard-deleted administrative unit comes back with its members, its AU-scoped role assignment and scoped role members, by its new id; a role assignment named in the request is re-created', async () => {
+    const c = fx.sim.control;
+    let unitId = '';
+    let holderId = '';
+    let definitionId = '';
+    const t = await backedUpTenant('permanent', 40, (directory) => {
+      unitId = c.listObjects(directory, 'administrativeUnit')[0].id;
+      holderId = c.listObjects(directory, 'user').find((u) => !(u.data.userPrincipalName as string).includes('#'))!.id;
+      definitionId = c.listObjects(directory, 'unifiedRoleDefinition')[0].id;
+      c.createObject(directory, 'unifiedRoleAssignment', {
+        principalId: holderId,
+        roleDefinitionId: definitionId,
+        directoryScopeId: `/administrativeUnits/${unitId}`,
+      });
+    });
+    const scopesOf = async (principalId: string) =>
+      (
+        (await t.graph
+          .api('/roleManagement/directory/roleAssignments')
+          .filter(`principalId eq '${principalId}'`)
+          .get()) as { value: { roleDefinitionId: string; directoryScopeId: string }[] }
+      ).value
+        .filter((a) => a.roleDefinitionId === definitionId)
+        .map((a) => a.directoryScopeId);
+    const scopedKeys = async (auId: string) =>
+      (
+        (await t.graph.api(`/directory/administrativeUnits/${auId}/scopedRoleMembers`).get()) as {
+          value: { roleId: string; roleMemberInfo: { id: string } }[];
+        }
+      ).value
+        .map((m) => `${m.roleId}|${m.roleMemberInfo.id}`)
+        .sort();
+    const scopedBefore = await scopedKeys(unitId);
+    const membersBefore = c.listMembers(t.directory, unitId).sort();
+    assert.ok(
+      scopedBefore.length > 0 && membersBefore.length > 0,
+      'the seed gives AUs members and a scoped role member',
+    );
+    assert.ok((await scopesOf(holderId)).includes(`/administrativeUnits/${unitId}`));
+
+    c.deleteObject(t.directory, unitId, { hard: true });
+    assert.ok(!(await scopesOf(holderId)).includes(`/administrativeUnits/${unitId}`), 'gone with its AU');
+    // A tenant-wide role assignment removed, named in the request by its snapshot id; another one still there.
+    const [named, kept] = c
+      .listObjects(t.directory, 'unifiedRoleAssignment')
+      .filter((a) => a.data.directoryScopeId === '/')
+      .map((a) => structuredClone(a));
+    await t.graph.api(`/roleManagement/directory/roleAssignments/${named.id}`).delete();
+
+    const started = await requestRestore(t.tenantId, {
+      snapshotId: t.snapshotId,
+      objects: [
+        { type: 'administrativeUnits', id: unitId },
+        { type: 'roleAssignments', id: named.id },
+        { type: 'roleAssignments', id: kept.id },
+      ],
+    });
+    const planned = await awaitStatus(t.tenantId, started.restoreId, ['awaiting-confirmation']);
+    assert.equal(planned.planDetail.objects[0].action, 'recreate');
+    assert.deepEqual(
+      planned.planDetail.objects.slice(1).map((o: any) => [o.id, o.action]),
+      [
+        [named.id, 'recreate'],
+        [kept.id, 'unchanged'],
+      ],
+    );
+    assert.deepEqual(
+      planned.planDetail.roleAssignments.filter(
+        (a: any) => a.principalId === holderId && a.roleDefinitionId === definitionId,
+      ),
+      [
+        {
+          action: 'create',
+          principalId: holderId,
+          roleDefinitionId: definitionId,
+          directoryScopeId: `/administrativeUnits/${unitId}`,
+        },
+      ],
+      'planned by the snapshot ids',
+    );
+    assert.equal(planned.plan.counts.scopedRoleMembers, scopedBefore.length);
+    const confirm = await call('POST', `/tenants/${t.tenantId}/restores/${started.restoreId}/confirmation`, {
+      planHash: planned.plan.hash,
+    });
+    assert.equal(confirm.status, 202, await confirm.clone().text());
+    const done = await awaitStatus(t.tenantId, started.restoreId, ['completed', 'partly-completed', 'failed']);
+    const report = done.reportDetail;
+    assert.equal(done.status, 'completed', JSON.stringify(report.objects, null, 1));
+    const newId = report.idMapping[unitId];
+    assert.ok(newId && newId !== unitId, 'the AU has a new id');
+    assert.deepEqual(c.listMembers(t.directory, newId).sort(), membersBefore);
+    assert.ok((await scopesOf(holderId)).includes(`/administrativeUnits/${newId}`), 'the role is scoped to the new AU');
+    assert.deepEqual(await scopedKeys(newId), scopedBefore, 'and its scoped role members are back');
+    const namedBack = (
+      (await t.graph
+        .api('/roleManagement/directory/roleAssignments')
+        .filter(`principalId eq '${String(named.data.principalId)}'`)
+        .get()) as { value: { id: string; roleDefinitionId: string; directoryScopeId: string }[] }
+    ).value.filter((a) => a.roleDefinitionId === named.data.roleDefinitionId && a.directoryScopeId === '/');
+    assert.equal(namedBack.length, 1, 'the named role assignment is back, once');
+    const namedReport = report.objects.find((o: any) => o.id === named.id);
+    assert.deepEqual([namedReport.outcome, namedReport.liveId], ['restored', namedBack[0].id], 'under a new id');
+    assert.equal(report.objects.find((o: any) => o.id === kept.id).outcome, 'unchanged');
     assert.equal(report.fidelity.restored, report.fidelity.restorable);
   });
 

@@ -158,6 +158,80 @@ describe('simulator: writes and the recycle bin', function () {
     await client.api(`${base}/${created.id}`).delete();
     assert.deepEqual(((await client.api(base).get()) as { value: unknown[] }).value, []);
   });
+  it('creates, lists by principal and deletes directory role assignments as Graph documents them', async () => {
+    const base = '/roleManagement/directory/roleAssignments';
+    type Assignment = { id: string; principalId: string; roleDefinitionId: string; directoryScopeId: string };
+    const definitions = (await client.api('/roleManagement/directory/roleDefinitions').get()) as {
+      value: { id: string; templateId: string }[];
+    };
+    const roleDefinitionId = definitions.value[0].id;
+    const u = (await client.api('/users').post(newUser('r'))) as MG.User;
+    const au = (await client.api('/directory/administrativeUnits').post({ displayName: 'Role AU' })) as { id: string };
+    const ofUser = async () =>
+      ((await client.api(base).filter(`principalId eq '${u.id}'`).get()) as { value: Assignment[] }).value;
+    const tenantWide = (await client
+      .api(base)
+      .post({ principalId: u.id, roleDefinitionId, directoryScopeId: '/' })) as Assignment;
+    const scoped = { principalId: u.id, roleDefinitionId, directoryScopeId: `/administrativeUnits/${au.id}` };
+    await client.api(base).post(scoped);
+    assert.deepEqual(
+      (await ofUser()).map((a) => a.directoryScopeId).sort(),
+      ['/', `/administrativeUnits/${au.id}`],
+      '$filter=principalId eq lists the principal’s assignments',
+    );
+    // The activated directory role shows a tenant-wide assignment among its members.
+    const roles = (await client.api('/directoryRoles').get()) as { value: { id: string; roleTemplateId: string }[] };
+    const role = roles.value.find((r) => r.roleTemplateId === definitions.value[0].templateId);
+    const roleMembers = async () =>
+      ((await client.api(`/directoryRoles/${role!.id}/members`).get()) as { value: { id: string }[] }).value.map(
+        (m) => m.id,
+      );
+    if (role) assert.ok((await roleMembers()).includes(u.id as string));
+    await assert.rejects(
+      client.api(base).post(scoped),
+      (e: GraphError) => e.statusCode === 400 && /conflicting object/.test(e.message),
+      'the same principal, role and scope twice',
+    );
+    const plain = (await client
+      .api('/groups')
+      .post({ displayName: 'Not assignable', mailEnabled: false, mailNickname: 'na', securityEnabled: true })) as {
+      id: string;
+    };
+    await assert.rejects(
+      client.api(base).post({ principalId: plain.id, roleDefinitionId, directoryScopeId: '/' }),
+      (e: GraphError) => e.statusCode === 400 && /role-assignable/.test(e.message),
+      'only groups created with isAssignableToRole take roles',
+    );
+    const assignable = (await client.api('/groups').post({
+      displayName: 'Assignable',
+      mailEnabled: false,
+      mailNickname: 'ra',
+      securityEnabled: true,
+      isAssignableToRole: true,
+    })) as { id: string };
+    await client.api(base).post({ principalId: assignable.id, roleDefinitionId, directoryScopeId: '/' });
+    await assert.rejects(
+      client.api(base).post({ principalId: u.id, roleDefinitionId }),
+      (e: GraphError) => e.statusCode === 400 && /directoryScopeId/.test(e.message),
+    );
+    await assert.rejects(
+      client
+        .api(base)
+        .post({ principalId: '00000000-0000-4000-8000-00000000000b', roleDefinitionId, directoryScopeId: '/' }),
+      (e: GraphError) => e.statusCode === 404,
+    );
+    await client.api(`${base}/${tenantWide.id}`).delete();
+    assert.deepEqual(
+      (await ofUser()).map((a) => a.directoryScopeId),
+      [`/administrativeUnits/${au.id}`],
+    );
+    if (role) assert.ok(!(await roleMembers()).includes(u.id as string), 'and leaves the role when removed');
+    // A principal deleted for good takes its assignments with it.
+    await client.api(`/users/${u.id}`).delete();
+    await client.api(`/directory/deletedItems/${u.id}`).delete();
+    assert.deepEqual(await ofUser(), []);
+  });
+
   it('addresses applications and service principals by appId (alternate key)', async () => {
     const app = (await client.api('/applications').post({ displayName: 'By appId' })) as MG.Application;
     const sp = (await client.api('/servicePrincipals').post({ appId: app.appId })) as MG.ServicePrincipal;

@@ -33,15 +33,29 @@ async function untilCancelled(): Promise<never> {
 // far it got, not as `failed`: before the confirmation nothing was written, after it the writes made stay.
 describe('restoreWorkflow cancelled (mocked activities)', function () {
   const blockIn = new Map<string, 'planRestore' | 'applyRestoreStage'>();
+  const countsOf = new Map<string, PlanCounts>();
+  const stagesOf = new Map<string, string[][]>();
 
   const activities: Partial<Activities> = {
     restoreConsentOf: async () => ({ state: 'granted', mode: 'permanent' }),
     planRestore: async (input) =>
-      blockIn.get(input.tenantId) === 'planRestore' ? untilCancelled() : { key: 'plan', hash: 'h1', counts },
+      blockIn.get(input.tenantId) === 'planRestore'
+        ? untilCancelled()
+        : { key: 'plan', hash: 'h1', counts: countsOf.get(input.tenantId) ?? counts },
     applyRestoreStage: async (input) => {
       if (blockIn.get(input.tenantId) === 'applyRestoreStage') await untilCancelled();
+      stagesOf.set(input.tenantId, [...(stagesOf.get(input.tenantId) ?? []), input.types]);
       return { writes: 0 };
     },
+    verifyRestore: async () => ({
+      key: 'report',
+      restored: 1,
+      partlyRestored: 0,
+      failed: 0,
+      unchanged: 0,
+      fidelity: { restorable: 1, restored: 1 },
+      writeRequests: 1,
+    }),
   };
 
   const wf = workflowTestWorker(activities);
@@ -106,5 +120,36 @@ describe('restoreWorkflow cancelled (mocked activities)', function () {
     const state = await handle.query(restoreStateQuery);
     assert.equal(state.status, 'cancelled');
     assert.match(state.detail ?? '', /while applying: what was written before stays written/);
+  });
+
+  it('runs the directory role stage when the plan counts role assignments or scoped role members (patched)', async () => {
+    const run = async (extra: Partial<PlanCounts>) => {
+      const tenantId = randomUUID();
+      countsOf.set(tenantId, { ...counts, ...extra });
+      const handle = await start(tenantId);
+      await eventually('the plan', async () =>
+        (await handle.query(restoreStateQuery)).status === 'awaiting-confirmation' ? true : undefined,
+      );
+      await handle.executeUpdate(confirmRestoreUpdate, { args: [{ planHash: 'h1', confirmedBy: 'reseller:rsl' }] });
+      assert.equal((await handle.result()).status, 'completed');
+      const history = await handle.fetchHistory();
+      const markers = (history.events ?? []).filter(
+        (e) => e.markerRecordedEventAttributes?.markerName === 'core_patch',
+      );
+      return { stages: stagesOf.get(tenantId) ?? [], markers: markers.length };
+    };
+    const none = await run({});
+    assert.ok(!none.stages.some((t) => t.includes('roleAssignments')), 'no role stage without role changes');
+    const roles = await run({ roleAssignments: 2 });
+    assert.ok(
+      roles.stages.some((t) => t.includes('roleAssignments')),
+      JSON.stringify(roles.stages),
+    );
+    assert.ok(roles.markers > none.markers, 'behind a patch marker');
+    const scoped = await run({ scopedRoleMembers: 1 });
+    assert.ok(
+      scoped.stages.some((t) => t.includes('roleAssignments')),
+      JSON.stringify(scoped.stages),
+    );
   });
 });

@@ -58,7 +58,10 @@ const restoreState = {
         'Per object: unchanged / update / restore-from-recycle-bin / recreate / impossible (with reason), attributes ' +
         '(current → restored), relationships to add and remove; remaps: live policies whose references are rewritten; ' +
         'memberships: member adds on groups and administrative units outside the request that held a requested ' +
-        'object; appRoleAssignments: app-role assignments of requested principals or resources to create',
+        'object; appRoleAssignments: app-role assignments of requested principals or resources to create; ' +
+        'roleAssignments: directory role assignments of requested principals or AU scopes to create or remove ' +
+        '(principalId, roleDefinitionId, directoryScopeId as in the snapshot, remapped when applied); ' +
+        'scopedRoleMembers: scoped role members of requested administrative units or members to create or remove',
     },
     report: { type: 'object', description: 'Counts of the read-back verification and fidelity' },
     reportDetail: {
