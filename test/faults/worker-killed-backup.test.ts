@@ -43,6 +43,70 @@ describe('fault: the worker SIGKILLed mid-backup', () => {
     );
   });
 
+  it('resumes a partitioned listing partition by partition: none that had begun is read from its first page again', async function () {
+    this.timeout(600_000);
+    const { fx, backups } = faults;
+    // Partitioned whatever the latency (the decision is measured otherwise), in pages of 20 that take 300 ms.
+    const target = await backups.newTenant(8_000);
+    fx.sim.control.setLatency({ baseMs: 300, jitterMs: 0, pageCaps: { users: 20 } });
+    const doomed = faults.startWorker({ ...fx.env, BACKUP_PARTITIONED_LISTING: 'always' });
+    const run = await backups.startBackup(target, { heartbeatTimeoutMs: 3000 });
+    const checkpoint = await waitForPartitions(run.workflowId);
+    await killWorker(doomed);
+    fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
+
+    const seen = fx.sim.control.requestLog().at(-1)?.seq ?? 0;
+    faults.startWorker({ ...fx.env, BACKUP_PARTITIONED_LISTING: 'always' });
+    const result = await run.result();
+    assert.equal(result.status, 'completed', await backups.skippedDetail(target, result.snapshotId));
+    // Partitions under way when the worker died go on from their checkpointed page; only those not begun start.
+    const firstPages = fx.sim.control
+      .requestLog({ tenantId: target.directory, kind: 'graph', sinceSeq: seen })
+      .filter((r) => /^\/users\?/.test(r.url) && !/skiptoken/i.test(r.url));
+    assert.ok(
+      firstPages.every((r) => /startswith/i.test(r.url)),
+      'the users were not read again in one listing (a failed completeness check would)',
+    );
+    const restarted = new Set(
+      firstPages
+        .map((r) => /startswith(?:\(|%28)userPrincipalName(?:,|%2C)(?:'|%27)((?:(?!'|%27).)*)(?:'|%27)/i.exec(r.url))
+        .filter((m): m is RegExpExecArray => !!m)
+        .map((m) => decodeURIComponent(m[1])),
+    );
+    for (const key of checkpoint.begun)
+      assert.ok(!restarted.has(key), `partition '${key}' was read from page one again`);
+    const objects = await backups.assertSnapshotEqualsTenant(target, result.snapshotId!, comparedTypes);
+    console.log(
+      `fault worker killed mid-partitioned listing: ${checkpoint.begun.length} of ${checkpoint.partitions} partitions ` +
+        `under way and ${checkpoint.done} done at the kill; after it ${restarted.size} partitions read from page one ` +
+        `(none of those under way); ${objects} objects equal the tenant, none missing or twice`,
+    );
+  });
+
+  /** Waits until the users capture has checkpointed a partitioned listing with partitions under way. */
+  async function waitForPartitions(workflowId: string): Promise<{ partitions: number; begun: string[]; done: number }> {
+    const { client } = faults;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const pending = (await client.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
+      for (const a of pending) {
+        if (a.activityType?.name !== 'captureType' || !a.heartbeatDetails?.payloads?.length) continue;
+        const details = await decodeFromPayloadsAtIndex<
+          { partitions?: { key: string; next: string | null }[] } | undefined
+        >(client.options.loadedDataConverter, 0, a.heartbeatDetails.payloads);
+        const begun = (details?.partitions ?? []).filter((p) => p.next && /skiptoken/i.test(p.next)).map((p) => p.key);
+        if (begun.length > 0)
+          return {
+            partitions: details!.partitions!.length,
+            begun,
+            done: details!.partitions!.filter((p) => p.next === null).length,
+          };
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the users capture did not checkpoint a partitioned listing within 60 s');
+  }
+
   /**
    * Waits until the users capture has heartbeated a checkpoint with a next page (what a crash must not lose), and says
    * how far it was: the checkpoint's next link skips that many users.
