@@ -1,7 +1,7 @@
 import type { BlobLocation } from './blob';
 import type { BlobSource } from './blob-io';
 import { readBlobsReporting, type BlobRead } from './blob-reads';
-import { readBlob, readBlobs } from './pack-reader';
+import { readBlob, readBlobs, type RangedReadLimits } from './pack-reader';
 import { checkRepository, type CheckReport } from './check';
 import { readCheckpoint, type TypeCheckpoint } from './checkpoints';
 import type { RepositoryContext } from './context';
@@ -390,9 +390,9 @@ export class Repository {
    * Blobs by id with coalesced ranged reads, each verified against its id; a bad or missing blob is yielded with a
    * BlobReadError naming it and its pack instead of ending the read (export and verify; see blob-reads.ts).
    */
-  async *readBlobsReporting(ids: Iterable<string>): AsyncIterable<BlobRead> {
+  async *readBlobsReporting(ids: Iterable<string>, limits?: RangedReadLimits): AsyncIterable<BlobRead> {
     await this.refresh();
-    yield* readBlobsReporting(this.ctx.store, this.ctx.dataKey, this.ctx.index, ids);
+    yield* readBlobsReporting(this.ctx.store, this.ctx.dataKey, this.ctx.index, ids, limits);
   }
 
   readRelationship(relationshipHash: string): Promise<RelationshipItem[]> {
