@@ -9,7 +9,7 @@ import { IntegrityError, openCompressed, sealCompressed } from './crypto';
 import { canonicalBytes } from './canonical-json';
 import { DataKey, loadOrCreateDataKey, MasterKey } from './data-keys';
 import { DEFAULT_LOCK_STALE_MS, Lock } from './locks';
-import { readManifestEntries, type ManifestEntry } from './manifest';
+import { readManifestEntries, withoutSearchKeys, type ManifestEntry } from './manifest';
 import type { ObjectStore } from './object-store';
 import {
   ForeignRepositoryError,
@@ -333,11 +333,19 @@ export class Repository {
     return coverage?.status === 'captured' ? coverage.manifest : undefined;
   }
 
-  /** A type's manifest entries in a snapshot, sorted by object id; empty if the type was skipped. */
-  async listEntries(snapshotId: string, type: string): Promise<ManifestEntry[]> {
+  /**
+   * A type's manifest entries in a snapshot, sorted by object id; empty if the type was skipped. `searchKeys: false`
+   * leaves each entry's search keys out as it is read (a reader that never searches them).
+   */
+  async listEntries(
+    snapshotId: string,
+    type: string,
+    options: { searchKeys?: boolean } = {},
+  ): Promise<ManifestEntry[]> {
     const manifest = await this.manifestOf(snapshotId, type);
     if (!manifest) return [];
-    const entries = [...(await readManifestEntries(this.ctx.blobs, manifest)).values()];
+    const keep = options.searchKeys === false ? withoutSearchKeys : undefined;
+    const entries = [...(await readManifestEntries(this.ctx.blobs, manifest, keep)).values()];
     return entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
