@@ -97,14 +97,28 @@ export async function readManifestChain(
   return chain;
 }
 
-/** Every entry of a manifest, resolved through its diff chain. */
-export async function readManifestEntries(source: BlobSource, rootId: string): Promise<Map<string, ManifestEntry>> {
+/** An entry without its search keys: what a reader that never searches needs (an export of 100,000 users). */
+export function withoutSearchKeys(entry: ManifestEntry): ManifestEntry {
+  if (entry.search === undefined) return entry;
+  const { search: _search, ...rest } = entry;
+  return rest;
+}
+
+/**
+ * Every entry of a manifest, resolved through its diff chain. `keep` maps each entry as its chunk is read (e.g.
+ * `withoutSearchKeys`), so what it drops is never held for the whole type, only for one chunk.
+ */
+export async function readManifestEntries(
+  source: BlobSource,
+  rootId: string,
+  keep: (entry: ManifestEntry) => ManifestEntry = (entry) => entry,
+): Promise<Map<string, ManifestEntry>> {
   const entries = new Map<string, ManifestEntry>();
   for (const { root } of await readManifestChain(source, rootId)) {
     for (const id of root.removed) entries.delete(id);
-    for (const entry of root.entries ?? []) entries.set(entry.id, entry);
+    for (const entry of root.entries ?? []) entries.set(entry.id, keep(entry));
     for (const chunkId of root.chunks) {
-      for (const entry of (await source.readJson<ManifestChunk>(chunkId)).entries) entries.set(entry.id, entry);
+      for (const entry of (await source.readJson<ManifestChunk>(chunkId)).entries) entries.set(entry.id, keep(entry));
     }
   }
   return entries;

@@ -1,7 +1,7 @@
 import type { BlobLocation } from './blob';
 import type { BlobSource } from './blob-io';
 import { readBlobsReporting, type BlobRead } from './blob-reads';
-import { readBlob, readBlobs } from './pack-reader';
+import { readBlob, readBlobs, type RangedReadLimits } from './pack-reader';
 import { checkRepository, type CheckReport } from './check';
 import { readCheckpoint, type TypeCheckpoint } from './checkpoints';
 import type { RepositoryContext } from './context';
@@ -9,7 +9,7 @@ import { IntegrityError, openCompressed, sealCompressed } from './crypto';
 import { canonicalBytes } from './canonical-json';
 import { DataKey, loadOrCreateDataKey, MasterKey } from './data-keys';
 import { DEFAULT_LOCK_STALE_MS, Lock } from './locks';
-import { readManifestEntries, type ManifestEntry } from './manifest';
+import { readManifestEntries, withoutSearchKeys, type ManifestEntry } from './manifest';
 import { ObjectNotFoundError, type ObjectStore } from './object-store';
 import {
   ForeignRepositoryError,
@@ -350,11 +350,19 @@ export class Repository {
     return coverage?.status === 'captured' ? coverage.manifest : undefined;
   }
 
-  /** A type's manifest entries in a snapshot, sorted by object id; empty if the type was skipped. */
-  async listEntries(snapshotId: string, type: string): Promise<ManifestEntry[]> {
+  /**
+   * A type's manifest entries in a snapshot, sorted by object id; empty if the type was skipped. `searchKeys: false`
+   * leaves each entry's search keys out as it is read (a reader that never searches them).
+   */
+  async listEntries(
+    snapshotId: string,
+    type: string,
+    options: { searchKeys?: boolean } = {},
+  ): Promise<ManifestEntry[]> {
     const manifest = await this.manifestOf(snapshotId, type);
     if (!manifest) return [];
-    const entries = [...(await readManifestEntries(this.ctx.blobs, manifest)).values()];
+    const keep = options.searchKeys === false ? withoutSearchKeys : undefined;
+    const entries = [...(await readManifestEntries(this.ctx.blobs, manifest, keep)).values()];
     return entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
@@ -420,9 +428,9 @@ export class Repository {
    * Blobs by id with coalesced ranged reads, each verified against its id; a bad or missing blob is yielded with a
    * BlobReadError naming it and its pack instead of ending the read (export and verify; see blob-reads.ts).
    */
-  async *readBlobsReporting(ids: Iterable<string>): AsyncIterable<BlobRead> {
+  async *readBlobsReporting(ids: Iterable<string>, limits?: RangedReadLimits): AsyncIterable<BlobRead> {
     await this.refresh();
-    yield* readBlobsReporting(this.ctx.store, this.ctx.dataKey, this.ctx.index, ids);
+    yield* readBlobsReporting(this.ctx.store, this.ctx.dataKey, this.ctx.index, ids, limits);
   }
 
   readRelationship(relationshipHash: string): Promise<RelationshipItem[]> {
@@ -441,14 +449,9 @@ export class Repository {
       list.push(entry);
       byHash.set(entry.contentHash, list);
     }
-    const locations = [...byHash.keys()].map((hash) => {
-      const loc = this.ctx.index.get(hash);
-      if (!loc) throw new BlobNotFoundError(hash);
-      return loc;
-    });
-    for await (const { location, plaintext } of readBlobs(this.ctx.store, this.ctx.dataKey, locations)) {
+    for await (const { id, plaintext } of this.readBlobBatch(byHash.keys())) {
       const object: unknown = JSON.parse(plaintext.toString('utf8'));
-      for (const entry of byHash.get(location.id) ?? []) yield { entry, object };
+      for (const entry of byHash.get(id) ?? []) yield { entry, object };
     }
   }
 

@@ -26,6 +26,7 @@ export interface BenchStackOptions {
   latency: LatencyModel;
   fullReadEvery: string;
   workerHeapMb: string;
+  workerSemiSpaceMb: string;
   workerMallocArenas: string;
   workerCpuProfileDir?: string;
 }
@@ -99,6 +100,7 @@ export async function withBenchStack(options: BenchStackOptions, use: (stack: Be
     };
     const config = loadConfig({ ...process.env, ...env });
     const nodeFlags = [`--max-old-space-size=${options.workerHeapMb}`];
+    if (options.workerSemiSpaceMb !== '0') nodeFlags.push(`--max-semi-space-size=${options.workerSemiSpaceMb}`);
     const profileDir = options.workerCpuProfileDir;
     if (profileDir) nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`);
     const spawnWorker = () =>

@@ -45,5 +45,11 @@ describe('failure encryption', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-')), 'workflows.js');
     const code = fs.readFileSync(await buildWorkflowBundle(out), 'utf8');
     assert.match(code, /encodeCommonAttributes: true/);
+    // Compacted (scripts/build-workflows.ts): ASCII, so V8 holds it as one-byte strings, and no original sources.
+    assert.doesNotMatch(code, /[\u0080-\uffff]/);
+    const map = code.slice(code.lastIndexOf('base64,') + 'base64,'.length).trim();
+    const parsed = JSON.parse(Buffer.from(map, 'base64').toString('utf8')) as Record<string, unknown>;
+    assert.ok(typeof parsed.mappings === 'string' && parsed.mappings.length > 0);
+    assert.equal(parsed.sourcesContent, undefined);
   });
 });

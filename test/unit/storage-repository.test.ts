@@ -92,6 +92,13 @@ describe('storage: repository', () => {
     assert.equal(e.state, 'present');
     assert.deepEqual(await repo.readObjectBytes(e.contentHash), canonicalBytes(user(42)));
     assert.deepEqual(await repo.readObject(e.contentHash), user(42));
+    // A reader that never searches (an export) lists the same entries without their search keys.
+    assert.ok(e.search?.includes('user42@contoso.example'));
+    const lean = await repo.listEntries(id, 'users', { searchKeys: false });
+    assert.deepEqual(
+      lean,
+      entries.map(({ search: _search, ...rest }) => rest),
+    );
 
     const [group] = await repo.listEntries(id, 'groups');
     assert.ok(group.rels);
