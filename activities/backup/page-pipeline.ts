@@ -426,11 +426,14 @@ async function readRelationships(
           onFallback: (reason) =>
             log.warn('long relationship read page by page', { type: spec.key, parent: requests[i].parent, reason }),
           onDecision: (decision) =>
-            log.info(decision.partition ? 'long relationship read in partitions' : 'long relationship read page by page', {
-              type: spec.key,
-              parent: requests[i].parent,
-              ...decision,
-            }),
+            log.info(
+              decision.partition ? 'long relationship read in partitions' : 'long relationship read page by page',
+              {
+                type: spec.key,
+                parent: requests[i].parent,
+                ...decision,
+              },
+            ),
         }),
     },
   );
