@@ -201,7 +201,8 @@ function str(env: Env, name: string, fallback: string): string {
 
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
   const v = str(env, name, fallback);
-  if (!(values as readonly string[]).includes(v)) throw new Error(`${name} must be one of ${values.join(', ')}, got '${v}'`);
+  if (!(values as readonly string[]).includes(v))
+    throw new Error(`${name} must be one of ${values.join(', ')}, got '${v}'`);
   return v as T;
 }
 
