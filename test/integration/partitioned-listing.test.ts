@@ -308,24 +308,24 @@ describe('partitioned listing of large types (real Temporal, storage and Entra s
         .map((e) => decodeURIComponent(e.url))
         .filter((url) => url.startsWith('/users') || url.startsWith(`/groups/${allUsers.id}/members`));
     try {
-      // Fast: 21 pages of users (and of the all-users group's members) one after another take far less than the
-      // budget needs for the backup anyway. No partition is counted or listed, and the snapshot is the tenant's.
+      // Fast: 21 pages of users one after another take far less than the budget needs for the backup anyway. No
+      // partition of users is counted or listed, and the snapshot is the tenant's. (The all-users group's member list
+      // is timed while the simulator, in this process, answers many batches at once: on a loaded machine its second
+      // page can take what a slow Graph's does, so its fast-model decision is asserted in
+      // test/unit/listing-decision.test.ts instead.)
       fx.sim.control.clearRequestLog();
       const target = await newTarget(directory, auto.temporal.taskQueue);
       const fast = await backup(target, undefined, auto.temporal.taskQueue);
       assert.equal(fast.progress.types.users.readMode, 'full');
       assert.equal(fast.progress.types.users.partitions, undefined, 'users read in one listing');
       assert.equal(fast.progress.types.devices.partitions, undefined, 'devices read in one listing');
-      const fastReads = reads();
+      const userReads = reads().filter((url) => url.startsWith('/users'));
       assert.deepEqual(
-        fastReads.filter((url) => /startswith\(/.test(url)),
+        userReads.filter((url) => /startswith\(/.test(url)),
         [],
-        'no partition counted or read',
+        'no partition of users counted or read',
       );
-      assert.ok(
-        fastReads.some((url) => /^\/groups\/[^/]+\/members\?.*\$skiptoken/.test(url)),
-        'members page by page',
-      );
+      assert.ok(userReads.filter((url) => /^\/users\?.*\$skiptoken/.test(url)).length >= 20, 'users page by page');
       await assertEqualsTenant(target, fast.snapshotId, 'users');
 
       // Slow: 1 ms per object returned (a page of 999 takes a second, as in the field): the same lists are now the
@@ -338,6 +338,7 @@ describe('partitioned listing of large types (real Temporal, storage and Entra s
         (slow.progress.types.users.partitions ?? 0) > 1,
         `users read in ${slow.progress.types.users.partitions}`,
       );
+      assert.ok((slow.progress.types.devices.partitions ?? 0) > 1, 'devices (5,000) too');
       assert.ok(
         reads().some((url) => /^\/groups\/[^/]+\/members\/microsoft\.graph\.user\?.*startswith\(/.test(url)),
         'the all-users group\u2019s members read in partitions',
