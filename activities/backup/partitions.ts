@@ -150,7 +150,8 @@ export interface ListingDecision {
  * one after another take clearly longer than the pacer's budget needs for the whole backup. Under a fast Graph
  * (0.1 s a page) 100,000 users are 10 s of pages against a 20 s throttle bound: partitioning would only add counts
  * (RU) to a budget-bound backup. Under the field's latency (about 1.15 s a page of 999) they are 116 s: the chain is
- * the bound and partitions shorten it to seconds.
+ * the bound and partitions shorten it to seconds. Both sides grow with the list, so at size L's budget (760 RU a
+ * second) the rule reads: partition when a page of 999 takes longer than about 0.39 s (2 × 999 × 0.15 ÷ 760).
  */
 export function partitionWorthIt(f: ListingFigures): ListingDecision {
   const pages = Math.ceil(f.objects / Math.max(1, f.pageSize));
