@@ -42,6 +42,7 @@ export function createActivities(deps: ActivityDependencies) {
     },
     checkpointEverySeconds: config.backup.checkpointSeconds,
     digester: new PageDigester(config.backup.digestThreads),
+    partitioning: config.backup.partitionedListing,
   });
   return {
     ...createStorageProbeActivities(deps.storage),

@@ -16,7 +16,15 @@ import { finalStorageFailure, type Repositories } from './repositories';
 import type { GraphReader, GraphRunStats } from './graph-reader';
 import type { PageDigester } from './page-digester';
 import { readPagesInto, type CaptureCheckpoint, type ListingChain } from './page-pipeline';
-import { countUrl, listingComplete, partitionUrl, planPartitions } from './partitions';
+import {
+  countUrl,
+  listingComplete,
+  partitionUrl,
+  partitionWorthIt,
+  planPartitions,
+  type PartitioningMode,
+} from './partitions';
+import { firstPageOf, withFirstPage, type FirstPage } from './first-page';
 import { storedForm } from '../../storage/stored-form';
 import type { RelationshipCoverage, RelationshipFallback } from '../../storage/snapshot';
 import { readAuditChanges, rereadRelationships, type AuditLogSettings } from './audit-changes';
@@ -66,6 +74,8 @@ export interface CaptureDependencies {
   digester?: PageDigester;
   /** The directory audit log's retention and latency (defaults: 7 days, 15 minutes). */
   auditLog?: AuditLogSettings;
+  /** When long lists are read in partitions (BACKUP_PARTITIONED_LISTING; default `auto`: when measured latency-bound). */
+  partitioning?: PartitioningMode;
 }
 
 export const DEFAULT_AUDIT_LOG: AuditLogSettings = { retentionMs: 7 * 86_400_000, latencyMarginMs: 15 * 60_000 };
@@ -137,16 +147,22 @@ export function createCaptureActivities(deps: CaptureDependencies) {
           }
           const plainUrl = firstPageUrl(spec.key, { baseUrl: graph.rootUrl });
           const startUrl = checkpoint?.nextLink ?? (readMode === 'delta' ? sync!.deltaLink : plainUrl);
-          const listing =
+          // A resumed attempt reads the way the first one decided (its checkpoint names partitions, or a next link).
+          const decided =
             checkpoint?.partitions !== undefined
-              ? { partitions: checkpoint.partitions, countBefore: checkpoint.countBefore ?? 0 }
+              ? { listing: { partitions: checkpoint.partitions, countBefore: checkpoint.countBefore ?? 0 } }
               : readMode === 'full' && !checkpoint
-                ? await partitionedListing(spec, graph)
-                : undefined;
-          const read = (options: { startUrl: string; partitions?: ListingChain[]; resume?: CaptureCheckpoint }) =>
+                ? await partitionedListing(spec, graph, plainUrl, deps.partitioning ?? 'auto')
+                : {};
+          const listing = decided.listing;
+          const read = (options: {
+            startUrl: string;
+            partitions?: ListingChain[];
+            resume?: CaptureCheckpoint;
+            reader?: GraphReader;
+          }) =>
             readPagesInto({
               spec,
-              graph,
               writer,
               readMode,
               base,
@@ -154,9 +170,17 @@ export function createCaptureActivities(deps: CaptureDependencies) {
               checkpointEverySeconds: deps.checkpointEverySeconds,
               digester: deps.digester,
               countBefore: listing?.countBefore,
+              partitioning: deps.partitioning,
               ...options,
+              graph: options.reader ?? graph,
             });
-          let outcome = await read({ startUrl, partitions: listing?.partitions, resume: checkpoint });
+          let outcome = await read({
+            startUrl,
+            partitions: listing?.partitions,
+            resume: checkpoint,
+            // The first page read to time the listing is stored, not asked for again.
+            reader: decided.firstPage ? withFirstPage(graph, decided.firstPage) : undefined,
+          });
           let partitionMisses = listing?.missed;
           if (listing?.partitions) {
             const countAfter = await graph.count(countUrl(spec, graph.rootUrl));
@@ -274,28 +298,72 @@ export function createCaptureActivities(deps: CaptureDependencies) {
   };
 }
 
+/** How a fresh full read lists its type: in partitions (`listing`), or in one listing whose first page is read. */
+interface ListingChoice {
+  listing?: { partitions?: ListingChain[]; countBefore: number; missed?: number };
+  /** The first page of the one listing, read to time it. */
+  firstPage?: FirstPage;
+}
+
 /**
- * The listings of a full read of a large type (see partitions.ts), or undefined for one listing. A plan whose prefixes
- * Graph counts fewer objects under than in the whole type misses objects by construction: it is not used (`missed`).
+ * The listings of a full read of a large type (see partitions.ts), or one listing. In `auto` mode the first page is
+ * read and timed, and Graph's count gives the pages still to come: the type is partitioned only when reading them one
+ * after another would be the backup's latency bound (partitionWorthIt), else the listing goes on from that page. A
+ * plan whose prefixes Graph counts fewer objects under than in the whole type misses objects by construction: it is
+ * not used (`missed`).
  */
 async function partitionedListing(
   spec: ObjectTypeSpec,
   graph: GraphReader,
-): Promise<{ partitions?: ListingChain[]; countBefore: number; missed?: number } | undefined> {
-  if (!spec.partitionBy) return undefined;
-  const plan = await planPartitions(spec.partitionBy, (prefix) => graph.count(countUrl(spec, graph.rootUrl, prefix)));
-  if (!plan) return undefined;
+  plainUrl: string,
+  mode: PartitioningMode,
+): Promise<ListingChoice> {
+  if (!spec.partitionBy || mode === 'never') return {};
+  let total: number | undefined;
+  if (mode === 'auto') {
+    const began = performance.now();
+    const graphMsBefore = graph.stats().graphMs;
+    const firstPage = firstPageOf(plainUrl, await graph.pageBytes(plainUrl));
+    // Graph's own time for the page (the only request of this capture in flight), not the wait at the pacer behind
+    // other types' batches: a busy budget says the backup is throttle-bound, which is no reason to partition.
+    const wire = (graph.stats().graphMs - graphMsBefore) / 1000;
+    const elapsed = (performance.now() - began) / 1000;
+    const pageSeconds = wire > 0 ? Math.min(wire, elapsed) : elapsed;
+    // One page holds the whole type: nothing to decide, and no count spent.
+    if (!firstPage.nextLink) return { firstPage };
+    total = await graph.count(countUrl(spec, graph.rootUrl));
+    const decision = partitionWorthIt({
+      objects: total,
+      pageSize: firstPage.objects,
+      pageSeconds,
+      budgetRuPerSecond: graph.budgetRuPerSecond(),
+    });
+    log.info(decision.partition ? 'type listed in partitions' : 'type listed page by page', {
+      type: spec.key,
+      objects: total,
+      pageSize: firstPage.objects,
+      pageSeconds,
+      ...decision,
+    });
+    if (!decision.partition) return { firstPage };
+  }
+  const plan = await planPartitions(spec.partitionBy, (prefix) => graph.count(countUrl(spec, graph.rootUrl, prefix)), {
+    total,
+  });
+  if (!plan) return {};
   if (plan.covered < plan.total) {
     log.warn('partitions do not cover the type; reading it in one listing', {
       type: spec.key,
       total: plan.total,
       covered: plan.covered,
     });
-    return { countBefore: plan.total, missed: plan.total - plan.covered };
+    return { listing: { countBefore: plan.total, missed: plan.total - plan.covered } };
   }
   return {
-    partitions: plan.prefixes.map((prefix) => ({ key: prefix, next: partitionUrl(spec, prefix, graph.rootUrl) })),
-    countBefore: plan.total,
+    listing: {
+      partitions: plan.prefixes.map((prefix) => ({ key: prefix, next: partitionUrl(spec, prefix, graph.rootUrl) })),
+      countBefore: plan.total,
+    },
   };
 }
 

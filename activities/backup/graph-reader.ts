@@ -1,10 +1,10 @@
 type Item = Record<string, unknown>;
 
 /**
- * Reads a long list (its first page came back with a next link) another way: answers every item of the list, or
- * undefined to have it read page after page from that next link.
+ * Reads a long list whose first page (`first`) came back with a next link (`next`): answers every item of the list
+ * (read in partitions, or page by page from `next`), or undefined to have it read page after page from `next`.
  */
-export type LongListReader = () => Promise<Item[] | undefined>;
+export type LongListReader = (first: Item[], next: string) => Promise<Item[] | undefined>;
 
 export interface GraphPage {
   value: Record<string, unknown>[];
@@ -49,6 +49,8 @@ export interface GraphReader {
    */
   readAllMany(urls: string[], options?: { long?: (index: number) => LongListReader | undefined }): Promise<Item[][]>;
   stats(): GraphRunStats;
+  /** The pacer's budget for this tenant as RU per second (its estimate × target utilisation ÷ window). */
+  budgetRuPerSecond(): number;
   /** 410 Gone for a delta link: the caller starts a full read. */
   isDeltaReset(err: unknown): boolean;
   /** Graph's answer when `err` is one (status, error.code, message). */

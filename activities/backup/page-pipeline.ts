@@ -8,6 +8,7 @@ import type { TypeWriter } from '../../storage/type-writer';
 import type { GraphReader } from './graph-reader';
 import { HARD_DELETED, SOFT_DELETED, scanPageLinks, type DigestedItems, type PageLinks } from './page-digest';
 import type { PageDigester } from './page-digester';
+import type { PartitioningMode } from './partitions';
 
 /**
  * The read-ahead page pipeline of one capture: a reader fetches a type's pages (and its parents' relationships) ahead
@@ -111,6 +112,8 @@ export interface PagePipelineOptions {
   checkpointEverySeconds?: number;
   /** Parses and digests pages of types without relationships off the main thread. */
   digester?: PageDigester;
+  /** How long relationship lists (an all-users group's members) are read: see longRelationshipReader. */
+  partitioning?: PartitioningMode;
 }
 
 export interface PagePipelineResult {
@@ -289,7 +292,7 @@ export async function readPagesInto(options: PagePipelineOptions): Promise<PageP
   const relationshipSlice = (items: Record<string, unknown>[], parents: Record<string, unknown>[]) =>
     slice(
       parents.length,
-      readRelationships(spec, graph, parents).then((relationships): PageContent => ({
+      readRelationships(spec, graph, parents, options.partitioning).then((relationships): PageContent => ({
         kind: 'objects',
         items,
         relationships,
@@ -403,6 +406,7 @@ async function readRelationships(
   spec: ObjectTypeSpec,
   graph: GraphReader,
   parents: Record<string, unknown>[],
+  partitioning: PartitioningMode | undefined,
 ): Promise<Relationships> {
   const byParent: Relationships = new Map();
   if (parents.length === 0) return byParent;
@@ -417,9 +421,20 @@ async function readRelationships(
     requests.map((r) => r.url),
     {
       long: (i) =>
-        longRelationshipReader(graph, requests[i].rel, requests[i].parent, (reason) =>
-          log.warn('long relationship read page by page', { type: spec.key, parent: requests[i].parent, reason }),
-        ),
+        longRelationshipReader(graph, requests[i].rel, requests[i].parent, {
+          mode: partitioning,
+          onFallback: (reason) =>
+            log.warn('long relationship read page by page', { type: spec.key, parent: requests[i].parent, reason }),
+          onDecision: (decision) =>
+            log.info(
+              decision.partition ? 'long relationship read in partitions' : 'long relationship read page by page',
+              {
+                type: spec.key,
+                parent: requests[i].parent,
+                ...decision,
+              },
+            ),
+        }),
     },
   );
   for (const [i, r] of requests.entries()) {

@@ -58,6 +58,10 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
   const graph = TenantGraph.forApp(entra, tokens, 'backup', directory);
   const lanes = pLimit(MIN_BATCHES_IN_FLIGHT);
   const flow = new BatchFlow();
+  const budgetRuPerSecond = () => {
+    const { budget } = graph.pacer.state();
+    return (budget * graph.pacer.options.targetUtilisation * 1000) / graph.pacer.options.windowMs;
+  };
   return {
     rootUrl: entra.graphBaseUrl,
     pages: (url, options) => graph.pages<Item>(url, options),
@@ -81,9 +85,7 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
           // only queue there, behind the chains the pacer serves first.
           const ru = batch.reduce((sum, url) => sum + estimateResourceUnits('GET', url), 0);
           flow.observe((performance.now() - began) / 1000, ru);
-          const { budget } = graph.pacer.state();
-          const perSecond = (budget * graph.pacer.options.targetUtilisation * 1000) / graph.pacer.options.windowMs;
-          lanes.concurrency = batchesToFillBudget(perSecond, flow.seconds, flow.ru);
+          lanes.concurrency = batchesToFillBudget(budgetRuPerSecond(), flow.seconds, flow.ru);
           return answered;
         });
         for (const [k, answer] of answers.entries()) {
@@ -104,7 +106,7 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
           if (next) {
             const long = options.long?.(start + k);
             const chain = (async () => {
-              const all = long ? await long() : undefined;
+              const all = long ? await long(items, next) : undefined;
               if (all) out[start + k] = all;
               else for await (const page of graph.pages<Item>(next)) items.push(...page.value);
             })();
@@ -121,6 +123,7 @@ export function createGraphReader(entra: EntraConfig, tokens: TokenProvider, dir
       return out;
     },
 
+    budgetRuPerSecond,
     stats: () => {
       const s = graph.stats;
       return {

@@ -17,6 +17,7 @@ import { sharedTestStack, type TestStack } from '../helpers/stack';
 import { startWorker, type RunningWorker } from '../helpers/running-worker';
 import { BACKUP_APP, startTenantFixture, type TenantFixture } from '../helpers/tenant-fixture';
 import { startTargetTenantWorkflow } from '../../scripts/tenant-workflow';
+import type { AppConfig } from '../../temporal.config';
 
 /**
  * Partitioned listing of large types (issue 16, items 2 and 3) through the real stack. One 20,000-user tenant is
@@ -34,7 +35,13 @@ describe('partitioned listing of large types (real Temporal, storage and Entra s
   before(async () => {
     stack = await sharedTestStack();
     client = await connectClient(stack.config.temporal);
-    fx = await startTenantFixture(stack, client, { BACKUP_CHECKPOINT_SECONDS: '1', BACKUP_RETENTION_DAYS: '0' });
+    // Under the fast test model the engine would read these lists page by page (they are no latency bound): the
+    // partitioned read is forced here; the last test leaves the decision to the engine.
+    fx = await startTenantFixture(stack, client, {
+      BACKUP_CHECKPOINT_SECONDS: '1',
+      BACKUP_RETENTION_DAYS: '0',
+      BACKUP_PARTITIONED_LISTING: 'always',
+    });
     worker = await startWorker(fx.config);
     directory = fx.sim.control.createTenant({ users: 20_000, consentTo: [BACKUP_APP.clientId] }).id;
     // Spread users unevenly over first characters: most keep their first name's letter, some begin with a digit or
@@ -57,7 +64,7 @@ describe('partitioned listing of large types (real Temporal, storage and Entra s
   });
 
   /** A backup target of ours for a simulated directory: its first backup reads every type in full. */
-  async function newTarget(dir: string): Promise<BackupTarget> {
+  async function newTarget(dir: string, taskQueue = fx.config.temporal.taskQueue): Promise<BackupTarget> {
     const target: BackupTarget = {
       tenantId: randomUUID(),
       resellerId: 'rsl-test',
@@ -65,14 +72,14 @@ describe('partitioned listing of large types (real Temporal, storage and Entra s
       directory: dir,
       storage: locatedStorage(fx.config.storage.locations[0]),
     };
-    await startTargetTenantWorkflow(client, fx.config.temporal.taskQueue, target, { consentTimeoutMs: 60_000 });
+    await startTargetTenantWorkflow(client, taskQueue, target, { consentTimeoutMs: 60_000 });
     return target;
   }
 
   /** One backup, with the progress it reported (how each type was read). */
-  async function backup(target: BackupTarget, during?: () => Promise<void>) {
+  async function backup(target: BackupTarget, during?: () => Promise<void>, taskQueue = fx.config.temporal.taskQueue) {
     const handle = await client.workflow.start(tenantBackupWorkflow, {
-      taskQueue: fx.config.temporal.taskQueue,
+      taskQueue,
       workflowId: `backup:${target.tenantId}:${randomUUID()}`,
       args: [target, { retentionGraceMs: 0 }],
     });
@@ -281,5 +288,65 @@ describe('partitioned listing of large types (real Temporal, storage and Entra s
       [...fx.sim.control.listMembers(oneLetter, allUsers.id)].sort(),
     );
     assert.ok(members.some((m) => m.id === app.id && m['@odata.type'] === '#microsoft.graph.application'));
+  });
+  it('left to decide, reads the long lists page by page under the fast model and in partitions when pages are slow', async () => {
+    // A worker of its own whose engine decides from what it measures (the default), on its own task queue. One type
+    // at a time: the simulator shares this process with the worker, and on a loaded 2-core machine four types at once
+    // make a page of 999 at no latency take ~0.4 s of CPU, which is what a slow Graph looks like.
+    const auto: AppConfig = {
+      ...fx.config,
+      temporal: { ...fx.config.temporal, taskQueue: `${fx.config.temporal.taskQueue}-auto` },
+      backup: { ...fx.config.backup, partitionedListing: 'auto', typeConcurrency: 1 },
+    };
+    const autoWorker = await startWorker(auto);
+    const allUsers = fx.sim.control
+      .listObjects(directory, 'group', { limit: 1000 })
+      .find((g) => g.data.displayName === 'All Users')!;
+    const reads = () =>
+      fx.sim.control
+        .requestLog({ tenantId: directory, kind: 'graph' })
+        .map((e) => decodeURIComponent(e.url))
+        .filter((url) => url.startsWith('/users') || url.startsWith(`/groups/${allUsers.id}/members`));
+    try {
+      // Fast: 21 pages of users one after another take far less than the budget needs for the backup anyway. No
+      // partition of users is counted or listed, and the snapshot is the tenant's. (The all-users group's member list
+      // is timed while the simulator, in this process, answers many batches at once: on a loaded machine its second
+      // page can take what a slow Graph's does, so its fast-model decision is asserted in
+      // test/unit/listing-decision.test.ts instead.)
+      fx.sim.control.clearRequestLog();
+      const target = await newTarget(directory, auto.temporal.taskQueue);
+      const fast = await backup(target, undefined, auto.temporal.taskQueue);
+      assert.equal(fast.progress.types.users.readMode, 'full');
+      assert.equal(fast.progress.types.users.partitions, undefined, 'users read in one listing');
+      assert.equal(fast.progress.types.devices.partitions, undefined, 'devices read in one listing');
+      const userReads = reads().filter((url) => url.startsWith('/users'));
+      assert.deepEqual(
+        userReads.filter((url) => /startswith\(/.test(url)),
+        [],
+        'no partition of users counted or read',
+      );
+      assert.ok(userReads.filter((url) => /^\/users\?.*\$skiptoken/.test(url)).length >= 20, 'users page by page');
+      await assertEqualsTenant(target, fast.snapshotId, 'users');
+
+      // Slow: 1 ms per object returned (a page of 999 takes a second, as in the field): the same lists are now the
+      // backup's latency bound, and the engine reads them in partitions.
+      fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0, perObjectMs: 1 });
+      fx.sim.control.clearRequestLog();
+      const slowTarget = await newTarget(directory, auto.temporal.taskQueue);
+      const slow = await backup(slowTarget, undefined, auto.temporal.taskQueue);
+      assert.ok(
+        (slow.progress.types.users.partitions ?? 0) > 1,
+        `users read in ${slow.progress.types.users.partitions}`,
+      );
+      assert.ok((slow.progress.types.devices.partitions ?? 0) > 1, 'devices (5,000) too');
+      assert.ok(
+        reads().some((url) => /^\/groups\/[^/]+\/members\/microsoft\.graph\.user\?.*startswith\(/.test(url)),
+        'the all-users group\u2019s members read in partitions',
+      );
+      await assertEqualsTenant(slowTarget, slow.snapshotId, 'users');
+    } finally {
+      fx.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
+      await autoWorker.stop();
+    }
   });
 });

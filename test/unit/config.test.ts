@@ -78,6 +78,16 @@ describe('temporal.config loadConfig', () => {
     assert.ok(tenantTiming.backupOverdueGraceMs < tenantTiming.backupsFailingAfterMs);
   });
 
+  it('decides partitioned listing from measurements unless BACKUP_PARTITIONED_LISTING says always or never', () => {
+    assert.equal(loadConfig({}).backup.partitionedListing, 'auto');
+    assert.equal(loadConfig({ BACKUP_PARTITIONED_LISTING: 'always' }).backup.partitionedListing, 'always');
+    assert.equal(loadConfig({ BACKUP_PARTITIONED_LISTING: 'never' }).backup.partitionedListing, 'never');
+    assert.throws(
+      () => loadConfig({ BACKUP_PARTITIONED_LISTING: 'yes' }),
+      /BACKUP_PARTITIONED_LISTING must be one of auto, always, never, got 'yes'/,
+    );
+  });
+
   it('rejects a malformed number naming the variable', () => {
     assert.throws(() => loadConfig({ API_PORT: 'eighty' }), /API_PORT must be a non-negative integer/);
   });
