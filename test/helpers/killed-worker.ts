@@ -12,21 +12,23 @@ export interface KilledWorkerFixture {
   client: Client;
   fx: TenantFixture;
   backups: ReturnType<typeof backupFixture>;
-  /** Starts the product's worker in a process of its own (with `env`, the fixture's by default); the after hook stops the last one. */
+  /** Starts the product's worker in a process of its own (with `env`, the fixture's by default); the after hook stops them all. */
   startWorker(env?: Record<string, string>): WorkerProcess;
 }
 
 /**
  * Mocha hooks for a test that kills the worker process mid-run (test/faults/worker-killed-*.test.ts): before all,
  * the shared stack, a Temporal client and a tenant fixture loaded with `env`; after all, Graph at full speed again
- * and the last worker started resumed (a test may leave it SIGSTOPped) and stopped, then the simulator and the
+ * and every worker started resumed (a test may leave one SIGSTOPped) and stopped, then the simulator and the
  * client closed. The object returned is filled in by the before hook: read it inside tests.
  */
 export function killedWorkerFixture(env: Record<string, string>): KilledWorkerFixture {
-  let worker: WorkerProcess | undefined;
+  // Every worker a test starts: one left running would poll the task queue of the next test in the file.
+  const workers: WorkerProcess[] = [];
   const shared = {
     startWorker(workerEnv = shared.fx.env) {
-      worker = startWorkerProcess(workerEnv);
+      const worker = startWorkerProcess(workerEnv);
+      workers.push(worker);
       return worker;
     },
   } as KilledWorkerFixture;
@@ -38,8 +40,10 @@ export function killedWorkerFixture(env: Record<string, string>): KilledWorkerFi
   });
   after(async () => {
     shared.fx?.sim.control.setLatency({ baseMs: 0, jitterMs: 0 });
-    if (worker?.signalCode === null && worker.exitCode === null) worker.kill('SIGCONT');
-    await worker?.stop();
+    for (const worker of workers.splice(0)) {
+      if (worker.signalCode === null && worker.exitCode === null) worker.kill('SIGCONT');
+      await worker.stop();
+    }
     await shared.fx?.sim.close();
     await shared.client?.connection.close();
   });
