@@ -191,6 +191,15 @@ describe('graph read layer: pacer', () => {
     assert.equal(pacerPriority(ctx('GET', `${root}/users/delta?$deltatoken=xyz`)), 'chain');
     assert.equal(pacerPriority(ctx('GET', `${root}/users?$select=id&$top=999`)), 'bulk');
     assert.equal(pacerPriority(ctx('POST', `${root}/$batch`)), 'bulk');
+    // A partition's count and first page are on the critical path too; other filters are not.
+    const partition = `$filter=${encodeURIComponent("startswith(userPrincipalName,'ab')")}`;
+    assert.equal(pacerPriority(ctx('GET', `${root}/users?$select=id&${partition}&$top=999`)), 'chain');
+    assert.equal(pacerPriority(ctx('GET', `${root}/users/$count?$filter=startswith(userPrincipalName,'ab')`)), 'chain');
+    assert.equal(
+      pacerPriority(ctx('GET', `${root}/groups/g/members/microsoft.graph.user?$count=true&${partition}`)),
+      'chain',
+    );
+    assert.equal(pacerPriority(ctx('GET', `${root}/users?$filter=accountEnabled eq true`)), 'bulk');
   });
 
   it('increases the budget additively after a window that wanted more without pressure', async () => {
