@@ -326,10 +326,7 @@ export async function applyAssignments(graph: RestoreGraph, plan: RestorePlan, p
         );
       }
     } catch (err) {
-      if (!isAlreadyExists(err)) {
-        if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
-        progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
-      }
+      settleWriteError(err, progress, marker);
     }
     progress.done.push(marker);
   }
@@ -357,10 +354,7 @@ export async function applyGrants(graph: RestoreGraph, plan: RestorePlan, progre
       else if (!sameScope(now.scope, g.scope))
         await graph.patch(`/oauth2PermissionGrants/${encodeURIComponent(now.id)}`, { scope: g.scope });
     } catch (err) {
-      if (!isAlreadyExists(err)) {
-        if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
-        progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
-      }
+      settleWriteError(err, progress, marker);
     }
     progress.done.push(marker);
   }
@@ -398,11 +392,7 @@ export async function applyRoleAssignments(graph: RestoreGraph, plan: RestorePla
         }
       }
     } catch (err) {
-      const duplicate = err instanceof GraphError && err.statusCode === 400 && /conflicting object/i.test(err.message);
-      if (!duplicate && !isAlreadyExists(err)) {
-        if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
-        progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
-      }
+      settleWriteError(err, progress, marker, isConflictingObject);
     }
     progress.done.push(marker);
   }
@@ -436,12 +426,29 @@ export async function applyScopedRoleMembers(graph: RestoreGraph, plan: RestoreP
         }
       }
     } catch (err) {
-      const duplicate = err instanceof GraphError && err.statusCode === 400 && /conflicting object/i.test(err.message);
-      if (!duplicate && !isAlreadyExists(err)) {
-        if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
-        progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
-      }
+      settleWriteError(err, progress, marker, isConflictingObject);
     }
     progress.done.push(marker);
   }
+}
+
+/**
+ * A write's error: nothing to do when Graph says it is there already (`alsoDone` names other answers that mean so),
+ * recorded against `marker` when Graph refused it for good (a 4xx), thrown when a retry may succeed (5xx, 429, no
+ * answer).
+ */
+function settleWriteError(
+  err: unknown,
+  progress: RestoreProgress,
+  marker: string,
+  alsoDone: (err: GraphError) => boolean = () => false,
+): void {
+  if (isAlreadyExists(err) || (err instanceof GraphError && alsoDone(err))) return;
+  if (!(err instanceof GraphError) || err.statusCode >= 500 || err.statusCode === 429) throw err;
+  progress.failures[marker] = `Graph answered ${err.statusCode} ${err.code ?? ''}: ${err.message}`;
+}
+
+/** Graph's answer to a duplicate role assignment or scoped role member (see applyRoleAssignments). */
+function isConflictingObject(err: GraphError): boolean {
+  return err.statusCode === 400 && /conflicting object/i.test(err.message);
 }

@@ -704,23 +704,8 @@ async function planRoleAssignments(
   const byId = new Map(objects.map((o) => [o.id, o]));
   const principals = objects.filter((o) => PRINCIPAL_TYPES.has(o.type) && o.action !== 'impossible');
   if (captured.length === 0 && !(related.roleAssignmentsCaptured && principals.length > 0)) return [];
-  const exists = new Map<string, boolean>();
-  const live = async (id: string, types: string[]): Promise<boolean> => {
-    const o = byId.get(id);
-    if (o) return o.action !== 'impossible';
-    if (!exists.has(id)) {
-      let found = false;
-      for (const type of types) if (!found) found = (await graph.readLive(type, id)) !== null;
-      exists.set(id, found);
-    }
-    return exists.get(id)!;
-  };
-  const liveOf = new Map<string, Promise<(CapturedRoleAssignment & { id: string })[]>>();
-  const assignmentsOf = (principalId: string) => {
-    let p = liveOf.get(principalId);
-    if (!p) liveOf.set(principalId, (p = roleAssignmentsOf(graph, principalId)));
-    return p;
-  };
+  const live = liveCheck(graph, byId);
+  const assignmentsOf = memoised((principalId: string) => roleAssignmentsOf(graph, principalId));
   const out: PlannedRoleAssignment[] = [];
   const seen = new Set<string>();
   for (const a of captured) {
@@ -782,23 +767,8 @@ async function planScopedRoleMembers(
       (related.scopedRoleMembersCaptured ?? []).includes(o.id),
   );
   if (captured.length === 0 && units.length === 0) return [];
-  const exists = new Map<string, boolean>();
-  const live = async (id: string, types: string[]): Promise<boolean> => {
-    const o = byId.get(id);
-    if (o) return o.action !== 'impossible';
-    if (!exists.has(id)) {
-      let found = false;
-      for (const type of types) if (!found) found = (await graph.readLive(type, id)) !== null;
-      exists.set(id, found);
-    }
-    return exists.get(id)!;
-  };
-  const liveOf = new Map<string, Promise<(CapturedScopedRoleMember & { id: string })[]>>();
-  const membersOf = (auId: string) => {
-    let p = liveOf.get(auId);
-    if (!p) liveOf.set(auId, (p = scopedRoleMembersOf(graph, auId)));
-    return p;
-  };
+  const live = liveCheck(graph, byId);
+  const membersOf = memoised((auId: string) => scopedRoleMembersOf(graph, auId));
   const out: PlannedScopedRoleMember[] = [];
   const seen = new Set<string>();
   for (const m of captured) {
@@ -847,5 +817,33 @@ export function countPlan(plan: RestorePlan): PlanCounts {
     oauth2PermissionGrants: plan.oauth2PermissionGrants.length,
     ...(plan.roleAssignments?.length ? { roleAssignments: plan.roleAssignments.length } : {}),
     ...(plan.scopedRoleMembers?.length ? { scopedRoleMembers: plan.scopedRoleMembers.length } : {}),
+  };
+}
+
+/**
+ * Whether an object a planned assignment names is (or will be) there: one of the plan's objects unless it is
+ * impossible, else found live under one of `types` (each id read once per plan).
+ */
+function liveCheck(graph: RestoreGraph, planned: Map<string, PlannedObject>) {
+  const exists = new Map<string, boolean>();
+  return async (id: string, types: string[]): Promise<boolean> => {
+    const o = planned.get(id);
+    if (o) return o.action !== 'impossible';
+    if (!exists.has(id)) {
+      let found = false;
+      for (const type of types) if (!found) found = (await graph.readLive(type, id)) !== null;
+      exists.set(id, found);
+    }
+    return exists.get(id)!;
+  };
+}
+
+/** `read` called once per key; later calls share its answer. */
+function memoised<T>(read: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const answers = new Map<string, Promise<T>>();
+  return (key) => {
+    let p = answers.get(key);
+    if (!p) answers.set(key, (p = read(key)));
+    return p;
   };
 }
