@@ -83,50 +83,53 @@ describe('fault: the worker SIGKILLed mid-backup', () => {
     );
   });
 
-  /** Waits until the users capture has checkpointed a partitioned listing with partitions under way. */
-  async function waitForPartitions(workflowId: string): Promise<{ partitions: number; begun: string[]; done: number }> {
+  /** A capture's heartbeated checkpoint (activities/backup/page-pipeline.ts, CaptureCheckpoint), as far as read here. */
+  interface Checkpoint {
+    nextLink?: string;
+    objectsRead?: number;
+    partitions?: { key: string; next: string | null }[];
+  }
+
+  /** Polls the backup's pending captureType activities until `accept` makes something of a checkpoint (60 s at most). */
+  async function waitForCheckpointWhere<T>(
+    workflowId: string,
+    accept: (checkpoint: Checkpoint) => T | undefined,
+  ): Promise<T> {
     const { client } = faults;
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       const pending = (await client.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
       for (const a of pending) {
         if (a.activityType?.name !== 'captureType' || !a.heartbeatDetails?.payloads?.length) continue;
-        const details = await decodeFromPayloadsAtIndex<
-          { partitions?: { key: string; next: string | null }[] } | undefined
-        >(client.options.loadedDataConverter, 0, a.heartbeatDetails.payloads);
-        const begun = (details?.partitions ?? []).filter((p) => p.next && /skiptoken/i.test(p.next)).map((p) => p.key);
-        if (begun.length > 0)
-          return {
-            partitions: details!.partitions!.length,
-            begun,
-            done: details!.partitions!.filter((p) => p.next === null).length,
-          };
+        const details = await decodeFromPayloadsAtIndex<Checkpoint | undefined>(
+          client.options.loadedDataConverter,
+          0,
+          a.heartbeatDetails.payloads,
+        );
+        const accepted = details ? accept(details) : undefined;
+        if (accepted !== undefined) return accepted;
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error('the users capture did not checkpoint a partitioned listing within 60 s');
+    throw new Error('the users capture did not checkpoint as awaited within 60 s');
+  }
+
+  /** Waits until the users capture has checkpointed a partitioned listing with partitions under way. */
+  function waitForPartitions(workflowId: string) {
+    return waitForCheckpointWhere(workflowId, ({ partitions = [] }) => {
+      const begun = partitions.filter((p) => p.next && /skiptoken/i.test(p.next)).map((p) => p.key);
+      if (begun.length === 0) return undefined;
+      return { partitions: partitions.length, begun, done: partitions.filter((p) => p.next === null).length };
+    });
   }
 
   /**
    * Waits until the users capture has heartbeated a checkpoint with a next page (what a crash must not lose), and says
    * how far it was: the checkpoint's next link skips that many users.
    */
-  async function waitForCheckpoint(workflowId: string): Promise<{ usersRead: number }> {
-    const { client } = faults;
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      const pending = (await client.workflow.getHandle(workflowId).describe()).raw.pendingActivities ?? [];
-      for (const a of pending) {
-        if (a.activityType?.name !== 'captureType' || !a.heartbeatDetails?.payloads?.length) continue;
-        const details = await decodeFromPayloadsAtIndex<{ nextLink?: string; objectsRead?: number } | undefined>(
-          client.options.loadedDataConverter,
-          0,
-          a.heartbeatDetails.payloads,
-        );
-        if (details?.nextLink && /\/users\?/.test(details.nextLink)) return { usersRead: details.objectsRead ?? 0 };
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('the users capture did not checkpoint within 60 s');
+  function waitForCheckpoint(workflowId: string) {
+    return waitForCheckpointWhere(workflowId, ({ nextLink, objectsRead }) =>
+      nextLink && /\/users\?/.test(nextLink) ? { usersRead: objectsRead ?? 0 } : undefined,
+    );
   }
 });
